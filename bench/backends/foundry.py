@@ -1,0 +1,227 @@
+"""Foundry Local in-process backend (``foundry-local-sdk`` v2, no service, no HTTP).
+
+Each benchmark request uses a fresh ``ChatSession``: a session keeps its history, and a growing
+prompt would make later rounds slower than earlier ones for reasons that have nothing to do with
+the model. Usage (prompt/completion tokens) comes from the runtime's own final response.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Literal
+
+from bench import sysmon
+from bench.backends.base import ChatRequest, LoadInfo, ModelEntry, StreamEvent, now_ns
+from bench.errors import ModelLoadError
+from bench.foundry_runtime import get_manager
+
+if TYPE_CHECKING:
+    from foundry_local_sdk import IModel
+
+_public_cache: list[ModelEntry] | None = None
+
+
+def _entry(model: IModel, source: str) -> ModelEntry:
+    info = model.info
+    runtime = info.runtime
+    path = model.get_path() if model.is_cached else ""
+    size = sysmon.dir_size(path) if path else None
+    if size is None and info.file_size_mb:
+        size = int(info.file_size_mb) * 1024 * 1024
+    return ModelEntry(
+        name=model.alias or model.id,
+        backend="foundry",
+        model_id=model.id,
+        source=source,
+        size_bytes=size,
+        capabilities=model.capabilities or (info.task or ""),
+        license=info.license or "",
+        execution_provider=runtime.execution_provider if runtime else "",
+        device=str(runtime.device_type.value) if runtime and runtime.device_type else "",
+        cached=bool(model.is_cached),
+        loaded=bool(model.is_loaded),
+        path=path,
+    )
+
+
+class FoundryBackend:
+    """Models registered in (or downloaded into) Foundry Local, run in this process."""
+
+    kind = "foundry"
+    transport: Literal["in-process", "http"] = "in-process"
+
+    def __init__(self) -> None:
+        self.manager = get_manager()
+        self._models: dict[str, IModel] = {}
+
+    # ---- discovery ------------------------------------------------------------------------------
+    def _local_catalog(self) -> Any:
+        from foundry_local_sdk import CatalogType
+
+        return self.manager.get_catalog(CatalogType.LOCAL)
+
+    def list_models(self, include_public: bool = False) -> list[ModelEntry]:
+        """Local catalog (BYOM) and cached models; the public catalog only when asked.
+
+        The public catalog costs several seconds of retries offline, so it is fetched once per
+        process and only on request.
+        """
+        global _public_cache
+        entries = {m.id: _entry(m, "local catalog") for m in self._local_catalog().list_models()}
+        for model in self.manager.catalog.get_cached_models():
+            entries.setdefault(model.id, _entry(model, "cache"))
+        if include_public:
+            if _public_cache is None:
+                _public_cache = [_entry(m, "public catalog") for m in self.manager.catalog.list_models()]
+            for entry in _public_cache:
+                entries.setdefault(entry.model_id, entry)
+        return sorted(entries.values(), key=lambda e: (e.source, e.name))
+
+    def resolve(self, name: str) -> IModel:
+        """Alias or id -> model: local catalog first (instant), then cache, then public catalog."""
+        if name in self._models:
+            return self._models[name]
+        local = self._local_catalog()
+        model = local.get_model(name) or (local.get_model_variant(name) if ":" in name else None)
+        if model is None:
+            cached = {m.id: m for m in self.manager.catalog.get_cached_models()}
+            cached.update({m.alias: m for m in cached.values()})
+            model = cached.get(name)
+        if model is None:
+            model = self.manager.catalog.get_model(name)
+        if model is None:
+            known = ", ".join(e.name for e in self.list_models()) or "none registered yet"
+            raise ModelLoadError(
+                name,
+                "is not a Foundry Local model here",
+                f"known models: {known}. Import one with `python -m bench models import`"
+                " or `python -m bench models fetch NAME`",
+            )
+        self._models[name] = model
+        return model
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    def download(self, name: str, progress: Callable[[float], None] | None = None) -> None:
+        """Download a public-catalog model into the cache (no-op when cached)."""
+        model = self.resolve(name)
+        if not model.is_cached:
+            model.download(progress_callback=progress)
+
+    def load(self, name: str) -> LoadInfo:
+        model = self.resolve(name)
+        if not model.is_cached:
+            raise ModelLoadError(
+                name,
+                "is not downloaded",
+                f"run `python -m bench models download {name}`",
+            )
+        info = model.info
+        ep = info.runtime.execution_provider if info.runtime else ""
+        size = sysmon.dir_size(model.get_path())
+        if model.is_loaded:
+            return LoadInfo(model.id, 0.0, size, ep, already_loaded=True)
+        started = time.perf_counter()
+        try:
+            model.load()
+        except Exception as exc:  # the SDK raises FoundryLocalException with the native reason
+            raise ModelLoadError(
+                name,
+                f"failed to load: {exc}",
+                "check the model folder and its genai_config.json",
+            ) from exc
+        return LoadInfo(model.id, time.perf_counter() - started, size, ep)
+
+    def unload(self, name: str) -> None:
+        model = self.resolve(name)
+        if model.is_loaded:
+            model.unload()
+
+    def server_pid(self) -> int | None:
+        import os
+
+        return os.getpid()
+
+    def count_tokens(self, model: str, text: str) -> int | None:
+        """Not needed: the runtime always reports usage. Kept for the protocol."""
+        return None
+
+    # ---- inference ------------------------------------------------------------------------------
+    def _options(self, request: ChatRequest) -> Any:
+        from foundry_local_sdk import RequestOptions, SearchOptions
+
+        return RequestOptions(
+            search=SearchOptions(
+                temperature=request.temperature,
+                max_output_tokens=request.max_tokens,
+                seed=request.seed,
+            )
+        )
+
+    def _request(self, request: ChatRequest) -> Any:
+        from foundry_local_sdk import MessageItem, Request
+
+        req = Request()
+        if request.system:
+            req.add_item(MessageItem.system(request.system))
+        req.add_item(MessageItem.user(request.prompt))
+        return req
+
+    def stream_chat(self, request: ChatRequest) -> Iterator[StreamEvent]:
+        from foundry_local_sdk import ChatSession
+
+        model = self.resolve(request.model)
+        with ChatSession(model) as session, self._request(request) as req:
+            session.set_options(self._options(request))
+            if request.stream:
+                yield from self._streamed(session, req)
+            else:
+                yield from self._whole(session, req)
+
+    def _streamed(self, session: Any, req: Any) -> Iterator[StreamEvent]:
+        from foundry_local_sdk import TextItem, TextItemType
+
+        session.set_streaming(True)
+        stream = session.process_streaming_request(req)
+        first = True
+        for item in stream:
+            t = now_ns()
+            if first:
+                yield StreamEvent("first_byte", t)
+                first = False
+            if isinstance(item, TextItem) and item.text:
+                kind = "reasoning" if item.type == TextItemType.REASONING else "content"
+                yield StreamEvent(kind, t, text=item.text)
+        with stream.final_response as final:
+            yield from self._final_events(final, now_ns())
+
+    def _whole(self, session: Any, req: Any) -> Iterator[StreamEvent]:
+        from foundry_local_sdk import MessageItem, TextItem, TextItemType
+
+        with session.process_request(req) as response:
+            t = now_ns()
+            for item in response:
+                parts = item.parts if isinstance(item, MessageItem) else [item]
+                for part in parts:
+                    if isinstance(part, TextItem) and part.text:
+                        kind = "reasoning" if part.type == TextItemType.REASONING else "content"
+                        yield StreamEvent(kind, t, text=part.text)
+            yield from self._final_events(response, t)
+
+    @staticmethod
+    def _final_events(response: Any, t: int) -> Iterator[StreamEvent]:
+        usage = response.get_usage()
+        yield StreamEvent(
+            "usage",
+            t,
+            data={
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+            },
+        )
+        reason = response.finish_reason
+        yield StreamEvent(
+            "finish",
+            t,
+            data={"finish_reason": getattr(reason, "name", str(reason)).lower()},
+        )

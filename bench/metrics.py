@@ -1,0 +1,164 @@
+"""Aggregates over stored samples: per model and per prompt, with the sample count behind each.
+
+Warm-up samples and failed requests are excluded from statistics (they stay in the database and
+the CSV). Cold requests (the first after a model load) are reported apart from warm ones.
+Percentiles use numpy's default (linear interpolation); a percentile drawn from fewer samples than
+it needs to mean anything is flagged in ``low_n`` (p90 < 10, p95 < 20, p99 < 100 samples).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: metric column -> (label, unit) — the one place the UI and the reports take names from.
+METRICS: dict[str, tuple[str, str]] = {
+    "e2e_s": ("End-to-end latency", "s"),
+    "ttft_s": ("Time to first token", "s"),
+    "ttfc_s": ("Time to first content token", "s"),
+    "ttfb_s": ("Time to first byte", "s"),
+    "decode_tps": ("Decode tokens/s", "tok/s"),
+    "e2e_tps": ("End-to-end output tokens/s", "tok/s"),
+    "prefill_tps": ("Prefill tokens/s", "tok/s"),
+    "tpot_s": ("Time per output token", "s"),
+    "itl_s": ("Inter-token latency (token-weighted)", "s"),
+    "output_tokens": ("Output tokens", "tok"),
+    "prompt_tokens": ("Prompt tokens", "tok"),
+}
+PERCENTILES = (50, 90, 95, 99)
+MIN_N = {90: 10, 95: 20, 99: 100}
+
+
+def samples_frame(samples: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """One row per request with its metrics flattened into columns."""
+    rows = []
+    for sample in samples:
+        row = {k: v for k, v in sample.items() if k not in ("metrics", "server_timings")}
+        row.update(sample.get("metrics") or {})
+        row.pop("usage_tokens", None)
+        row["server_timings"] = sample.get("server_timings")
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    for col in METRICS:
+        if col not in frame:
+            frame[col] = np.nan
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame["phase"] = np.where(frame["warmup"], "warm-up", np.where(frame["cold"], "cold", "warm"))
+    return frame
+
+
+def measured(frame: pd.DataFrame) -> pd.DataFrame:
+    """The samples statistics use: not warm-up, successful."""
+    if frame.empty:
+        return frame
+    return frame[(~frame["warmup"]) & frame["ok"]]
+
+
+def describe(values: pd.Series) -> dict[str, Any]:
+    """count, mean, std, p50..p99 of one metric, ignoring missing values, with low-n flags."""
+    clean = values.dropna().to_numpy(dtype=float)
+    n = int(clean.size)
+    out: dict[str, Any] = {"n": n, "mean": None, "std": None}
+    out.update({f"p{p}": None for p in PERCENTILES})
+    out["low_n"] = [f"p{p}" for p, need in MIN_N.items() if n < need]
+    if n == 0:
+        return out
+    out["mean"] = float(clean.mean())
+    out["std"] = float(clean.std(ddof=1)) if n > 1 else 0.0
+    for p, value in zip(PERCENTILES, np.percentile(clean, PERCENTILES), strict=False):
+        out[f"p{p}"] = float(value)
+    return out
+
+
+def bootstrap_ci(values: pd.Series, n_boot: int = 2000, seed: int = 0) -> tuple[float, float] | None:
+    """95% percentile-bootstrap interval of the mean (fixed seed: the same data gives the same CI)."""
+    clean = values.dropna().to_numpy(dtype=float)
+    if clean.size < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    means = rng.choice(clean, size=(n_boot, clean.size), replace=True).mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _token_source(group: pd.DataFrame) -> str:
+    counts = group["output_token_source"].fillna("").value_counts()
+    return ", ".join(f"{src or 'none'}×{n}" for src, n in counts.items())
+
+
+def model_summary(frame: pd.DataFrame, metrics: Iterable[str] = METRICS) -> pd.DataFrame:
+    """Per (run, model): every metric's statistics over warm, successful requests.
+
+    Columns are ``<metric>_<stat>`` (e.g. ``e2e_s_p95``, ``decode_tps_mean``) plus ``n`` (warm
+    samples), ``n_failed``, ``cold_e2e_s`` (the first request after load), and ``token_source``.
+    """
+    if frame.empty:
+        return pd.DataFrame()
+    rows = []
+    for (run_id, model), group in frame.groupby(["run_id", "model"], sort=False):
+        warm = group[(~group["warmup"]) & group["ok"] & (~group["cold"])]
+        cold = group[(~group["warmup"]) & group["ok"] & group["cold"]]
+        row: dict[str, Any] = {"run_id": run_id, "model": model, "n": len(warm)}
+        row["n_failed"] = int((~group["ok"]).sum())
+        row["n_warmup"] = int(group["warmup"].sum())
+        row["cold_e2e_s"] = float(cold["e2e_s"].iloc[0]) if len(cold) else None
+        row["cold_ttft_s"] = float(cold["ttft_s"].iloc[0]) if len(cold) else None
+        row["token_source"] = _token_source(pd.concat([warm, cold]))
+        row["transport"] = ", ".join(sorted(set(group["transport"].dropna())))
+        for metric in metrics:
+            stats = describe(pd.concat([warm, cold])[metric] if warm.empty else warm[metric])
+            for key, value in stats.items():
+                row[f"{metric}_{key}"] = value
+        ci = bootstrap_ci(warm["e2e_s"]) if not warm.empty else None
+        row["e2e_s_ci95"] = ci
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def prompt_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (run, model, prompt): mean e2e, decode tok/s, ttft and output tokens, with n."""
+    data = measured(frame)
+    if data.empty:
+        return pd.DataFrame()
+    grouped = data.groupby(["run_id", "model", "prompt_id"], sort=False)
+    out = grouped.agg(
+        n=("e2e_s", "count"),
+        e2e_s_mean=("e2e_s", "mean"),
+        ttft_s_mean=("ttft_s", "mean"),
+        decode_tps_mean=("decode_tps", "mean"),
+        e2e_tps_mean=("e2e_tps", "mean"),
+        output_tokens_mean=("output_tokens", "mean"),
+    )
+    return out.reset_index()
+
+
+def outliers(frame: pd.DataFrame, metric: str = "e2e_s") -> pd.DataFrame:
+    """Warm requests beyond Tukey's fences (1.5 IQR) of their own model's distribution."""
+    data = measured(frame)
+    if data.empty:
+        return pd.DataFrame()
+    flagged = []
+    for _, group in data.groupby(["run_id", "model"], sort=False):
+        values = group[metric].dropna()
+        if len(values) < 4:
+            continue
+        q1, q3 = np.percentile(values, [25, 75])
+        fence_low, fence_high = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+        hit = group[(group[metric] > fence_high) | (group[metric] < fence_low)]
+        flagged.append(hit.assign(fence_low=fence_low, fence_high=fence_high))
+    cols = [
+        "run_id",
+        "model",
+        "prompt_id",
+        "round",
+        "phase",
+        metric,
+        "fence_low",
+        "fence_high",
+    ]
+    return pd.concat(flagged)[cols] if flagged else pd.DataFrame(columns=cols)

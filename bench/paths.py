@@ -1,0 +1,63 @@
+"""Where SLM Bench keeps its files.
+
+Everything lives under one data folder (``SLM_BENCH_HOME``, default ``<repo>/.slm-bench``) so a
+user can see, back up or delete it in one place and tests can point it at a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """Root of every file SLM Bench writes (models, Foundry cache, database, logs)."""
+    root = Path(os.environ.get("SLM_BENCH_HOME", REPO_ROOT / ".slm-bench")).expanduser()
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _sub(name: str) -> Path:
+    path = data_dir() / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def foundry_cache_dir() -> Path:
+    """Foundry Local's model cache (its ``foundry.local.modelinfo.json`` holds BYOM registrations)."""
+    return _sub("foundry-cache")
+
+
+def foundry_logs_dir() -> Path:
+    return _sub("logs")
+
+
+def models_dir() -> Path:
+    """Converted ONNX Runtime GenAI folders, one per imported model name."""
+    return _sub("models")
+
+
+def downloads_dir() -> Path:
+    """Wheels and GGUF files fetched from PyPI, kept so a second import needs no network."""
+    return _sub("downloads")
+
+
+def default_db_path() -> Path:
+    """The SQLite file every run, sample, annotation and judgment goes to."""
+    env = os.environ.get("SLM_BENCH_DB")
+    return Path(env).expanduser() if env else data_dir() / "bench.db"
+
+
+def build_python() -> Path:
+    """Python of the conversion environment (``make build-env`` creates it)."""
+    env = os.environ.get("SLM_BENCH_BUILD_PYTHON")
+    if env:
+        return Path(env)
+    return REPO_ROOT / ".venv-build" / "bin" / "python"
+
+
+def runtime_python() -> Path:
+    return Path(sys.executable)

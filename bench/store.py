@@ -1,0 +1,281 @@
+"""SQLite store: runs, per-model status, samples, annotations and judgments.
+
+One file, WAL journal, versioned schema. Every sample is committed the moment it ends (one short
+transaction), so killing the process loses at most the request in flight; annotations are upserts
+keyed by (run, model, prompt, aspect, annotator), so two annotators never overwrite each other.
+Connections are opened per operation: SQLite handles that cheaply and it keeps the store safe to
+share between Streamlit's script threads and the runner's worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import paths
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        status TEXT NOT NULL,           -- running | completed | failed | cancelled | interrupted
+        label TEXT NOT NULL DEFAULT '',
+        error TEXT,
+        settings_json TEXT NOT NULL,    -- RunSettings
+        prompts_json TEXT NOT NULL,     -- the PromptSet as run (resume reuses it)
+        meta_json TEXT NOT NULL         -- git commit, package versions, hardware, transport
+    );
+    CREATE TABLE run_models (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        model TEXT NOT NULL,
+        backend TEXT NOT NULL DEFAULT '',
+        transport TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'pending',  -- pending | loading | running | done | failed
+        error TEXT,
+        model_id TEXT,
+        load_seconds REAL,
+        size_bytes INTEGER,
+        execution_provider TEXT,
+        peak_rss_bytes INTEGER,
+        rss_source TEXT,
+        PRIMARY KEY (run_id, model)
+    );
+    CREATE TABLE samples (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        model TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        round INTEGER NOT NULL,         -- warm-up rounds are negative: -W..-1
+        warmup INTEGER NOT NULL,
+        cold INTEGER NOT NULL,          -- first request after the model was loaded
+        ok INTEGER NOT NULL,
+        error TEXT,
+        stream INTEGER NOT NULL,
+        transport TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        metrics_json TEXT NOT NULL,     -- bench.timing.RequestMetrics
+        answer TEXT NOT NULL DEFAULT '',
+        reasoning TEXT NOT NULL DEFAULT '',
+        server_timings_json TEXT,
+        UNIQUE (run_id, model, prompt_id, round)
+    );
+    CREATE TABLE annotations (
+        run_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        aspect TEXT NOT NULL,
+        annotator TEXT NOT NULL,
+        score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+        comment TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, model, prompt_id, aspect, annotator)
+    );
+    CREATE TABLE judgments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        aspect TEXT NOT NULL,
+        judge TEXT NOT NULL,            -- judge model name (and backend)
+        score INTEGER CHECK (score IS NULL OR score BETWEEN 1 AND 5),  -- NULL = missing
+        rationale TEXT NOT NULL DEFAULT '',
+        raw TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, model, prompt_id, aspect, judge)
+    );
+    CREATE TABLE pairwise_judgments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        model_a TEXT NOT NULL,
+        model_b TEXT NOT NULL,
+        judge TEXT NOT NULL,
+        verdict_ab TEXT,                -- 'A' | 'B' | 'tie' | NULL (missing), answers shown A then B
+        verdict_ba TEXT,                -- the same pair shown in swapped order, mapped back to A/B
+        final TEXT,                     -- 'A' | 'B' | 'tie' (a flip counts as a tie) | NULL
+        raw_ab TEXT NOT NULL DEFAULT '',
+        raw_ba TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, prompt_id, model_a, model_b, judge)
+    );
+    CREATE INDEX samples_run ON samples(run_id);
+    """,
+}
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def new_run_id() -> str:
+    """Sortable and short: ``20261122-184653-3fa2``."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:4]
+
+
+class Store:
+    """The database of one SLM Bench installation (``bench.db`` by default)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path else paths.default_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A short-lived connection; commits on success, rolls back on error."""
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+
+    def _migrate(self) -> None:
+        with self.connect() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            current = row[0] or 0
+            for version in sorted(v for v in _MIGRATIONS if v > current):
+                for statement in _MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+
+    # ---- runs -------------------------------------------------------------------------------
+    def create_run(
+        self,
+        settings: dict[str, Any],
+        prompts: dict[str, Any],
+        meta: dict[str, Any],
+        label: str = "",
+    ) -> str:
+        run_id = new_run_id()
+        now = utc_now()
+        with self.connect() as conn:
+            conn.execute(
+                "INSERT INTO runs (id, created_at, updated_at, status, label, settings_json,"
+                " prompts_json, meta_json) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+                (
+                    run_id,
+                    now,
+                    now,
+                    label,
+                    _dumps(settings),
+                    _dumps(prompts),
+                    _dumps(meta),
+                ),
+            )
+        return run_id
+
+    def set_run_status(self, run_id: str, status: str, error: str | None = None) -> None:
+        with self.connect() as conn:
+            conn.execute(
+                "UPDATE runs SET status = ?, error = ?, updated_at = ? WHERE id = ?",
+                (status, error, utc_now(), run_id),
+            )
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        with self.connect() as conn:
+            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _run_dict(row) if row else None
+
+    def list_runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT r.*, (SELECT COUNT(*) FROM samples s WHERE s.run_id = r.id) AS n_samples"
+                " FROM runs r ORDER BY created_at DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [_run_dict(row) for row in rows]
+
+    # ---- models of a run ---------------------------------------------------------------------
+    def upsert_run_model(self, run_id: str, model: str, **fields: Any) -> None:
+        cols = ["run_id", "model", *fields]
+        values = [run_id, model, *fields.values()]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in fields) or "model = excluded.model"
+        with self.connect() as conn:
+            conn.execute(
+                f"INSERT INTO run_models ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+                f" ON CONFLICT (run_id, model) DO UPDATE SET {updates}",
+                values,
+            )
+
+    def run_models(self, run_id: str) -> list[dict[str, Any]]:
+        with self.connect() as conn:
+            rows = conn.execute("SELECT * FROM run_models WHERE run_id = ?", (run_id,)).fetchall()
+        return [dict(row) for row in rows]
+
+    # ---- samples -----------------------------------------------------------------------------
+    def add_sample(self, sample: dict[str, Any]) -> None:
+        """Insert one finished request; committed before this returns."""
+        row = dict(sample)
+        row["metrics_json"] = _dumps(row.pop("metrics"))
+        timings = row.pop("server_timings", None)
+        row["server_timings_json"] = _dumps(timings) if timings else None
+        cols = list(row)
+        with self.connect() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO samples ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                [row[c] for c in cols],
+            )
+
+    def samples(self, run_ids: Iterable[str]) -> list[dict[str, Any]]:
+        ids = list(run_ids)
+        if not ids:
+            return []
+        with self.connect() as conn:
+            rows = conn.execute(
+                f"SELECT * FROM samples WHERE run_id IN ({', '.join('?' * len(ids))}) ORDER BY id",
+                ids,
+            ).fetchall()
+        return [_sample_dict(row) for row in rows]
+
+    def done_keys(self, run_id: str) -> set[tuple[str, str, int]]:
+        """(model, prompt_id, round) of every sample already stored: what resume skips."""
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT model, prompt_id, round FROM samples WHERE run_id = ?",
+                (run_id,),
+            ).fetchall()
+        return {(r[0], r[1], r[2]) for r in rows}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
+    data = dict(row)
+    for key in ("settings", "prompts", "meta"):
+        data[key] = json.loads(data.pop(f"{key}_json"))
+    return data
+
+
+def _sample_dict(row: sqlite3.Row) -> dict[str, Any]:
+    data = dict(row)
+    data["metrics"] = json.loads(data.pop("metrics_json"))
+    raw = data.pop("server_timings_json")
+    data["server_timings"] = json.loads(raw) if raw else None
+    for key in ("warmup", "cold", "ok", "stream"):
+        data[key] = bool(data[key])
+    return data
