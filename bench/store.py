@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bench import paths
 
 SCHEMA_VERSION = 1
@@ -32,6 +34,7 @@ _MIGRATIONS: dict[int, str] = {
         status TEXT NOT NULL,           -- running | completed | failed | cancelled | interrupted
         label TEXT NOT NULL DEFAULT '',
         error TEXT,
+        pid INTEGER,                    -- the process running it (a dead pid + 'running' = interrupted)
         settings_json TEXT NOT NULL,    -- RunSettings
         prompts_json TEXT NOT NULL,     -- the PromptSet as run (resume reuses it)
         meta_json TEXT NOT NULL         -- git commit, package versions, hardware, transport
@@ -48,6 +51,7 @@ _MIGRATIONS: dict[int, str] = {
         size_bytes INTEGER,
         execution_provider TEXT,
         peak_rss_bytes INTEGER,
+        baseline_rss_bytes INTEGER,     -- before the model was loaded: peak - baseline = model's share
         rss_source TEXT,
         PRIMARY KEY (run_id, model)
     );
@@ -187,11 +191,13 @@ class Store:
             )
         return run_id
 
-    def set_run_status(self, run_id: str, status: str, error: str | None = None) -> None:
+    def set_run_status(
+        self, run_id: str, status: str, error: str | None = None, pid: int | None = None
+    ) -> None:
         with self.connect() as conn:
             conn.execute(
-                "UPDATE runs SET status = ?, error = ?, updated_at = ? WHERE id = ?",
-                (status, error, utc_now(), run_id),
+                "UPDATE runs SET status = ?, error = ?, updated_at = ?, pid = COALESCE(?, pid) WHERE id = ?",
+                (status, error, utc_now(), pid, run_id),
             )
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
@@ -266,6 +272,8 @@ def _dumps(value: Any) -> str:
 
 def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
     data = dict(row)
+    if data["status"] == "running" and data.get("pid") and not psutil.pid_exists(data["pid"]):
+        data["status"] = "interrupted"  # its process died (killed, crashed): resume it
     for key in ("settings", "prompts", "meta"):
         data[key] = json.loads(data.pop(f"{key}_json"))
     return data

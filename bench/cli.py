@@ -1,0 +1,231 @@
+"""``python -m bench``: models, run, report, runs — the whole benchmark without the app.
+
+Bad input never shows a traceback: every :class:`~bench.errors.BenchError` is printed as
+``subject: what is wrong`` plus the fix, and the command exits with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from bench import config
+from bench.errors import BenchError
+
+app = typer.Typer(
+    help="SLM Bench: measure small language models on your own hardware.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+FLAG_NAMES = {"max_tokens": "--max-tokens", "models": "--models", "rounds": "--rounds", "warmup": "--warmup"}
+
+
+def _fail(exc: BenchError) -> None:
+    console.print(f"[bold red]error:[/bold red] {exc.subject}: {exc.what}", highlight=False)
+    if exc.fix:
+        console.print(f"  [yellow]fix:[/yellow] {exc.fix}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _settings(**values: Any) -> config.RunSettings:
+    """Validate the run flags; a bad value names its flag (``--rounds: must be >= 1``)."""
+    try:
+        return config.RunSettings(**values)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else ""
+            flag = FLAG_NAMES.get(field, f"--{field.replace('_', '-')}")
+            lines.append(f"{flag}: {err['msg'].removeprefix('Value error, ')}")
+        raise BenchError("command line", "; ".join(lines), "see `python -m bench run --help`") from None
+
+
+def _model_names(models: str | None) -> list[str]:
+    """``--models A,B``, a models.json path (the workshop's format works), or ``BENCH_MODELS``."""
+    if models and (models.endswith(".json") or Path(models).is_file()):
+        return [m.name for m in config.load_model_list(models).models]
+    if models:
+        return [m.strip() for m in models.split(",") if m.strip()]
+    from_env = config.models_from_env()
+    if from_env:
+        return from_env
+    raise BenchError("--models", "no model given", "pass --models NAME[,NAME] or set BENCH_MODELS")
+
+
+def _check_models(settings: config.RunSettings) -> None:
+    """Fail before creating a run when the endpoint is down or a model is unknown."""
+    from bench.backends import backend_for
+
+    backend = backend_for(settings.endpoint)
+    if settings.endpoint:
+        served = backend.model_ids(refresh=True)  # type: ignore[attr-defined]
+        unknown = [m for m in settings.models if m not in served]
+        if unknown:
+            raise BenchError(
+                ", ".join(unknown),
+                f"not served by {settings.endpoint}",
+                f"served models: {', '.join(served) or 'none'}",
+            )
+        return
+    for name in settings.models:
+        backend.resolve(name)  # type: ignore[attr-defined]
+
+
+@app.command()
+def run(
+    models: Annotated[
+        str | None, typer.Option(help="Comma list or a models.json file (env BENCH_MODELS).")
+    ] = None,
+    prompts: Annotated[
+        str, typer.Option(help="Prompt file, or a built-in set: workshop, meeting-notes.")
+    ] = "workshop",
+    rounds: Annotated[int, typer.Option(help="Measured rounds per prompt.")] = 3,
+    warmup: Annotated[int, typer.Option(help="Warm-up rounds (stored, excluded from statistics).")] = 1,
+    stream: Annotated[
+        bool | None, typer.Option("--stream/--no-stream", help="Stream tokens (env BENCH_STREAM).")
+    ] = None,
+    max_tokens: Annotated[int, typer.Option(help="Max output tokens per request.")] = 128,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature (0 = greedy).")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 42,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(help="OpenAI-compatible base URL (env FOUNDRY_LOCAL_ENDPOINT); default in-process."),
+    ] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option(help="Name of the env var holding the endpoint's API key.")
+    ] = None,
+    label: Annotated[str, typer.Option(help="A note stored with the run.")] = "",
+    db: Annotated[Path | None, typer.Option(help="SQLite file (default .slm-bench/bench.db).")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write the run's reports here when it ends.")
+    ] = None,
+    resume: Annotated[str | None, typer.Option(help="Finish an interrupted run by id.")] = None,
+) -> None:
+    """Run a benchmark: every model x prompt x round, each sample stored as it ends."""
+    from bench.progress_view import progress_printer
+    from bench.runner import resume_run, run_benchmark
+    from bench.store import Store
+
+    try:
+        store = Store(db)
+        printer = progress_printer(console)
+        cancel = threading.Event()
+        if resume:
+            status = resume_run(store, resume, progress=printer, cancel=cancel)
+            run_id = resume
+        else:
+            settings = _settings(
+                models=_model_names(models),
+                rounds=rounds,
+                warmup=warmup,
+                stream=config.stream_from_env() if stream is None else stream,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                seed=seed,
+                endpoint=endpoint or config.endpoint_from_env(),
+                api_key_env=api_key_env,
+                label=label,
+            )
+            prompt_set = config.resolve_prompt_set(prompts)
+            _check_models(settings)
+            run_id, status = run_benchmark(store, settings, prompt_set, progress=printer, cancel=cancel)
+        if out_dir:
+            from bench.report import write_reports
+
+            for path in write_reports(store, [run_id], out_dir):
+                console.print(f"wrote {path}")
+        out.print(run_id)
+        if status not in ("completed",):
+            console.print(f"[yellow]run {run_id} ended {status}[/yellow]")
+            raise typer.Exit(1)
+    except BenchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def report(
+    run_ids: Annotated[list[str], typer.Argument(help="One or more run ids.")],
+    fmt: Annotated[str, typer.Option("--format", help="md, csv or json.")] = "md",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+    db: Annotated[Path | None, typer.Option(help="SQLite file.")] = None,
+) -> None:
+    """Print or write a run's report (benchmark_report.md, samples.csv or report.json)."""
+    from bench.report import FORMATS
+    from bench.store import Store
+
+    try:
+        if fmt not in FORMATS:
+            raise BenchError("--format", f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
+        text = FORMATS[fmt][1](Store(db), run_ids)
+        if out_file:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            out_file.write_text(text, encoding="utf-8")
+            console.print(f"wrote {out_file}")
+        else:
+            sys.stdout.write(text)
+    except BenchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def runs(
+    db: Annotated[Path | None, typer.Option(help="SQLite file.")] = None,
+    limit: Annotated[int, typer.Option(help="How many.")] = 20,
+) -> None:
+    """List stored runs, newest first (an interrupted run can be resumed with run --resume)."""
+    from bench.store import Store
+
+    table = Table("run", "status", "models", "samples", "created", "label")
+    for r in Store(db).list_runs(limit):
+        table.add_row(
+            r["id"],
+            r["status"],
+            ",".join(r["settings"]["models"]),
+            str(r["n_samples"]),
+            r["created_at"],
+            r["label"],
+        )
+    out.print(table)
+
+
+def _mount_optional() -> None:
+    """Sub-commands that live in their own modules."""
+    try:
+        from bench.cli_models import models_app
+
+        app.add_typer(models_app, name="models", help="List, import, fetch and register models.")
+    except ImportError:
+        pass
+
+
+_mount_optional()
+
+
+def main() -> None:
+    try:
+        app()
+    except BenchError as exc:
+        try:
+            _fail(exc)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
+    except KeyboardInterrupt:
+        console.print(
+            "[yellow]interrupted: finished samples are stored; resume with run --resume RUN_ID[/yellow]"
+        )
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
