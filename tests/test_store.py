@@ -1,0 +1,53 @@
+"""The SQLite store on a real file: schema, WAL, upserts, interrupted-run detection."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.store import SCHEMA_VERSION, Store
+
+
+def _sample(run_id: str, prompt_id: str, rnd: int) -> dict:
+    return {
+        "run_id": run_id, "model": "m", "prompt_id": prompt_id, "round": rnd, "warmup": rnd < 0,
+        "cold": False, "ok": True, "error": None, "stream": True, "transport": "in-process",
+        "started_at": "2026-01-01T00:00:00Z", "metrics": {"e2e_s": 0.5}, "answer": "hi",
+        "reasoning": "", "server_timings": {"predicted_n": 3},
+    }  # fmt: skip
+
+
+def test_schema_is_versioned_and_wal(db_path: Path):
+    Store(db_path)
+    Store(db_path)  # re-opening does not re-run migrations
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+
+
+def test_samples_round_trip_and_done_keys(db_path: Path):
+    store = Store(db_path)
+    run_id = store.create_run({"models": ["m"]}, {"prompts": []}, {"hardware": {}})
+    store.add_sample(_sample(run_id, "p1", -1))
+    store.add_sample(_sample(run_id, "p1", 0))
+    got = store.samples([run_id])
+    assert [s["round"] for s in got] == [-1, 0]
+    assert got[0]["warmup"] is True and got[1]["server_timings"] == {"predicted_n": 3}
+    assert store.done_keys(run_id) == {("m", "p1", -1), ("m", "p1", 0)}
+    # a second process sees the committed rows at once
+    code = f"from bench.store import Store; print(len(Store({str(db_path)!r}).samples([{run_id!r}])))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "2"
+
+
+def test_run_of_a_dead_process_reads_as_interrupted(db_path: Path):
+    store = Store(db_path)
+    run_id = store.create_run({}, {}, {})
+    assert store.get_run(run_id)["status"] == "running"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    store.set_run_status(run_id, "running", pid=int(dead.stdout))
+    assert store.get_run(run_id)["status"] == "interrupted"
