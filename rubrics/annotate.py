@@ -1,0 +1,238 @@
+"""Manual annotation over the store: blind, resumable, safe for several annotators at once.
+
+Blindness: a page shows an item's answers as "Answer A", "Answer B", ... in an order shuffled per
+(run, prompt, annotator), so model identity and position cannot steer the score; the order is
+derived from a SHA-256 of those three strings (Python's ``hash()`` is salted per process and would
+reshuffle after every restart). Scores are upserts keyed by (run, model, prompt, aspect, annotator)
+and each save is one short transaction, so two people annotating at once never lose a score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from bench.errors import BenchError
+from bench.store import Store, utc_now
+from rubrics.answers import answers_by_prompt
+from rubrics.schema import SCORES, RubricSet, applicable_aspects
+
+OVERALL = "overall"
+"""The aspect people score when a prompt names none and no rubric set is chosen."""
+
+ANNOTATION_COLUMNS = [
+    "run_id",
+    "model",
+    "prompt_id",
+    "aspect",
+    "annotator",
+    "score",
+    "comment",
+    "created_at",
+]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One prompt of a run with every model's graded answer: what an annotator sees at once."""
+
+    run_id: str
+    prompt_id: str
+    prompt: str
+    aspects: tuple[str, ...]
+    answers: Mapping[str, str]  # model -> answer text
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class BlindAnswer:
+    label: str  # "Answer A"
+    model: str  # hide until the scores are saved
+    text: str
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What one annotator already saved for one answer (to prefill a form on resume)."""
+
+    scores: dict[str, int]
+    comment: str
+
+
+def annotation_items(store: Store, run_id: str, rubric_set: RubricSet | None = None) -> list[Item]:
+    """One item per answered prompt, in the run's prompt order.
+
+    Aspects are the prompt's own; a prompt that names none gets every aspect of ``rubric_set``
+    (the judge's rule too), or ``overall`` when no rubric set is given.
+    """
+    items = []
+    for prompt, answers in answers_by_prompt(store, run_id):
+        aspects = applicable_aspects(prompt, rubric_set) or [OVERALL]
+        items.append(
+            Item(
+                run_id=run_id,
+                prompt_id=prompt.id,
+                prompt=prompt.prompt,
+                aspects=tuple(aspects),
+                answers={model: a.text for model, a in answers.items()},
+                reference=prompt.reference,
+            )
+        )
+    return items
+
+
+# ---- blinding -----------------------------------------------------------------------------------
+def _seed(*parts: str) -> int:
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def blind_order(run_id: str, prompt_id: str, annotator: str, models: Iterable[str]) -> list[str]:
+    """The models in a shuffled order that is stable for this (run, prompt, annotator).
+
+    The input order does not matter (it is sorted first), so a page rerun shows the same order.
+    """
+    order = sorted(models)
+    random.Random(_seed(run_id, prompt_id, annotator.strip())).shuffle(order)
+    return order
+
+
+def blind_label(index: int) -> str:
+    """``Answer A`` .. ``Answer Z``, then ``Answer AA`` .. for more than 26 models."""
+    letters = string.ascii_uppercase
+    label = letters[index % 26]
+    while index >= 26:
+        index = index // 26 - 1
+        label = letters[index % 26] + label
+    return f"Answer {label}"
+
+
+def blind_answers(item: Item, annotator: str) -> list[BlindAnswer]:
+    order = blind_order(item.run_id, item.prompt_id, annotator, item.answers)
+    return [BlindAnswer(blind_label(i), m, item.answers[m]) for i, m in enumerate(order)]
+
+
+# ---- saving -------------------------------------------------------------------------------------
+def _check_scores(annotator: str, scores: Mapping[str, int]) -> None:
+    if not annotator.strip():
+        raise BenchError("annotator", "is empty", "enter your name or initials before scoring")
+    if not scores:
+        raise BenchError("scores", "none given", "score at least one aspect")
+    for aspect, score in scores.items():
+        if not str(aspect).strip():
+            raise BenchError("scores", "an aspect name is empty", "use the aspect ids of the rubric")
+        if isinstance(score, bool) or not isinstance(score, int) or score not in SCORES:
+            raise BenchError(
+                f"scores.{aspect}", f"{score!r} is not a score", "use a whole number from 1 to 5"
+            )
+
+
+def save_scores(
+    store: Store,
+    run_id: str,
+    prompt_id: str,
+    model: str,
+    annotator: str,
+    scores: Mapping[str, int],
+    comment: str = "",
+) -> None:
+    """Save (or overwrite) one annotator's scores for one answer, all aspects in one transaction."""
+    _check_scores(annotator, scores)
+    now = utc_now()
+    with store.connect() as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM samples WHERE run_id = ? AND model = ? AND prompt_id = ? AND ok = 1"
+            " AND round >= 0 LIMIT 1",
+            (run_id, model, prompt_id),
+        ).fetchone()
+        if exists is None:
+            raise BenchError(
+                f"run {run_id}",
+                f"has no answer of {model!r} to prompt {prompt_id!r}",
+                "annotate items listed by annotation_items()",
+            )
+        conn.executemany(
+            "INSERT INTO annotations (run_id, model, prompt_id, aspect, annotator, score, comment,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (run_id, model, prompt_id, aspect, annotator) DO UPDATE SET"
+            " score = excluded.score, comment = excluded.comment, created_at = excluded.created_at",
+            [
+                (run_id, model, prompt_id, aspect, annotator.strip(), score, comment, now)
+                for aspect, score in scores.items()
+            ],
+        )
+
+
+def saved_scores(store: Store, run_id: str, prompt_id: str, annotator: str) -> dict[str, Saved]:
+    """``{model: Saved}`` of one annotator on one prompt."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            "SELECT model, aspect, score, comment FROM annotations"
+            " WHERE run_id = ? AND prompt_id = ? AND annotator = ?",
+            (run_id, prompt_id, annotator.strip()),
+        ).fetchall()
+    result: dict[str, Saved] = {}
+    for row in rows:
+        saved = result.setdefault(row["model"], Saved({}, row["comment"]))
+        saved.scores[row["aspect"]] = row["score"]
+    return result
+
+
+# ---- progress -----------------------------------------------------------------------------------
+def _scored(store: Store, run_id: str, annotator: str) -> set[tuple[str, str, str]]:
+    """(model, prompt_id, aspect) this annotator has scored in the run."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            "SELECT model, prompt_id, aspect FROM annotations WHERE run_id = ? AND annotator = ?",
+            (run_id, annotator.strip()),
+        ).fetchall()
+    return {(r[0], r[1], r[2]) for r in rows}
+
+
+def _answer_done(item: Item, model: str, scored: set[tuple[str, str, str]]) -> bool:
+    return all((model, item.prompt_id, aspect) in scored for aspect in item.aspects)
+
+
+def progress(
+    store: Store, run_id: str, annotator: str, rubric_set: RubricSet | None = None
+) -> tuple[int, int]:
+    """``(done, total)`` answers (model x prompt); an answer is done when all its aspects are scored."""
+    scored = _scored(store, run_id, annotator)
+    items = annotation_items(store, run_id, rubric_set)
+    total = sum(len(item.answers) for item in items)
+    done = sum(_answer_done(item, m, scored) for item in items for m in item.answers)
+    return done, total
+
+
+def next_unannotated(
+    store: Store, run_id: str, annotator: str, rubric_set: RubricSet | None = None
+) -> Item | None:
+    """The first item (run's prompt order) with an answer this annotator has not fully scored."""
+    scored = _scored(store, run_id, annotator)
+    for item in annotation_items(store, run_id, rubric_set):
+        if not all(_answer_done(item, m, scored) for m in item.answers):
+            return item
+    return None
+
+
+# ---- reading back -------------------------------------------------------------------------------
+def annotations_frame(store: Store, run_ids: Iterable[str]) -> pd.DataFrame:
+    """All people's scores of the runs, one row per (run, model, prompt, aspect, annotator)."""
+    ids = list(run_ids)
+    if not ids:
+        return pd.DataFrame(columns=ANNOTATION_COLUMNS)
+    with store.connect() as conn:
+        rows = conn.execute(
+            f"SELECT {', '.join(ANNOTATION_COLUMNS)} FROM annotations"
+            f" WHERE run_id IN ({', '.join('?' * len(ids))})"
+            " ORDER BY run_id, prompt_id, model, aspect, annotator",
+            ids,
+        ).fetchall()
+    frame = pd.DataFrame([dict(r) for r in rows], columns=ANNOTATION_COLUMNS)
+    frame["score"] = frame["score"].astype("int64")
+    return frame

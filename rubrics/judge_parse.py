@@ -1,0 +1,294 @@
+"""Read a judge model's reply without ever inventing a score.
+
+Small judge models answer in every shape: a fenced JSON block, JSON inside prose, ``Score: 4/5``,
+Prometheus' ``[RESULT] 4``, MT-Bench's ``Rating: [[4]]``. Parsers that grab "the first digit" fail
+in known ways: Prometheus bug #58 matched the rubric text the model echoed and scored everything 5;
+openai/evals turns an unparseable reply into the minimum score. Here a reply yields a score only
+when it states one unambiguously on the 1..5 scale; anything else is *missing*, with the reason.
+
+How: patterns are tried in tiers, most explicit first (JSON with a ``score`` key; ``[RESULT] n``,
+``[[n]]``; a labelled ``Score: n``; a bare ``n/5``; a reply that is only a digit). The first tier
+that finds anything decides, and inside it every finding must agree. Before matching, text the
+model echoed from the prompt (when the prompt is given), scale phrases such as "between 1 and 5"
+and "for example: ..." snippets are removed. ``8/10`` is a 10-point score, not a 1..5 one: missing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+Verdict = Literal["A", "B", "tie"]
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_OUT_OF = r"(?:\s*(?:/|out\s+of)\s*(\d+))?"
+_SEP = r"[*_\s]*(?::|=|\bis\b|\bof\b|\bwas\b|\bwould\s+be\b|-)[*_\s]*[\"'(]?\s*"
+
+_SCALE_PHRASE = re.compile(
+    r"(?:on\s+a\s+scale\s+(?:of|from)\s+)?(?:between\s+|from\s+)?\(?\b1\s*(?:-|–|to|and|\.\.|through)"
+    r"\s*5\b\)?",
+    re.IGNORECASE,
+)
+_EXAMPLE = re.compile(
+    r"(?:for\s+example|e\.g\.|such\s+as)[:,]?\s*(?:\"[^\"\n]*\"|`[^`\n]*`|[^\n.]*)", re.IGNORECASE
+)
+
+# Tier 2: explicit markers a judge prompt asks for.
+_MARKERS = [
+    re.compile(r"\[RESULT\]\s*[:\-]?\s*\(?\s*" + _NUM + _OUT_OF, re.IGNORECASE),
+    re.compile(r"\[\[\s*" + _NUM + _OUT_OF + r"\s*\]\]"),
+    re.compile(r"[\"']score[\"']\s*:\s*[\"']?" + _NUM + _OUT_OF, re.IGNORECASE),
+]
+# Tier 3: a labelled score in prose.
+_LABELLED = [
+    re.compile(r"\b(?:score|rating|grade|overall|verdict)\b" + _SEP + _NUM + _OUT_OF, re.IGNORECASE),
+    re.compile(r"\b(?:score|rating|grade)\s+" + _NUM + r"\s*(?:/|out\s+of)\s*(\d+)", re.IGNORECASE),
+    re.compile(r"\b(?:score|rating|grade)\s+" + _NUM + r"()\s*\.?\s*$", re.IGNORECASE | re.MULTILINE),
+    re.compile(
+        r"\b(?:rate|give)\s+(?:it|this(?:\s+answer|\s+response)?|the\s+(?:answer|response))\s+"
+        r"(?:an?\s+|as\s+)?" + _NUM + _OUT_OF + r"\b",
+        re.IGNORECASE,
+    ),
+]
+# Tier 4: a bare fraction.
+_BARE = [
+    re.compile(r"(?<![\d./])" + _NUM + r"\s*(?:/|out\s+of)\s*(5|10|100)\b(?!\s*[A-Za-z])", re.IGNORECASE)
+]
+# Tier 5: the whole reply is one number.
+_ONLY = [re.compile(r"^[\W_]*" + _NUM + r"()[\W_]*$")]
+
+
+class JudgeReply(BaseModel):
+    """The JSON a judge is asked for: ``{"rationale": "...", "score": 1..5}``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    rationale: str = Field(
+        default="",
+        validation_alias=AliasChoices("rationale", "reason", "reasoning", "explanation", "feedback"),
+    )
+    score: int = Field(ge=1, le=5, validation_alias=AliasChoices("score", "Score", "rating"))
+
+    @field_validator("score", mode="before")
+    @classmethod
+    def _plain_number(cls, value: Any) -> Any:
+        """Accept ``4``, ``"4"``, ``"4/5"``; refuse booleans and other scales (``"8/10"``)."""
+        if isinstance(value, bool):
+            raise ValueError("a boolean is not a score")
+        if isinstance(value, str):
+            match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:(?:/|out\s+of)\s*(\d+))?\s*", value)
+            if not match:
+                raise ValueError(f"{value!r} is not a number")
+            if match.group(2) and match.group(2) != "5":
+                raise ValueError(f"{value!r} is on a {match.group(2)}-point scale, not 1..5")
+            return match.group(1)
+        return value
+
+
+@dataclass(frozen=True)
+class ParsedJudgment:
+    """``score`` is None when the reply states no unambiguous 1..5 score; ``reason`` says why."""
+
+    score: int | None
+    rationale: str
+    ok: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Found:
+    value: int | None  # None: a score was stated but is unusable (see problem)
+    problem: str
+    start: int
+    end: int
+    rationale: str = ""
+
+
+def _missing(reason: str, rationale: str = "") -> ParsedJudgment:
+    return ParsedJudgment(None, rationale, False, reason)
+
+
+# ---- cleaning -----------------------------------------------------------------------------------
+def _strip_echo(text: str, prompt: str | None) -> str:
+    """Blank out lines copied from the prompt, scale phrases and "for example" snippets.
+
+    Blanking (spaces, same length) instead of deleting keeps match positions meaningful.
+    """
+    if prompt:
+        prompt_lines = {line.strip() for line in prompt.splitlines() if len(line.strip()) >= 8}
+        lines = text.splitlines(keepends=True)
+        text = "".join(
+            " " * len(line.rstrip("\r\n")) + line[len(line.rstrip("\r\n")) :]
+            if line.strip() in prompt_lines
+            else line
+            for line in lines
+        )
+    for pattern in (_SCALE_PHRASE, _EXAMPLE):
+        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+    return text
+
+
+# ---- tier 1: JSON -------------------------------------------------------------------------------
+def _json_objects(text: str) -> list[tuple[dict[str, Any], int, int]]:
+    """Every top-level JSON object in the text (fenced or inside prose), with its span."""
+    decoder = json.JSONDecoder()
+    found = []
+    pos = text.find("{")
+    while pos != -1:
+        try:
+            obj, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            pos = text.find("{", pos + 1)
+            continue
+        if isinstance(obj, dict):
+            found.append((obj, pos, end))
+        pos = text.find("{", end)
+    return found
+
+
+def _from_json(text: str) -> list[_Found]:
+    found = []
+    for obj, start, end in _json_objects(text):
+        if not ({"score", "Score", "rating"} & obj.keys()):
+            continue
+        try:
+            reply = JudgeReply.model_validate(obj)
+        except ValidationError as exc:
+            problem = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+            found.append(_Found(None, f"JSON score invalid: {problem}", start, end))
+            continue
+        found.append(_Found(reply.score, "", start, end, reply.rationale.strip()))
+    return found
+
+
+# ---- tiers 2..5: patterns -----------------------------------------------------------------------
+def _judge_number(raw: str, scale: str | None) -> tuple[int | None, str]:
+    if scale and scale != "5":
+        return None, f"{raw}/{scale} is on a {scale}-point scale, not 1..5"
+    if "." in raw:
+        return None, f"score {raw} is not a whole number"
+    value = int(raw)
+    if not 1 <= value <= 5:
+        return None, f"score {value} is outside 1..5"
+    return value, ""
+
+
+def _from_patterns(text: str, patterns: list[re.Pattern[str]]) -> list[_Found]:
+    found: dict[int, _Found] = {}
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            if match.start(1) in found:
+                continue
+            value, problem = _judge_number(match.group(1), match.group(2) or None)
+            found[match.start(1)] = _Found(value, problem, match.start(), match.end())
+    return [found[key] for key in sorted(found)]
+
+
+def _decide(found: list[_Found], text: str) -> ParsedJudgment:
+    values = sorted({f.value for f in found if f.value is not None})
+    problems = [f.problem for f in found if f.value is None]
+    if problems and values:
+        return _missing(f"conflicting scores: {values} and {problems[0]}")
+    if problems:
+        return _missing(problems[0])
+    if len(values) > 1:
+        return _missing(f"conflicting scores {', '.join(map(str, values))}")
+    first = found[0]
+    rationale = first.rationale or _rationale_around(text, first.start, first.end)
+    return ParsedJudgment(values[0], rationale, True, "")
+
+
+def _rationale_around(text: str, start: int, end: int, limit: int = 2000) -> str:
+    """The prose before the score (Prometheus' "Feedback: ... [RESULT] n"), else after it."""
+    before = re.sub(
+        r"^\s*(?:feedback|rationale|reasoning|explanation)\s*:\s*", "", text[:start], flags=re.IGNORECASE
+    )
+    before = re.sub(r"```(?:json)?\s*$", "", before.strip()).strip()
+    chosen = before or text[end:].strip().strip("`").strip()
+    return chosen[:limit]
+
+
+def parse_judgment(text: str | None, prompt: str | None = None) -> ParsedJudgment:
+    """A 1..5 score from a judge reply, or a missing one with the reason.
+
+    Pass the judge ``prompt`` when you have it: lines the model copied from it are ignored, so an
+    echoed rubric or output template can never become a score.
+    """
+    if text is None or not text.strip():
+        return _missing("empty reply")
+    cleaned = _strip_echo(text, prompt)
+    tiers = [
+        lambda t: _from_json(t),
+        lambda t: _from_patterns(t, _MARKERS),
+        lambda t: _from_patterns(t, _LABELLED),
+        lambda t: _from_patterns(t, _BARE),
+        lambda t: _from_patterns(t, _ONLY),
+    ]
+    for tier in tiers:
+        found = tier(cleaned)
+        if found:
+            return _decide(found, text)
+    return _missing("no score found", text.strip()[:2000])
+
+
+# ---- pairwise -----------------------------------------------------------------------------------
+_TIE_WORDS = r"(?:tie|draw|equal|equally\s+good|same|neither|both)"
+_V = r"(A|B|" + _TIE_WORDS + r")\b"
+_VERDICT_MARKERS = [
+    re.compile(r"\[\[\s*(A|B|C|tie)\s*\]\]", re.IGNORECASE),
+    re.compile(r"\[RESULT\]\s*[:\-]?\s*(?:answer\s+|response\s+)?(A|B|tie)\b", re.IGNORECASE),
+    re.compile(
+        r"[\"'](?:verdict|winner|better|choice)[\"']\s*:\s*[\"'](?:answer\s+)?([^\"']+)[\"']", re.IGNORECASE
+    ),
+]
+_VERDICT_LABELLED = [
+    re.compile(
+        r"\b(?:verdict|winner|better\s+answer|better\s+response|final\s+answer|choice|preferred)"
+        r"[*_\s]*(?::|=|\bis\b)[*_\s]*[\"']?(?:answer\s+|response\s+|assistant\s+)?" + _V,
+        re.IGNORECASE,
+    ),
+]
+_VERDICT_PROSE = [
+    re.compile(
+        r"\b(?:answer|response|assistant)\s+(A|B)\s+is\s+(?:clearly\s+|slightly\s+|much\s+)?"
+        r"(?:better|superior|preferred|stronger|more\s+\w+)",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\b(?:I\s+)?(?:prefer|choose|pick)\s+(?:answer\s+|response\s+)?(A|B)\b"),
+    re.compile(r"\b(?:it'?s\s+a\s+|a\s+)(tie|draw)\b", re.IGNORECASE),
+    re.compile(r"\bboth\s+(?:answers|responses)\s+are\s+(equally)\s+(?:good|bad|correct)", re.IGNORECASE),
+]
+_VERDICT_ONLY = [re.compile(r"^[\W_]*(?:answer\s+)?(A|B|tie)[\W_]*$", re.IGNORECASE)]
+
+
+def _verdict_word(word: str) -> Verdict | None:
+    word = word.strip().lower().removeprefix("answer ").removeprefix("response ").strip()
+    if word in {"a", "b"}:
+        return "A" if word == "a" else "B"
+    if word == "c" or re.fullmatch(_TIE_WORDS, word):
+        return "tie"
+    return None
+
+
+def parse_verdict(text: str | None, prompt: str | None = None) -> Verdict | None:
+    """``'A'``, ``'B'`` or ``'tie'`` from a pairwise judge reply; None when absent or ambiguous.
+
+    Same tiers as :func:`parse_judgment`: ``[[A]]`` (MT-Bench; ``[[C]]`` is its tie), JSON
+    ``{"verdict": "A"}``, ``Verdict: B``, then prose such as "Answer A is better". Two different
+    verdicts in the deciding tier (say an echoed "[[A]], [[B]] or [[tie]]") give None.
+    """
+    if text is None or not text.strip():
+        return None
+    cleaned = _strip_echo(text, prompt)
+    for patterns in (_VERDICT_MARKERS, _VERDICT_LABELLED, _VERDICT_PROSE, _VERDICT_ONLY):
+        verdicts = {_verdict_word(m.group(1)) for p in patterns for m in p.finditer(cleaned)}
+        verdicts.discard(None)
+        if len(verdicts) == 1:
+            return verdicts.pop()
+        if len(verdicts) > 1:
+            return None
+    return None
