@@ -32,9 +32,9 @@ FLAG_NAMES = {"max_tokens": "--max-tokens", "models": "--models", "rounds": "--r
 
 
 def _fail(exc: BenchError) -> None:
-    console.print(f"[bold red]error:[/bold red] {exc.subject}: {exc.what}", highlight=False)
+    console.print(f"[bold red]error:[/bold red] {exc.subject}: {exc.what}", highlight=False, soft_wrap=True)
     if exc.fix:
-        console.print(f"  [yellow]fix:[/yellow] {exc.fix}", highlight=False)
+        console.print(f"  [yellow]fix:[/yellow] {exc.fix}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
