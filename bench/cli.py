@@ -199,6 +199,49 @@ def runs(
     out.print(table)
 
 
+@app.command()
+def judge(
+    run_id: Annotated[str, typer.Argument(help="The run whose answers to grade.")],
+    judge_model: Annotated[str, typer.Option("--judge", help="The judge model (a second local model).")],
+    rubric: Annotated[
+        str, typer.Option(help="Rubric file or built-in set: workshop, meeting-notes.")
+    ] = "workshop",
+    endpoint: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible base URL of the judge; default in-process.")
+    ] = None,
+    attempts: Annotated[int, typer.Option(help="Tries per item before it is stored as missing.")] = 2,
+    db: Annotated[Path | None, typer.Option(help="SQLite file.")] = None,
+) -> None:
+    """Grade a run's answers per rubric aspect with a local judge model (1-5 with anchors)."""
+    from bench.backends import backend_for
+    from bench.store import Store
+    from rubrics.judge import judge_run
+    from rubrics.schema import resolve_rubric_set
+
+    try:
+        store = Store(db)
+        if store.get_run(run_id) is None:
+            raise BenchError(run_id, f"no such run in {store.path}", "list runs with `python -m bench runs`")
+        rubric_set = resolve_rubric_set(rubric)
+        backend = backend_for(endpoint or config.endpoint_from_env())
+
+        def show(p: Any) -> None:
+            console.print(
+                f"[{p.done}/{p.total}] {p.model} · {p.prompt_id} · {p.aspect}: {p.outcome}", highlight=False
+            )
+
+        summary = judge_run(
+            store, run_id, backend, judge_model, rubric_set, max_attempts=attempts, progress=show
+        )
+        parsed = summary.judged - summary.missing
+        out.print(
+            f"judged {summary.judged} (parsed {parsed}, missing {summary.missing}), skipped {summary.skipped}"
+            f" already judged, of {summary.total}"
+        )
+    except BenchError as exc:
+        _fail(exc)
+
+
 def _mount_optional() -> None:
     """Sub-commands that live in their own modules."""
     try:
