@@ -15,6 +15,7 @@ and "for example: ..." snippets are removed. ``8/10`` is a 10-point score, not a
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass
@@ -133,17 +134,40 @@ def _strip_echo(text: str, prompt: str | None) -> str:
 
 
 # ---- tier 1: JSON -------------------------------------------------------------------------------
+def _closing_brace(text: str, start: int) -> int | None:
+    """Index after the ``}`` that closes the ``{`` at ``start`` (naive: ignores quoting)."""
+    depth = 0
+    for index in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[index], 0)
+        if depth == 0:
+            return index + 1
+    return None
+
+
+def _object_at(text: str, pos: int) -> tuple[Any, int] | None:
+    """A JSON object at ``pos``, or a Python-style dict (``{'score': 4}``, small models write those)."""
+    try:
+        return json.JSONDecoder().raw_decode(text, pos)
+    except json.JSONDecodeError:
+        end = _closing_brace(text, pos)
+        if end is None:
+            return None
+        try:
+            return ast.literal_eval(text[pos:end]), end
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+
+
 def _json_objects(text: str) -> list[tuple[dict[str, Any], int, int]]:
-    """Every top-level JSON object in the text (fenced or inside prose), with its span."""
-    decoder = json.JSONDecoder()
+    """Every top-level object in the text (fenced or inside prose), with its span."""
     found = []
     pos = text.find("{")
     while pos != -1:
-        try:
-            obj, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError:
+        parsed = _object_at(text, pos)
+        if parsed is None:
             pos = text.find("{", pos + 1)
             continue
+        obj, end = parsed
         if isinstance(obj, dict):
             found.append((obj, pos, end))
         pos = text.find("{", end)
@@ -188,7 +212,7 @@ def _from_patterns(text: str, patterns: list[re.Pattern[str]]) -> list[_Found]:
     return [found[key] for key in sorted(found)]
 
 
-def _decide(found: list[_Found], text: str) -> ParsedJudgment:
+def _decide(found: list[_Found], text: str, cut_spans: bool) -> ParsedJudgment:
     values = sorted({f.value for f in found if f.value is not None})
     problems = [f.problem for f in found if f.value is None]
     if problems and values:
@@ -197,19 +221,43 @@ def _decide(found: list[_Found], text: str) -> ParsedJudgment:
         return _missing(problems[0])
     if len(values) > 1:
         return _missing(f"conflicting scores {', '.join(map(str, values))}")
-    first = found[0]
-    rationale = first.rationale or _rationale_around(text, first.start, first.end)
+    rationale = found[0].rationale or _rationale(text, found, cut_spans)
     return ParsedJudgment(values[0], rationale, True, "")
 
 
-def _rationale_around(text: str, start: int, end: int, limit: int = 2000) -> str:
-    """The prose before the score (Prometheus' "Feedback: ... [RESULT] n"), else after it."""
-    before = re.sub(
-        r"^\s*(?:feedback|rationale|reasoning|explanation)\s*:\s*", "", text[:start], flags=re.IGNORECASE
-    )
-    before = re.sub(r"```(?:json)?\s*$", "", before.strip()).strip()
-    chosen = before or text[end:].strip().strip("`").strip()
-    return chosen[:limit]
+_LABEL_ONLY = re.compile(
+    r"^(?:[\W_]|\b(?:final|overall|score|rating|grade|result|verdict|json)\b)*$", re.IGNORECASE
+)
+_LEAD_LABEL = re.compile(r"^\s*(?:feedback|rationale|reasoning|explanation)\s*:\s*", re.IGNORECASE)
+
+
+def _rationale(text: str, found: list[_Found], cut_spans: bool, limit: int = 2000) -> str:
+    """The reply's prose without the score statement itself.
+
+    A line that holds nothing but the score (``Rating: [[4]]``) is dropped; markers and JSON
+    (``cut_spans``) are cut out of their line (Prometheus' ``Feedback: ... [RESULT] 4``); a score
+    stated inside a sentence leaves the sentence whole.
+    """
+    spans = sorted((f.start, f.end) for f in found)
+    keep = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        line_end = offset + len(line)
+        inside = [
+            (max(a, offset) - offset, min(b, line_end) - offset)
+            for a, b in spans
+            if a < line_end and b > offset
+        ]
+        rest = line
+        for a, b in reversed(inside):
+            rest = rest[:a] + rest[b:]
+        if not inside:
+            keep.append(line)
+        elif not _LABEL_ONLY.match(rest.strip()):
+            keep.append(rest if cut_spans else line)
+        offset = line_end
+    prose = _LEAD_LABEL.sub("", "".join(keep).strip())
+    return re.sub(r"```(?:json)?", "", prose, flags=re.IGNORECASE).strip()[:limit]
 
 
 def parse_judgment(text: str | None, prompt: str | None = None) -> ParsedJudgment:
@@ -222,16 +270,16 @@ def parse_judgment(text: str | None, prompt: str | None = None) -> ParsedJudgmen
         return _missing("empty reply")
     cleaned = _strip_echo(text, prompt)
     tiers = [
-        lambda t: _from_json(t),
-        lambda t: _from_patterns(t, _MARKERS),
-        lambda t: _from_patterns(t, _LABELLED),
-        lambda t: _from_patterns(t, _BARE),
-        lambda t: _from_patterns(t, _ONLY),
+        (_from_json, True),
+        (lambda t: _from_patterns(t, _MARKERS), True),
+        (lambda t: _from_patterns(t, _LABELLED), False),
+        (lambda t: _from_patterns(t, _BARE), False),
+        (lambda t: _from_patterns(t, _ONLY), False),
     ]
-    for tier in tiers:
-        found = tier(cleaned)
+    for find, cut_spans in tiers:
+        found = find(cleaned)
         if found:
-            return _decide(found, text)
+            return _decide(found, text, cut_spans)
     return _missing("no score found", text.strip()[:2000])
 
 
