@@ -1,0 +1,398 @@
+"""Altair charts of stored runs: DataFrames in, charts out (no Streamlit, so reports can reuse them).
+
+Conventions every chart follows:
+
+- one colour per *series* (a model, or ``model · run`` when several runs are compared), taken from
+  one shared domain, so a model has the same colour in every chart;
+- the request phase has its own shape: ``warm`` circle, ``cold`` (first request after a load)
+  triangle, ``warm-up`` cross; warm-up and failed requests never enter a statistic;
+- every mark has a tooltip that names the sample count and where the number came from (output
+  token source, transport: in-process or HTTP).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from bench.metrics import METRICS
+
+#: Tableau 10: distinct, colour-blind-friendly, readable on white.
+PALETTE = [
+    "#4E79A7",
+    "#F28E2B",
+    "#59A14F",
+    "#E15759",
+    "#76B7B2",
+    "#EDC948",
+    "#B07AA1",
+    "#FF9DA7",
+    "#9C755F",
+    "#BAB0AC",
+]
+PHASES = ["warm", "cold", "warm-up"]
+PHASE_SHAPES = ["circle", "triangle-up", "cross"]
+_RUN_ID = re.compile(r"^\d{8}-(\d{6})-([0-9a-f]{4})$")
+
+SERIES_TITLE = "Model"
+
+
+# ---- series and scales ---------------------------------------------------------------------------
+def run_short(run_id: str) -> str:
+    """``20261122-184653-3fa2`` -> ``184653-3fa2`` (enough to tell runs apart in a legend)."""
+    match = _RUN_ID.match(str(run_id))
+    return f"{match.group(1)}-{match.group(2)}" if match else str(run_id)
+
+
+def series_name(model: str, run_id: str, several_runs: bool) -> str:
+    return f"{model} · {run_short(run_id)}" if several_runs else str(model)
+
+
+def add_series(frame: pd.DataFrame, several_runs: bool | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` (with ``model`` and ``run_id``) plus the ``series`` column charts colour by."""
+    if frame.empty:
+        return frame.assign(series=pd.Series(dtype=str))
+    if several_runs is None:
+        several_runs = frame["run_id"].nunique() > 1
+    out = frame.copy()
+    out["series"] = [
+        series_name(m, r, several_runs) for m, r in zip(out["model"], out["run_id"], strict=True)
+    ]
+    return out
+
+
+def series_domain(*frames: pd.DataFrame) -> list[str]:
+    """Every series of the given frames, in first-seen order: the shared colour domain."""
+    seen: dict[str, None] = {}
+    for frame in frames:
+        if not frame.empty and "series" in frame:
+            for name in frame["series"]:
+                seen.setdefault(str(name), None)
+    return list(seen)
+
+
+def color_scale(domain: Sequence[str]) -> alt.Scale:
+    colors = [PALETTE[i % len(PALETTE)] for i in range(len(domain))]
+    return alt.Scale(domain=list(domain), range=colors)
+
+
+def color_map(domain: Sequence[str]) -> dict[str, str]:
+    """``{series: hex}``, for tables that want the same colours as the charts."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(domain)}
+
+
+def _color(domain: Sequence[str], legend: bool = True) -> alt.Color:
+    return alt.Color(
+        "series:N",
+        title=SERIES_TITLE,
+        scale=color_scale(domain),
+        legend=alt.Legend(orient="bottom", columns=3, labelLimit=320) if legend else None,
+    )
+
+
+def _shape(legend: bool = True) -> alt.Shape:
+    return alt.Shape(
+        "phase:N",
+        title="Request",
+        scale=alt.Scale(domain=PHASES, range=PHASE_SHAPES),
+        legend=alt.Legend(orient="bottom") if legend else None,
+    )
+
+
+def _label(metric: str) -> str:
+    name, unit = METRICS.get(metric, (metric, ""))
+    return f"{name} ({unit})" if unit else name
+
+
+def _empty(message: str) -> alt.Chart:
+    """A placeholder chart that says why there is nothing to draw."""
+    return (
+        alt.Chart(pd.DataFrame({"text": [message]}))
+        .mark_text(size=14, color="#6B7280")
+        .encode(text="text:N", tooltip=alt.Tooltip("text:N", title="Why empty"))
+        .properties(height=80)
+    )
+
+
+def _jitter(frame: pd.DataFrame) -> pd.Series:
+    """Deterministic vertical spread for strip plots (the same run draws the same picture)."""
+    codes = pd.factorize(frame["prompt_id"].astype(str))[0]
+    rounds = frame["round"].fillna(0).astype(int).to_numpy()
+    return pd.Series(((codes * 7 + rounds * 3) % 11) / 10.0, index=frame.index)
+
+
+def _sample_tooltips(metric: str) -> list[alt.Tooltip]:
+    return [
+        alt.Tooltip("series:N", title="Model"),
+        alt.Tooltip("prompt_id:N", title="Prompt"),
+        alt.Tooltip("round_label:N", title="Round"),
+        alt.Tooltip("phase:N", title="Phase"),
+        alt.Tooltip(f"{metric}:Q", title=_label(metric), format=".3f"),
+        alt.Tooltip("ttft_s:Q", title="TTFT (s)", format=".3f"),
+        alt.Tooltip("decode_tps:Q", title="Decode tok/s", format=".1f"),
+        alt.Tooltip("output_tokens:Q", title="Output tokens"),
+        alt.Tooltip("output_token_source:N", title="Token count from"),
+        alt.Tooltip("transport:N", title="Transport"),
+        alt.Tooltip("run_id:N", title="Run"),
+    ]
+
+
+def _sample_data(samples: pd.DataFrame, metric: str, include_warmup: bool) -> pd.DataFrame:
+    data = samples[samples["ok"]] if "ok" in samples else samples
+    if not include_warmup:
+        data = data[data["phase"] != "warm-up"]
+    data = data[data[metric].notna()].copy()
+    if data.empty:
+        return data
+    data["round_label"] = [
+        f"warm-up {abs(int(r))}" if r < 0 else str(int(r) + 1) for r in data["round"].fillna(0)
+    ]
+    data["jitter"] = _jitter(data)
+    keep = [
+        "series",
+        "model",
+        "run_id",
+        "prompt_id",
+        "round",
+        "round_label",
+        "phase",
+        "jitter",
+        "ttft_s",
+        "decode_tps",
+        "output_tokens",
+        "output_token_source",
+        "transport",
+        metric,
+    ]
+    return data[list(dict.fromkeys(keep))]
+
+
+# ---- charts --------------------------------------------------------------------------------------
+def latency_distribution(
+    samples: pd.DataFrame,
+    domain: Sequence[str],
+    metric: str = "e2e_s",
+    include_warmup: bool = False,
+) -> alt.Chart | alt.LayerChart:
+    """Box plot of warm requests per model with every request drawn on top (shape = phase)."""
+    if samples.empty or metric not in samples:
+        return _empty("No requests to draw yet.")
+    data = _sample_data(samples, metric, include_warmup)
+    if data.empty:
+        return _empty(f"No successful request has a value for {_label(metric)}.")
+    y = alt.Y("series:N", title=None, sort=list(domain), axis=alt.Axis(labelLimit=260))
+    x = alt.X(f"{metric}:Q", title=_label(metric), scale=alt.Scale(zero=False, nice=True))
+    base = alt.Chart(data)
+    box = (
+        base.transform_filter(alt.datum.phase == "warm")
+        .mark_boxplot(extent=1.5, size=26, opacity=0.28, outliers=False, median={"color": "#1B2333"})
+        .encode(y=y, x=x, color=_color(domain, legend=False))
+    )
+    points = base.mark_point(filled=True, size=70, opacity=0.9, stroke="#1B2333", strokeWidth=0.4).encode(
+        y=y,
+        x=x,
+        yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-0.6, 1.6])),
+        color=_color(domain),
+        shape=_shape(),
+        tooltip=_sample_tooltips(metric),
+    )
+    height = max(140, 62 * max(1, len(domain)))
+    return alt.layer(box, points).properties(height=height)
+
+
+def percentile_bars(
+    summary: pd.DataFrame, domain: Sequence[str], metric: str = "e2e_s"
+) -> alt.LayerChart | alt.Chart:
+    """p50 and p95 of warm requests per model, each bar labelled with its sample count."""
+    needed = {f"{metric}_p50", f"{metric}_p95", f"{metric}_n"}
+    if summary.empty or not needed <= set(summary.columns):
+        return _empty("No statistics yet: every request failed or the run has no warm request.")
+    rows = []
+    for rec in summary.to_dict("records"):
+        n = int(rec.get(f"{metric}_n") or 0)
+        low = rec.get(f"{metric}_low_n") or []
+        for stat in ("p50", "p95"):
+            value = rec.get(f"{metric}_{stat}")
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                continue
+            weak = stat in low
+            rows.append(
+                {
+                    "series": rec["series"],
+                    "stat": stat,
+                    "value": float(value),
+                    "n": n,
+                    "label": f"n={n}{' ⚠' if weak else ''}",
+                    "caveat": f"{stat} from {n} samples is a rough estimate (want ≥ 20)" if weak else "",
+                    "token_source": rec.get("token_source") or "",
+                    "transport": rec.get("transport") or "",
+                    "run_id": rec.get("run_id"),
+                }
+            )
+    if not rows:
+        return _empty("No percentile could be computed.")
+    data = pd.DataFrame(rows)
+    tooltip = [
+        alt.Tooltip("series:N", title="Model"),
+        alt.Tooltip("stat:N", title="Statistic"),
+        alt.Tooltip("value:Q", title=_label(metric), format=".3f"),
+        alt.Tooltip("n:Q", title="Warm samples"),
+        alt.Tooltip("caveat:N", title="Caveat"),
+        alt.Tooltip("token_source:N", title="Token count from"),
+        alt.Tooltip("transport:N", title="Transport"),
+        alt.Tooltip("run_id:N", title="Run"),
+    ]
+    x = alt.X("series:N", title=None, sort=list(domain), axis=alt.Axis(labelAngle=0, labelLimit=200))
+    x_offset = alt.XOffset("stat:N", sort=["p50", "p95"])
+    y = alt.Y("value:Q", title=_label(metric))
+    base = alt.Chart(data).encode(x=x, xOffset=x_offset, y=y, tooltip=tooltip)
+    bars = base.mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
+        color=_color(domain),
+        opacity=alt.Opacity(
+            "stat:N", title="Statistic", scale=alt.Scale(domain=["p50", "p95"], range=[1.0, 0.5])
+        ),
+    )
+    labels = base.mark_text(dy=-7, fontSize=11, color="#374151").encode(text="label:N")
+    stat_labels = base.mark_text(dy=12, fontSize=10, color="#FFFFFF", fontWeight="bold").encode(text="stat:N")
+    return alt.layer(bars, labels, stat_labels).properties(height=300)
+
+
+def ttft_vs_decode(samples: pd.DataFrame, domain: Sequence[str]) -> alt.Chart:
+    """Each request: time to first token (x) against decode tokens/s (y)."""
+    if samples.empty:
+        return _empty("No requests to draw yet.")
+    data = _sample_data(samples, "decode_tps", include_warmup=False)
+    data = data[data["ttft_s"].notna()] if not data.empty else data
+    if data.empty:
+        return _empty("TTFT needs streamed requests; this run was not streamed or produced no tokens.")
+    return (
+        alt.Chart(data)
+        .mark_point(filled=True, size=80, opacity=0.85, stroke="#1B2333", strokeWidth=0.4)
+        .encode(
+            x=alt.X("ttft_s:Q", title=_label("ttft_s"), scale=alt.Scale(zero=False)),
+            y=alt.Y("decode_tps:Q", title=_label("decode_tps"), scale=alt.Scale(zero=False)),
+            color=_color(domain),
+            shape=_shape(),
+            tooltip=_sample_tooltips("decode_tps"),
+        )
+        .properties(height=320)
+    )
+
+
+def tps_per_prompt(
+    prompts: pd.DataFrame, domain: Sequence[str], metric: str = "decode_tps_mean"
+) -> alt.Chart:
+    """Mean decode tokens/s per prompt and model (warm and cold requests, no warm-up)."""
+    if prompts.empty or metric not in prompts:
+        return _empty("No per-prompt statistics yet.")
+    data = prompts[prompts[metric].notna()].copy()
+    if data.empty:
+        return _empty("No request produced enough tokens to measure decode speed.")
+    return (
+        alt.Chart(data)
+        .mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3)
+        .encode(
+            x=alt.X("prompt_id:N", title="Prompt", axis=alt.Axis(labelAngle=-20, labelLimit=160)),
+            xOffset=alt.XOffset("series:N", sort=list(domain)),
+            y=alt.Y(f"{metric}:Q", title="Decode tokens/s (mean)"),
+            color=_color(domain),
+            tooltip=[
+                alt.Tooltip("series:N", title="Model"),
+                alt.Tooltip("prompt_id:N", title="Prompt"),
+                alt.Tooltip(f"{metric}:Q", title="Decode tok/s (mean)", format=".1f"),
+                alt.Tooltip("e2e_s_mean:Q", title="End-to-end (s, mean)", format=".3f"),
+                alt.Tooltip("ttft_s_mean:Q", title="TTFT (s, mean)", format=".3f"),
+                alt.Tooltip("output_tokens_mean:Q", title="Output tokens (mean)", format=".1f"),
+                alt.Tooltip("n:Q", title="Samples"),
+                alt.Tooltip("run_id:N", title="Run"),
+            ],
+        )
+        .properties(height=300)
+    )
+
+
+def model_resources(models: pd.DataFrame) -> pd.DataFrame:
+    """Per (run, model) rows of ``store.run_models`` -> load time, memory and size in chart units."""
+    if models.empty:
+        return models
+    out = models.copy()
+    for col in ("load_seconds", "peak_rss_bytes", "baseline_rss_bytes", "size_bytes"):
+        if col not in out:
+            out[col] = np.nan
+        out[col] = pd.to_numeric(out[col], errors="coerce")
+    mb = 1024 * 1024
+    out["model_rss_mb"] = (out["peak_rss_bytes"] - out["baseline_rss_bytes"]).clip(lower=0) / mb
+    out["peak_rss_mb"] = out["peak_rss_bytes"] / mb
+    out["size_mb"] = out["size_bytes"] / mb
+    return out
+
+
+def memory_and_load(models: pd.DataFrame, domain: Sequence[str]) -> alt.HConcatChart | alt.Chart:
+    """Three small panels per model: load time, memory added by the model, size on disk."""
+    data = model_resources(models)
+    if data.empty:
+        return _empty("No model was loaded in these runs.")
+    tooltip = [
+        alt.Tooltip("series:N", title="Model"),
+        alt.Tooltip("load_seconds:Q", title="Load time (s)", format=".2f"),
+        alt.Tooltip("model_rss_mb:Q", title="Memory added by the model (MB)", format=".0f"),
+        alt.Tooltip("peak_rss_mb:Q", title="Peak RSS (MB)", format=".0f"),
+        alt.Tooltip("size_mb:Q", title="Size on disk (MB)", format=".1f"),
+        alt.Tooltip("rss_source:N", title="Memory measured on"),
+        alt.Tooltip("execution_provider:N", title="Execution provider"),
+        alt.Tooltip("transport:N", title="Transport"),
+        alt.Tooltip("status:N", title="Status"),
+    ]
+    panels = []
+    for field, title in (
+        ("load_seconds", "Load time (s)"),
+        ("model_rss_mb", "Memory added (MB, peak − before load)"),
+        ("size_mb", "Size on disk (MB)"),
+    ):
+        part = data[data[field].notna()]
+        if part.empty:
+            chart = _empty(f"{title}: not measured").properties(title=title, width=220)
+        else:
+            chart = (
+                alt.Chart(part)
+                .mark_bar(cornerRadiusEnd=3)
+                .encode(
+                    y=alt.Y("series:N", title=None, sort=list(domain), axis=alt.Axis(labelLimit=160)),
+                    x=alt.X(f"{field}:Q", title=title),
+                    color=_color(domain, legend=False),
+                    tooltip=tooltip,
+                )
+                .properties(title=title, width=220, height=max(80, 34 * len(part)))
+            )
+        panels.append(chart)
+    return alt.hconcat(*panels).resolve_scale(color="shared")
+
+
+def chart_frames(
+    samples: pd.DataFrame,
+    summary: pd.DataFrame,
+    prompts: pd.DataFrame,
+    models: pd.DataFrame,
+) -> tuple[list[str], dict[str, pd.DataFrame]]:
+    """Add the ``series`` column to every frame consistently and return the colour domain."""
+    several = False
+    for frame in (samples, summary, models):
+        if not frame.empty and "run_id" in frame:
+            several = several or frame["run_id"].nunique() > 1
+    frames = {
+        "samples": add_series(samples, several),
+        "summary": add_series(summary, several),
+        "prompts": add_series(prompts, several),
+        "models": add_series(models, several),
+    }
+    domain = series_domain(frames["models"], frames["summary"], frames["samples"])
+    return domain, frames
+
+
+def ordered(values: Iterable[Any]) -> list[Any]:
+    return list(dict.fromkeys(values))

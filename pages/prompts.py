@@ -1,0 +1,270 @@
+"""Prompts & rubrics: create, edit, import and export prompt sets and rubric sets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from bench.config import prompt_set_from_data, read_json
+from bench.errors import BenchError
+from ui import editing, user_files
+from ui.errors import show_error
+
+try:  # written separately; the page still edits prompt sets without it
+    from rubrics import schema as rubric_schema
+except ImportError:  # pragma: no cover - depends on the checkout
+    rubric_schema = None
+
+NEW = "— new empty set —"
+
+
+def _load_into(kind: str, data: dict[str, Any], origin: str) -> None:
+    """Put a set into the editor (a new editor key, so the table starts from it)."""
+    st.session_state[f"{kind}_data"] = data
+    st.session_state[f"{kind}_origin"] = origin
+    st.session_state[f"{kind}_version"] = st.session_state.get(f"{kind}_version", 0) + 1
+    st.session_state[f"{kind}_name"] = data.get("name", "")
+    st.session_state[f"{kind}_description"] = data.get("description", "")
+
+
+def _open_selected(kind: str) -> None:
+    label = st.session_state[f"{kind}_open"]
+    if label == NEW:
+        empty = {"name": "my-prompts", "description": "", "prompts": []}
+        if kind == "rubrics":
+            empty = {"name": "my-rubric", "description": "", "aspects": []}
+        _load_into(kind, empty, "new")
+        return
+    path = user_files.set_files(kind)[label]
+    try:
+        raw = read_json(path, "prompt" if kind == "prompts" else "rubric")
+        if kind == "prompts":
+            data = prompt_set_from_data(raw, str(path), name=path.stem).model_dump(exclude_none=True)
+        elif rubric_schema is not None:
+            data = rubric_schema.rubric_set_from_data(raw, str(path), name=path.stem).model_dump()
+        else:
+            data = raw
+    except BenchError as exc:
+        st.session_state[f"{kind}_load_error"] = exc.message
+        return
+    st.session_state.pop(f"{kind}_load_error", None)
+    _load_into(kind, data, str(path))
+
+
+def _ensure_loaded(kind: str) -> None:
+    if f"{kind}_data" not in st.session_state:
+        files = user_files.set_files(kind)
+        first = next((label for label in files if label.startswith("workshop")), next(iter(files), NEW))
+        st.session_state[f"{kind}_open"] = first
+        _open_selected(kind)
+        if f"{kind}_data" not in st.session_state:
+            st.session_state[f"{kind}_open"] = NEW
+            _open_selected(kind)
+
+
+def _import_upload(kind: str) -> None:
+    upload = st.session_state.get(f"{kind}_upload")
+    if upload is None:
+        return
+    name = Path(upload.name).stem
+    try:
+        try:
+            raw = json.loads(upload.getvalue().decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise BenchError(upload.name, f"is not valid JSON: {exc}", "upload a UTF-8 .json file") from None
+        if kind == "prompts":
+            data = prompt_set_from_data(raw, upload.name, name=name).model_dump(exclude_none=True)
+        else:
+            if rubric_schema is None:
+                raise BenchError(upload.name, "rubric support is not installed", "update SLM Bench")
+            data = rubric_schema.rubric_set_from_data(raw, upload.name, name=name).model_dump()
+    except BenchError as exc:
+        st.session_state[f"{kind}_load_error"] = exc.message
+        return
+    st.session_state.pop(f"{kind}_load_error", None)
+    _load_into(kind, data, f"uploaded {upload.name}")
+
+
+def _source_bar(kind: str, what: str) -> None:
+    files = user_files.set_files(kind)
+    c1, c2 = st.columns([2, 3])
+    c1.selectbox(
+        f"Open a {what}",
+        [*files, NEW],
+        key=f"{kind}_open",
+        on_change=_open_selected,
+        args=(kind,),
+        help=f"Built-in sets ship with SLM Bench; yours are saved in `{(user_files.user_prompts_dir() if kind == 'prompts' else user_files.user_rubrics_dir())}`.",
+    )
+    c2.file_uploader(
+        f"…or import a {what} (JSON)",
+        type=["json"],
+        key=f"{kind}_upload",
+        on_change=_import_upload,
+        args=(kind,),
+        help="The workshop's bare JSON list of prompt strings works too." if kind == "prompts" else None,
+    )
+    if st.session_state.get(f"{kind}_load_error"):
+        show_error(st.session_state[f"{kind}_load_error"], title=f"That {what} was not loaded.")
+    origin = st.session_state.get(f"{kind}_origin", "")
+    if origin and origin != "new":
+        builtin = origin.endswith(".json") and user_files.is_builtin(Path(origin))
+        st.caption(
+            f"Editing a copy of `{origin}`"
+            + (" (built-in: saving writes your own copy, the original stays as shipped)." if builtin else ".")
+        )
+
+
+def _show_problems(problems: list[editing.CellError], what: str) -> None:
+    lines = "\n".join(f"- {p}" for p in problems)
+    st.error(f"**This {what} is not valid yet — fix these cells:**\n\n{lines}", icon=":material/error:")
+
+
+def _save_and_export(kind: str, data: dict[str, Any], what: str) -> None:
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    c1, c2, _ = st.columns([1, 1, 2])
+    if c1.button(f"Save {what}", type="primary", icon=":material/save:", key=f"{kind}_save"):
+        try:
+            path = user_files.save_set(kind, data["name"], data)
+        except BenchError as exc:
+            show_error(exc, title="Not saved.")
+        else:
+            st.session_state[f"{kind}_origin"] = str(path)
+            st.toast(f"Saved {path}", icon=":material/check_circle:")
+    c2.download_button(
+        "Export JSON",
+        data=text,
+        file_name=f"{data['name'] or kind}.json",
+        mime="application/json",
+        icon=":material/file_download:",
+        key=f"{kind}_export",
+        on_click="ignore",
+    )
+
+
+st.title("Prompts & rubrics")
+st.caption(
+    "A prompt set is what every model answers; a rubric set says how answers are graded — aspects, each with a "
+    "description and one anchor sentence per score 1–5, so a 4 means the same thing to every grader."
+)
+tab_prompts, tab_rubrics = st.tabs([":material/chat: Prompt sets", ":material/checklist: Rubric sets"])
+
+# ---- prompt sets -----------------------------------------------------------------------------------
+with tab_prompts:
+    _ensure_loaded("prompts")
+    _source_bar("prompts", "prompt set")
+    data = st.session_state["prompts_data"]
+    c1, c2 = st.columns([1, 2])
+    name = c1.text_input("Name", key="prompts_name", help="Also the file name when saved.")
+    description = c2.text_input("Description", key="prompts_description")
+    table = st.data_editor(
+        editing.prompt_table(data),
+        key=f"prompts_editor_{st.session_state['prompts_version']}",
+        num_rows="dynamic",
+        hide_index=False,
+        width="stretch",
+        column_config={
+            "id": st.column_config.TextColumn(
+                "id", help="Unique; letters, digits and . _ : - (blank: p<row>)", width="small"
+            ),
+            "prompt": st.column_config.TextColumn("prompt", help="What the model is asked", width="large"),
+            "aspects": st.column_config.TextColumn(
+                "aspects", help="Rubric aspect ids that apply, comma-separated (e.g. accuracy, concision)"
+            ),
+            "system": st.column_config.TextColumn("system", help="Optional system message"),
+            "reference": st.column_config.TextColumn(
+                "reference", help="Optional reference answer for graders"
+            ),
+        },
+    )
+    candidate, notes = editing.prompt_data(name, description, table)
+    rows = editing.kept_rows(table, editing.PROMPT_COLUMNS)
+    try:
+        prompt_set = prompt_set_from_data(candidate, "prompt set", name=candidate["name"])
+    except BenchError as exc:
+        _show_problems(editing.cell_errors(exc, "prompts", rows), "prompt set")
+    else:
+        st.success(f"Valid: {len(prompt_set.prompts)} prompts.", icon=":material/check_circle:")
+        for note in notes:
+            st.caption(note)
+        if rubric_schema is not None:
+            sets = user_files.set_files("rubrics")
+            if sets:
+                pick = st.selectbox(
+                    "Check the aspects against a rubric set", list(sets), key="prompts_rubric_check"
+                )
+                try:
+                    rubric_set = rubric_schema.load_rubric_set(sets[pick])
+                    missing = rubric_schema.unknown_aspects(prompt_set.prompts, rubric_set)
+                except BenchError as exc:
+                    show_error(exc)
+                else:
+                    if missing:
+                        lines = "\n".join(
+                            f"- row {rows[[p.id for p in prompt_set.prompts].index(pid)]}, column `aspects`: "
+                            f"{', '.join(f'`{a}`' for a in aspects)} not in that rubric set"
+                            for pid, aspects in missing.items()
+                        )
+                        st.warning(
+                            f"Graders can only score aspects the rubric defines ({', '.join(rubric_set.aspect_ids())}):\n\n{lines}"
+                        )
+                    else:
+                        st.caption(f"Every aspect is defined in {pick}.")
+        _save_and_export("prompts", prompt_set.model_dump(exclude_none=True), "prompt set")
+
+# ---- rubric sets -----------------------------------------------------------------------------------
+with tab_rubrics:
+    if rubric_schema is None:
+        st.info("Rubric support (`rubrics.schema`) is not part of this checkout yet.")
+    else:
+        _ensure_loaded("rubrics")
+        _source_bar("rubrics", "rubric set")
+        data = st.session_state["rubrics_data"]
+        c1, c2 = st.columns([1, 2])
+        name = c1.text_input("Name", key="rubrics_name")
+        description = c2.text_input("Description", key="rubrics_description")
+        anchor_help = {
+            1: "What an answer that deserves 1 (the worst) looks like",
+            3: "What a middling answer looks like",
+            5: "What an answer that deserves 5 (the best) looks like",
+        }
+        table = st.data_editor(
+            editing.rubric_table(data),
+            key=f"rubrics_editor_{st.session_state['rubrics_version']}",
+            num_rows="dynamic",
+            width="stretch",
+            column_config={
+                "id": st.column_config.TextColumn(
+                    "id", help="Aspect id that prompts refer to", width="small"
+                ),
+                "name": st.column_config.TextColumn("name", width="small"),
+                "description": st.column_config.TextColumn("description", help="What this aspect grades"),
+                **{
+                    f"anchor_{s}": st.column_config.TextColumn(
+                        f"score {s}", help=anchor_help.get(s, f"What an answer that deserves {s} looks like")
+                    )
+                    for s in range(1, 6)
+                },
+            },
+        )
+        candidate = editing.rubric_data(name, description, table)
+        rows = editing.kept_rows(table, editing.RUBRIC_COLUMNS)
+        try:
+            rubric_set = rubric_schema.rubric_set_from_data(
+                candidate, "rubric set", name=candidate["name"] or "rubric"
+            )
+        except BenchError as exc:
+            _show_problems(editing.cell_errors(exc, "aspects", rows), "rubric set")
+        else:
+            st.success(
+                f"Valid: {len(rubric_set.aspects)} aspects, each with 5 anchors.",
+                icon=":material/check_circle:",
+            )
+            with st.expander("Preview as graders and the judge see it"):
+                for aspect in rubric_set.aspects:
+                    st.markdown(f"**{aspect.name}** (`{aspect.id}`) — {aspect.description}")
+                    st.markdown("\n".join(f"{score}. {text}" for score, text in aspect.levels()))
+            _save_and_export("rubrics", rubric_set.model_dump(), "rubric set")

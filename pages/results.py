@@ -1,0 +1,317 @@
+"""Results: charts and tables of one or more stored runs, every number with its source and sample count."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from bench import charts, metrics
+from bench.errors import BenchError
+from bench.report import DEFINITIONS, load_bundle
+from ui.errors import show_error
+from ui.format import duration, rate, seconds, size
+from ui.resources import store
+from ui.runs import STATUS_ICON, pick_runs
+
+DISTRIBUTION_METRICS = [
+    "e2e_s",
+    "ttft_s",
+    "ttfc_s",
+    "tpot_s",
+    "itl_s",
+    "decode_tps",
+    "e2e_tps",
+    "output_tokens",
+]
+
+
+def _num(value: Any) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+def _chart(chart: Any, caption: str | None = None) -> None:
+    st.altair_chart(chart, width="stretch")
+    if caption:
+        st.caption(caption)
+
+
+def _provenance(summary: pd.DataFrame) -> str:
+    """``model: n=10 warm, tokens from usage×12, in-process`` for every series."""
+    if summary.empty:
+        return ""
+    parts = [
+        f"**{row['series']}**: n={int(row['n'])} warm, tokens from {row['token_source'] or 'n/a'}, {row['transport'] or 'n/a'}"
+        for row in summary.to_dict("records")
+    ]
+    return " · ".join(parts)
+
+
+def _caveat(row: dict[str, Any], metric: str = "e2e_s") -> str:
+    low = row.get(f"{metric}_low_n") or []
+    n = int(row.get(f"{metric}_n") or 0)
+    if "p95" in low:
+        return f"p95 from {n} samples (want ≥ 20)"
+    if "p90" in low:
+        return f"p90 from {n} samples (want ≥ 10)"
+    return ""
+
+
+def _table(summary: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+    resources = charts.model_resources(models)
+    res = {(r["run_id"], r["model"]): r for r in resources.to_dict("records")} if not resources.empty else {}
+    stats = {(r["run_id"], r["model"]): r for r in summary.to_dict("records")} if not summary.empty else {}
+    keys = list(dict.fromkeys([*res, *stats]))
+    rows = []
+    for key in keys:
+        s, m = stats.get(key, {}), res.get(key, {})
+        rows.append(
+            {
+                "Model": s.get("series") or m.get("series"),
+                "Status": m.get("status", ""),
+                "Requests (warm)": int(s.get("n") or 0),
+                "Failed": int(s.get("n_failed") or 0),
+                "e2e p50 (s)": _num(s.get("e2e_s_p50")),
+                "e2e p95 (s)": _num(s.get("e2e_s_p95")),
+                "TTFT mean (s)": _num(s.get("ttft_s_mean")),
+                "Decode tok/s": _num(s.get("decode_tps_mean")),
+                "E2E tok/s": _num(s.get("e2e_tps_mean")),
+                "Output tokens": _num(s.get("output_tokens_mean")),
+                "Cold e2e (s)": _num(s.get("cold_e2e_s")),
+                "Load (s)": _num(m.get("load_seconds")),
+                "Memory added (MB)": _num(m.get("model_rss_mb")),
+                "Size (MB)": _num(m.get("size_mb")),
+                "Token source": s.get("token_source", ""),
+                "Transport": s.get("transport") or m.get("transport", ""),
+                "Execution provider": m.get("execution_provider") or "",
+                "Caveat": _caveat(s) if s else "",
+                "Run": key[0],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+st.title("Results")
+run_ids = pick_runs("results")
+if not run_ids:
+    st.stop()
+
+try:
+    bundle = load_bundle(store(), run_ids)
+except BenchError as exc:
+    show_error(exc, title="These runs could not be read.")
+    st.stop()
+
+frame = bundle.frame
+prompt_stats = metrics.prompt_summary(frame) if not frame.empty else pd.DataFrame()
+models_df = pd.DataFrame(bundle.run_models)
+domain, fr = charts.chart_frames(frame, bundle.summary, prompt_stats, models_df)
+samples, summary = fr["samples"], fr["summary"]
+
+# ---- headline tiles ------------------------------------------------------------------------------
+measured = metrics.measured(frame) if not frame.empty else frame
+n_failed = int((~frame["ok"]).sum()) if not frame.empty else 0
+n_warmup = int(frame["warmup"].sum()) if not frame.empty else 0
+tiles = st.columns(5)
+tiles[0].metric("Runs", len(run_ids))
+tiles[1].metric("Models", len(domain))
+tiles[2].metric(
+    "Measured requests",
+    len(measured),
+    help=f"Successful, not warm-up (cold + warm). {n_warmup} warm-up requests are stored but not counted.",
+)
+tiles[3].metric("Failed requests", n_failed, help="Excluded from every statistic; listed below.")
+if not summary.empty and summary["e2e_s_p50"].notna().any():
+    best = summary.loc[summary["e2e_s_p50"].idxmin()]
+    tiles[4].metric(
+        "Fastest p50 latency",
+        seconds(best["e2e_s_p50"]),
+        best["series"],
+        delta_color="off",
+        help=f"Median end-to-end over n={int(best['e2e_s_n'])} warm requests; {best['transport']}.",
+    )
+else:
+    tiles[4].metric("Fastest p50 latency", "n/a")
+
+for run in bundle.runs:
+    s = run["settings"]
+    meta = run.get("meta", {})
+    hw = meta.get("hardware", {})
+    icon = STATUS_ICON.get(run["status"], "")
+    with st.expander(
+        f"{icon} Run `{run['id']}` · {run['status']} · {', '.join(s.get('models', []))}"
+        + (f" · {run['label']}" if run.get("label") else "")
+    ):
+        st.markdown(
+            f"- **Prompts:** `{run['prompts'].get('name', '')}` ({len(run['prompts'].get('prompts', []))} prompts) · "
+            f"**rounds** {s.get('rounds')} + **warm-up** {s.get('warmup')} · **max tokens** {s.get('max_tokens')} · "
+            f"**temperature** {s.get('temperature')} · **seed** {s.get('seed')} · **streamed** {s.get('stream')}\n"
+            f"- **Transport:** {meta.get('transport', 'n/a')}"
+            + (f" · endpoint `{s['endpoint']}`" if s.get("endpoint") else "")
+            + "\n"
+            f"- **Machine:** {hw.get('processor', 'n/a')}, {hw.get('cpu_count_logical', '?')} logical CPUs, "
+            f"{size(hw.get('memory_total_bytes'))} RAM, {hw.get('os', '')}; GPU: {', '.join(hw.get('gpu') or []) or 'none'}\n"
+            f"- **Code:** commit `{meta.get('git_commit', 'unknown')}`, "
+            + ", ".join(f"{k} {v}" for k, v in sorted(meta.get("packages", {}).items()))
+            + f"\n- **Started** {run['created_at']} · **updated** {run['updated_at']}"
+        )
+        if run.get("error"):
+            st.caption(f"Run error: {run['error']}")
+
+for model in bundle.run_models:
+    if model.get("status") == "failed":
+        show_error(
+            model.get("error") or "no reason recorded",
+            title=f"{model['model']} failed in run {model['run_id']}.",
+        )
+
+if frame.empty:
+    st.warning("These runs have no stored request yet.")
+    st.stop()
+
+provenance = _provenance(summary)
+
+# ---- latency distribution ------------------------------------------------------------------------
+st.subheader("Latency distribution")
+c1, c2 = st.columns([2, 1])
+metric = c1.selectbox(
+    "Metric",
+    DISTRIBUTION_METRICS,
+    format_func=lambda m: f"{metrics.METRICS[m][0]} ({metrics.METRICS[m][1]})",
+    key="results_metric",
+)
+include_warmup = c2.toggle(
+    "Show warm-up requests", value=False, key="results_warmup", help="Drawn as crosses; never in statistics"
+)
+_chart(
+    charts.latency_distribution(samples, domain, metric=metric, include_warmup=include_warmup),
+    "One point per request (circle warm, ▲ cold = first request after the model was loaded, ✕ warm-up). "
+    "The box spans the warm requests' quartiles with the median line. " + provenance,
+)
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("p50 and p95 latency")
+    _chart(
+        charts.percentile_bars(summary, domain),
+        "End-to-end latency of warm requests; the label is the sample count behind each bar (⚠: too few for a "
+        "stable p95, want ≥ 20).",
+    )
+with right:
+    st.subheader("Time to first token vs decode speed")
+    _chart(
+        charts.ttft_vs_decode(samples, domain),
+        "Each request; up-left is better (fast first token, fast decoding). Decode tok/s = (output tokens − 1) / "
+        "(e2e − TTFT).",
+    )
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Decode tokens/s per prompt")
+    _chart(
+        charts.tps_per_prompt(fr["prompts"], domain),
+        "Mean over the measured requests of each prompt (warm and cold, no warm-up); n in the tooltip.",
+    )
+with right:
+    st.subheader("Memory and load time")
+    sources = sorted({str(m.get("rss_source")) for m in bundle.run_models if m.get("rss_source")})
+    _chart(
+        charts.memory_and_load(fr["models"], domain),
+        "Load time: one timed load per model and run. Memory added = peak resident memory during the run − "
+        f"before the load, measured on: {'; '.join(sources) or 'n/a'}.",
+    )
+
+# ---- table ---------------------------------------------------------------------------------------
+st.subheader("Numbers")
+table = _table(summary, fr["models"])
+colors = charts.color_map(domain)
+styled = table.style.map(lambda v: f"color: {colors.get(v, '#1B2333')}; font-weight: 600", subset=["Model"])
+st.dataframe(
+    styled,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "Requests (warm)": st.column_config.NumberColumn(
+            help="Warm, successful requests behind the statistics"
+        ),
+        "e2e p50 (s)": st.column_config.NumberColumn(format="%.3f"),
+        "e2e p95 (s)": st.column_config.NumberColumn(
+            format="%.3f", help="See Caveat when the sample is small"
+        ),
+        "TTFT mean (s)": st.column_config.NumberColumn(format="%.3f"),
+        "Decode tok/s": st.column_config.NumberColumn(format="%.1f"),
+        "E2E tok/s": st.column_config.NumberColumn(format="%.1f", help="Output tokens / e2e"),
+        "Output tokens": st.column_config.NumberColumn(format="%.1f", help="Mean per request"),
+        "Cold e2e (s)": st.column_config.NumberColumn(format="%.3f", help="First request after load"),
+        "Load (s)": st.column_config.NumberColumn(format="%.2f"),
+        "Memory added (MB)": st.column_config.NumberColumn(format="%.0f"),
+        "Size (MB)": st.column_config.NumberColumn(format="%.1f"),
+        "Token source": st.column_config.TextColumn(help="Where output token counts came from, × requests"),
+        "Transport": st.column_config.TextColumn(
+            help="in-process (Foundry Local SDK) or http (OpenAI-compatible)"
+        ),
+    },
+)
+st.caption(
+    "Statistics use warm, successful requests; the cold request is shown apart; warm-up and failed requests are "
+    "stored but excluded. Download the same numbers on **Report**."
+)
+
+# ---- outliers ------------------------------------------------------------------------------------
+st.subheader("Outliers")
+out = metrics.outliers(frame)
+if out.empty:
+    st.caption(
+        "No warm request lies outside its model's Tukey fences (1.5 × IQR); needs ≥ 4 requests per model."
+    )
+else:
+    out = charts.add_series(out, len(run_ids) > 1)
+    st.dataframe(
+        out[["series", "prompt_id", "round", "phase", "e2e_s", "fence_low", "fence_high", "run_id"]].rename(
+            columns={
+                "series": "Model",
+                "e2e_s": "e2e (s)",
+                "fence_low": "lower fence",
+                "fence_high": "upper fence",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "e2e (s)": st.column_config.NumberColumn(format="%.3f"),
+            "lower fence": st.column_config.NumberColumn(format="%.3f"),
+            "upper fence": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
+    st.caption("Warm requests beyond Q1 − 1.5 IQR or Q3 + 1.5 IQR of their own model's end-to-end latency.")
+
+failed = frame[~frame["ok"]]
+if not failed.empty:
+    with st.expander(f"Failed requests ({len(failed)})"):
+        st.dataframe(
+            failed[["model", "prompt_id", "round", "error", "run_id"]], hide_index=True, width="stretch"
+        )
+
+with st.expander("Answers"):
+    shown = samples[samples["ok"]]
+    pick = st.selectbox("Prompt", list(dict.fromkeys(shown["prompt_id"])), key="results_answers_prompt")
+    rows = shown[shown["prompt_id"] == pick].sort_values(["series", "round"])
+    for row in rows.to_dict("records"):
+        phase = row["phase"]
+        st.markdown(
+            f"**{row['series']}** · round {'warm-up' if phase == 'warm-up' else int(row['round']) + 1} · {phase} · "
+            f"{seconds(row['e2e_s'])} · {rate(row['decode_tps'])} · {int(row['output_tokens'] or 0)} tokens "
+            f"({row['output_token_source']})"
+        )
+        st.text(row["answer"] or "(empty answer)")
+
+with st.expander("How these numbers are defined", icon=":material/menu_book:"):
+    st.markdown(DEFINITIONS)
+    st.markdown(
+        "\n".join(f"- **{label}** (`{col}`, {unit})" for col, (label, unit) in metrics.METRICS.items())
+    )
+    st.caption(f"Elapsed time of the selected runs' requests: {duration(frame['e2e_s'].sum())}.")

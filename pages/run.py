@@ -1,0 +1,237 @@
+"""Run: choose models, prompts and settings; start, watch live, cancel; stored through bench.runner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from bench.config import PromptSet, RunSettings, load_prompt_set, validate
+from bench.errors import BenchError
+from ui import tasks, user_files
+from ui.errors import guard, show_error
+from ui.job_view import watch
+from ui.jobs import Job, registry
+from ui.resources import foundry_models, foundry_status, store
+from ui.runs import open_results
+
+RUN_JOB = "run_job"
+FOUNDRY = "Foundry Local (in-process)"
+
+
+@st.cache_data(ttl=30, show_spinner="Asking the endpoint for its models…")
+def _endpoint_models(base_url: str, api_key_env: str | None) -> list[str]:
+    """Models an endpoint serves (GET /v1/models); raises EndpointError when it is down (not cached)."""
+    from bench.backends.openai_compat import OpenAIBackend, api_key_from_env
+
+    backend = OpenAIBackend(base_url, api_key=api_key_from_env(api_key_env), timeout=10)
+    return backend.model_ids(refresh=True)
+
+
+def _prompt_sets() -> dict[str, Any]:
+    return user_files.set_files("prompts")
+
+
+def _finished(job: Job) -> None:
+    if job.run_id:
+        st.session_state["selected_runs"] = [job.run_id]
+
+
+st.title("Run a benchmark")
+st.caption(
+    "Every model × prompt × round, warm-up rounds first (stored, flagged, excluded from statistics), fixed seed "
+    "and temperature, prompts in a fixed order. Each request is stored the moment it ends — exactly as "
+    "`python -m bench run` stores it — so Results, the CLI and the reports all read the same data."
+)
+
+active = registry().active()
+if active is not None and active.kind in ("benchmark", "quick"):
+    st.session_state[RUN_JOB] = active.id
+job = registry().get(st.session_state.get(RUN_JOB))
+busy = active is not None
+
+settings_box = st.container(border=True)
+with settings_box:
+    st.subheader("1 · Models")
+    endpoints: list[user_files.Endpoint] = []
+    with guard("The endpoints list could not be read."):
+        endpoints = user_files.all_endpoints()
+    backends = [FOUNDRY, *[f"{e.name} — {e.base_url} (HTTP)" for e in endpoints]]
+    backend_label = st.radio(
+        "Backend",
+        backends,
+        horizontal=True,
+        key="run_backend",
+        help="One backend per run. To compare in-process with HTTP, make two runs and pick both on Results.",
+    )
+    endpoint = None if backend_label == FOUNDRY else endpoints[backends.index(backend_label) - 1]
+    available: list[str] = []
+    if endpoint is None:
+        status = foundry_status()
+        if not status.ok:
+            show_error(status.error, title="Foundry Local (in-process) did not start.")
+        else:
+            with st.spinner("Reading the Foundry Local catalog…"):
+                try:
+                    available = [e.name for e in foundry_models() if e.cached or e.source == "local catalog"]
+                except BenchError as exc:
+                    show_error(exc)
+            if not available:
+                st.info(
+                    "No Foundry Local model is imported yet. Import one on **Models**, or run the quick benchmark on "
+                    "**Home** (it imports the default model).",
+                    icon=":material/info:",
+                )
+    else:
+        try:
+            available = _endpoint_models(endpoint.base_url, endpoint.api_key_env)
+        except BenchError as exc:
+            show_error(exc, title=f"Endpoint {endpoint.name} did not answer.")
+    default_models = [m for m in available if m == tasks.default_model_name()] or available[:1]
+    models = st.multiselect(
+        "Models to compare",
+        available,
+        default=default_models,
+        key=f"run_models_{backend_label}",
+        placeholder="Choose one or more models",
+    )
+
+    st.subheader("2 · Prompts")
+    sets = _prompt_sets()
+    set_labels = list(sets)
+    default_set = next((i for i, label in enumerate(set_labels) if label.startswith("workshop")), 0)
+    set_label = st.selectbox(
+        "Prompt set",
+        set_labels,
+        index=default_set,
+        key="run_prompt_set",
+        help="Edit or add sets on **Prompts & rubrics**.",
+    )
+    prompts: PromptSet | None = None
+    try:
+        prompts = load_prompt_set(sets[set_label]) if set_label else None
+    except BenchError as exc:
+        show_error(exc, title="That prompt set cannot be used.")
+    if prompts is not None:
+        with st.expander(f"{len(prompts.prompts)} prompts in `{prompts.name}`"):
+            st.dataframe(
+                [{"id": p.id, "prompt": p.prompt, "aspects": ", ".join(p.aspects)} for p in prompts.prompts],
+                hide_index=True,
+                width="stretch",
+            )
+
+    st.subheader("3 · Settings")
+    c1, c2, c3, c4 = st.columns(4)
+    rounds = c1.number_input(
+        "Rounds", min_value=1, max_value=1000, value=3, key="run_rounds", help="Measured rounds per prompt"
+    )
+    warmup = c2.number_input(
+        "Warm-up rounds",
+        min_value=0,
+        max_value=100,
+        value=1,
+        key="run_warmup",
+        help="Run first, stored, excluded from statistics",
+    )
+    max_tokens = c3.number_input(
+        "Max output tokens", min_value=1, max_value=32768, value=128, key="run_max_tokens"
+    )
+    temperature = c4.number_input(
+        "Temperature",
+        min_value=0.0,
+        max_value=2.0,
+        value=0.0,
+        step=0.1,
+        key="run_temperature",
+        help="0 = greedy (deterministic)",
+    )
+    c5, c6, c7, c8 = st.columns(4)
+    seed = c5.number_input("Seed", min_value=0, max_value=2**31 - 1, value=42, key="run_seed")
+    stream = c6.toggle(
+        "Stream tokens", value=True, key="run_stream", help="Needed for TTFT and decode tokens/s"
+    )
+    live = c7.toggle(
+        "Show answers live",
+        value=True,
+        key="run_live",
+        help="The page refreshes twice a second while the run goes; for the cleanest numbers on a busy machine, turn it off.",
+    )
+    label = c8.text_input("Label", key="run_label", placeholder="e.g. laptop on battery")
+
+    n_requests = len(models) * (int(rounds) + int(warmup)) * (len(prompts.prompts) if prompts else 0)
+    st.caption(
+        f"**{n_requests} requests**: {len(models)} model(s) × ({int(warmup)} warm-up + {int(rounds)} measured rounds) × "
+        f"{len(prompts.prompts) if prompts else 0} prompts · transport: "
+        f"{'in-process' if endpoint is None else 'HTTP'}"
+    )
+    start = st.button(
+        "Start the run",
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=busy,
+        help=f"Busy: {active.title}" if active else None,
+        key="run_start",
+    )
+    if start:
+        try:
+            if not models:
+                raise BenchError("Models to compare", "no model chosen", "pick at least one model above")
+            if prompts is None:
+                raise BenchError("Prompt set", "none usable", "pick or fix a prompt set on Prompts & rubrics")
+            settings = validate(
+                RunSettings,
+                {
+                    "models": models,
+                    "rounds": int(rounds),
+                    "warmup": int(warmup),
+                    "stream": bool(stream),
+                    "max_tokens": int(max_tokens),
+                    "temperature": float(temperature),
+                    "seed": int(seed),
+                    "endpoint": endpoint.base_url if endpoint else None,
+                    "api_key_env": endpoint.api_key_env if endpoint else None,
+                    "label": label,
+                },
+                "run settings",
+                "change the highlighted setting above",
+            )
+            title = (
+                f"Run: {', '.join(models)} · {prompts.name} · {int(rounds)} rounds + {int(warmup)} warm-up"
+            )
+            job = tasks.start_benchmark(settings, prompts, title)
+            st.session_state[RUN_JOB] = job.id
+        except BenchError as exc:
+            show_error(exc, title="The run did not start.")
+
+if active is not None and active.kind not in ("benchmark", "quick"):
+    st.info(f"Busy: **{active.title}** — {active.stage}. A run can start when it ends.")
+
+if job is not None:
+    st.subheader("Progress")
+    watch(job.id, "run", live=st.session_state.get("run_live", True), on_finish=_finished)
+    if (
+        not job.running
+        and job.run_id
+        and st.button(
+            "Open this run in Results", type="primary", icon=":material/monitoring:", key="run_open"
+        )
+    ):
+        open_results([job.run_id])
+
+# ---- interrupted runs ---------------------------------------------------------------------------
+unfinished = [r for r in store().list_runs(50) if r["status"] in ("interrupted", "cancelled")]
+if unfinished:
+    with st.expander(f"Resume an unfinished run ({len(unfinished)})"):
+        st.caption(
+            "Resuming skips every request already stored and finishes the rest with the run's own settings."
+        )
+        for run in unfinished[:10]:
+            c1, c2 = st.columns([4, 1], vertical_alignment="center")
+            c1.markdown(
+                f"`{run['id']}` · {run['status']} · {', '.join(run['settings'].get('models', []))} · "
+                f"{run.get('n_samples', 0)} requests stored"
+            )
+            if c2.button("Resume", key=f"resume_{run['id']}", disabled=busy):
+                with guard(f"Run {run['id']} could not be resumed."):
+                    st.session_state[RUN_JOB] = tasks.start_resume(run["id"]).id
+                    st.rerun()

@@ -1,0 +1,147 @@
+"""Prompt-set and rubric-set tables for ``st.data_editor``, and validation errors mapped to cells.
+
+Validation itself is ``bench.config.prompt_set_from_data`` and ``rubrics.schema.rubric_set_from_data``;
+this module only converts between their JSON shape and an editable table, and turns their
+``source: prompts.2.prompt: what`` lines into "row 3, column prompt: what".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from bench.errors import BenchError
+
+PROMPT_COLUMNS = ["id", "prompt", "aspects", "system", "reference"]
+ANCHOR_COLUMNS = [f"anchor_{score}" for score in range(1, 6)]
+RUBRIC_COLUMNS = ["id", "name", "description", *ANCHOR_COLUMNS]
+
+_LINE = re.compile(r"^(?P<source>.*?): (?P<loc>[\w.()\- ]+?): (?P<msg>.*)$")
+
+
+@dataclass(frozen=True)
+class CellError:
+    row: int | None  # 1-based row of the table, None for the whole set
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.row is None:
+            return f"{self.column}: {self.message}" if self.column else self.message
+        return f"row {self.row}, column `{self.column}`: {self.message}"
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+# ---- prompt sets -----------------------------------------------------------------------------------
+def prompt_table(data: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for item in data.get("prompts", []):
+        rows.append(
+            {
+                "id": item.get("id", ""),
+                "prompt": item.get("prompt", ""),
+                "aspects": ", ".join(item.get("aspects") or []),
+                "system": item.get("system") or "",
+                "reference": item.get("reference") or "",
+            }
+        )
+    return pd.DataFrame(rows, columns=PROMPT_COLUMNS).astype(str)
+
+
+def prompt_data(name: str, description: str, table: pd.DataFrame) -> tuple[dict[str, Any], list[str]]:
+    """The table as prompt-set JSON; blank rows dropped, blank ids filled as ``p<row>``."""
+    prompts, notes = [], []
+    for index, row in enumerate(table.to_dict("records"), start=1):
+        values = {col: _text(row.get(col)) for col in PROMPT_COLUMNS}
+        if not any(values.values()):
+            continue
+        item: dict[str, Any] = {"id": values["id"], "prompt": values["prompt"]}
+        if not item["id"]:
+            item["id"] = f"p{index}"
+            notes.append(f"row {index}: blank id filled as `{item['id']}`")
+        item["aspects"] = [a.strip() for a in values["aspects"].split(",") if a.strip()]
+        for optional in ("system", "reference"):
+            if values[optional]:
+                item[optional] = values[optional]
+        prompts.append(item)
+    return {"name": name.strip() or "prompts", "description": description.strip(), "prompts": prompts}, notes
+
+
+# ---- rubric sets -----------------------------------------------------------------------------------
+def rubric_table(data: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for aspect in data.get("aspects", []):
+        anchors = {str(k): v for k, v in (aspect.get("anchors") or {}).items()}
+        rows.append(
+            {
+                "id": aspect.get("id", ""),
+                "name": aspect.get("name", ""),
+                "description": aspect.get("description", ""),
+                **{f"anchor_{s}": anchors.get(str(s), "") for s in range(1, 6)},
+            }
+        )
+    return pd.DataFrame(rows, columns=RUBRIC_COLUMNS).astype(str)
+
+
+def rubric_data(name: str, description: str, table: pd.DataFrame) -> dict[str, Any]:
+    aspects = []
+    for row in table.to_dict("records"):
+        values = {col: _text(row.get(col)) for col in RUBRIC_COLUMNS}
+        if not any(values.values()):
+            continue
+        aspects.append(
+            {
+                "id": values["id"],
+                "name": values["name"],
+                "description": values["description"],
+                "anchors": {str(s): values[f"anchor_{s}"] for s in range(1, 6)},
+            }
+        )
+    return {"name": name.strip(), "description": description.strip(), "aspects": aspects}
+
+
+# ---- errors -> cells ---------------------------------------------------------------------------------
+def cell_errors(error: BenchError, list_key: str, keep_rows: list[int] | None = None) -> list[CellError]:
+    """Map ``source: <list_key>.<i>.<field>[.<sub>]: msg`` lines to table cells.
+
+    ``keep_rows`` maps the i-th item of the validated list back to its 1-based table row (blank
+    rows are dropped before validation, so the two can differ).
+    """
+    out: list[CellError] = []
+    for line in error.what.splitlines()[1:] or [error.what]:
+        match = _LINE.match(line.strip())
+        if not match:
+            if line.strip() and line.strip() != "invalid":
+                out.append(CellError(None, "", line.strip()))
+            continue
+        parts = match["loc"].split(".")
+        msg = match["msg"]
+        if parts[0] == list_key and len(parts) >= 2 and parts[1].isdigit():
+            index = int(parts[1])
+            row = keep_rows[index] if keep_rows and index < len(keep_rows) else index + 1
+            field = parts[2] if len(parts) > 2 else "(row)"
+            if field == "anchors" and len(parts) > 3:
+                field = f"anchor_{parts[3]}"
+            out.append(CellError(row, field, msg))
+        else:
+            column = "" if parts[0] in ("(top level)",) else ".".join(parts)
+            out.append(CellError(None, column, msg))
+    return out
+
+
+def kept_rows(table: pd.DataFrame, columns: list[str]) -> list[int]:
+    """1-based table rows that are not blank (the ones that reach validation), in order."""
+    rows = []
+    for index, row in enumerate(table.to_dict("records"), start=1):
+        if any(_text(row.get(col)) for col in columns):
+            rows.append(index)
+    return rows

@@ -1,0 +1,152 @@
+"""The panel that watches a background :class:`~ui.jobs.Job`: progress, ETA, live answer, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from ui.errors import show_error
+from ui.format import duration, seconds
+from ui.jobs import Job, registry
+
+POLL_S = 0.5
+
+
+def _watch_key(key: str) -> str:
+    return f"_watching_{key}"
+
+
+def watch(
+    job_id: str | None,
+    key: str,
+    *,
+    live: bool = True,
+    on_finish: Callable[[Job], None] | None = None,
+) -> Job | None:
+    """Show the job and refresh twice a second while it runs.
+
+    When the job ends while this panel is polling, ``on_finish`` runs once (it may switch pages)
+    and the whole page reruns so it shows the new state (a finished run, a new model).
+    """
+    job = registry().get(job_id)
+    if job is None:
+        return None
+
+    @st.fragment(run_every=POLL_S if job.running else None)
+    def _panel() -> None:
+        current = registry().get(job_id)
+        if current is None:
+            return
+        flag = _watch_key(key)
+        if current.running:
+            st.session_state[flag] = current.id
+        _render(current, key, live)
+        if not current.running and st.session_state.get(flag) == current.id:
+            del st.session_state[flag]
+            if on_finish is not None:
+                on_finish(current)
+            st.rerun()
+
+    _panel()
+    return job
+
+
+def _render(job: Job, key: str, live: bool) -> None:
+    with job.lock:
+        stage, fraction, state = job.stage, job.fraction, job.state
+        done, total, eta = job.done, job.total, job.eta_s
+        failures = dict(job.failures)
+        answer = job.live
+        answer_view = (answer.model, answer.prompt_id, answer.round, answer.text)
+        last = job.last_sample
+        error, trace = job.error, job.trace
+        run_id, run_status = job.run_id, job.run_status
+        log = list(job.log)
+
+    benchmark = job.kind in ("benchmark", "quick")
+    with st.container(border=True):
+        st.markdown(f"**{job.title}**")
+        if state == "running":
+            counts = f"{done}/{total} requests · " if benchmark and total else ""
+            if fraction is None:
+                st.progress(0.0, text=f"{counts}{stage}")
+            else:
+                st.progress(min(max(fraction, 0.0), 1.0), text=f"{counts}{stage}")
+        if benchmark and total:
+            c1, c2, c3, c4 = st.columns(4)
+            c1.metric(
+                "Requests",
+                f"{done} / {total}",
+                help="Warm-up requests included; they are stored and flagged.",
+            )
+            c2.metric("Elapsed", duration(job.elapsed_s))
+            c3.metric(
+                "Time left",
+                duration(eta) if state == "running" and eta is not None else "—",
+                help="Mean seconds per request so far × requests left.",
+            )
+            if last and last.get("ok"):
+                m = last["metrics"]
+                tps = m.get("decode_tps")
+                c4.metric(
+                    "Last request",
+                    seconds(m.get("e2e_s")),
+                    f"{tps:.1f} tok/s decode" if tps else None,
+                    delta_color="off",
+                    help=f"Output tokens from `{m.get('output_token_source') or 'n/a'}`; "
+                    f"transport {last.get('transport')}; phase "
+                    f"{'warm-up' if last.get('warmup') else 'cold' if last.get('cold') else 'warm'}.",
+                )
+            else:
+                c4.metric("Last request", "—")
+        elif state == "running":
+            st.caption(f"Elapsed {duration(job.elapsed_s)}")
+
+        if benchmark and live and state == "running" and answer_view[0]:
+            model, prompt_id, rnd, text = answer_view
+            phase = "warm-up" if rnd < 0 else f"round {rnd + 1}"
+            st.caption(f"Live answer · {model} · {prompt_id} · {phase}")
+            with st.container(height=170, border=True):
+                st.text(text + " ▌")
+
+        for model, reason in failures.items():
+            show_error(reason, title=f"Model {model} failed; the run went on without it.")
+
+        if state == "running":
+            if st.button("Cancel", key=f"{key}_cancel", icon=":material/stop_circle:"):
+                job.cancel.set()
+                job.update(stage="Cancelling after the request in flight…")
+                job.note("cancel requested")
+        elif state == "done":
+            if benchmark:
+                msg = f"Run `{run_id}` {run_status or 'finished'} in {duration(job.elapsed_s)}: {done}/{total} requests."
+                (st.success if run_status == "completed" else st.warning)(msg)
+            else:
+                st.success(f"{stage or 'Done'} ({duration(job.elapsed_s)}).")
+        elif state == "cancelled":
+            stored = (
+                f" The {done} requests finished before the cancel are stored in run `{run_id}`."
+                if run_id
+                else ""
+            )
+            st.warning(f"Cancelled after {duration(job.elapsed_s)}.{stored}")
+        elif state == "failed":
+            show_error(error or "failed", title=f"{job.title} failed.")
+            if trace:
+                with st.expander("Technical details (this is a bug in SLM Bench; please report it)"):
+                    st.code(trace, language="text")
+        if log and state != "running":
+            with st.expander("Log"):
+                st.code("\n".join(log), language="text")
+
+
+def sidebar_status() -> None:
+    """A one-line note in the sidebar while a job runs (on every page)."""
+    job = registry().active()
+    if job is None:
+        return
+    with st.sidebar:
+        st.caption(f":material/hourglass_top: **{job.title}** — {job.stage}")
+        if job.fraction is not None:
+            st.progress(min(max(job.fraction, 0.0), 1.0))

@@ -1,0 +1,126 @@
+"""Process-wide resources, cached with ``st.cache_resource`` / ``st.cache_data``.
+
+The Foundry Local manager is a singleton of the native runtime (a second ``initialize`` raises),
+so it is created once per server process here and shared by every session and every page.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from bench import paths
+from bench.errors import BenchError
+from bench.store import Store
+
+if TYPE_CHECKING:
+    from bench.backends.base import ModelEntry
+    from bench.backends.foundry import FoundryBackend
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> Store:
+    return Store(path)
+
+
+def store() -> Store:
+    """The run database (``SLM_BENCH_DB`` or ``.slm-bench/bench.db``), one object per path."""
+    return _store(str(paths.default_db_path()))
+
+
+@st.cache_resource(show_spinner="Starting Foundry Local…")
+def foundry_manager() -> Any:
+    """The Foundry Local manager, initialised once for the server process."""
+    from bench.foundry_runtime import get_manager
+
+    return get_manager()
+
+
+@dataclass(frozen=True)
+class FoundryStatus:
+    ok: bool
+    sdk_version: str = ""
+    cache_dir: str = ""
+    init_seconds: float | None = None
+    execution_providers: tuple[str, ...] = ()
+    error: str = ""
+
+
+@st.cache_resource(show_spinner=False)
+def foundry_status() -> FoundryStatus:
+    """SDK version, cache folder and execution providers, or why the runtime did not start."""
+    try:
+        manager = foundry_manager()
+        from bench.foundry_runtime import runtime_info
+
+        info = runtime_info()
+        eps = ["CPUExecutionProvider (built in)"]
+        try:
+            for ep in manager.discover_eps() or []:
+                name = getattr(ep, "name", None) or str(ep)
+                registered = getattr(ep, "is_registered", getattr(ep, "registered", None))
+                eps.append(f"{name} ({'registered' if registered else 'available'})")
+        except Exception as exc:  # discovery is informative only
+            eps.append(f"discovery failed: {exc}")
+        return FoundryStatus(
+            ok=True,
+            sdk_version=info.sdk_version,
+            cache_dir=info.model_cache_dir,
+            init_seconds=info.init_seconds,
+            execution_providers=tuple(eps),
+        )
+    except Exception as exc:
+        return FoundryStatus(ok=False, error=f"{type(exc).__name__}: {exc}")
+
+
+def foundry_backend() -> FoundryBackend:
+    """The in-process backend (raises BenchError when the runtime cannot start)."""
+    status = foundry_status()
+    if not status.ok:
+        raise BenchError(
+            "Foundry Local",
+            f"the in-process runtime did not start: {status.error}",
+            "reinstall foundry-local-sdk==2.2.1 into .venv (make venv) and restart the app",
+        )
+    foundry_manager()
+    from bench.backends import backend_for
+
+    return backend_for()  # type: ignore[return-value]
+
+
+# ---- model listings ------------------------------------------------------------------------------
+def models_version() -> int:
+    """Bumped whenever a job changes what Foundry knows (import, download, load, unload)."""
+    from ui.jobs import registry
+
+    return registry().models_version
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _foundry_models(version: int) -> list[ModelEntry]:
+    return foundry_backend().list_models()
+
+
+def foundry_models() -> list[ModelEntry]:
+    """Local catalog (imported models) and cache. The first call of a process takes ~5 s offline."""
+    return _foundry_models(models_version())
+
+
+@st.cache_data(show_spinner=False, ttl=3600)
+def _public_models(version: int) -> tuple[list[ModelEntry], float]:
+    started = time.perf_counter()
+    entries = foundry_backend().list_models(include_public=True)
+    return [e for e in entries if e.source == "public catalog"], time.perf_counter() - started
+
+
+def public_models() -> tuple[list[ModelEntry], float]:
+    """The public Foundry catalog (empty offline, after ~5 s of retries) and how long it took."""
+    return _public_models(models_version())
+
+
+def refresh_models() -> None:
+    _foundry_models.clear()
+    _public_models.clear()

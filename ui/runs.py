@@ -1,0 +1,93 @@
+"""Picking stored runs (Results, Report): one selection shared by pages and kept in the URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ui.resources import store
+
+SELECTED = "selected_runs"
+_URL_WRITTEN = "_runs_in_url"
+STATUS_ICON = {
+    "completed": "✅",
+    "running": "⏳",
+    "cancelled": "⏹",
+    "failed": "❌",
+    "interrupted": "⚠️",
+}
+
+
+def run_label(run: dict[str, Any]) -> str:
+    models = ", ".join(run.get("settings", {}).get("models", []))
+    label = f" · {run['label']}" if run.get("label") else ""
+    icon = STATUS_ICON.get(run.get("status", ""), "")
+    return f"{icon} {run['id']} · {models}{label} · {run.get('n_samples', 0)} requests"
+
+
+def open_results(run_ids: list[str]) -> None:
+    """Go to Results showing ``run_ids`` (also written to the URL, so it can be bookmarked)."""
+    st.session_state[SELECTED] = list(run_ids)
+    st.switch_page("pages/results.py", query_params={"run": list(run_ids)})
+
+
+def pick_runs(key: str) -> list[str]:
+    """A multiselect of stored runs; defaults to the URL's ``?run=``, this session's pick or the latest."""
+    runs = store().list_runs(200)
+    if not runs:
+        st.info(
+            "No runs in the database yet. Start one on **Run**, or use the one-click **quick benchmark** on **Home**.",
+            icon=":material/info:",
+        )
+        c1, c2 = st.columns(2)
+        c1.page_link("pages/home.py", label="Home: quick benchmark", icon=":material/bolt:")
+        c2.page_link("pages/run.py", label="Run a benchmark", icon=":material/play_circle:")
+        return []
+    by_id = {r["id"]: r for r in runs}
+    url = [r for r in st.query_params.get_all("run") if r in by_id]
+    if url and url != st.session_state.get(_URL_WRITTEN):
+        st.session_state[SELECTED] = url  # arrived through a link or a page switch: the URL wins
+    if SELECTED in st.session_state:
+        current = [r for r in st.session_state[SELECTED] if r in by_id]
+    else:
+        current = [runs[0]["id"]]
+    widget = f"{key}_runs"
+    st.session_state[widget] = current
+
+    def _changed() -> None:
+        st.session_state[SELECTED] = list(st.session_state[widget])
+
+    selected = st.multiselect(
+        "Runs",
+        options=list(by_id),
+        format_func=lambda rid: run_label(by_id[rid]),
+        key=widget,
+        on_change=_changed,
+        help="Pick one run, or several to compare them (each model of each run becomes its own series).",
+        placeholder="Choose one or more runs",
+    )
+    st.session_state[SELECTED] = list(selected)
+    if st.query_params.get_all("run") != list(selected):
+        st.query_params["run"] = list(selected)
+    st.session_state[_URL_WRITTEN] = list(selected)
+    # oldest first: colours and legends follow the order the runs were made
+    return sorted(selected, key=lambda rid: by_id[rid]["created_at"])
+
+
+def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Run": r["id"],
+                "Status": f"{STATUS_ICON.get(r['status'], '')} {r['status']}",
+                "Models": ", ".join(r["settings"].get("models", [])),
+                "Label": r.get("label", ""),
+                "Requests": r.get("n_samples", 0),
+                "Transport": r.get("meta", {}).get("transport", ""),
+                "Started (UTC)": r["created_at"][:19].replace("T", " "),
+            }
+            for r in runs
+        ]
+    )

