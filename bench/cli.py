@@ -250,6 +250,12 @@ def _mount_optional() -> None:
         app.add_typer(models_app, name="models", help="List, import, fetch and register models.")
     except ImportError:
         pass
+    try:
+        from bench.cli_serve import serve
+
+        app.command("serve")(serve)
+    except ImportError:
+        pass
 
 
 _mount_optional()
