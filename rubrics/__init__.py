@@ -4,6 +4,7 @@ One idea per module, so the Streamlit pages and the CLI import only what they sh
 
 - :mod:`rubrics.schema` -- rubric sets (aspects with an anchor sentence for every score 1..5);
 - :mod:`rubrics.answers` -- which stored answer of a run is the one that gets graded;
+- :mod:`rubrics.blind` -- the per-annotator shuffled order behind "Answer A/B/C";
 - :mod:`rubrics.annotate` -- blind manual annotation over the store;
 - :mod:`rubrics.judge_parse` -- reading a judge model's reply without inventing a score;
 - :mod:`rubrics.judge` -- single-answer and pairwise judging with a local model;

@@ -1,17 +1,13 @@
 """Manual annotation over the store: blind, resumable, safe for several annotators at once.
 
 Blindness: a page shows an item's answers as "Answer A", "Answer B", ... in an order shuffled per
-(run, prompt, annotator), so model identity and position cannot steer the score; the order is
-derived from a SHA-256 of those three strings (Python's ``hash()`` is salted per process and would
-reshuffle after every restart). Scores are upserts keyed by (run, model, prompt, aspect, annotator)
-and each save is one short transaction, so two people annotating at once never lose a score.
+(run, prompt, annotator) (:mod:`rubrics.blind`) and reveals the models only after saving.
+Scores are upserts keyed by (run, model, prompt, aspect, annotator) and each save is one short
+transaction, so two people annotating at once never lose a score.
 """
 
 from __future__ import annotations
 
-import hashlib
-import random
-import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -20,7 +16,25 @@ import pandas as pd
 from bench.errors import BenchError
 from bench.store import Store, utc_now
 from rubrics.answers import answers_by_prompt
+from rubrics.blind import blind_label, blind_order
 from rubrics.schema import SCORES, RubricSet, applicable_aspects
+
+__all__ = [
+    "ANNOTATION_COLUMNS",
+    "OVERALL",
+    "BlindAnswer",
+    "Item",
+    "Saved",
+    "annotation_items",
+    "annotations_frame",
+    "blind_answers",
+    "blind_label",
+    "blind_order",
+    "next_unannotated",
+    "progress",
+    "save_scores",
+    "saved_scores",
+]
 
 OVERALL = "overall"
 """The aspect people score when a prompt names none and no rubric set is chosen."""
@@ -67,12 +81,16 @@ class Saved:
 def annotation_items(store: Store, run_id: str, rubric_set: RubricSet | None = None) -> list[Item]:
     """One item per answered prompt, in the run's prompt order.
 
-    Aspects are the prompt's own; a prompt that names none gets every aspect of ``rubric_set``
-    (the judge's rule too), or ``overall`` when no rubric set is given.
+    Aspects follow the judge's rule (:func:`rubrics.schema.applicable_aspects`): the prompt's own,
+    or every aspect of ``rubric_set`` when it names none. With a rubric set, a prompt none of whose
+    aspects the set defines is left out (no anchors to score by); without one, a prompt that names
+    no aspects is scored on ``overall``.
     """
     items = []
     for prompt, answers in answers_by_prompt(store, run_id):
-        aspects = applicable_aspects(prompt, rubric_set) or [OVERALL]
+        aspects = applicable_aspects(prompt, rubric_set) or ([] if rubric_set else [OVERALL])
+        if not aspects:
+            continue
         items.append(
             Item(
                 run_id=run_id,
@@ -87,31 +105,6 @@ def annotation_items(store: Store, run_id: str, rubric_set: RubricSet | None = N
 
 
 # ---- blinding -----------------------------------------------------------------------------------
-def _seed(*parts: str) -> int:
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
-def blind_order(run_id: str, prompt_id: str, annotator: str, models: Iterable[str]) -> list[str]:
-    """The models in a shuffled order that is stable for this (run, prompt, annotator).
-
-    The input order does not matter (it is sorted first), so a page rerun shows the same order.
-    """
-    order = sorted(models)
-    random.Random(_seed(run_id, prompt_id, annotator.strip())).shuffle(order)
-    return order
-
-
-def blind_label(index: int) -> str:
-    """``Answer A`` .. ``Answer Z``, then ``Answer AA`` .. for more than 26 models."""
-    letters = string.ascii_uppercase
-    label = letters[index % 26]
-    while index >= 26:
-        index = index // 26 - 1
-        label = letters[index % 26] + label
-    return f"Answer {label}"
-
-
 def blind_answers(item: Item, annotator: str) -> list[BlindAnswer]:
     order = blind_order(item.run_id, item.prompt_id, annotator, item.answers)
     return [BlindAnswer(blind_label(i), m, item.answers[m]) for i, m in enumerate(order)]

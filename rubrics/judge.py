@@ -48,8 +48,9 @@ Cancel = threading.Event | Callable[[], bool] | None
 T = TypeVar("T")
 
 _SINGLE_REMINDER = (
-    "\n\nReminder: your reply must end with one JSON object of the form "
-    '{"rationale": "<one sentence>", "score": <whole number>} where the score is 1, 2, 3, 4 or 5.'
+    "\n\nReminder: end your reply with one JSON object of the form"
+    ' {"rationale": "<one sentence>", "score": <whole number>}; the score is one of the five'
+    " levels listed above."
 )
 _PAIR_REMINDER = "\n\nReminder: end your reply with exactly one verdict: [[A]], [[B]] or [[tie]]."
 
@@ -68,6 +69,8 @@ class JudgeProgress:
 
 @dataclass(frozen=True)
 class JudgeSummary:
+    """What a judging call did: items in scope, judged now, skipped (already judged), missing."""
+
     total: int
     judged: int
     skipped: int
@@ -131,10 +134,27 @@ def _cancelled(cancel: Cancel) -> bool:
     return bool(cancel())
 
 
+def _loader(backend: Backend, judge_model: str, enabled: bool) -> Callable[[], None]:
+    """Load the judge on first use only: a fully resumed run should not pay for a model load."""
+    state = {"loaded": not enabled}
+
+    def ensure_loaded() -> None:
+        if not state["loaded"]:
+            backend.load(judge_model)
+            state["loaded"] = True
+
+    return ensure_loaded
+
+
 def _request(judge_model: str, prompt: str) -> ChatRequest:
     return ChatRequest(
         model=judge_model, prompt=prompt, max_tokens=MAX_TOKENS, temperature=TEMPERATURE, seed=SEED
     )
+
+
+def _check_attempts(max_attempts: int) -> None:
+    if max_attempts < 1:
+        raise BenchError("max_attempts", f"is {max_attempts}", "use 1 or more")
 
 
 def _ask(
@@ -147,8 +167,7 @@ def _ask(
     max_attempts: int,
 ) -> tuple[T, str, int]:
     """Ask until the reply parses or ``max_attempts`` is spent: (parsed, raw reply, attempts)."""
-    if max_attempts < 1:
-        raise BenchError("max_attempts", f"is {max_attempts}", "use 1 or more")
+    _check_attempts(max_attempts)
     for attempt in range(1, max_attempts + 1):
         text = prompt if attempt == 1 else prompt + reminder
         raw = complete_text(backend, _request(judge_model, text))
@@ -243,12 +262,15 @@ def judge_run(
     """Score every graded answer of a run on its aspects with ``judge_model``; stores as it goes.
 
     ``cancel`` is a ``threading.Event`` or a callable returning True to stop; what was judged
-    before stays stored. ``load_model`` loads the judge once before the first request.
+    before stays stored. ``load_model`` loads the judge once before the first request. An error
+    raised by the backend stops the run and propagates (a broken judge should not be asked 200
+    more times); every judgment stored before it stays, and the next call resumes after it.
     """
+    _check_attempts(max_attempts)
     tasks = judge_tasks(store, run_id, rubric_set)
     done_keys = _judged_keys(store, run_id, judge_model)
+    ensure_loaded = _loader(backend, judge_model, load_model)
     judged = skipped = missing = 0
-    loaded = not load_model
     for index, (item, model, answer, aspect) in enumerate(tasks, start=1):
         if _cancelled(cancel):
             return JudgeSummary(len(tasks), judged, skipped, missing, cancelled=True)
@@ -256,9 +278,7 @@ def judge_run(
             skipped += 1
             outcome = "skipped (already judged)"
         else:
-            if not loaded:
-                backend.load(judge_model)
-                loaded = True
+            ensure_loaded()
             prompt = build_single_prompt(item, answer, aspect)
             parsed, raw, attempts = ask_single(backend, judge_model, prompt, max_attempts)
             key = (run_id, model, item.id, aspect.id, judge_model)
@@ -335,15 +355,6 @@ def combine_verdicts(verdict_ab: Verdict | None, verdict_ba: Verdict | None) -> 
     return verdict_ab if verdict_ab == verdict_ba else "tie"
 
 
-@dataclass(frozen=True)
-class PairwiseSummary:
-    total: int
-    judged: int
-    skipped: int
-    missing: int
-    cancelled: bool = False
-
-
 def _criterion(aspect_or_overall: str, rubric_set: RubricSet | None) -> tuple[str, str]:
     if aspect_or_overall == OVERALL:
         return "Overall", OVERALL_DESCRIPTION
@@ -377,6 +388,30 @@ def _save_pairwise(store: Store, row: dict[str, Any]) -> None:
         )
 
 
+def judge_both_orders(
+    backend: Backend,
+    judge_model: str,
+    item: PromptItem,
+    answers: tuple[str, str],
+    criterion: tuple[str, str],
+    max_attempts: int = 2,
+) -> dict[str, Any]:
+    """Ask with the answers shown A-B, then B-A; map the second verdict back and combine them."""
+    answer_a, answer_b = answers
+    prompt_ab = build_pairwise_prompt(item, answer_a, answer_b, *criterion)
+    prompt_ba = build_pairwise_prompt(item, answer_b, answer_a, *criterion)
+    verdict_ab, raw_ab, _ = ask_verdict(backend, judge_model, prompt_ab, max_attempts)
+    shown_ba, raw_ba, _ = ask_verdict(backend, judge_model, prompt_ba, max_attempts)
+    verdict_ba = _SWAP[shown_ba] if shown_ba is not None else None
+    return {
+        "verdict_ab": verdict_ab,
+        "verdict_ba": verdict_ba,
+        "final": combine_verdicts(verdict_ab, verdict_ba),
+        "raw_ab": raw_ab,
+        "raw_ba": raw_ba,
+    }
+
+
 def judge_pairwise(
     store: Store,
     run_id: str,
@@ -390,67 +425,45 @@ def judge_pairwise(
     progress: Callable[[JudgeProgress], None] | None = None,
     cancel: Cancel = None,
     load_model: bool = True,
-) -> PairwiseSummary:
+) -> JudgeSummary:
     """Compare two models' answers prompt by prompt, in both orders; stores as it goes.
 
     The pair is stored with ``model_a`` < ``model_b`` (alphabetical): the call order carries no
     information since both orders are judged, and it keeps one row per pair and prompt.
+    ``cancel``, ``load_model``, resume and backend errors behave as in :func:`judge_run`.
     """
     if model_a == model_b:
         raise BenchError("pairwise", f"both models are {model_a!r}", "pick two different models")
+    _check_attempts(max_attempts)
     model_a, model_b = sorted((model_a, model_b))
-    name, description = _criterion(aspect_or_overall, rubric_set)
+    criterion = _criterion(aspect_or_overall, rubric_set)
     key = pairwise_judge_key(judge_model, aspect_or_overall)
     done = _pairwise_done(store, run_id, (model_a, model_b), key)
     items = [
-        (item, answers[model_a].text, answers[model_b].text)
+        (item, (answers[model_a].text, answers[model_b].text))
         for item, answers in answers_by_prompt(store, run_id)
         if model_a in answers and model_b in answers
     ]
+    ensure_loaded = _loader(backend, judge_model, load_model)
     judged = skipped = missing = 0
-    loaded = not load_model
-    for index, (item, answer_a, answer_b) in enumerate(items, start=1):
+    for index, (item, pair_answers) in enumerate(items, start=1):
         if _cancelled(cancel):
-            return PairwiseSummary(len(items), judged, skipped, missing, cancelled=True)
+            return JudgeSummary(len(items), judged, skipped, missing, cancelled=True)
         if item.id in done:
             skipped += 1
             outcome = "skipped (already judged)"
         else:
-            if not loaded:
-                backend.load(judge_model)
-                loaded = True
-            prompt_ab = build_pairwise_prompt(item, answer_a, answer_b, name, description)
-            prompt_ba = build_pairwise_prompt(item, answer_b, answer_a, name, description)
-            verdict_ab, raw_ab, _ = ask_verdict(backend, judge_model, prompt_ab, max_attempts)
-            shown_ba, raw_ba, _ = ask_verdict(backend, judge_model, prompt_ba, max_attempts)
-            verdict_ba = _SWAP[shown_ba] if shown_ba is not None else None
-            final = combine_verdicts(verdict_ab, verdict_ba)
-            _save_pairwise(
-                store,
-                {
-                    "run_id": run_id,
-                    "prompt_id": item.id,
-                    "model_a": model_a,
-                    "model_b": model_b,
-                    "judge": key,
-                    "verdict_ab": verdict_ab,
-                    "verdict_ba": verdict_ba,
-                    "final": final,
-                    "raw_ab": raw_ab,
-                    "raw_ba": raw_ba,
-                    "created_at": utc_now(),
-                },
-            )
+            ensure_loaded()
+            verdicts = judge_both_orders(backend, judge_model, item, pair_answers, criterion, max_attempts)
+            row = {"run_id": run_id, "prompt_id": item.id, "model_a": model_a, "model_b": model_b}
+            _save_pairwise(store, {**row, "judge": key, **verdicts, "created_at": utc_now()})
             judged += 1
-            missing += final is None
-            outcome = f"final {final}" if final else "missing"
+            missing += verdicts["final"] is None
+            outcome = f"final {verdicts['final']}" if verdicts["final"] else "missing"
         if progress is not None:
-            progress(
-                JudgeProgress(
-                    index, len(items), f"{model_a} vs {model_b}", item.id, aspect_or_overall, outcome
-                )
-            )
-    return PairwiseSummary(len(items), judged, skipped, missing)
+            pair = f"{model_a} vs {model_b}"
+            progress(JudgeProgress(index, len(items), pair, item.id, aspect_or_overall, outcome))
+    return JudgeSummary(len(items), judged, skipped, missing)
 
 
 PAIRWISE_COLUMNS = [

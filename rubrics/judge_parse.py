@@ -31,27 +31,34 @@ _SEP = r"[*_\s]*(?::|=|\bis\b|\bof\b|\bwas\b|\bwould\s+be\b|-)[*_\s]*[\"'(]?\s*"
 
 _SCALE_PHRASE = re.compile(
     r"(?:on\s+a\s+scale\s+(?:of|from)\s+)?(?:between\s+|from\s+)?\(?\b1\s*(?:-|–|to|and|\.\.|through)"
-    r"\s*5\b\)?",
+    r"\s*5\b\)?"
+    r"|\b1\s*,\s*2\s*,\s*3\s*,\s*4\s*,?\s*(?:or\s+|and\s+)?5\b",  # "1, 2, 3, 4 or 5"
     re.IGNORECASE,
 )
+# A number that starts a list ("score is 1, 2, 3") is not a score.
+_NOT_A_LIST = r"(?!\s*(?:,|\bor\b|\band\b|\bto\b|-|–)\s*\d)"
 _EXAMPLE = re.compile(
     r"(?:for\s+example|e\.g\.|such\s+as)[:,]?\s*(?:\"[^\"\n]*\"|`[^`\n]*`|[^\n.]*)", re.IGNORECASE
 )
 
 # Tier 2: explicit markers a judge prompt asks for.
 _MARKERS = [
-    re.compile(r"\[RESULT\]\s*[:\-]?\s*\(?\s*" + _NUM + _OUT_OF, re.IGNORECASE),
+    re.compile(r"\[RESULT\]\s*[:\-]?\s*\(?\s*" + _NUM + _OUT_OF + _NOT_A_LIST, re.IGNORECASE),
     re.compile(r"\[\[\s*" + _NUM + _OUT_OF + r"\s*\]\]"),
-    re.compile(r"[\"']score[\"']\s*:\s*[\"']?" + _NUM + _OUT_OF, re.IGNORECASE),
 ]
+# A "score" key in JSON that did not parse (cut off at max_tokens, or malformed); only a key of the
+# outermost object counts: small models nest "Score" keys inside example lists.
+_SCORE_KEY = re.compile(r"[\"']score[\"']\s*:\s*[\"']?" + _NUM + _OUT_OF + _NOT_A_LIST, re.IGNORECASE)
 # Tier 3: a labelled score in prose.
 _LABELLED = [
-    re.compile(r"\b(?:score|rating|grade|overall|verdict)\b" + _SEP + _NUM + _OUT_OF, re.IGNORECASE),
+    re.compile(
+        r"\b(?:score|rating|grade|overall|verdict)\b" + _SEP + _NUM + _OUT_OF + _NOT_A_LIST, re.IGNORECASE
+    ),
     re.compile(r"\b(?:score|rating|grade)\s+" + _NUM + r"\s*(?:/|out\s+of)\s*(\d+)", re.IGNORECASE),
     re.compile(r"\b(?:score|rating|grade)\s+" + _NUM + r"()\s*\.?\s*$", re.IGNORECASE | re.MULTILINE),
     re.compile(
         r"\b(?:rate|give)\s+(?:it|this(?:\s+answer|\s+response)?|the\s+(?:answer|response))\s+"
-        r"(?:an?\s+|as\s+)?" + _NUM + _OUT_OF + r"\b",
+        r"(?:an?\s+|as\s+)?" + _NUM + _OUT_OF + r"\b" + _NOT_A_LIST,
         re.IGNORECASE,
     ),
 ]
@@ -190,6 +197,30 @@ def _from_json(text: str) -> list[_Found]:
 
 
 # ---- tiers 2..5: patterns -----------------------------------------------------------------------
+def _nesting(text: str, pos: int) -> int:
+    """How many ``{``/``[`` are open at ``pos`` (brackets inside JSON strings are ignored)."""
+    depth, in_string, escaped = 0, False, False
+    for char in text[:pos]:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth = max(0, depth - 1)
+    return depth
+
+
+def _from_score_keys(text: str) -> list[_Found]:
+    return [f for f in _from_patterns(text, [_SCORE_KEY]) if _nesting(text, f.start) <= 1]
+
+
 def _judge_number(raw: str, scale: str | None) -> tuple[int | None, str]:
     if scale and scale != "5":
         return None, f"{raw}/{scale} is on a {scale}-point scale, not 1..5"
@@ -271,7 +302,7 @@ def parse_judgment(text: str | None, prompt: str | None = None) -> ParsedJudgmen
     cleaned = _strip_echo(text, prompt)
     tiers = [
         (_from_json, True),
-        (lambda t: _from_patterns(t, _MARKERS), True),
+        (lambda t: _from_patterns(t, _MARKERS) + _from_score_keys(t), True),
         (lambda t: _from_patterns(t, _LABELLED), False),
         (lambda t: _from_patterns(t, _BARE), False),
         (lambda t: _from_patterns(t, _ONLY), False),

@@ -64,6 +64,23 @@ CORPUS: list[tuple[str, int | None]] = [
     ("[RESULT] (an integer number between 1 and 5)", None),  # echoed template
     ("Rate it on a scale of 1 to 5. The notes list 2/3 action items.", None),
     ("It lists 4/5 action items but no owners.", None),  # a count, not a score
+    ("The score is 1, 2, 3, 4 or 5 depending on the answer.", None),  # an enumeration
+    # --- real replies of SmolLM2-135M used as a judge (max_tokens=256, so often cut off) -----
+    (
+        'Here is a JSON object of the form {"rationale": "The answer is 1, 2, 3, 4, 5"}'
+        " where the score is 1, 2, 3, 4, 5.",
+        None,  # echoes the format line: a list of levels is not a score
+    ),
+    (
+        "Here is a JSON object with a list of the possible score values:\n```\n{\n"
+        '  "Rationale": [\n    {\n      "Score": 2,\n      "ScoreSummary": {\n        "Rationale',
+        None,  # cut off; the only "Score" is nested inside an example list
+    ),
+    (
+        'Here is a JSON object with a list of the score values:\n```\n{\n  "Rating": 2,\n'
+        '  "Score": 2,\n  "RatingSummary": {\n    "RatingSummary": {',
+        2,  # cut off, but the outermost object states its score
+    ),
 ]
 
 

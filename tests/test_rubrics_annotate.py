@@ -69,6 +69,15 @@ def test_items_use_first_ok_non_warmup_answer(tmp_path: Path):
     assert with_rubric[1].aspects == ("faithfulness", "coverage", "concision", "format")
 
 
+def test_prompt_without_usable_aspects_is_left_out_with_a_rubric(tmp_path: Path):
+    store = Store(tmp_path / "bench.db")
+    prompts = {"prompts": [{"id": "p9", "prompt": "x", "aspects": ["not-in-rubric"]}]}
+    run_id = store.create_run({}, prompts, {})
+    store.add_sample(_sample(run_id, "m1", "p9", 0, "answer"))
+    assert annotation_items(store, run_id, builtin_rubric_sets()["meeting-notes"]) == []
+    assert annotation_items(store, run_id)[0].aspects == ("not-in-rubric",)
+
+
 def test_blind_order_is_stable_and_differs_between_annotators():
     models = ["m1", "m2", "m3", "m4"]
     first = blind_order("r", "p1", "ana", models)
@@ -83,7 +92,7 @@ def test_blind_order_is_stable_and_differs_between_annotators():
 
 def test_blind_order_survives_a_restart():
     """Seeded by SHA-256 of the strings, not Python's salted hash(): same order in a new process."""
-    code = "from rubrics.annotate import blind_order; print(blind_order('r', 'p1', 'ana', ['m1', 'm2', 'm3', 'm4']))"
+    code = "from rubrics.blind import blind_order; print(blind_order('r', 'p1', 'ana', ['m1', 'm2', 'm3', 'm4']))"
     outs = {
         subprocess.run(
             [sys.executable, "-c", code],
