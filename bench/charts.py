@@ -13,8 +13,7 @@ Conventions every chart follows:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import altair as alt
 import numpy as np
@@ -91,7 +90,7 @@ def _color(domain: Sequence[str], legend: bool = True) -> alt.Color:
         "series:N",
         title=SERIES_TITLE,
         scale=color_scale(domain),
-        legend=alt.Legend(orient="bottom", columns=3, labelLimit=320) if legend else None,
+        legend=alt.Legend(orient="bottom", columns=3, labelLimit=320, symbolOpacity=1) if legend else None,
     )
 
 
@@ -131,7 +130,7 @@ def _sample_tooltips(metric: str) -> list[alt.Tooltip]:
         alt.Tooltip("series:N", title="Model"),
         alt.Tooltip("prompt_id:N", title="Prompt"),
         alt.Tooltip("round_label:N", title="Round"),
-        alt.Tooltip("phase:N", title="Phase"),
+        alt.Tooltip("phase_note:N", title="Request"),
         alt.Tooltip(f"{metric}:Q", title=_label(metric), format=".3f"),
         alt.Tooltip("ttft_s:Q", title="TTFT (s)", format=".3f"),
         alt.Tooltip("decode_tps:Q", title="Decode tok/s", format=".1f"),
@@ -144,9 +143,20 @@ def _sample_tooltips(metric: str) -> list[alt.Tooltip]:
 
 def _sample_data(samples: pd.DataFrame, metric: str, include_warmup: bool) -> pd.DataFrame:
     data = samples[samples["ok"]] if "ok" in samples else samples
+    data = data.copy()
+    cold = data["cold"].astype(bool) if "cold" in data else pd.Series(False, index=data.index)
+    warmup = data["warmup"].astype(bool) if "warmup" in data else data["phase"] == "warm-up"
+    # The first request after a load is drawn as cold even when it was a warm-up round: seeing the
+    # cold start is the point (statistics still exclude warm-up rounds; that is bench.metrics' job).
+    data["phase_note"] = np.where(
+        cold & warmup,
+        "cold: first after load (warm-up round, not in statistics)",
+        np.where(cold, "cold: first after load", np.where(warmup, "warm-up (not in statistics)", "warm")),
+    )
+    data["phase"] = np.where(cold, "cold", data["phase"])
     if not include_warmup:
-        data = data[data["phase"] != "warm-up"]
-    data = data[data[metric].notna()].copy()
+        data = data[(data["phase"] != "warm-up")]
+    data = data[data[metric].notna()]
     if data.empty:
         return data
     data["round_label"] = [
@@ -161,6 +171,7 @@ def _sample_data(samples: pd.DataFrame, metric: str, include_warmup: bool) -> pd
         "round",
         "round_label",
         "phase",
+        "phase_note",
         "jitter",
         "ttft_s",
         "decode_tps",
@@ -191,7 +202,7 @@ def latency_distribution(
     box = (
         base.transform_filter(alt.datum.phase == "warm")
         .mark_boxplot(extent=1.5, size=26, opacity=0.28, outliers=False, median={"color": "#1B2333"})
-        .encode(y=y, x=x, color=_color(domain, legend=False))
+        .encode(y=y, x=x, color=_color(domain))
     )
     points = base.mark_point(filled=True, size=70, opacity=0.9, stroke="#1B2333", strokeWidth=0.4).encode(
         y=y,
@@ -201,8 +212,7 @@ def latency_distribution(
         shape=_shape(),
         tooltip=_sample_tooltips(metric),
     )
-    height = max(140, 62 * max(1, len(domain)))
-    return alt.layer(box, points).properties(height=height)
+    return alt.layer(box, points).properties(height=alt.Step(64))
 
 
 def percentile_bars(
@@ -332,12 +342,38 @@ def model_resources(models: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def memory_and_load(models: pd.DataFrame, domain: Sequence[str]) -> alt.HConcatChart | alt.Chart:
-    """Three small panels per model: load time, memory added by the model, size on disk."""
+RESOURCE_PANELS = {
+    "load_seconds": "Load time (s)",
+    "model_rss_mb": "Memory added (MB, peak − before load)",
+    "size_mb": "Size on disk (MB)",
+}
+
+
+def resource_bars(
+    models: pd.DataFrame, domain: Sequence[str], field: str, width: int | None = None
+) -> alt.Chart:
+    """One bar per model of ``field`` (a key of RESOURCE_PANELS), tooltips with every resource number."""
+    title = RESOURCE_PANELS[field]
     data = model_resources(models)
-    if data.empty:
-        return _empty("No model was loaded in these runs.")
-    tooltip = [
+    part = data[data[field].notna()] if not data.empty else data
+    if part.empty:
+        return _empty(f"{title}: not measured in these runs.")
+    size = {"width": width} if width else {}
+    return (
+        alt.Chart(part)
+        .mark_bar(cornerRadiusEnd=3)
+        .encode(
+            y=alt.Y("series:N", title=None, sort=list(domain), axis=alt.Axis(labelLimit=160)),
+            x=alt.X(f"{field}:Q", title=title),
+            color=_color(domain, legend=False),
+            tooltip=_resource_tooltips(),
+        )
+        .properties(height=alt.Step(34), **size)
+    )
+
+
+def _resource_tooltips() -> list[alt.Tooltip]:
+    return [
         alt.Tooltip("series:N", title="Model"),
         alt.Tooltip("load_seconds:Q", title="Load time (s)", format=".2f"),
         alt.Tooltip("model_rss_mb:Q", title="Memory added by the model (MB)", format=".0f"),
@@ -348,28 +384,13 @@ def memory_and_load(models: pd.DataFrame, domain: Sequence[str]) -> alt.HConcatC
         alt.Tooltip("transport:N", title="Transport"),
         alt.Tooltip("status:N", title="Status"),
     ]
-    panels = []
-    for field, title in (
-        ("load_seconds", "Load time (s)"),
-        ("model_rss_mb", "Memory added (MB, peak − before load)"),
-        ("size_mb", "Size on disk (MB)"),
-    ):
-        part = data[data[field].notna()]
-        if part.empty:
-            chart = _empty(f"{title}: not measured").properties(title=title, width=220)
-        else:
-            chart = (
-                alt.Chart(part)
-                .mark_bar(cornerRadiusEnd=3)
-                .encode(
-                    y=alt.Y("series:N", title=None, sort=list(domain), axis=alt.Axis(labelLimit=160)),
-                    x=alt.X(f"{field}:Q", title=title),
-                    color=_color(domain, legend=False),
-                    tooltip=tooltip,
-                )
-                .properties(title=title, width=220, height=max(80, 34 * len(part)))
-            )
-        panels.append(chart)
+
+
+def memory_and_load(models: pd.DataFrame, domain: Sequence[str]) -> alt.HConcatChart | alt.Chart:
+    """The three resource panels side by side (for static reports; the app lays them out itself)."""
+    if model_resources(models).empty:
+        return _empty("No model was loaded in these runs.")
+    panels = [resource_bars(models, domain, field, width=220) for field in RESOURCE_PANELS]
     return alt.hconcat(*panels).resolve_scale(color="shared")
 
 
@@ -392,7 +413,3 @@ def chart_frames(
     }
     domain = series_domain(frames["models"], frames["summary"], frames["samples"])
     return domain, frames
-
-
-def ordered(values: Iterable[Any]) -> list[Any]:
-    return list(dict.fromkeys(values))

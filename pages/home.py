@@ -9,7 +9,10 @@ from ui.errors import guard, show_error
 from ui.job_view import watch
 from ui.jobs import Job, registry
 from ui.resources import foundry_models, foundry_status, store
+from ui.routing import require_router
 from ui.runs import open_results, runs_table
+
+require_router()
 
 QUICK_JOB = "home_quick_job"
 
@@ -88,16 +91,23 @@ with right, st.container(border=True):
             "Foundry Local SDK",
             status.sdk_version,
             help="foundry-local-sdk, in-process (no service, no HTTP).",
+            border=True,
         )
         c2.metric(
             "Registered models",
             len(models),
             help="Models in Foundry Local's local catalog (imported) and its cache.",
+            border=True,
         )
         c3, c4 = st.columns(2)
         eps = [ep.split(" (")[0].removesuffix("ExecutionProvider") for ep in status.execution_providers]
-        c3.metric("Execution providers", ", ".join(eps) or "n/a", help="\n".join(status.execution_providers))
-        c4.metric("Runs stored", len(store().list_runs(1000)), help=f"Database: {store().path}")
+        c3.metric(
+            "Execution providers",
+            ", ".join(eps) or "n/a",
+            help="\n".join(status.execution_providers),
+            border=True,
+        )
+        c4.metric("Runs stored", len(store().list_runs(1000)), help=f"Database: {store().path}", border=True)
         if error:
             show_error(error, title="Listing Foundry Local models failed.")
         if models:

@@ -15,6 +15,9 @@ from ui.format import duration, seconds, size
 from ui.job_view import watch
 from ui.jobs import registry
 from ui.resources import foundry_backend, foundry_models, foundry_status, public_models, refresh_models
+from ui.routing import require_router
+
+require_router()
 
 IMPORT_JOB = "models_import_job"
 DOWNLOAD_JOB = "models_download_job"

@@ -12,6 +12,9 @@ from bench.config import prompt_set_from_data, read_json
 from bench.errors import BenchError
 from ui import editing, user_files
 from ui.errors import show_error
+from ui.routing import require_router
+
+require_router()
 
 try:  # written separately; the page still edits prompt sets without it
     from rubrics import schema as rubric_schema

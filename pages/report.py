@@ -12,7 +12,10 @@ from bench import report
 from bench.errors import BenchError
 from ui.errors import show_error
 from ui.resources import store
+from ui.routing import require_router
 from ui.runs import pick_runs
+
+require_router()
 
 st.title("Report")
 st.caption(

@@ -14,7 +14,10 @@ from bench.report import DEFINITIONS, load_bundle
 from ui.errors import show_error
 from ui.format import duration, rate, seconds, size
 from ui.resources import store
+from ui.routing import require_router
 from ui.runs import STATUS_ICON, pick_runs
+
+require_router()
 
 DISTRIBUTION_METRICS = [
     "e2e_s",
@@ -117,14 +120,15 @@ measured = metrics.measured(frame) if not frame.empty else frame
 n_failed = int((~frame["ok"]).sum()) if not frame.empty else 0
 n_warmup = int(frame["warmup"].sum()) if not frame.empty else 0
 tiles = st.columns(5)
-tiles[0].metric("Runs", len(run_ids))
-tiles[1].metric("Models", len(domain))
+tiles[0].metric("Runs", len(run_ids), border=True)
+tiles[1].metric("Models", len(domain), border=True)
 tiles[2].metric(
     "Measured requests",
     len(measured),
     help=f"Successful, not warm-up (cold + warm). {n_warmup} warm-up requests are stored but not counted.",
+    border=True,
 )
-tiles[3].metric("Failed requests", n_failed, help="Excluded from every statistic; listed below.")
+tiles[3].metric("Failed requests", n_failed, help="Excluded from every statistic; listed below.", border=True)
 if not summary.empty and summary["e2e_s_p50"].notna().any():
     best = summary.loc[summary["e2e_s_p50"].idxmin()]
     tiles[4].metric(
@@ -132,19 +136,21 @@ if not summary.empty and summary["e2e_s_p50"].notna().any():
         seconds(best["e2e_s_p50"]),
         best["series"],
         delta_color="off",
+        delta_arrow="off",
+        border=True,
         help=f"Median end-to-end over n={int(best['e2e_s_n'])} warm requests; {best['transport']}.",
     )
 else:
-    tiles[4].metric("Fastest p50 latency", "n/a")
+    tiles[4].metric("Fastest p50 latency", "n/a", border=True)
 
 for run in bundle.runs:
     s = run["settings"]
     meta = run.get("meta", {})
     hw = meta.get("hardware", {})
-    icon = STATUS_ICON.get(run["status"], "")
     with st.expander(
-        f"{icon} Run `{run['id']}` · {run['status']} · {', '.join(s.get('models', []))}"
-        + (f" · {run['label']}" if run.get("label") else "")
+        f"Run `{run['id']}` · {run['status']} · {', '.join(s.get('models', []))}"
+        + (f" · {run['label']}" if run.get("label") else ""),
+        icon=STATUS_ICON.get(run["status"]),
     ):
         st.markdown(
             f"- **Prompts:** `{run['prompts'].get('name', '')}` ({len(run['prompts'].get('prompts', []))} prompts) · "
@@ -217,13 +223,21 @@ with left:
         "Mean over the measured requests of each prompt (warm and cold, no warm-up); n in the tooltip.",
     )
 with right:
-    st.subheader("Memory and load time")
-    sources = sorted({str(m.get("rss_source")) for m in bundle.run_models if m.get("rss_source")})
+    st.subheader("Time to first token: cold vs warm")
     _chart(
-        charts.memory_and_load(fr["models"], domain),
-        "Load time: one timed load per model and run. Memory added = peak resident memory during the run − "
-        f"before the load, measured on: {'; '.join(sources) or 'n/a'}.",
+        charts.latency_distribution(samples, domain, metric="ttft_s"),
+        "▲ the first request after each model load (cold start), ● warm requests; the box spans the warm ones.",
     )
+
+st.subheader("Memory, load time and size")
+sources = sorted({str(m.get("rss_source")) for m in bundle.run_models if m.get("rss_source")})
+for col, field in zip(st.columns(3, gap="large"), charts.RESOURCE_PANELS, strict=True):
+    with col:
+        _chart(charts.resource_bars(fr["models"], domain, field))
+st.caption(
+    "Load time: one timed load per model and run. Memory added = peak resident memory during the run − before "
+    f"the load, measured on: {'; '.join(sources) or 'n/a'}. Size: the model folder on disk."
+)
 
 # ---- table ---------------------------------------------------------------------------------------
 st.subheader("Numbers")

@@ -13,7 +13,10 @@ from ui.errors import guard, show_error
 from ui.job_view import watch
 from ui.jobs import Job, registry
 from ui.resources import foundry_models, foundry_status, store
+from ui.routing import require_router
 from ui.runs import open_results
+
+require_router()
 
 RUN_JOB = "run_job"
 FOUNDRY = "Foundry Local (in-process)"

@@ -94,6 +94,7 @@ def _render(job: Job, key: str, live: bool) -> None:
                     seconds(m.get("e2e_s")),
                     f"{tps:.1f} tok/s decode" if tps else None,
                     delta_color="off",
+                    delta_arrow="off",
                     help=f"Output tokens from `{m.get('output_token_source') or 'n/a'}`; "
                     f"transport {last.get('transport')}; phase "
                     f"{'warm-up' if last.get('warmup') else 'cold' if last.get('cold') else 'warm'}.",

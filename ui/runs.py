@@ -12,19 +12,18 @@ from ui.resources import store
 SELECTED = "selected_runs"
 _URL_WRITTEN = "_runs_in_url"
 STATUS_ICON = {
-    "completed": "✅",
-    "running": "⏳",
-    "cancelled": "⏹",
-    "failed": "❌",
-    "interrupted": "⚠️",
+    "completed": ":material/check_circle:",
+    "running": ":material/hourglass_top:",
+    "cancelled": ":material/cancel:",
+    "failed": ":material/error:",
+    "interrupted": ":material/warning:",
 }
 
 
 def run_label(run: dict[str, Any]) -> str:
     models = ", ".join(run.get("settings", {}).get("models", []))
     label = f" · {run['label']}" if run.get("label") else ""
-    icon = STATUS_ICON.get(run.get("status", ""), "")
-    return f"{icon} {run['id']} · {models}{label} · {run.get('n_samples', 0)} requests"
+    return f"{run['id']} · {run.get('status', '')} · {models}{label} · {run.get('n_samples', 0)} requests"
 
 
 def open_results(run_ids: list[str]) -> None:
@@ -81,7 +80,7 @@ def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
         [
             {
                 "Run": r["id"],
-                "Status": f"{STATUS_ICON.get(r['status'], '')} {r['status']}",
+                "Status": r["status"],
                 "Models": ", ".join(r["settings"].get("models", [])),
                 "Label": r.get("label", ""),
                 "Requests": r.get("n_samples", 0),
