@@ -48,7 +48,8 @@ def samples_frame(samples: Iterable[dict[str, Any]]) -> pd.DataFrame:
         if col not in frame:
             frame[col] = np.nan
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    frame["phase"] = np.where(frame["warmup"], "warm-up", np.where(frame["cold"], "cold", "warm"))
+    # cold first: the request right after a load is the cold start, even when it is a warm-up one
+    frame["phase"] = np.where(frame["cold"], "cold", np.where(frame["warmup"], "warm-up", "warm"))
     return frame
 
 
@@ -102,16 +103,16 @@ def model_summary(frame: pd.DataFrame, metrics: Iterable[str] = METRICS) -> pd.D
     rows = []
     for (run_id, model), group in frame.groupby(["run_id", "model"], sort=False):
         warm = group[(~group["warmup"]) & group["ok"] & (~group["cold"])]
-        cold = group[(~group["warmup"]) & group["ok"] & group["cold"]]
+        cold = group[group["ok"] & group["cold"]]  # the first request after load, warm-up or not
         row: dict[str, Any] = {"run_id": run_id, "model": model, "n": len(warm)}
         row["n_failed"] = int((~group["ok"]).sum())
         row["n_warmup"] = int(group["warmup"].sum())
         row["cold_e2e_s"] = float(cold["e2e_s"].iloc[0]) if len(cold) else None
         row["cold_ttft_s"] = float(cold["ttft_s"].iloc[0]) if len(cold) else None
-        row["token_source"] = _token_source(pd.concat([warm, cold]))
+        row["token_source"] = _token_source(warm if len(warm) else cold)
         row["transport"] = ", ".join(sorted(set(group["transport"].dropna())))
         for metric in metrics:
-            stats = describe(pd.concat([warm, cold])[metric] if warm.empty else warm[metric])
+            stats = describe(warm[metric])
             for key, value in stats.items():
                 row[f"{metric}_{key}"] = value
         ci = bootstrap_ci(warm["e2e_s"]) if not warm.empty else None

@@ -42,8 +42,9 @@ def test_streaming_run_stores_every_sample_with_metrics(tiny_model: str, db_path
 
     summary = metrics.model_summary(metrics.samples_frame(samples))
     row = summary.iloc[0]
-    # warm-up and the cold request are excluded: 6 measured - 1 cold = 5 warm samples
-    assert row["n"] == 5 and row["e2e_s_n"] == 5
+    # the cold request is the first warm-up one: warm-up excluded leaves 6 measured, all warm
+    assert row["n"] == 6 and row["e2e_s_n"] == 6
+    assert row["cold_e2e_s"] == samples[0]["metrics"]["e2e_s"]
     assert row["n_warmup"] == 2
     assert "p99" in row["e2e_s_low_n"]
     assert row["token_source"].startswith("usage")
