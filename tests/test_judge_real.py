@@ -1,0 +1,47 @@
+"""The judge running for real: the tiny random-weight model in Foundry Local grades a real run.
+
+Its replies are noise and will rarely parse; that is the point: the missing path must be exercised
+for real and recorded as missing (NULL score, raw text kept), never turned into a score.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.backends import backend_for
+from bench.config import RunSettings, load_prompt_set
+from bench.runner import run_benchmark
+from bench.store import Store
+from rubrics.judge import judge_run, judgments_frame, parse_rate
+from rubrics.schema import resolve_rubric_set
+
+
+def test_tiny_judge_grades_a_real_run_and_records_missing(tiny_model: str, db_path: Path, tmp_path: Path):
+    prompts = tmp_path / "prompts.json"
+    prompts.write_text(
+        '{"prompts": [{"id": "capital", "prompt": "Capital of France?", "aspects": ["accuracy", "concision"]}]}'
+    )
+    store = Store(db_path)
+    settings = RunSettings(models=[tiny_model], rounds=1, warmup=0, max_tokens=8)
+    run_id, status = run_benchmark(store, settings, load_prompt_set(prompts))
+    assert status == "completed"
+
+    summary = judge_run(
+        store, run_id, backend_for(), tiny_model, resolve_rubric_set("workshop"), max_attempts=2
+    )
+    assert (summary.total, summary.judged) == (2, 2)
+    frame = judgments_frame(store, [run_id])
+    assert sorted(frame["aspect"]) == ["accuracy", "concision"]
+    assert set(frame["scored_by"]) == {f"judge:{tiny_model}"}
+    assert (frame["raw"].str.len() > 0).all()  # the judge's own words are kept
+    parsed, total = parse_rate(frame)
+    assert total == 2
+    assert parsed == 2 - summary.missing
+    missing = frame[frame["score"].isna()]
+    assert len(missing) == summary.missing
+    assert (missing["attempts"] == 2).all()  # a bad reply is retried before it is stored as missing
+    scored = frame["score"].dropna()
+    assert scored.between(1, 5).all()
+
+    again = judge_run(store, run_id, backend_for(), tiny_model, resolve_rubric_set("workshop"))
+    assert (again.judged, again.skipped) == (0, 2)  # resume: nothing judged twice
