@@ -339,6 +339,15 @@ def parse_rate(judgments: pd.DataFrame, judge: str | None = None) -> tuple[int, 
     return int(judgments["score"].notna().sum()), len(judgments)
 
 
+def parse_rates(judgments: pd.DataFrame) -> pd.DataFrame:
+    """Per judge: parsed, total and rate (parsed / total), to show beside the judge's scores."""
+    if judgments.empty:
+        return pd.DataFrame(columns=["judge", "parsed", "total", "rate"])
+    table = judgments.groupby("judge", as_index=False).agg(parsed=("score", "count"), total=("score", "size"))
+    table["rate"] = table["parsed"] / table["total"]
+    return table
+
+
 # ---- pairwise -----------------------------------------------------------------------------------
 _SWAP: dict[Verdict, Verdict] = {"A": "B", "B": "A", "tie": "tie"}
 

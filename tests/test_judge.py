@@ -30,6 +30,7 @@ from rubrics.judge import (
     judgments_frame,
     pairwise_frame,
     parse_rate,
+    parse_rates,
     position_consistency,
     win_rates,
 )
@@ -159,6 +160,8 @@ def test_bad_reply_is_retried_with_a_reminder_then_stored(tmp_path: Path):
     assert bad["score"].isna().all() and (bad["raw"] == "Still 8/10, sorry.").all()
     assert len(backend.requests) == 2 * 12  # bounded: two attempts each, no more
     assert parse_rate(frame, judge="j") == (6, 12)
+    rates = parse_rates(frame)
+    assert rates.to_dict("records") == [{"judge": "j", "parsed": 6, "total": 12, "rate": 0.5}]
 
 
 def test_resume_skips_judged_items_and_cancel_stops(tmp_path: Path):
