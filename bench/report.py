@@ -171,13 +171,32 @@ def _highlights(bundle: RunBundle) -> list[str]:
     return out or ["- No successful measured requests."]
 
 
-def _quality_section(store: Store, run_ids: Sequence[str]) -> list[str]:
-    """Quality per model and aspect, one table per scorer (people / each judge), never mixed."""
+def _quality_tables(store: Store, run_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Quality per model and aspect for each scorer (people, each judge), never mixed."""
     try:
-        from rubrics.quality import quality_report_rows
-    except ImportError:
-        return []
-    return quality_report_rows(store, list(run_ids))
+        from rubrics.quality import quality_table, score_sources
+    except ImportError:  # rubrics is optional for the speed-only report
+        return {}
+    return {
+        source: quality_table(store, list(run_ids), scored_by=source).to_dict("records")
+        for source in score_sources(store, list(run_ids))
+    }
+
+
+def _quality_section(store: Store, run_ids: Sequence[str]) -> list[str]:
+    from rubrics.quality import INTERVAL_METHOD
+
+    lines = []
+    for source, rows in _quality_tables(store, run_ids).items():
+        lines += [f"Scored by **{source}** ({INTERVAL_METHOD}):", ""]
+        lines += ["| model | aspect | mean | 95% interval | n | missing |", "|---|---|---|---|---|---|"]
+        for r in rows:
+            lines.append(
+                f"| {r['model']} | {r['aspect']} | {_num(r['mean'], 2)} | {_num(r['low'], 2)}–{_num(r['high'], 2)}"
+                f" | {r['n']} | {r['missing']} |"
+            )
+        lines.append("")
+    return lines
 
 
 # ---- csv / json --------------------------------------------------------------------------------
@@ -222,6 +241,7 @@ def report_dict(store: Store, run_ids: Sequence[str]) -> dict[str, Any]:
             "prompts": [run["prompts"] for run in bundle.runs],
             "models": models,
             "answers": answers,
+            "quality": _quality_tables(store, run_ids),
         }
     )
 

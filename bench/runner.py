@@ -205,6 +205,8 @@ class Runner:
         pid = backend.server_pid()
         baseline = rss_bytes(pid) if pid else None
         try:
+            if backend.transport == "in-process":
+                backend.unload(model)  # we own it: measure a real cold load, not a leftover one
             info = backend.load(model)
         except Exception as exc:
             self._fail_model(model, exc, len(todo))

@@ -45,3 +45,29 @@ def test_tiny_judge_grades_a_real_run_and_records_missing(tiny_model: str, db_pa
 
     again = judge_run(store, run_id, backend_for(), tiny_model, resolve_rubric_set("workshop"))
     assert (again.judged, again.skipped) == (0, 2)  # resume: nothing judged twice
+
+
+def test_reports_carry_quality_by_scorer(tiny_model: str, db_path: Path, tmp_path: Path):
+    """People's and the judge's scores appear in the reports as separate tables."""
+    import json
+
+    from bench import report
+    from rubrics.annotate import save_scores
+
+    prompts = tmp_path / "prompts.json"
+    prompts.write_text('{"prompts": [{"id": "q1", "prompt": "Say hi.", "aspects": ["concision"]}]}')
+    store = Store(db_path)
+    run_id, _ = run_benchmark(
+        store, RunSettings(models=[tiny_model], rounds=1, warmup=0, max_tokens=4), load_prompt_set(prompts)
+    )
+    save_scores(store, run_id, "q1", tiny_model, "ana", {"concision": 4})
+    save_scores(store, run_id, "q1", tiny_model, "ben", {"concision": 2})
+    judge_run(store, run_id, backend_for(), tiny_model, resolve_rubric_set("workshop"), max_attempts=1)
+    md = report.render_markdown(store, [run_id])
+    assert "## Quality" in md
+    assert "Scored by **people**" in md
+    assert f"Scored by **judge:{tiny_model}**" in md
+    assert f"| {tiny_model} | concision | 3.00 |" in md  # (4 + 2) / 2 from people only
+    data = json.loads(report.report_json(store, [run_id]))
+    assert set(data["quality"]) == {"people", f"judge:{tiny_model}"}
+    assert data["quality"]["people"][0]["mean"] == 3.0
