@@ -213,9 +213,14 @@ def resolve_models(names: list[str]) -> list[ServedModel]:
 # --------------------------------------------------------------------------- the snapshot
 
 
-def service_cache_dir(port: int) -> Path:
+def service_cache_path(port: int) -> Path:
     """The web service's own model cache, apart from the BYOM cache (one per port)."""
-    path = paths.data_dir() / "service-cache" / f"port-{port}"
+    return paths.data_dir() / "service-cache" / f"port-{port}"
+
+
+def service_cache_dir(port: int) -> Path:
+    """:func:`service_cache_path`, created."""
+    path = service_cache_path(port)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

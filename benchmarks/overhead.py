@@ -1,0 +1,442 @@
+"""What does the transport cost, and what does SLM Bench itself cost?
+
+1. **In-process vs HTTP** on the default model (SmolLM2-135M): the same streaming request through
+   Foundry Local in this process (``FoundryBackend``) and through Foundry Local's own web service in
+   a child process (``python -m bench serve``, read with ``OpenAIBackend``). Decode tokens/s and
+   TTFT, median of N after W warm-ups, rounds interleaved so drift hits both alike.
+2. **The harness's own cost per token** on the tiny random model, where inference costs almost
+   nothing: a bare loop over the SDK's stream (and over the raw SSE lines) against SLM Bench's
+   event pipeline (timestamped events, then ``summarize``). The difference per token is what our
+   pipeline adds inside the timed window.
+
+    .venv/bin/python benchmarks/overhead.py                      # print the table
+    .venv/bin/python benchmarks/overhead.py --write benchmarks/overhead.md
+
+Run it on an idle machine (a compile beside it changes every number).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench import foundry_service, provenance, sysmon  # noqa: E402
+from bench.backends.base import ChatRequest, now_ns  # noqa: E402
+from bench.backends.foundry import FoundryBackend  # noqa: E402
+from bench.backends.openai_compat import OpenAIBackend  # noqa: E402
+from bench.timing import RequestMetrics, summarize  # noqa: E402
+
+PROMPT = "Write a long, detailed story about a lighthouse keeper who finds a message in a bottle."
+TINY_PROMPT = "Say hello."
+
+
+def median(values: list[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+# --------------------------------------------------------------------------- part 1
+
+
+def measured(backend: Any, request: ChatRequest) -> tuple[RequestMetrics, str]:
+    t_send = now_ns()
+    events = list(backend.stream_chat(request))
+    text = "".join(e.text for e in events if e.kind == "content")
+    return summarize(events, t_send), text
+
+
+def transport_comparison(
+    inproc: FoundryBackend, http: OpenAIBackend, inproc_name: str, http_id: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    req_in = ChatRequest(inproc_name, PROMPT, max_tokens=args.max_tokens)
+    req_http = ChatRequest(http_id, PROMPT, max_tokens=args.max_tokens)
+    for _ in range(args.warmup):
+        measured(inproc, req_in)
+        measured(http, req_http)
+    runs: dict[str, list[RequestMetrics]] = {"in-process": [], "http": []}
+    texts: dict[str, set[str]] = {"in-process": set(), "http": set()}
+    for i in range(args.rounds):
+        for label, backend, req in (("in-process", inproc, req_in), ("http", http, req_http)):
+            m, text = measured(backend, req)
+            runs[label].append(m)
+            texts[label].add(text)
+            print(
+                f"  round {i + 1} {label:10s} decode {m.decode_tps:7.1f} tok/s  ttft {m.ttft_s * 1e3:6.1f} ms"
+                f"  tokens {m.output_tokens}",
+                flush=True,
+            )
+    out: dict[str, Any] = {}
+    for label, ms in runs.items():
+        out[label] = {
+            "decode_tps": median([m.decode_tps for m in ms]),
+            "ttft_ms": median([m.ttft_s * 1e3 if m.ttft_s else None for m in ms]),
+            "e2e_s": median([m.e2e_s for m in ms]),
+            "itl_ms": median([m.itl_s * 1e3 if m.itl_s else None for m in ms]),
+            "output_tokens": median([m.output_tokens for m in ms]),
+            "token_source": sorted({m.output_token_source for m in ms}),
+        }
+    out["same_answer"] = len(texts["in-process"] | texts["http"]) == 1
+    return out
+
+
+# --------------------------------------------------------------------------- part 2
+
+
+def raw_sdk_loop(model: Any, max_tokens: int) -> tuple[int, int, int, list[Any], Any]:
+    """The SDK's stream with nothing of ours in it.
+
+    Returns (t_first, t_last, n_text_items) in ns, plus the items and the final usage/finish (kept
+    for the replay).
+    """
+    from foundry_local_sdk import ChatSession, MessageItem, Request, RequestOptions, SearchOptions, TextItem
+
+    options = RequestOptions(search=SearchOptions(temperature=0.0, max_output_tokens=max_tokens, seed=42))
+    items: list[Any] = []
+    with ChatSession(model) as session, Request() as req:
+        req.add_item(MessageItem.user(TINY_PROMPT))
+        session.set_options(options)
+        session.set_streaming(True)
+        stream = session.process_streaming_request(req)
+        t_first = t_last = 0
+        n = 0
+        for item in stream:
+            t_last = time.perf_counter_ns()
+            items.append(item)
+            if isinstance(item, TextItem) and item.text:
+                n += 1
+                if n == 1:
+                    t_first = t_last
+        with stream.final_response as final:
+            usage = final.get_usage()
+            done = SimpleNamespace(
+                usage=SimpleNamespace(
+                    prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens
+                ),
+                finish_reason=final.finish_reason,
+            )
+    return t_first, t_last, n, items, done
+
+
+class _ReplayFinal:
+    def __init__(self, done: Any) -> None:
+        self.done = done
+        self.finish_reason = done.finish_reason
+
+    def get_usage(self) -> Any:
+        return self.done.usage
+
+    def __enter__(self) -> _ReplayFinal:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+class _ReplayStream:
+    def __init__(self, items: list[Any], done: Any) -> None:
+        self.items = items
+        self.final_response = _ReplayFinal(done)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.items)
+
+
+class _ReplaySession:
+    """Stands in for a ChatSession: hands FoundryBackend._streamed the items of a real stream."""
+
+    def __init__(self, items: list[Any], done: Any) -> None:
+        self.items, self.done = items, done
+
+    def set_streaming(self, _: bool) -> None:
+        pass
+
+    def process_streaming_request(self, _: Any) -> _ReplayStream:
+        return _ReplayStream(self.items, self.done)
+
+
+def per_token_us(t_first: int, t_last: int, n: int) -> float | None:
+    return (t_last - t_first) / 1e3 / (n - 1) if n > 1 else None
+
+
+def ours_live(backend: Any, request: ChatRequest) -> tuple[float | None, float]:
+    """SLM Bench's pipeline on a live stream: (µs per token in the timed window, summarize() µs)."""
+    t_send = now_ns()
+    events = list(backend.stream_chat(request))
+    t0 = time.perf_counter_ns()
+    summarize(events, t_send)
+    t_summary = (time.perf_counter_ns() - t0) / 1e3
+    tokens = [e for e in events if e.kind == "content" and e.text]
+    per = per_token_us(tokens[0].t_ns, tokens[-1].t_ns, len(tokens)) if tokens else None
+    return per, t_summary
+
+
+def _best_per_item(fn: Callable[[], Any], n_items: int, repeats: int) -> float:
+    """µs per item of ``fn`` (the minimum over ``repeats``: the cost without interference)."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter_ns()
+        fn()
+        best = min(best, (time.perf_counter_ns() - t0) / 1e3 / n_items)
+    return best
+
+
+def replay_inproc(items: list[Any], done: Any, repeats: int) -> dict[str, float]:
+    """FoundryBackend's own per-item work on a recorded stream, against a bare loop."""
+    from foundry_local_sdk import TextItem
+
+    def bare() -> int:
+        n = 0
+        for item in items:
+            if isinstance(item, TextItem) and item.text:
+                n += 1
+        return n
+
+    session = _ReplaySession(items, done)
+    backend = FoundryBackend.__new__(FoundryBackend)  # _streamed needs no manager
+    raw = _best_per_item(bare, len(items), repeats)
+    ours = _best_per_item(lambda: list(backend._streamed(session, None)), len(items), repeats)
+    return {"raw_us_per_token": raw, "ours_us_per_token": ours, "overhead_us_per_token": ours - raw}
+
+
+def replay_http(body: bytes, model_id: str, max_tokens: int, repeats: int) -> dict[str, float]:
+    """OpenAIBackend's SSE parsing on a recorded stream, against iter_lines + json.loads."""
+    import httpx
+
+    def respond(_: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+    transport = httpx.MockTransport(respond)
+    client = httpx.Client(transport=transport)
+    n_chunks = sum(1 for line in body.splitlines() if line.startswith(b"data:"))
+
+    def bare() -> None:
+        with client.stream("POST", "http://replay/v1/chat/completions", json={}) as response:
+            for line in response.iter_lines():
+                if line.startswith("data:") and not line.endswith("[DONE]"):
+                    json.loads(line[5:])
+
+    backend = OpenAIBackend("http://replay", http_transport=transport)
+    request = ChatRequest(model_id, TINY_PROMPT, max_tokens=max_tokens)
+    raw = _best_per_item(bare, n_chunks, repeats)
+    ours = _best_per_item(lambda: list(backend.stream_chat(request)), n_chunks, repeats)
+    return {"raw_us_per_token": raw, "ours_us_per_token": ours, "overhead_us_per_token": ours - raw}
+
+
+def record_sse(url: str, model_id: str, max_tokens: int) -> bytes:
+    import httpx
+
+    body = {
+        "model": model_id,
+        "messages": [{"role": "user", "content": TINY_PROMPT}],
+        "max_tokens": max_tokens,
+        "temperature": 0.0,
+        "seed": 42,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    return httpx.post(f"{url}/chat/completions", json=body, timeout=60).content
+
+
+def harness_overhead(
+    inproc: FoundryBackend,
+    http: OpenAIBackend,
+    tiny_name: str,
+    tiny_id: str,
+    url: str,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    model = inproc.resolve(tiny_name)
+    request = ChatRequest(tiny_name, TINY_PROMPT, max_tokens=args.max_tokens)
+    for _ in range(args.warmup):
+        raw_sdk_loop(model, args.max_tokens)
+        ours_live(inproc, request)
+    raw_us, ours_us, summary_us = [], [], []
+    items: list[Any] = []
+    done: Any = None
+    for _ in range(args.tiny_rounds):
+        first, last, n, items, done = raw_sdk_loop(model, args.max_tokens)
+        raw_us.append(per_token_us(first, last, n))
+        per, summ = ours_live(inproc, request)
+        ours_us.append(per)
+        summary_us.append(summ)
+    r, o = median(raw_us), median(ours_us)
+    live = {
+        "raw_us_per_token": r,
+        "ours_us_per_token": o,
+        "overhead_us_per_token": (o - r) if (o is not None and r is not None) else None,
+        "summarize_us": median(summary_us),
+    }
+    print(f"  live in-process   raw {fmt(r)} µs/token  ours {fmt(o)} µs/token", flush=True)
+    replay_in = replay_inproc(items, done, args.replay_repeats)
+    body = record_sse(url, tiny_id, args.max_tokens)
+    replay_web = replay_http(body, tiny_id, args.max_tokens, args.replay_repeats)
+    for label, row in (("replay in-process", replay_in), ("replay http", replay_web)):
+        print(
+            f"  {label:17s} raw {row['raw_us_per_token']:.2f} µs/token  ours {row['ours_us_per_token']:.2f} µs/token",
+            flush=True,
+        )
+    return {"live in-process": live, "replay in-process": replay_in, "replay http": replay_web}
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fmt(value: float | None, spec: str = ".1f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def pct(a: float | None, b: float | None) -> str:
+    if a is None or b is None or a == 0:
+        return "n/a"
+    return f"{(b - a) / a * 100:+.0f}%"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    t, h, meta = result["transport"], result["harness"], result["meta"]
+    ip, hp = t["in-process"], t["http"]
+    hw = meta["hardware"]
+    lines = [
+        "# In-process vs HTTP, and the harness's own overhead",
+        "",
+        f"Measured {meta['date']} with `benchmarks/overhead.py` (commit `{meta['git_commit'][:12]}`).",
+        "",
+        f"## {meta['default_model']}: Foundry Local in-process vs its web service",
+        "",
+        f"Streaming, greedy (temperature 0, seed 42), max_tokens {meta['max_tokens']}, one fixed prompt; "
+        f"median of {meta['rounds']} after {meta['warmup']} warm-ups per transport, rounds interleaved. "
+        "HTTP = `python -m bench serve` in a child process on 127.0.0.1, read by `OpenAIBackend`.",
+        "",
+        "| metric | in-process | HTTP | HTTP vs in-process |",
+        "|---|---:|---:|---:|",
+        f"| decode tokens/s | {fmt(ip['decode_tps'])} | {fmt(hp['decode_tps'])} | "
+        f"{pct(ip['decode_tps'], hp['decode_tps'])} |",
+        f"| TTFT (ms) | {fmt(ip['ttft_ms'])} | {fmt(hp['ttft_ms'])} | {pct(ip['ttft_ms'], hp['ttft_ms'])} |",
+        f"| inter-token latency (ms) | {fmt(ip['itl_ms'], '.2f')} | {fmt(hp['itl_ms'], '.2f')} | "
+        f"{pct(ip['itl_ms'], hp['itl_ms'])} |",
+        f"| end-to-end (s) | {fmt(ip['e2e_s'], '.2f')} | {fmt(hp['e2e_s'], '.2f')} | "
+        f"{pct(ip['e2e_s'], hp['e2e_s'])} |",
+        f"| output tokens (source) | {fmt(ip['output_tokens'], '.0f')} ({', '.join(ip['token_source'])}) | "
+        f"{fmt(hp['output_tokens'], '.0f')} ({', '.join(hp['token_source'])}) | |",
+        "",
+        f"Same answer text over both transports: {'yes' if t['same_answer'] else 'no'}.",
+        "",
+        f"## The harness's own cost per token ({meta['tiny_model']}, random weights, near-zero inference)",
+        "",
+        "*Live*: time between the first and last content token, per token, median of "
+        f"{meta['tiny_rounds']} requests of {meta['max_tokens']} tokens in this process: a bare loop over "
+        "the SDK's stream (*raw*) against `FoundryBackend.stream_chat` (*SLM Bench*: a timestamped "
+        "`StreamEvent` per chunk). At this speed the difference is within run-to-run noise, so the "
+        "*replay* rows time the same code on a recorded stream (best of "
+        f"{meta['replay_repeats']}): `FoundryBackend._streamed` fed the SDK items of a real stream, "
+        "against a loop that only reads each item's text; and `OpenAIBackend.stream_chat` on a "
+        "recorded Foundry SSE response (through `httpx.MockTransport`), against the same `httpx` "
+        "client reading the lines and `json.loads`-ing each chunk. `summarize()` runs once per "
+        "request after the last event, outside every timed window.",
+        "",
+        "| measurement | raw (µs/token) | SLM Bench (µs/token) | added by SLM Bench (µs/token) |",
+        "|---|---:|---:|---:|",
+    ]
+    for label in ("live in-process", "replay in-process", "replay http"):
+        row = h[label]
+        spec = ".1f" if label.startswith("live") else ".2f"
+        lines.append(
+            f"| {label} | {fmt(row['raw_us_per_token'], spec)} | {fmt(row['ours_us_per_token'], spec)} | "
+            f"{fmt(row['overhead_us_per_token'], spec)} |"
+        )
+    lines += [
+        "",
+        f"`summarize()` of a {meta['max_tokens']}-token request: {fmt(h['live in-process']['summarize_us'], '.0f')} µs.",
+    ]
+    per_tok_ms = 1e3 / ip["decode_tps"] if ip["decode_tps"] else None
+    worst = max(h["replay in-process"]["overhead_us_per_token"], h["replay http"]["overhead_us_per_token"])
+    if per_tok_ms:
+        lines += [
+            "",
+            f"At {fmt(ip['decode_tps'])} tokens/s a token of {meta['default_model']} takes "
+            f"{per_tok_ms:.1f} ms; SLM Bench's own work is at most {worst:.1f} µs of it "
+            f"({worst / (per_tok_ms * 1e3) * 100:.3f}%).",
+        ]
+    lines += [
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {hw.get('processor')} ({hw.get('cpu_count_logical')} logical cores, "
+        f"{hw.get('cpu_count_physical')} physical), {hw.get('memory_total_bytes', 0) / 2**30:.0f} GiB RAM",
+        f"- OS: {hw.get('os')}, Python {hw.get('python')}, GPU: {', '.join(hw.get('gpu') or []) or 'none'}",
+        f"- load average before the run: {meta['loadavg']}",
+        "- packages: " + ", ".join(f"{k} {v}" for k, v in meta["packages"].items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="measured requests per transport")
+    parser.add_argument("--warmup", type=int, default=2, help="warm-up requests per transport")
+    parser.add_argument("--tiny-rounds", type=int, default=15, help="live requests per loop, tiny model")
+    parser.add_argument("--replay-repeats", type=int, default=200, help="replays of a recorded stream")
+    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--write", type=Path, help="write the Markdown report here (and a .json beside it)")
+    args = parser.parse_args()
+
+    from bench.importer import ensure_default_model, ensure_tiny_model
+
+    loadavg = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average: {loadavg}", flush=True)
+    default_name = ensure_default_model()
+    tiny_name = ensure_tiny_model()
+    inproc = FoundryBackend()
+    port = foundry_service.free_port()
+    print(f"starting the web service on port {port} ...", flush=True)
+    with foundry_service.start_service_process([default_name, tiny_name], port=port) as service:
+        default_id, tiny_id = service.model_ids
+        http = OpenAIBackend(service.base_url)
+        for name, mid in ((default_name, default_id), (tiny_name, tiny_id)):
+            inproc.load(name)
+            http.load(mid)
+        print(f"{default_name}: in-process vs HTTP", flush=True)
+        transport = transport_comparison(inproc, http, default_name, default_id, args)
+        print(f"{tiny_name}: raw loops vs SLM Bench", flush=True)
+        harness = harness_overhead(inproc, http, tiny_name, tiny_id, service.base_url, args)
+    result = {
+        "transport": transport,
+        "harness": harness,
+        "meta": {
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "git_commit": provenance.git_commit(),
+            "packages": provenance.package_versions(),
+            "hardware": sysmon.hardware(),
+            "loadavg": loadavg,
+            "default_model": default_id,
+            "tiny_model": tiny_id,
+            "rounds": args.rounds,
+            "warmup": args.warmup,
+            "tiny_rounds": args.tiny_rounds,
+            "replay_repeats": args.replay_repeats,
+            "max_tokens": args.max_tokens,
+        },
+    }
+    text = markdown(result)
+    print(text)
+    if args.write:
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(text, encoding="utf-8")
+        args.write.with_suffix(".json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+        print(f"wrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()
