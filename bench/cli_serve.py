@@ -37,10 +37,11 @@ def serve(
             console.print(f"  {model.model_id}  ({state})", highlight=False)
         console.print(f"try: curl {url}/models", highlight=False)
 
-    console.print(
-        "[dim]Foundry Local runs offline here: its 'failed to fetch catalog' lines are expected.[/dim]"
-    )
     try:
+        foundry_service.resolve_models(models)  # an unknown name fails before Foundry starts
+        console.print(
+            "[dim]Foundry Local runs offline here: its 'failed to fetch catalog' lines are expected.[/dim]"
+        )
         foundry_service.serve(models, host=host, port=port, load=load, ready=ready)
     except BenchError as exc:
         from bench.cli import _fail

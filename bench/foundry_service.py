@@ -412,7 +412,12 @@ def start(
     _check_served(manager, served, url)
     if load:
         for model in served:
-            manager.catalog.get_model_variant(model.model_id).load()
+            try:
+                manager.catalog.get_model_variant(model.model_id).load()
+            except FoundryLocalException as exc:
+                raise BenchError(
+                    model.model_id, f"failed to load: {exc}", f"check the model folder {model.source_dir}"
+                ) from None
     return manager, served, url
 
 
