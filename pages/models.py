@@ -100,7 +100,7 @@ with tab_local:
                         "Size on disk": size(e.size_bytes),
                         "Capabilities": e.capabilities,
                         "License": e.license or m.get("license", ""),
-                        "Execution provider": e.execution_provider or "n/a",
+                        "Execution provider": e.execution_provider or "CPU (ONNX Runtime default)",
                         "Device": e.device or "CPU",
                         "Precision": m.get("precision", ""),
                         "Imported from": m.get("source", e.source),
@@ -118,6 +118,10 @@ with tab_local:
                         help="The exact model variant (id:version) the alias resolves to; runs record it."
                     ),
                     "Size on disk": st.column_config.TextColumn(help="Bytes of the model folder on disk."),
+                    "Execution provider": st.column_config.TextColumn(
+                        help="As Foundry Local reports it; imported (BYOM) models report none and run on ONNX "
+                        "Runtime's default CPU provider"
+                    ),
                 },
             )
             st.markdown(

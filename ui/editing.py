@@ -35,6 +35,22 @@ class CellError:
         return f"row {self.row}, column `{self.column}`: {self.message}"
 
 
+def _row_numbers(table: pd.DataFrame) -> list[int]:
+    """The row numbers the editor shows (its index, 1-based); position for rows without one."""
+    out = []
+    for position, label in enumerate(table.index, start=1):
+        try:
+            out.append(int(label))
+        except (TypeError, ValueError):
+            out.append(position)
+    return out
+
+
+def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
+
+
 def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -54,13 +70,13 @@ def prompt_table(data: dict[str, Any]) -> pd.DataFrame:
                 "reference": item.get("reference") or "",
             }
         )
-    return pd.DataFrame(rows, columns=PROMPT_COLUMNS).astype(str)
+    return _numbered(pd.DataFrame(rows, columns=PROMPT_COLUMNS).astype(str))
 
 
 def prompt_data(name: str, description: str, table: pd.DataFrame) -> tuple[dict[str, Any], list[str]]:
     """The table as prompt-set JSON; blank rows dropped, blank ids filled as ``p<row>``."""
     prompts, notes = [], []
-    for index, row in enumerate(table.to_dict("records"), start=1):
+    for index, row in zip(_row_numbers(table), table.to_dict("records"), strict=True):
         values = {col: _text(row.get(col)) for col in PROMPT_COLUMNS}
         if not any(values.values()):
             continue
@@ -89,7 +105,7 @@ def rubric_table(data: dict[str, Any]) -> pd.DataFrame:
                 **{f"anchor_{s}": anchors.get(str(s), "") for s in range(1, 6)},
             }
         )
-    return pd.DataFrame(rows, columns=RUBRIC_COLUMNS).astype(str)
+    return _numbered(pd.DataFrame(rows, columns=RUBRIC_COLUMNS).astype(str))
 
 
 def rubric_data(name: str, description: str, table: pd.DataFrame) -> dict[str, Any]:
@@ -130,7 +146,7 @@ def cell_errors(error: BenchError, list_key: str, keep_rows: list[int] | None = 
             row = keep_rows[index] if keep_rows and index < len(keep_rows) else index + 1
             field = parts[2] if len(parts) > 2 else "(row)"
             if field == "anchors" and len(parts) > 3:
-                field = f"anchor_{parts[3]}"
+                field = f"score {parts[3]}"
             out.append(CellError(row, field, msg))
         else:
             column = "" if parts[0] in ("(top level)",) else ".".join(parts)
@@ -139,9 +155,9 @@ def cell_errors(error: BenchError, list_key: str, keep_rows: list[int] | None = 
 
 
 def kept_rows(table: pd.DataFrame, columns: list[str]) -> list[int]:
-    """1-based table rows that are not blank (the ones that reach validation), in order."""
+    """Row numbers (as the editor shows them) of the rows that are not blank, in order."""
     rows = []
-    for index, row in enumerate(table.to_dict("records"), start=1):
+    for index, row in zip(_row_numbers(table), table.to_dict("records"), strict=True):
         if any(_text(row.get(col)) for col in columns):
             rows.append(index)
     return rows

@@ -1,11 +1,11 @@
-"""The app's pages in one place, and a guard for deep links that bypass the router.
+"""The app's frame (page config, navigation, sidebar) in one place, and a guard for deep links.
 
 Streamlit starts in its legacy ``pages/``-folder mode until ``st.navigation`` has been called once
-in the server process. So the very first request after a start that is a deep link
-(``/results?run=...``, a bookmark) runs ``pages/results.py`` directly, without ``app.py``, its page
-config and its navigation. Every page calls :func:`require_router` first: outside the router it
-registers the navigation (which switches Streamlit to ``st.navigation`` mode for good) and reruns,
-so the same URL is served through ``app.py``.
+in the server process (``AppTest`` even resets that mode before every run). In that mode a deep
+link (``/results?run=...``, a bookmark, the first request after a restart) runs
+``pages/results.py`` directly, without ``app.py``. Every page therefore calls
+:func:`require_router` first: outside the router it draws the frame ``app.py`` draws (which also
+switches Streamlit to ``st.navigation`` mode for good) and runs itself through it.
 """
 
 from __future__ import annotations
@@ -41,6 +41,23 @@ def navigation() -> st.navigation:  # type: ignore[valid-type]
     return st.navigation(sections)
 
 
+def frame() -> st.Page:
+    """Page config, navigation and sidebar: everything ``app.py`` draws around a page."""
+    from ui.job_view import sidebar_status
+
+    st.set_page_config(
+        page_title="SLM Bench",
+        page_icon=":material/speed:",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+    page = navigation()
+    with st.sidebar:
+        st.caption("SLM Bench · pick the default small language model, on your own hardware, offline.")
+    sidebar_status()
+    return page
+
+
 def run(page: st.Page) -> None:
     """Run the selected page as the router (``app.py``) does."""
     _local.routed = True
@@ -51,8 +68,10 @@ def run(page: st.Page) -> None:
 
 
 def require_router() -> None:
-    """First line of every page: a page reached without ``app.py`` hands over to the router."""
+    """First line of every page: a page reached without ``app.py`` runs itself through the router."""
     if getattr(_local, "routed", False):
         return
-    navigation()
-    st.rerun()
+    # Run this page again the way app.py runs it (so its widgets keep the ids they have when routed,
+    # and a click made in one mode is not lost in the other), then end the unrouted run.
+    run(frame())
+    st.stop()

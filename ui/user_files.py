@@ -19,7 +19,7 @@ from bench import paths
 from bench.config import builtin_prompt_sets_dir, validate
 from bench.errors import BenchError
 
-_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -96,7 +96,8 @@ class Endpoint(BaseModel):
             return None
         if not _ENV_RE.match(value):
             raise ValueError(
-                "give the NAME of an environment variable (e.g. OPENAI_API_KEY), not the key itself"
+                "give the NAME of an environment variable in capitals (e.g. OPENAI_API_KEY), not the key"
+                " itself: keys are never written to disk"
             )
         return value
 

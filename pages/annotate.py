@@ -1,0 +1,240 @@
+"""Annotate: score a run's answers blind, 1-5 per aspect with anchors; agreement between annotators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from bench.errors import BenchError
+from rubrics.annotate import (
+    BlindAnswer,
+    Item,
+    annotation_items,
+    blind_answers,
+    next_unannotated,
+    progress,
+    save_scores,
+    saved_scores,
+)
+from rubrics.schema import SCORES, RubricSet
+from ui.errors import show_error
+from ui.quality_view import pick_rubric, pick_run, render_people_agreement
+from ui.resources import store
+from ui.routing import require_router
+
+require_router()
+
+NAME = "annotator_name"
+PER_ROW = 3  # answers side by side; more models wrap onto the next row
+
+
+def _score_key(run_id: str, prompt_id: str, annotator: str, label: str, aspect: str) -> str:
+    # blind labels, never model names: widget keys reach the browser
+    return f"ann::{run_id}::{prompt_id}::{annotator}::{label}::{aspect}"
+
+
+def _comment_key(run_id: str, prompt_id: str, annotator: str, label: str) -> str:
+    return f"ann::{run_id}::{prompt_id}::{annotator}::{label}::comment"
+
+
+def _pos_key(run_id: str, rubric: RubricSet, annotator: str) -> str:
+    return f"annotate_pos::{run_id}::{rubric.name}::{annotator}"
+
+
+def _save(item: Item, answers: list[BlindAnswer], annotator: str) -> None:
+    """Form callback: every score of every answer of this prompt, saved at once."""
+    db = store()
+    try:
+        for answer in answers:
+            scores = {
+                aspect: int(
+                    st.session_state[_score_key(item.run_id, item.prompt_id, annotator, answer.label, aspect)]
+                )
+                for aspect in item.aspects
+            }
+            comment = st.session_state.get(_comment_key(item.run_id, item.prompt_id, annotator, answer.label))
+            save_scores(
+                db, item.run_id, item.prompt_id, answer.model, annotator, scores, (comment or "").strip()
+            )
+    except BenchError as exc:
+        st.session_state["annotate_error"] = exc.message
+        return
+    st.session_state["annotate_saved"] = item.prompt_id
+
+
+def _go(pos_key: str, index: int) -> None:
+    st.session_state[pos_key] = index
+
+
+def _anchor_help(rubric: RubricSet | None, aspect_id: str) -> str:
+    if rubric is None or aspect_id not in rubric.by_id():
+        return "1 = worst, 5 = best"
+    aspect = rubric.aspect(aspect_id)
+    levels = "\n".join(f"- **{score}**: {text}" for score, text in aspect.levels())
+    return f"{aspect.description}\n\n{levels}"
+
+
+def _format_score(rubric: RubricSet | None, aspect_id: str) -> Any:
+    if rubric is None or aspect_id not in rubric.by_id():
+        return str
+    aspect = rubric.aspect(aspect_id)
+    return lambda score: f"{score} · {aspect.anchor(score)}"
+
+
+st.title("Annotate")
+st.caption(
+    "Score each answer from 1 to 5 on every aspect the prompt names; the sentence next to a score is what it "
+    "means. Answers are **blind**: labelled A, B, … in an order shuffled for you, and the models are revealed "
+    "only after you save. Your scores are yours: another annotator never overwrites them."
+)
+
+db = store()
+top = st.columns([1, 2, 1])
+annotator = (
+    top[0]
+    .text_input(
+        "Your name or initials",
+        key=NAME,
+        persist_state="session",
+        placeholder="e.g. ana",
+        help="Stored with every score, so several people can annotate the same run and be compared.",
+    )
+    .strip()
+)
+with top[1]:
+    run = pick_run(db, "annotate")
+if run is None:
+    st.stop()
+with top[2]:
+    rubric = pick_rubric(run, "annotate")
+if rubric is None:
+    st.stop()
+run_id = run["id"]
+
+try:
+    items = annotation_items(db, run_id, rubric)
+except BenchError as exc:
+    show_error(exc, title="The answers of this run could not be read.")
+    st.stop()
+if not items:
+    st.warning(
+        f"No prompt of this run names an aspect that rubric set `{rubric.name}` defines, so there is nothing to "
+        "score with it. Pick another rubric set.",
+        icon=":material/warning:",
+    )
+    st.stop()
+if not annotator:
+    st.info("Enter your name or initials to start annotating.", icon=":material/badge:")
+    st.stop()
+
+done, total = progress(db, run_id, annotator, rubric)
+st.progress(done / total if total else 0.0, text=f"{done} of {total} annotated by {annotator}")
+
+pos_key = _pos_key(run_id, rubric, annotator)
+ids = [i.prompt_id for i in items]
+if pos_key not in st.session_state:  # resume where this annotator left off
+    pending = next_unannotated(db, run_id, annotator, rubric)
+    st.session_state[pos_key] = ids.index(pending.prompt_id) if pending is not None else 0
+index = min(max(int(st.session_state[pos_key]), 0), len(items) - 1)
+item = items[index]
+if done == total:
+    st.success(
+        f"All {total} answers of this run are scored by {annotator}. Thank you!", icon=":material/done_all:"
+    )
+
+answers = blind_answers(item, annotator)
+saved = saved_scores(db, run_id, item.prompt_id, annotator)
+revealed = all(a.model in saved for a in answers)
+
+with st.container(border=True):
+    st.caption(f"Prompt {index + 1} of {len(items)} · `{item.prompt_id}`")
+    st.markdown(item.prompt)
+    if item.reference:
+        with st.expander("Reference answer"):
+            st.markdown(item.reference)
+
+error = st.session_state.pop("annotate_error", None)
+if error:
+    show_error(error, title="The scores were not saved.")
+if st.session_state.pop("annotate_saved", None) == item.prompt_id:
+    st.success(
+        "Saved. The models are revealed under each answer.",
+        icon=":material/check_circle:",
+    )
+
+with st.form(f"annotate_form::{run_id}::{item.prompt_id}::{annotator}", enter_to_submit=True):
+    for start in range(0, len(answers), PER_ROW):
+        row = answers[start : start + PER_ROW]
+        columns = st.columns(min(len(answers), PER_ROW), gap="medium")
+        for col, answer in zip(columns[: len(row)], row, strict=True):
+            with col:
+                mine = saved.get(answer.model)
+                head = f"#### {answer.label}"
+                if revealed:
+                    head += f" · `{answer.model}`"
+                st.markdown(head)
+                with st.container(height=280, border=True):
+                    st.markdown(answer.text or "*(empty answer)*")
+                for aspect_id in item.aspects:
+                    name = rubric.aspect(aspect_id).name if aspect_id in rubric.by_id() else aspect_id
+                    st.select_slider(
+                        name,
+                        options=list(SCORES),
+                        value=mine.scores.get(aspect_id, 3) if mine else 3,
+                        format_func=_format_score(rubric, aspect_id),
+                        help=_anchor_help(rubric, aspect_id),
+                        key=_score_key(run_id, item.prompt_id, annotator, answer.label, aspect_id),
+                    )
+                st.text_input(
+                    "Comment (optional)",
+                    value=mine.comment if mine else "",
+                    key=_comment_key(run_id, item.prompt_id, annotator, answer.label),
+                    placeholder="Enter saves",
+                )
+    st.form_submit_button(
+        "Save scores" if not revealed else "Save changes",
+        type="primary",
+        icon=":material/save:",
+        on_click=_save,
+        args=(item, answers, annotator),
+        shortcut="Mod+Enter",
+        help="Saves every score of every answer to this prompt at once (Enter in a comment, or Ctrl/⌘+Enter).",
+    )
+    if not revealed:
+        st.caption("Scores start at 3 until you move them; models are revealed after saving.")
+
+pending = next_unannotated(db, run_id, annotator, rubric)
+nav = st.columns(3)
+nav[0].button(
+    "Previous",
+    icon=":material/arrow_back:",
+    disabled=index == 0,
+    on_click=_go,
+    args=(pos_key, index - 1),
+    key="annotate_prev",
+    width="stretch",
+)
+nav[1].button(
+    "Next",
+    icon=":material/arrow_forward:",
+    disabled=index >= len(items) - 1,
+    on_click=_go,
+    args=(pos_key, index + 1),
+    key="annotate_next",
+    width="stretch",
+)
+nav[2].button(
+    "Next unannotated",
+    icon=":material/skip_next:",
+    type="primary" if revealed and pending is not None else "secondary",
+    disabled=pending is None or pending.prompt_id == item.prompt_id,
+    on_click=_go,
+    args=(pos_key, ids.index(pending.prompt_id) if pending is not None else index),
+    key="annotate_next_unannotated",
+    width="stretch",
+)
+
+st.divider()
+with st.expander("Agreement between annotators", icon=":material/group:", expanded=False):
+    render_people_agreement(db, [run_id])

@@ -1,0 +1,414 @@
+"""Quality on screen: pick a run and a rubric set, show scores per scorer, agreement numbers.
+
+``render_quality(store, run_ids)`` is what Results (and any page) calls to show quality per model
+and aspect: one source of scores at a time (people, or one judge model), chosen in a selectbox,
+never mixed. The statistics themselves live in :mod:`rubrics`; this module only lays them out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from bench import quality_charts
+from bench.backends.base import Backend
+from bench.errors import BenchError
+from bench.store import Store
+from rubrics.agreement import PEOPLE_SCORE_RULE, Stat, judge_vs_people, pairwise_kappas, people_alpha
+from rubrics.annotate import annotations_frame
+from rubrics.judge import JudgeProgress, JudgeSummary, judge_pairwise, judge_run, judgments_frame, parse_rates
+from rubrics.quality import INTERVAL_METHOD, quality_overall, quality_table, score_sources
+from rubrics.schema import RubricSet, resolve_rubric_set
+from ui import user_files
+from ui.errors import show_error
+from ui.jobs import Job, registry
+
+GRADABLE = ("completed", "cancelled")
+_RUN = "quality_run"  # the run picked on Annotate / Judge, shared between them
+PARSE_RATE_WARN = 0.8
+
+scorer_label = quality_charts.scorer_label
+
+
+# ---- small formatting helpers --------------------------------------------------------------------
+def stat_text(stat: Stat, fmt: str = "{:.2f}") -> str:
+    return "n/a" if stat.value is None else fmt.format(stat.value)
+
+
+def percent(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.0%}"
+
+
+# ---- run and rubric pickers ----------------------------------------------------------------------
+def gradable_runs(store: Store) -> list[dict[str, Any]]:
+    """Completed or cancelled runs with stored answers, newest first."""
+    return [r for r in store.list_runs(200) if r["status"] in GRADABLE and r.get("n_samples", 0) > 0]
+
+
+def _run_option(run: dict[str, Any]) -> str:
+    models = ", ".join(run.get("settings", {}).get("models", []))
+    prompts = run.get("prompts", {}).get("name", "")
+    label = f" · {run['label']}" if run.get("label") else ""
+    return f"{run['id']} · {run['status']} · {models} · {prompts} prompts{label}"
+
+
+def pick_run(store: Store, key: str) -> dict[str, Any] | None:
+    """A selectbox of gradable runs (newest first); the choice is shared by Annotate and Judge."""
+    runs = gradable_runs(store)
+    if not runs:
+        st.info(
+            "No finished run with answers yet. Start one on **Run** (or the quick benchmark on **Home**); "
+            "completed and cancelled runs can be graded.",
+            icon=":material/info:",
+        )
+        st.page_link("pages/run.py", label="Run a benchmark", icon=":material/play_circle:")
+        return None
+    by_id = {r["id"]: r for r in runs}
+    widget = f"{key}_run"
+    current = st.session_state.get(_RUN)
+    if current not in by_id:
+        selected = [r for r in st.session_state.get("selected_runs", []) if r in by_id]
+        current = selected[-1] if selected else runs[0]["id"]
+    st.session_state[widget] = current
+
+    def _changed() -> None:
+        st.session_state[_RUN] = st.session_state[widget]
+
+    run_id = st.selectbox(
+        "Run",
+        list(by_id),
+        format_func=lambda rid: _run_option(by_id[rid]),
+        key=widget,
+        on_change=_changed,
+        help="Completed and cancelled runs with answers, newest first.",
+    )
+    st.session_state[_RUN] = run_id
+    return by_id[run_id]
+
+
+def rubric_files() -> dict[str, Path]:
+    return user_files.set_files("rubrics")
+
+
+def default_rubric_label(run: dict[str, Any], labels: list[str]) -> str | None:
+    """The built-in rubric named like the run's prompt set (meeting-notes), else the workshop one."""
+    prompt_set = str(run.get("prompts", {}).get("name", ""))
+    for wanted in (f"{prompt_set} (built-in)", "workshop (built-in)"):
+        if wanted in labels:
+            return wanted
+    return labels[0] if labels else None
+
+
+def pick_rubric(run: dict[str, Any], key: str) -> RubricSet | None:
+    """A selectbox of rubric sets (built-in and yours); the default follows the run's prompt set."""
+    files = rubric_files()
+    labels = list(files)
+    default = default_rubric_label(run, labels)
+    label = st.selectbox(
+        "Rubric set",
+        labels,
+        index=labels.index(default) if default else 0,
+        key=f"{key}_rubric_{run['id']}",
+        help="Aspects and the anchor sentence of every score. Edit or add sets on **Prompts & rubrics**.",
+    )
+    if label is None:
+        return None
+    try:
+        return resolve_rubric_set(files[label])
+    except BenchError as exc:
+        show_error(exc, title="That rubric set cannot be used.")
+        return None
+
+
+# ---- quality per scorer --------------------------------------------------------------------------
+def quality_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The quality table with readable headers, for ``st.dataframe``."""
+    out = table.rename(
+        columns={
+            "model": "Model",
+            "aspect": "Aspect",
+            "mean": "Mean",
+            "low": "95% low",
+            "high": "95% high",
+            "n": "n (items)",
+            "missing": "Missing",
+            "scored_by": "Scored by",
+        }
+    )
+    return out
+
+
+QUALITY_COLUMNS_CONFIG = {
+    "Mean": st.column_config.NumberColumn(format="%.2f", help="Mean score 1–5 over items"),
+    "95% low": st.column_config.NumberColumn(format="%.2f", help=INTERVAL_METHOD),
+    "95% high": st.column_config.NumberColumn(format="%.2f", help=INTERVAL_METHOD),
+    "n (items)": st.column_config.NumberColumn(help="Items (model × prompt × aspect) behind the mean"),
+    "Missing": st.column_config.NumberColumn(help="Judge replies that gave no readable score (not counted)"),
+    "Scored by": st.column_config.TextColumn(help="people = annotators (averaged per item); judge:<model>"),
+}
+
+
+def show_quality_table(table: pd.DataFrame) -> None:
+    st.dataframe(quality_frame(table), hide_index=True, width="stretch", column_config=QUALITY_COLUMNS_CONFIG)
+
+
+def parse_rate_of(judgments: pd.DataFrame, judge: str) -> tuple[int, int, float | None]:
+    """``(parsed, total, rate)`` of one judge model."""
+    rates = parse_rates(judgments)
+    row = rates[rates["judge"] == judge]
+    if row.empty:
+        return 0, 0, None
+    r = row.iloc[0]
+    return int(r["parsed"]), int(r["total"]), float(r["rate"])
+
+
+def show_parse_rate(judgments: pd.DataFrame, judge: str, container: Any = None) -> None:
+    """A metric tile with the judge's parse rate, and a warning below 80%."""
+    where = container or st
+    parsed, total, rate = parse_rate_of(judgments, judge)
+    where.metric(
+        "Judge parse rate",
+        f"{parsed}/{total}" + (f" ({rate:.0%})" if rate is not None else ""),
+        help="Replies of the judge that held a readable 1–5 score (after retries). Unreadable replies are "
+        "stored as missing, never turned into a score.",
+        border=True,
+    )
+    if rate is not None and rate < PARSE_RATE_WARN:
+        where.warning(
+            f"Judge {judge} gave a readable score in only {rate:.0%} of {total} replies: its scores rest on "
+            f"{parsed} items and may not stand for the rest. Try a larger judge model or more attempts.",
+            icon=":material/warning:",
+        )
+
+
+def render_quality(store: Store, run_ids: list[str], key: str = "quality") -> None:
+    """Quality per model and aspect for one scorer (people or one judge), table and chart."""
+    ids = list(run_ids)
+    try:
+        sources = score_sources(store, ids)
+    except BenchError as exc:
+        show_error(exc, title="Quality scores could not be read.")
+        return
+    if not sources:
+        st.info(
+            "No quality scores for these runs yet. Score answers on **Annotate**, or let a judge model "
+            "grade them on **Judge**.",
+            icon=":material/info:",
+        )
+        return
+    scored_by = st.selectbox(
+        "Scored by",
+        sources,
+        format_func=scorer_label,
+        key=f"{key}_scored_by",
+        help="People's scores and a judge's scores are different instruments; they are shown one at a time, "
+        "never averaged together.",
+    )
+    try:
+        table = quality_table(store, ids, scored_by=scored_by)
+        overall = quality_overall(store, ids, scored_by=scored_by)
+    except BenchError as exc:
+        show_error(exc, title="Quality scores could not be read.")
+        return
+    judge = scored_by.removeprefix("judge:") if scored_by.startswith("judge:") else None
+    if judge is not None:
+        show_parse_rate(judgments_frame(store, ids), judge)
+    st.altair_chart(quality_charts.quality_points(table), width="stretch")
+    show_quality_table(table)
+    with st.expander("Over all aspects, per model"):
+        show_quality_table(overall)
+    st.caption(
+        f"Scored by **{scorer_label(scored_by)}**. Interval: {INTERVAL_METHOD}; n = items "
+        "(model × prompt × aspect)"
+        + ("; several annotators on one item are averaged first." if judge is None else ".")
+        + (" Missing = unreadable judge replies, left out of the mean." if judge else "")
+    )
+
+
+# ---- agreement between people --------------------------------------------------------------------
+KAPPA_CONFIG = {
+    "Annotator A": st.column_config.TextColumn(),
+    "Annotator B": st.column_config.TextColumn(),
+    "n": st.column_config.NumberColumn(help="Items both scored"),
+    "Weighted kappa": st.column_config.NumberColumn(
+        format="%.2f", help="Cohen's kappa, quadratic weights, scores 1–5"
+    ),
+    "Spearman": st.column_config.NumberColumn(format="%.2f"),
+    "Exact": st.column_config.NumberColumn(format="percent"),
+    "Within 1": st.column_config.NumberColumn(format="percent"),
+}
+
+
+def render_people_agreement(store: Store, run_ids: list[str]) -> None:
+    """Pairwise weighted kappa per pair of annotators and Krippendorff's alpha over all of them."""
+    annotations = annotations_frame(store, run_ids)
+    annotators = sorted(annotations["annotator"].unique()) if not annotations.empty else []
+    if len(annotators) < 2:
+        st.info(
+            "Agreement needs at least two annotators on the same answers"
+            + (f"; so far only **{annotators[0]}** has scored this run." if annotators else "."),
+            icon=":material/group:",
+        )
+        return
+    alpha = people_alpha(annotations)
+    kappas = pairwise_kappas(annotations).rename(
+        columns={
+            "annotator_a": "Annotator A",
+            "annotator_b": "Annotator B",
+            "kappa": "Weighted kappa",
+            "spearman": "Spearman",
+            "exact": "Exact",
+            "within_one": "Within 1",
+        }
+    )
+    c1, c2 = st.columns([1, 3])
+    c1.metric(
+        "Krippendorff's alpha",
+        stat_text(alpha),
+        f"n = {alpha.n} items",
+        delta_color="off",
+        delta_arrow="off",
+        help="All annotators together, interval metric; units are answer × aspect scored by two or more people.",
+        border=True,
+    )
+    with c2:
+        st.dataframe(kappas, hide_index=True, width="stretch", column_config=KAPPA_CONFIG)
+    st.caption(
+        "Scored by **people**. **Weighted kappa** (Cohen, quadratic weights): agreement of two annotators "
+        "beyond chance, where a near-miss (4 vs 5) costs less than a big miss (1 vs 5); 1 = perfect, 0 = "
+        "chance, below 0 = worse than chance; n = answers × aspects both scored. **Krippendorff's alpha**: "
+        "the same idea for all annotators at once, gaps allowed; n = items with two or more scores. Above "
+        "0.8 is reliable, 0.67–0.8 tentative, below that the rubric or its anchors need work. n/a = too few "
+        "items or no variation."
+    )
+
+
+# ---- judge vs people -----------------------------------------------------------------------------
+def render_judge_vs_people(store: Store, run_ids: list[str], judge: str) -> None:
+    """Weighted kappa, Spearman, exact and within-1 agreement of one judge with people, and a heat map."""
+    annotations = annotations_frame(store, run_ids)
+    judgments = judgments_frame(store, run_ids)
+    try:
+        result = judge_vs_people(judgments, annotations, judge=judge)
+    except BenchError as exc:
+        show_error(exc)
+        return
+    if result.n == 0:
+        st.info(
+            f"No answer × aspect is scored by both people and judge {judge} yet. Annotate some answers of this "
+            "run on **Annotate** to see how far the judge can be trusted.",
+            icon=":material/info:",
+        )
+        return
+    tiles = st.columns(4)
+    for col, (label, stat, fmt, help_text) in zip(
+        tiles,
+        [
+            ("Weighted kappa", result.kappa, "{:.2f}", "Cohen's kappa with quadratic weights, 1–5"),
+            ("Spearman", result.spearman, "{:.2f}", "Rank correlation (average ranks for ties)"),
+            ("Exact agreement", result.exact, "{:.0%}", "Same score"),
+            ("Within 1", result.within_one, "{:.0%}", "Scores differ by at most 1"),
+        ],
+        strict=True,
+    ):
+        col.metric(
+            label,
+            stat_text(stat, fmt),
+            f"n = {stat.n} items",
+            delta_color="off",
+            delta_arrow="off",
+            help=f"{help_text}. Judge {judge} vs people, on items both scored.",
+            border=True,
+        )
+    st.altair_chart(quality_charts.confusion_heatmap(result.confusion, judge, result.n), width="content")
+    st.caption(
+        f"Judge **{judge}** vs **people** on {result.n} items (answer × aspect) both scored; items the judge "
+        f"left missing are skipped. Rule: {result.rule or PEOPLE_SCORE_RULE}."
+    )
+
+
+# ---- background jobs (ui.jobs): grading and pairwise comparison ----------------------------------
+def _on_progress(job: Job) -> Callable[[JudgeProgress], None]:
+    def update(p: JudgeProgress) -> None:
+        job.update(
+            done=p.done,
+            total=p.total,
+            fraction=p.done / p.total if p.total else None,
+            stage=f"{p.done}/{p.total} · {p.model} · {p.prompt_id} · {p.aspect}: {p.outcome}",
+        )
+
+    return update
+
+
+def _summary_text(summary: JudgeSummary, what: str) -> str:
+    text = (
+        f"{what}: {summary.judged} judged now, {summary.skipped} already judged (skipped), "
+        f"{summary.missing} missing, of {summary.total}"
+    )
+    return text + (" — cancelled; what was judged is stored" if summary.cancelled else "")
+
+
+def start_grading(
+    store: Store, run_id: str, backend: Backend, judge_model: str, rubric: RubricSet, max_attempts: int
+) -> Job:
+    """``rubrics.judge.judge_run`` on a background thread, with progress and cancel."""
+
+    def work(job: Job) -> JudgeSummary:
+        job.update(run_id=run_id, stage=f"Loading judge {judge_model}…")
+        summary = judge_run(
+            store,
+            run_id,
+            backend,
+            judge_model,
+            rubric,
+            max_attempts=max_attempts,
+            progress=_on_progress(job),
+            cancel=job.cancel,
+        )
+        job.update(stage=_summary_text(summary, f"Judge {judge_model} on run {run_id}"))
+        return summary
+
+    title = f"Grade run {run_id} with {judge_model} · {rubric.name} rubric"
+    return registry().start("judge", title, work)
+
+
+def start_pairwise(
+    store: Store,
+    run_id: str,
+    backend: Backend,
+    judge_model: str,
+    model_a: str,
+    model_b: str,
+    criterion: str,
+    rubric: RubricSet | None,
+    max_attempts: int,
+) -> Job:
+    """``rubrics.judge.judge_pairwise`` (both orders) on a background thread."""
+
+    def work(job: Job) -> JudgeSummary:
+        job.update(run_id=run_id, stage=f"Loading judge {judge_model}…")
+        summary = judge_pairwise(
+            store,
+            run_id,
+            backend,
+            judge_model,
+            model_a,
+            model_b,
+            aspect_or_overall=criterion,
+            rubric_set=rubric,
+            max_attempts=max_attempts,
+            progress=_on_progress(job),
+            cancel=job.cancel,
+        )
+        job.update(stage=_summary_text(summary, f"{model_a} vs {model_b} ({criterion}) by {judge_model}"))
+        return summary
+
+    title = f"Compare {model_a} vs {model_b} on {criterion} with {judge_model} (both orders)"
+    return registry().start("pairwise", title, work)
