@@ -1,0 +1,184 @@
+"""Altair charts of quality scores: DataFrames in, charts out (no Streamlit).
+
+Every chart names who scored (``people`` or ``judge:<model>``) in its title and tooltips: people's
+and a judge's scores are different instruments and are never drawn as one series.
+Model colours come from :func:`bench.charts.color_scale`, so a model keeps its colour across pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+from bench.charts import color_scale
+
+SCORE_DOMAIN = [1, 5]
+
+
+def scorer_label(scored_by: str) -> str:
+    """``people`` -> "people (annotators)", ``judge:m`` -> "judge model m"."""
+    if scored_by == "people":
+        return "people (annotators)"
+    if scored_by.startswith("judge:"):
+        return f"judge model {scored_by.removeprefix('judge:')}"
+    return scored_by
+
+
+def _empty(message: str) -> alt.Chart:
+    return (
+        alt.Chart(pd.DataFrame({"text": [message]}))
+        .mark_text(size=14, color="#6B7280")
+        .encode(text="text:N")
+        .properties(height=80)
+    )
+
+
+def quality_points(table: pd.DataFrame, models: Sequence[str] | None = None) -> alt.Chart | alt.LayerChart:
+    """Mean score (point) and 95% interval (bar) per model, grouped by aspect; one scorer only.
+
+    ``table`` is :func:`rubrics.quality.quality_table` (or ``quality_overall``): model, aspect,
+    mean, low, high, n, missing, scored_by. A mean from one item has no interval (NaN): its point
+    is drawn hollow, with n=1 in the tooltip.
+    """
+    if table.empty or table["mean"].notna().sum() == 0:
+        return _empty("No scores to draw yet.")
+    sources = table["scored_by"].dropna().unique()
+    if len(sources) > 1:
+        raise ValueError(f"one scorer per chart, got {sorted(sources)}")
+    data = table[table["mean"].notna()].copy()
+    data["interval"] = [
+        f"{lo:.2f} – {hi:.2f}" if pd.notna(lo) and pd.notna(hi) else "n/a (fewer than 2 items)"
+        for lo, hi in zip(data["low"], data["high"], strict=True)
+    ]
+    data["has_interval"] = data["low"].notna() & data["high"].notna()
+    data["scorer"] = [scorer_label(s) for s in data["scored_by"]]
+    domain = list(models) if models else sorted(data["model"].unique())
+    aspects = list(dict.fromkeys(data["aspect"]))
+    tooltip = [
+        alt.Tooltip("model:N", title="Model"),
+        alt.Tooltip("aspect:N", title="Aspect"),
+        alt.Tooltip("mean:Q", title="Mean score", format=".2f"),
+        alt.Tooltip("interval:N", title="95% interval"),
+        alt.Tooltip("n:Q", title="Items (n)"),
+        alt.Tooltip("missing:Q", title="Missing scores"),
+        alt.Tooltip("scorer:N", title="Scored by"),
+    ]
+    base = alt.Chart(data).encode(
+        y=alt.Y("aspect:N", title=None, sort=aspects, axis=alt.Axis(labelLimit=200)),
+        yOffset=alt.YOffset("model:N", sort=domain),
+        color=alt.Color(
+            "model:N",
+            title="Model",
+            scale=color_scale(domain),
+            legend=alt.Legend(orient="bottom", columns=3, labelLimit=320),
+        ),
+        tooltip=tooltip,
+    )
+    x = alt.X(
+        "mean:Q",
+        title="Mean score (1–5) with 95% interval",
+        scale=alt.Scale(domain=SCORE_DOMAIN, nice=False),
+        axis=alt.Axis(values=[1, 2, 3, 4, 5], format="d"),
+    )
+    bars = (
+        base.transform_filter("datum.has_interval")
+        .mark_rule(strokeWidth=3, opacity=0.55)
+        .encode(x=alt.X("low:Q", scale=alt.Scale(domain=SCORE_DOMAIN, nice=False)), x2="high:Q")
+    )
+    points = base.mark_point(size=90, filled=True, opacity=1).encode(
+        x=x,
+        fill=alt.condition(
+            "datum.has_interval", alt.Color("model:N", scale=color_scale(domain)), alt.value("white")
+        ),
+    )
+    rows = max(1, len(aspects) * len(domain))
+    return (bars + points).properties(
+        height=max(120, 22 * rows + 12 * len(aspects)),
+        title=alt.Title(
+            f"Quality per aspect · scored by {scorer_label(str(sources[0]))}",
+            subtitle="Point: mean over items; bar: 95% bootstrap interval (hollow point: one item, no interval).",
+        ),
+    )
+
+
+def confusion_heatmap(
+    confusion: pd.DataFrame, judge: str, n: int | None = None
+) -> alt.LayerChart | alt.Chart:
+    """People's score (rows) x the judge's score (columns) over the items both scored.
+
+    ``confusion`` is the long form of :attr:`rubrics.agreement.JudgeVsPeople.confusion`: people,
+    judge, count, all 25 cells. The diagonal is agreement.
+    """
+    if confusion.empty:
+        return _empty("No item scored by both people and the judge yet.")
+    data = confusion.copy()
+    data["agree"] = data["people"] == data["judge"]
+    total = int(data["count"].sum()) if n is None else n
+    scores = [1, 2, 3, 4, 5]
+    tooltip = [
+        alt.Tooltip("people:O", title="People's score"),
+        alt.Tooltip("judge:O", title=f"Judge {judge}'s score"),
+        alt.Tooltip("count:Q", title="Items"),
+    ]
+    base = alt.Chart(data).encode(
+        x=alt.X("judge:O", title=f"Judge ({judge}) score", sort=scores, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("people:O", title="People's score", sort=list(reversed(scores))),
+        tooltip=tooltip,
+    )
+    top = max(1, int(data["count"].max()))
+    rect = base.mark_rect(stroke="#FFFFFF", strokeWidth=2).encode(
+        color=alt.Color("count:Q", title="Items", scale=alt.Scale(scheme="blues", domain=[0, top])),
+    )
+    outline = (
+        base.transform_filter("datum.agree").mark_rect(fill=None, stroke="#1B2333", strokeWidth=1.5).encode()
+    )
+    text = base.mark_text(fontSize=13).encode(
+        text="count:Q",
+        color=alt.condition(f"datum.count > {top / 2}", alt.value("white"), alt.value("#1B2333")),
+    )
+    return (rect + outline + text).properties(
+        width=300,
+        height=300,
+        title=alt.Title(
+            f"Judge {judge} vs people (n={total} items)",
+            subtitle="Outlined diagonal: same score. People's score per item: their mean, rounded half up.",
+        ),
+    )
+
+
+def win_rate_bars(wins: pd.DataFrame) -> alt.Chart:
+    """Stacked share of prompts won by each side, ties and missing verdicts, per pair and criterion."""
+    if wins.empty:
+        return _empty("No pairwise verdicts yet.")
+    rows = []
+    for r in wins.to_dict("records"):
+        pair = f"{r['model_a']} vs {r['model_b']} · {r['aspect']}"
+        for outcome, count in (
+            (f"{r['model_a']} wins", r["a_wins"]),
+            ("tie (or flip)", r["ties"]),
+            (f"{r['model_b']} wins", r["b_wins"]),
+            ("missing", r["missing"]),
+        ):
+            rows.append(
+                {"pair": pair, "outcome": outcome, "count": int(count), "n": int(r["n"]), "judge": r["judge"]}
+            )
+    data = pd.DataFrame(rows)
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("pair:N", title=None, axis=alt.Axis(labelLimit=320)),
+            x=alt.X("count:Q", stack="normalize", title="Share of prompts", axis=alt.Axis(format="%")),
+            color=alt.Color("outcome:N", title="Verdict", legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("pair:N", title="Pair · criterion"),
+                alt.Tooltip("outcome:N", title="Verdict"),
+                alt.Tooltip("count:Q", title="Prompts"),
+                alt.Tooltip("n:Q", title="Prompts judged (n)"),
+                alt.Tooltip("judge:N", title="Judge model"),
+            ],
+        )
+        .properties(height=max(60, 36 * data["pair"].nunique()))
+    )

@@ -1,0 +1,300 @@
+"""The Annotate and Judge pages and the quality view, through ``streamlit.testing.v1.AppTest``.
+
+Each test gets its own SQLite file (``SLM_BENCH_DB``, set before the AppTest is made) holding a real
+run of the tiny model over two prompts that name aspects of the built-in workshop rubric. Pages are
+opened through ``app.py`` (the router), as tests/test_app_pages.py does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bench.config import PromptSet, RunSettings
+from bench.runner import run_benchmark
+from bench.store import Store
+from rubrics.annotate import annotations_frame, save_scores
+from rubrics.judge import judgments_frame
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+ANNOTATE = "pages/annotate.py"
+JUDGE = "pages/judge.py"
+CHART = "vega_lite_chart"
+TIMEOUT = 60
+
+PROMPTS = {
+    "name": "team-quality",
+    "prompts": [
+        {"id": "capital", "prompt": "Capital of France?", "aspects": ["accuracy", "concision"]},
+        {"id": "color", "prompt": "Name a color.", "aspects": ["instruction_following"]},
+    ],
+}
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def run_id(env: Path, tiny_model: str) -> str:
+    """A completed run of the tiny model over the two prompts, in the test's database."""
+    settings = RunSettings(models=[tiny_model], rounds=1, warmup=0, max_tokens=8)
+    rid, status = run_benchmark(db(env), settings, PromptSet.model_validate(PROMPTS))
+    assert status == "completed"
+    return rid
+
+
+def db(env: Path) -> Store:
+    return Store(env / "bench.db")
+
+
+def texts(elements: Any) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def check(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    check(at.run())
+    return check(at.switch_page(page).run())
+
+
+def progress_text(at: AppTest) -> str:
+    return "\n".join(p.proto.text for p in at.get("progress"))
+
+
+def wait_for(at: AppTest, done: Callable[[AppTest], bool], seconds: float = 120) -> AppTest:
+    """Rerun the page (as the fragment's auto-refresh would) until ``done`` or time is up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        check(at.run())
+        if done(at):
+            return at
+    raise AssertionError(f"timed out; page shows: {texts(at.markdown)[:2000]}")
+
+
+def job_finished(at: AppTest) -> bool:
+    from ui.jobs import registry
+
+    return registry().active() is None
+
+
+# ---- router --------------------------------------------------------------------------------------
+def test_the_router_lists_the_quality_pages() -> None:
+    from ui.routing import PAGES
+
+    files = [path for _, path, _, _ in PAGES]
+    assert ANNOTATE in files and JUDGE in files
+    assert (ROOT / ANNOTATE).exists() and (ROOT / JUDGE).exists()
+
+
+def test_pages_explain_what_to_do_on_an_empty_database(env: Path) -> None:
+    for page in (ANNOTATE, JUDGE):
+        at = open_page(page)
+        assert not at.error, texts(at.error)
+        assert "No finished run with answers yet" in texts(at.info)
+
+
+# ---- annotate ------------------------------------------------------------------------------------
+def annotate_as(at: AppTest, name: str) -> AppTest:
+    at.text_input(key="annotator_name").set_value(name)
+    return check(at.run())
+
+
+def test_annotate_saves_blind_scores_and_shows_progress(env: Path, run_id: str, tiny_model: str) -> None:
+    at = open_page(ANNOTATE)
+    assert "Enter your name" in texts(at.info)
+    assert at.selectbox(key="annotate_run").value == run_id
+    annotate_as(at, "ana")
+    assert "0 of 2 annotated by ana" in progress_text(at)
+
+    # first prompt: two aspects, one answer, shown blind
+    assert "Capital of France?" in texts(at.markdown)
+    assert any(m.value.startswith("#### Answer A") for m in at.markdown)
+    assert not any(tiny_model in m.value for m in at.markdown)  # model hidden before saving
+    sliders = at.select_slider
+    assert [s.label for s in sliders] == ["Accuracy", "Concision"]
+    assert "Correct in everything that matters" in sliders[0].format_func(4)  # the anchor of the score
+    sliders[0].set_value(4)
+    sliders[1].set_value(2)
+    at.text_input[-1].set_value("short but right")
+    at.button[0].click()  # the form's Save (first button on the page)
+    check(at.run())
+    assert not at.error, texts(at.error)
+
+    frame = annotations_frame(db(env), [run_id])
+    assert sorted(zip(frame["aspect"], frame["score"], strict=True)) == [("accuracy", 4), ("concision", 2)]
+    assert set(frame["annotator"]) == {"ana"} and set(frame["model"]) == {tiny_model}
+    assert set(frame["comment"]) == {"short but right"}
+    assert "1 of 2 annotated by ana" in progress_text(at)
+    assert any(m.value == f"#### Answer A · `{tiny_model}`" for m in at.markdown)  # revealed after saving
+
+    # next unannotated -> the second prompt
+    at.button(key="annotate_next_unannotated").click()
+    check(at.run())
+    assert "Name a color." in texts(at.markdown)
+    assert [s.label for s in at.select_slider] == ["Instruction following"]
+
+    # a second annotator: own progress, own scores; the first one's stay as they were
+    annotate_as(at, "ben")
+    assert "0 of 2 annotated by ben" in progress_text(at)
+    assert "Capital of France?" in texts(at.markdown)  # ben starts at his first unannotated prompt
+    at.select_slider[0].set_value(1)
+    at.select_slider[1].set_value(5)
+    at.button[0].click()
+    check(at.run())
+    frame = annotations_frame(db(env), [run_id])
+    ana = frame[frame["annotator"] == "ana"].set_index("aspect")["score"].to_dict()
+    ben = frame[frame["annotator"] == "ben"].set_index("aspect")["score"].to_dict()
+    assert ana == {"accuracy": 4, "concision": 2}
+    assert ben == {"accuracy": 1, "concision": 5}
+    assert "1 of 2 annotated by ben" in progress_text(at)
+
+    # resume: a fresh session of ana starts at her first unannotated prompt
+    again = open_page(ANNOTATE)
+    annotate_as(again, "ana")
+    assert "Name a color." in texts(again.markdown)
+    assert "1 of 2 annotated by ana" in progress_text(again)
+
+
+def test_annotate_agreement_table_between_two_annotators(env: Path, run_id: str, tiny_model: str) -> None:
+    store = db(env)
+    for name, scores in (("ana", (4, 2, 5)), ("ben", (5, 2, 4))):
+        save_scores(
+            store, run_id, "capital", tiny_model, name, {"accuracy": scores[0], "concision": scores[1]}
+        )
+        save_scores(store, run_id, "color", tiny_model, name, {"instruction_following": scores[2]})
+    at = annotate_as(open_page(ANNOTATE), "ana")
+    assert "All 2 answers of this run are scored by ana" in texts(at.success)
+    table = at.dataframe[0].value
+    assert list(table["Annotator A"]) == ["ana"] and list(table["Annotator B"]) == ["ben"]
+    assert int(table["n"].iloc[0]) == 3
+    assert "Krippendorff's alpha" in {m.label for m in at.metric}
+    assert "n = 3 items" in {m.delta for m in at.metric}
+
+
+def test_default_rubric_follows_the_prompt_set() -> None:
+    from ui.quality_view import default_rubric_label
+
+    labels = ["meeting-notes (built-in)", "workshop (built-in)", "mine (yours)"]
+    assert default_rubric_label({"prompts": {"name": "meeting-notes"}}, labels) == "meeting-notes (built-in)"
+    assert default_rubric_label({"prompts": {"name": "team-quality"}}, labels) == "workshop (built-in)"
+    assert default_rubric_label({"prompts": {"name": "workshop"}}, labels) == "workshop (built-in)"
+
+
+# ---- quality view --------------------------------------------------------------------------------
+def _quality_script(run: str) -> None:
+    from ui.quality_view import render_quality
+    from ui.resources import store
+
+    render_quality(store(), [run])
+
+
+def test_render_quality_shows_peoples_scores(env: Path, run_id: str, tiny_model: str) -> None:
+    store = db(env)
+    save_scores(store, run_id, "capital", tiny_model, "ana", {"accuracy": 4, "concision": 2})
+    save_scores(store, run_id, "capital", tiny_model, "ben", {"accuracy": 2, "concision": 2})
+    at = AppTest.from_function(_quality_script, args=(run_id,), default_timeout=TIMEOUT)
+    check(at.run())
+    assert at.selectbox(key="quality_scored_by").options == ["people (annotators)"]
+    table: pd.DataFrame = at.dataframe[0].value
+    rows = table.set_index("Aspect")
+    assert rows.loc["accuracy", "Mean"] == pytest.approx(3.0)  # (4 + 2) / 2, one item
+    assert int(rows.loc["accuracy", "n (items)"]) == 1
+    assert set(table["Scored by"]) == {"people"}
+    assert set(table["Model"]) == {tiny_model}
+    assert len(at.get(CHART)) == 1
+    assert "Scored by **people (annotators)**" in texts(at.caption)
+
+
+def test_render_quality_without_scores_says_where_to_get_them(env: Path, run_id: str) -> None:
+    at = AppTest.from_function(_quality_script, args=(run_id,), default_timeout=TIMEOUT)
+    check(at.run())
+    assert "No quality scores for these runs yet" in texts(at.info)
+
+
+# ---- judge ---------------------------------------------------------------------------------------
+def test_judge_page_renders_a_run_without_judgments(env: Path, run_id: str, tiny_model: str) -> None:
+    at = open_page(JUDGE)
+    assert not at.error, texts(at.error)
+    assert at.selectbox(key="judge_run").value == run_id
+    assert at.selectbox(key=f"judge_rubric_{run_id}").value == "workshop (built-in)"
+    assert tiny_model in at.selectbox(key=f"judge_model_{FOUNDRY}").options
+    assert "No answer of this run is graded by a judge yet" in texts(at.info)
+    assert "Pairwise needs a run with answers of at least two models" in texts(at.info)
+
+
+FOUNDRY = "Foundry Local (in-process)"
+
+
+def test_judge_page_grades_with_the_tiny_model(env: Path, run_id: str, tiny_model: str) -> None:
+    at = open_page(JUDGE)
+    at.selectbox(key=f"judge_model_{FOUNDRY}").set_value(tiny_model)
+    at.number_input(key="judge_attempts").set_value(1)
+    check(at.run())
+    assert "one of the graded models" in texts(at.caption)  # self-preference warning
+    at.button(key="judge_start").click()
+    check(at.run())
+    assert not at.error, texts(at.error)
+    wait_for(at, lambda a: job_finished(a) and not a.get("progress"))
+
+    frame = judgments_frame(db(env), [run_id])
+    assert len(frame) == 3  # capital: accuracy + concision; color: instruction_following
+    assert set(frame["scored_by"]) == {f"judge:{tiny_model}"}
+    assert (frame["raw"].str.len() > 0).all()
+    parsed = int(frame["score"].notna().sum())
+
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Judge parse rate"].startswith(f"{parsed}/3")
+    if parsed < 3 * 0.8:
+        assert "readable score in only" in texts(at.warning)
+    assert at.selectbox(key="judge_results_judge").value == tiny_model
+    judged = at.dataframe[1].value  # [0] the quality table, [1] the judgments
+    assert len(judged) == 3 and set(judged["aspect"]) == {"accuracy", "concision", "instruction_following"}
+    if parsed < 3:
+        assert any(e.label.startswith("Raw replies of the") for e in at.expander)
+    assert f"judge model {tiny_model}" in texts(at.caption)
+    assert "Judged" not in texts(at.error)
+
+
+def test_judge_vs_people_shows_agreement_with_n(env: Path, run_id: str, tiny_model: str) -> None:
+    """Judgments stored as judge_run stores them (readable ones), against two people's scores."""
+    store = db(env)
+    with store.connect() as conn:
+        for prompt, aspect, score in (
+            ("capital", "accuracy", 4),
+            ("capital", "concision", 2),
+            ("color", "instruction_following", 5),
+        ):
+            conn.execute(
+                "INSERT INTO judgments (run_id, model, prompt_id, aspect, judge, score, rationale, raw, attempts,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, 'why', 'raw', 1, '2026-01-01')",
+                (run_id, tiny_model, prompt, aspect, "big-judge", score),
+            )
+    save_scores(store, run_id, "capital", tiny_model, "ana", {"accuracy": 4, "concision": 3})
+    save_scores(store, run_id, "color", tiny_model, "ana", {"instruction_following": 5})
+    at = open_page(JUDGE)
+    assert at.selectbox(key="judge_results_judge").value == "big-judge"
+    tiles = {m.label: (m.value, m.delta) for m in at.metric}
+    assert tiles["Judge parse rate"][0] == "3/3 (100%)"
+    assert tiles["Exact agreement"] == ("67%", "n = 3 items")
+    assert tiles["Within 1"] == ("100%", "n = 3 items")
+    assert "Weighted kappa" in tiles and "Spearman" in tiles
+    assert "rounded half up" in texts(at.caption)
+    assert len(at.get(CHART)) == 2  # quality points, confusion heat map
