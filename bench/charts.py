@@ -344,7 +344,7 @@ def model_resources(models: pd.DataFrame) -> pd.DataFrame:
 
 RESOURCE_PANELS = {
     "load_seconds": "Load time (s)",
-    "model_rss_mb": "Memory added (MB, peak − before load)",
+    "model_rss_mb": "Memory added (MB)",
     "size_mb": "Size on disk (MB)",
 }
 

@@ -1,0 +1,135 @@
+"""The app for real: ``streamlit run app.py`` driven by headless Chromium (Debian's, never a download).
+
+A first-time user's path: open Home, click the quick benchmark, watch it run (progress, live
+answer), land on Results with the charts. The screenshot of that page is ``docs/screenshot.png``,
+which the README shows; the test checks it is a real picture (many colours), not a blank page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"streamlit did not answer on {url}:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def app_url(tmp_path: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port with a database of its own."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SLM_BENCH_DB": str(tmp_path / "bench.db"),
+        "SLM_BENCH_APP_DIR": str(tmp_path / "app"),
+    }
+    log = tmp_path / "streamlit.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _distinct_colors(path: Path) -> int:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return len(image.convert("RGB").getcolors(maxcolors=1 << 24) or [])
+
+
+def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed: run `make browser-deps`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 2300})
+            page.goto(app_url)
+            start = page.get_by_role("button", name="Run the quick benchmark")
+            start.wait_for(timeout=60_000)
+            # the backend status tiles (the first catalog read of a process takes ~5 s offline)
+            page.locator('[data-testid="stMetric"]').nth(3).wait_for(timeout=60_000)
+            assert page.get_by_text("Foundry Local SDK").count() == 1
+
+            start.click()
+            # while it runs: a progress bar with the request count, and the answer streaming in
+            page.get_by_text("requests ·").first.wait_for(timeout=120_000)
+            page.get_by_text("Live answer").first.wait_for(timeout=60_000)
+
+            # then the app moves on to Results by itself, with the run selected and its charts drawn
+            page.wait_for_url(re.compile(r"/results\?run=\d{8}-"), timeout=180_000)
+            charts = page.locator('[data-testid="stVegaLiteChart"]')
+            page.wait_for_function(
+                '() => document.querySelectorAll(\'[data-testid="stVegaLiteChart"] canvas,'
+                ' [data-testid="stVegaLiteChart"] svg\').length >= 7',
+                timeout=60_000,
+            )
+            assert charts.count() >= 7
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.get_by_text("quick benchmark").count() >= 1  # the run's label in the picker
+            time.sleep(2)  # let the charts finish their transitions
+
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT))
+        finally:
+            browser.close()
+
+    assert SCREENSHOT.stat().st_size > 50_000
+    assert _distinct_colors(SCREENSHOT) > 1_000, "the screenshot looks blank"
