@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,12 @@ def _manifests() -> dict[str, dict[str, Any]]:
     if importer is None or not hasattr(importer, "imported_models"):
         return {}
     try:
-        return {m.get("model_id", ""): m for m in importer.imported_models()}
-    except Exception:
+        found = importer.imported_models()
+    except Exception:  # a listing aid only: the table still shows what Foundry knows
         return {}
+    out = {m.get("model_id", ""): m for m in found}
+    out.update({os.path.realpath(m["path"]): m for m in found if m.get("path")})
+    return out
 
 
 def _models_changed() -> None:
@@ -91,7 +95,9 @@ with tab_local:
         else:
             rows = []
             for e in entries:
-                m = manifests.get(e.model_id, {})
+                m = manifests.get(os.path.realpath(e.path) if e.path else e.model_id) or manifests.get(
+                    e.model_id, {}
+                )
                 rows.append(
                     {
                         "Name (alias)": e.name,
@@ -247,7 +253,7 @@ with tab_import:
         if st.session_state.get(IMPORT_JOB):
             watch(st.session_state[IMPORT_JOB], "models_import", on_finish=lambda _job: refresh_models())
         with st.expander("Already converted models (in `.slm-bench/models`)"):
-            manifests = list(_manifests().values())
+            manifests = list({id(m): m for m in _manifests().values()}.values())
             if manifests:
                 st.dataframe(
                     pd.DataFrame(

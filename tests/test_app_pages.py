@@ -288,6 +288,90 @@ def test_bad_endpoints_are_refused_with_the_fix(env: Path) -> None:
     assert "unreachable" in texts(at.error) and "start the server" in texts(at.error)
 
 
+# ---- models: import, load and unload, endpoints removed ------------------------------------------------
+@pytest.fixture
+def tiny_copy(tiny_model: str) -> Iterator[str]:
+    """A second registration of the tiny model's folder (an ONNX import: no conversion), removed after."""
+    name = "tiny-copy-apptest"
+    yield name
+    from foundry_local_sdk import CatalogType
+
+    from bench.foundry_runtime import get_manager
+
+    catalog = get_manager().get_catalog(CatalogType.LOCAL)
+    model = catalog.get_model_variant(f"{name}:1")
+    if model is not None:
+        if model.is_loaded:
+            model.unload()
+        catalog.unregister_model(f"{name}:1")
+
+
+def test_import_an_onnx_folder_then_load_and_unload(env: Path, tiny_copy: str) -> None:
+    from bench import paths
+
+    at = open_page(app(), "pages/models.py")
+    at.radio(key="import_kind").set_value("ONNX Runtime GenAI folder").run()
+    at.text_input(key="import_path_onnx").set_value("/no/such/folder").run()
+    at.button(key="import_start").click().run()
+    assert "does not exist on this machine" in texts(at.error)
+
+    at.text_input(key="import_path_onnx").set_value(str(paths.models_dir() / "tiny-test")).run()
+    name_box = next(t for t in at.text_input if t.label == "Name in Foundry Local")
+    name_box.set_value("Not A Valid Name!").run()
+    at.button(key="import_start").click().run()
+    assert not at.exception
+    assert "is not a valid model name" in texts(at.error)
+
+    name_box = next(t for t in at.text_input if t.label == "Name in Foundry Local")
+    name_box.set_value(tiny_copy).run()
+    at.button(key="import_start").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    wait_for(at, job_finished, 120)
+    assert f"Registered (reused the converted folder) {tiny_copy}" in texts(at.success)
+    listed = at.dataframe[0].value
+    row = listed[listed["Name (alias)"] == tiny_copy].iloc[0]
+    assert row["Resolves to (variant)"] == f"{tiny_copy}:1"
+    assert row["Size on disk"].endswith("MB") and row["Precision"] == "fp32"
+
+    at.selectbox(key="models_loadsel").set_value(tiny_copy).run()
+    at.button(key="models_load").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    listed = at.dataframe[0].value
+    assert bool(listed[listed["Name (alias)"] == tiny_copy].iloc[0]["Loaded"])
+    at.button(key="models_unload").click().run()
+    listed = at.dataframe[0].value
+    assert not bool(listed[listed["Name (alias)"] == tiny_copy].iloc[0]["Loaded"])
+
+
+def test_an_endpoint_can_be_removed(env: Path) -> None:
+    from ui import user_files
+
+    user_files.add_endpoint("old", "http://127.0.0.1:9", None)
+    at = open_page(app(), "pages/models.py")
+    at.button(key="ep_remove_old").click().run()
+    assert not at.exception
+    assert user_files.load_endpoints() == []
+    assert "ep_remove_old" not in [b.key for b in at.button]
+
+
+# ---- results: several runs side by side --------------------------------------------------------------
+def test_results_compares_runs_side_by_side(env: Path, tiny_model: str) -> None:
+    from bench.config import RunSettings, resolve_prompt_set
+    from bench.runner import run_benchmark
+
+    settings = RunSettings(models=[tiny_model], rounds=1, warmup=0, max_tokens=8)
+    ids = [run_benchmark(db(env), settings, resolve_prompt_set("workshop"))[0] for _ in range(2)]
+    at = app()
+    at.query_params["run"] = ids
+    open_page(at, "pages/results.py")
+    assert sorted(at.multiselect[0].value) == sorted(ids)
+    table = at.dataframe[0].value
+    assert len(table) == 2 and table["Model"].nunique() == 2  # "model · run" keeps them apart
+    assert all(name.startswith(f"{tiny_model} · ") for name in table["Model"])
+    assert at.metric[1].value == "2"  # two series
+    assert len(at.get(CHART)) >= 7
+
+
 # ---- prompt and rubric sets ------------------------------------------------------------------------
 def test_prompt_import_accepts_the_workshop_list_and_points_at_bad_rows(env: Path) -> None:
     at = open_page(app(), "pages/prompts.py")
@@ -312,6 +396,29 @@ def test_prompt_import_accepts_the_workshop_list_and_points_at_bad_rows(env: Pat
 
     open_page(at, "pages/run.py")  # the saved set is offered for runs
     assert "team-set (yours)" in at.selectbox(key="run_prompt_set").options
+
+
+def test_editing_a_cell_points_at_its_row_and_column(env: Path) -> None:
+    at = open_page(app(), "pages/prompts.py")
+    version = at.session_state["prompts_version"]
+    at.session_state[f"prompts_editor_{version}"] = {
+        "edited_rows": {1: {"prompt": ""}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception
+    assert "row 2, column `prompt`" in texts(at.error)
+    assert [b.key for b in at.get("download_button")] == ["rubrics_export"]  # the invalid set has none
+
+    version = at.session_state["rubrics_version"]
+    at.session_state[f"rubrics_editor_{version}"] = {
+        "edited_rows": {0: {"anchor_5": ""}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert "row 1, column `score 5`" in texts(at.error)
 
 
 def test_editor_errors_name_row_and_column() -> None:

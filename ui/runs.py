@@ -71,6 +71,8 @@ def pick_runs(key: str) -> list[str]:
     if st.query_params.get_all("run") != list(selected):
         st.query_params["run"] = list(selected)
     st.session_state[_URL_WRITTEN] = list(selected)
+    if not selected:
+        st.info("Pick at least one run above.", icon=":material/info:")
     # oldest first: colours and legends follow the order the runs were made
     return sorted(selected, key=lambda rid: by_id[rid]["created_at"])
 
