@@ -343,6 +343,16 @@ def test_import_an_onnx_folder_then_load_and_unload(env: Path, tiny_copy: str) -
     assert not bool(listed[listed["Name (alias)"] == tiny_copy].iloc[0]["Loaded"])
 
 
+def test_public_catalog_is_fetched_only_on_request(env: Path) -> None:
+    at = open_page(app(), "pages/models.py")
+    assert not any("public catalog returned" in str(i.value) for i in at.info)
+    at.button(key="public_fetch").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    offline = "returned no model" in texts(at.info)
+    online = any(b.key == "public_dl" for b in at.button)
+    assert offline or online
+
+
 def test_an_endpoint_can_be_removed(env: Path) -> None:
     from ui import user_files
 

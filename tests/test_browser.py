@@ -92,9 +92,34 @@ def _distinct_colors(path: Path) -> int:
         return len(image.convert("RGB").getcolors(maxcolors=1 << 24) or [])
 
 
-def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> None:
+def _chromium() -> None:
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed: run `make browser-deps`")
+
+
+def test_a_deep_link_right_after_start_gets_the_router(app_url: str) -> None:
+    """The first request of a fresh server is a bookmark of Results: same navigation, no traceback."""
+    _chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{app_url}/results?run=does-not-exist")
+            page.get_by_text("No runs in the database yet").wait_for(timeout=60_000)
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            nav.get_by_text("Prompts & rubrics").wait_for(
+                timeout=10_000
+            )  # st.navigation titles, not file names
+            assert nav.get_by_text("app", exact=True).count() == 0
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()
+
+
+def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> None:
+    _chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
