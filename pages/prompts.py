@@ -238,6 +238,7 @@ with tab_rubrics:
             editing.rubric_table(data),
             key=f"rubrics_editor_{st.session_state['rubrics_version']}",
             num_rows="dynamic",
+            hide_index=False,
             width="stretch",
             column_config={
                 "id": st.column_config.TextColumn(

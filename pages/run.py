@@ -10,6 +10,7 @@ from bench.config import PromptSet, RunSettings, load_prompt_set, validate
 from bench.errors import BenchError
 from ui import tasks, user_files
 from ui.errors import guard, show_error
+from ui.form_state import keep, remember
 from ui.job_view import watch
 from ui.jobs import Job, registry
 from ui.resources import foundry_models, foundry_status, store
@@ -64,7 +65,7 @@ with settings_box:
         "Backend",
         backends,
         horizontal=True,
-        key="run_backend",
+        key=keep("run_backend", FOUNDRY, backends),
         help="One backend per run. To compare in-process with HTTP, make two runs and pick both on Results.",
     )
     endpoint = None if backend_label == FOUNDRY else endpoints[backends.index(backend_label) - 1]
@@ -94,20 +95,18 @@ with settings_box:
     models = st.multiselect(
         "Models to compare",
         available,
-        default=default_models,
-        key=f"run_models_{backend_label}",
+        key=keep(f"run_models_{backend_label}", default_models, available),
         placeholder="Choose one or more models",
     )
 
     st.subheader("2 · Prompts")
     sets = _prompt_sets()
     set_labels = list(sets)
-    default_set = next((i for i, label in enumerate(set_labels) if label.startswith("workshop")), 0)
+    default_set = next((label for label in set_labels if label.startswith("workshop")), set_labels[0])
     set_label = st.selectbox(
         "Prompt set",
         set_labels,
-        index=default_set,
-        key="run_prompt_set",
+        key=keep("run_prompt_set", default_set, set_labels),
         help="Edit or add sets on **Prompts & rubrics**.",
     )
     prompts: PromptSet | None = None
@@ -126,40 +125,50 @@ with settings_box:
     st.subheader("3 · Settings")
     c1, c2, c3, c4 = st.columns(4)
     rounds = c1.number_input(
-        "Rounds", min_value=1, max_value=1000, value=3, key="run_rounds", help="Measured rounds per prompt"
+        "Rounds", min_value=1, max_value=1000, key=keep("run_rounds", 3), help="Measured rounds per prompt"
     )
     warmup = c2.number_input(
         "Warm-up rounds",
         min_value=0,
         max_value=100,
-        value=1,
-        key="run_warmup",
+        key=keep("run_warmup", 1),
         help="Run first, stored, excluded from statistics",
     )
     max_tokens = c3.number_input(
-        "Max output tokens", min_value=1, max_value=32768, value=128, key="run_max_tokens"
+        "Max output tokens", min_value=1, max_value=32768, key=keep("run_max_tokens", 128)
     )
     temperature = c4.number_input(
         "Temperature",
         min_value=0.0,
         max_value=2.0,
-        value=0.0,
         step=0.1,
-        key="run_temperature",
+        key=keep("run_temperature", 0.0),
         help="0 = greedy (deterministic)",
     )
     c5, c6, c7, c8 = st.columns(4)
-    seed = c5.number_input("Seed", min_value=0, max_value=2**31 - 1, value=42, key="run_seed")
+    seed = c5.number_input("Seed", min_value=0, max_value=2**31 - 1, key=keep("run_seed", 42))
     stream = c6.toggle(
-        "Stream tokens", value=True, key="run_stream", help="Needed for TTFT and decode tokens/s"
+        "Stream tokens", key=keep("run_stream", True), help="Needed for TTFT and decode tokens/s"
     )
     live = c7.toggle(
         "Show answers live",
-        value=True,
-        key="run_live",
+        key=keep("run_live", True),
         help="The page refreshes twice a second while the run goes; for the cleanest numbers on a busy machine, turn it off.",
     )
-    label = c8.text_input("Label", key="run_label", placeholder="e.g. laptop on battery")
+    label = c8.text_input("Label", key=keep("run_label", ""), placeholder="e.g. laptop on battery")
+    remember(
+        "run_backend",
+        f"run_models_{backend_label}",
+        "run_prompt_set",
+        "run_rounds",
+        "run_warmup",
+        "run_max_tokens",
+        "run_temperature",
+        "run_seed",
+        "run_stream",
+        "run_live",
+        "run_label",
+    )
 
     n_requests = len(models) * (int(rounds) + int(warmup)) * (len(prompts.prompts) if prompts else 0)
     st.caption(

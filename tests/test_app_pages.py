@@ -105,7 +105,8 @@ def start_run(at: AppTest, models: list[str], rounds: int = 2, warmup: int = 1, 
     at.number_input(key="run_max_tokens").set_value(max_tokens)
     at.button(key="run_start").click().run()
     assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, texts(at.error)
+    assert "did not start" not in texts(at.error), texts(at.error)
+    assert at.get("subheader")[-1].value == "Progress"
 
 
 def test_run_page_stores_a_run_that_results_draws(env: Path, tiny_model: str) -> None:
@@ -256,6 +257,17 @@ def test_endpoint_run_marks_the_failed_model_and_goes_on(env: Path, fake_server:
     table = at.dataframe[0].value
     good = table[table["Model"] == "good"].iloc[0]
     assert good["Transport"] == "http" and good["Token source"] == "usage×5"
+
+    # a run in which every request failed still renders: the reason, empty charts, no traceback
+    open_page(at, "pages/run.py")
+    at.radio(key="run_backend").set_value(f"fake — {fake_server.url} (HTTP)").run()
+    start_run(at, ["broken"], rounds=1, warmup=0)
+    wait_for(at, job_finished, 60)
+    assert db(env).list_runs()[0]["status"] == "failed"
+    at.button(key="run_open").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "broken failed" in texts(at.error)
+    assert at.metric[3].value == "1"  # failed requests
 
 
 def test_bad_endpoints_are_refused_with_the_fix(env: Path) -> None:
