@@ -11,6 +11,7 @@ from ui.format import duration, seconds
 from ui.jobs import Job, registry
 
 POLL_S = 0.5
+QUIET_POLL_S = 2.0  # without the live answer: fewer refreshes competing with the model for CPU
 
 
 def _watch_key(key: str) -> str:
@@ -24,7 +25,7 @@ def watch(
     live: bool = True,
     on_finish: Callable[[Job], None] | None = None,
 ) -> Job | None:
-    """Show the job and refresh twice a second while it runs.
+    """Show the job and refresh it while it runs (twice a second; every 2 s without the live answer).
 
     When the job ends while this panel is polling, ``on_finish`` runs once (it may switch pages)
     and the whole page reruns so it shows the new state (a finished run, a new model).
@@ -33,7 +34,9 @@ def watch(
     if job is None:
         return None
 
-    @st.fragment(run_every=POLL_S if job.running else None)
+    interval = (POLL_S if live else QUIET_POLL_S) if job.running else None
+
+    @st.fragment(run_every=interval)
     def _panel() -> None:
         current = registry().get(job_id)
         if current is None:
