@@ -47,6 +47,7 @@ def quality_points(table: pd.DataFrame, models: Sequence[str] | None = None) -> 
     sources = table["scored_by"].dropna().unique()
     if len(sources) > 1:
         raise ValueError(f"one scorer per chart, got {sorted(sources)}")
+    aspects = list(dict.fromkeys(table["aspect"]))
     data = table[table["mean"].notna()].copy()
     data["interval"] = [
         f"{lo:.2f} – {hi:.2f}" if pd.notna(lo) and pd.notna(hi) else "n/a (fewer than 2 items)"
@@ -55,7 +56,6 @@ def quality_points(table: pd.DataFrame, models: Sequence[str] | None = None) -> 
     data["has_interval"] = data["low"].notna() & data["high"].notna()
     data["scorer"] = [scorer_label(s) for s in data["scored_by"]]
     domain = list(models) if models else sorted(data["model"].unique())
-    aspects = list(dict.fromkeys(data["aspect"]))
     tooltip = [
         alt.Tooltip("model:N", title="Model"),
         alt.Tooltip("aspect:N", title="Aspect"),
@@ -87,20 +87,14 @@ def quality_points(table: pd.DataFrame, models: Sequence[str] | None = None) -> 
         .mark_rule(strokeWidth=3, opacity=0.55)
         .encode(x=alt.X("low:Q", scale=alt.Scale(domain=SCORE_DOMAIN, nice=False)), x2="high:Q")
     )
-    points = base.mark_point(size=90, filled=True, opacity=1).encode(
+    points = base.mark_point(size=90, filled=False, strokeWidth=2, opacity=1).encode(
         x=x,
         fill=alt.condition(
             "datum.has_interval", alt.Color("model:N", scale=color_scale(domain)), alt.value("white")
         ),
     )
-    rows = max(1, len(aspects) * len(domain))
-    return (bars + points).properties(
-        height=max(120, 22 * rows + 12 * len(aspects)),
-        title=alt.Title(
-            f"Quality per aspect · scored by {scorer_label(str(sources[0]))}",
-            subtitle="Point: mean over items; bar: 95% bootstrap interval (hollow point: one item, no interval).",
-        ),
-    )
+    # no chart title: Streamlit's theme collapses a titled chart's height; pages caption charts instead
+    return (bars + points).properties(height=alt.Step(20))
 
 
 def confusion_heatmap(
@@ -115,7 +109,6 @@ def confusion_heatmap(
         return _empty("No item scored by both people and the judge yet.")
     data = confusion.copy()
     data["agree"] = data["people"] == data["judge"]
-    total = int(data["count"].sum()) if n is None else n
     scores = [1, 2, 3, 4, 5]
     tooltip = [
         alt.Tooltip("people:O", title="People's score"),
@@ -138,47 +131,60 @@ def confusion_heatmap(
         text="count:Q",
         color=alt.condition(f"datum.count > {top / 2}", alt.value("white"), alt.value("#1B2333")),
     )
-    return (rect + outline + text).properties(
-        width=300,
-        height=300,
-        title=alt.Title(
-            f"Judge {judge} vs people (n={total} items)",
-            subtitle="Outlined diagonal: same score. People's score per item: their mean, rounded half up.",
-        ),
-    )
+    return (rect + outline + text).properties(width=alt.Step(48), height=alt.Step(40))
+
+
+WIN_OUTCOMES = ["A wins", "tie (or flip)", "B wins", "missing"]
+WIN_COLORS = ["#4E79A7", "#BAB0AC", "#F28E2B", "#E5E7EB"]
 
 
 def win_rate_bars(wins: pd.DataFrame) -> alt.Chart:
-    """Stacked share of prompts won by each side, ties and missing verdicts, per pair and criterion."""
+    """Stacked share of prompts won by each side, ties and missing verdicts, per pair and criterion.
+
+    ``wins`` is :func:`rubrics.judge.win_rates`. A is the alphabetically first model of the pair
+    (both orders are judged, so which one is shown first carries no information).
+    """
     if wins.empty:
         return _empty("No pairwise verdicts yet.")
     rows = []
     for r in wins.to_dict("records"):
-        pair = f"{r['model_a']} vs {r['model_b']} · {r['aspect']}"
-        for outcome, count in (
-            (f"{r['model_a']} wins", r["a_wins"]),
-            ("tie (or flip)", r["ties"]),
-            (f"{r['model_b']} wins", r["b_wins"]),
-            ("missing", r["missing"]),
-        ):
+        pair = f"A {r['model_a']} vs B {r['model_b']} · {r['aspect']} · judge {r['judge']}"
+        counts = (r["a_wins"], r["ties"], r["b_wins"], r["missing"])
+        for order, (outcome, count) in enumerate(zip(WIN_OUTCOMES, counts, strict=True)):
+            winner = {"A wins": r["model_a"], "B wins": r["model_b"]}.get(outcome, "")
             rows.append(
-                {"pair": pair, "outcome": outcome, "count": int(count), "n": int(r["n"]), "judge": r["judge"]}
+                {
+                    "pair": pair,
+                    "outcome": outcome,
+                    "order": order,
+                    "winner": winner,
+                    "count": int(count),
+                    "n": int(r["n"]),
+                    "judge": r["judge"],
+                }
             )
     data = pd.DataFrame(rows)
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("pair:N", title=None, axis=alt.Axis(labelLimit=320)),
+            y=alt.Y("pair:N", title=None, axis=alt.Axis(labelLimit=420)),
             x=alt.X("count:Q", stack="normalize", title="Share of prompts", axis=alt.Axis(format="%")),
-            color=alt.Color("outcome:N", title="Verdict", legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "outcome:N",
+                title="Verdict",
+                scale=alt.Scale(domain=WIN_OUTCOMES, range=WIN_COLORS),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            order=alt.Order("order:Q"),
             tooltip=[
-                alt.Tooltip("pair:N", title="Pair · criterion"),
+                alt.Tooltip("pair:N", title="Pair · criterion · judge"),
                 alt.Tooltip("outcome:N", title="Verdict"),
+                alt.Tooltip("winner:N", title="Winner"),
                 alt.Tooltip("count:Q", title="Prompts"),
                 alt.Tooltip("n:Q", title="Prompts judged (n)"),
                 alt.Tooltip("judge:N", title="Judge model"),
             ],
         )
-        .properties(height=max(60, 36 * data["pair"].nunique()))
+        .properties(height=alt.Step(30))
     )

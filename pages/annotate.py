@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from bench.errors import BenchError
@@ -27,6 +28,7 @@ require_router()
 
 NAME = "annotator_name"
 PER_ROW = 3  # answers side by side; more models wrap onto the next row
+LABEL_CHARS = {1: 120, 2: 62, 3: 40}  # what fits a slider's value label in 1, 2, 3 columns
 
 
 def _score_key(run_id: str, prompt_id: str, annotator: str, label: str, aspect: str) -> str:
@@ -75,11 +77,39 @@ def _anchor_help(rubric: RubricSet | None, aspect_id: str) -> str:
     return f"{aspect.description}\n\n{levels}"
 
 
-def _format_score(rubric: RubricSet | None, aspect_id: str) -> Any:
+def _shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary so the slider's value label fits its column (the full text is in help)."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
+def _format_score(rubric: RubricSet | None, aspect_id: str, limit: int) -> Any:
+    """The slider shows the anchor sentence of the score it is set to, live, also inside the form."""
     if rubric is None or aspect_id not in rubric.by_id():
         return str
     aspect = rubric.aspect(aspect_id)
-    return lambda score: f"{score} · {aspect.anchor(score)}"
+    return lambda score: _shorten(f"{score} · {aspect.anchor(score)}", limit)
+
+
+def _answer_height(answers: list[BlindAnswer], columns: int) -> int:
+    """One height for every answer box of a prompt (so the sliders line up), from the longest answer."""
+    per_line = {1: 140, 2: 62, 3: 40}.get(columns, 40)
+    lines = max(
+        sum(max(1, -(-len(line) // per_line)) for line in (a.text or " ").splitlines() or [" "])
+        for a in answers
+    )
+    return min(max(lines * 24 + 36, 80), 360)
+
+
+def _rubric_table(rubric: RubricSet, aspects: tuple[str, ...]) -> pd.DataFrame:
+    known = rubric.by_id()
+    rows = [
+        {"Aspect": known[a].name, **{str(score): known[a].anchor(score) for score in SCORES}}
+        for a in aspects
+        if a in known
+    ]
+    return pd.DataFrame(rows)
 
 
 st.title("Annotate")
@@ -153,20 +183,23 @@ with st.container(border=True):
     if item.reference:
         with st.expander("Reference answer"):
             st.markdown(item.reference)
+    with st.expander("What each score means", icon=":material/menu_book:"):
+        st.table(_rubric_table(rubric, item.aspects).set_index("Aspect"))
 
 error = st.session_state.pop("annotate_error", None)
 if error:
     show_error(error, title="The scores were not saved.")
 if st.session_state.pop("annotate_saved", None) == item.prompt_id:
     st.success(
-        "Saved. The models are revealed under each answer.",
+        "Saved. The model behind each answer is now shown next to its label.",
         icon=":material/check_circle:",
     )
 
 with st.form(f"annotate_form::{run_id}::{item.prompt_id}::{annotator}", enter_to_submit=True):
     for start in range(0, len(answers), PER_ROW):
         row = answers[start : start + PER_ROW]
-        columns = st.columns(min(len(answers), PER_ROW), gap="medium")
+        n_columns = min(len(answers), PER_ROW)
+        columns = st.columns(n_columns, gap="medium")
         for col, answer in zip(columns[: len(row)], row, strict=True):
             with col:
                 mine = saved.get(answer.model)
@@ -174,7 +207,7 @@ with st.form(f"annotate_form::{run_id}::{item.prompt_id}::{annotator}", enter_to
                 if revealed:
                     head += f" · `{answer.model}`"
                 st.markdown(head)
-                with st.container(height=280, border=True):
+                with st.container(height=_answer_height(answers, n_columns), border=True):
                     st.markdown(answer.text or "*(empty answer)*")
                 for aspect_id in item.aspects:
                     name = rubric.aspect(aspect_id).name if aspect_id in rubric.by_id() else aspect_id
@@ -182,7 +215,7 @@ with st.form(f"annotate_form::{run_id}::{item.prompt_id}::{annotator}", enter_to
                         name,
                         options=list(SCORES),
                         value=mine.scores.get(aspect_id, 3) if mine else 3,
-                        format_func=_format_score(rubric, aspect_id),
+                        format_func=_format_score(rubric, aspect_id, LABEL_CHARS[n_columns]),
                         help=_anchor_help(rubric, aspect_id),
                         key=_score_key(run_id, item.prompt_id, annotator, answer.label, aspect_id),
                     )

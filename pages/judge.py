@@ -28,6 +28,7 @@ from ui.quality_view import (
     start_grading,
     start_pairwise,
     stat_text,
+    warn_parse_rate,
 )
 from ui.resources import foundry_backend, foundry_models, foundry_status, store
 from ui.routing import require_router
@@ -200,11 +201,13 @@ else:
         key="judge_results_judge",
     )
     mine = judgments[judgments["judge"] == judge]
+    warn_parse_rate(judgments, judge)
     left, right = st.columns([1, 3], gap="large")
     show_parse_rate(judgments, judge, left)
     with right:
         table = quality_table(db, [run_id], scored_by=f"judge:{judge}")
         show_quality_table(table)
+    st.markdown(f"**Quality per aspect · scored by {scorer_label(f'judge:{judge}')}**")
     st.altair_chart(quality_charts.quality_points(table, run_models), width="stretch")
     st.caption(f"Scored by **{scorer_label(f'judge:{judge}')}** on rubric aspects; n = answers × aspects.")
 

@@ -182,7 +182,7 @@ def test_annotate_agreement_table_between_two_annotators(env: Path, run_id: str,
         save_scores(store, run_id, "color", tiny_model, name, {"instruction_following": scores[2]})
     at = annotate_as(open_page(ANNOTATE), "ana")
     assert "All 2 answers of this run are scored by ana" in texts(at.success)
-    table = at.dataframe[0].value
+    table = next(d.value for d in at.dataframe if "Annotator A" in d.value)
     assert list(table["Annotator A"]) == ["ana"] and list(table["Annotator B"]) == ["ben"]
     assert int(table["n"].iloc[0]) == 3
     assert "Krippendorff's alpha" in {m.label for m in at.metric}
@@ -260,8 +260,8 @@ def test_judge_page_grades_with_the_tiny_model(env: Path, run_id: str, tiny_mode
     assert (frame["raw"].str.len() > 0).all()
     parsed = int(frame["score"].notna().sum())
 
-    tiles = {m.label: m.value for m in at.metric}
-    assert tiles["Judge parse rate"].startswith(f"{parsed}/3")
+    tiles = {m.label: (m.value, m.delta) for m in at.metric}
+    assert tiles["Judge parse rate"] == (f"{parsed / 3:.0%}", f"{parsed}/3 parsed")
     if parsed < 3 * 0.8:
         assert "readable score in only" in texts(at.warning)
     assert at.selectbox(key="judge_results_judge").value == tiny_model
@@ -292,7 +292,7 @@ def test_judge_vs_people_shows_agreement_with_n(env: Path, run_id: str, tiny_mod
     at = open_page(JUDGE)
     assert at.selectbox(key="judge_results_judge").value == "big-judge"
     tiles = {m.label: (m.value, m.delta) for m in at.metric}
-    assert tiles["Judge parse rate"][0] == "3/3 (100%)"
+    assert tiles["Judge parse rate"] == ("100%", "3/3 parsed")
     assert tiles["Exact agreement"] == ("67%", "n = 3 items")
     assert tiles["Within 1"] == ("100%", "n = 3 items")
     assert "Weighted kappa" in tiles and "Spearman" in tiles

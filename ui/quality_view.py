@@ -128,27 +128,33 @@ def pick_rubric(run: dict[str, Any], key: str) -> RubricSet | None:
 
 
 # ---- quality per scorer --------------------------------------------------------------------------
+def _interval(low: float, high: float) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return "n/a (n < 2)"
+    return f"{low:.2f} – {high:.2f}"
+
+
 def quality_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """The quality table with readable headers, for ``st.dataframe``."""
-    out = table.rename(
-        columns={
-            "model": "Model",
-            "aspect": "Aspect",
-            "mean": "Mean",
-            "low": "95% low",
-            "high": "95% high",
-            "n": "n (items)",
-            "missing": "Missing",
-            "scored_by": "Scored by",
+    """The quality table with readable headers and the 95% interval as one text column."""
+    out = pd.DataFrame(
+        {
+            "Model": table["model"],
+            "Aspect": table["aspect"],
+            "Mean": table["mean"],
+            "95% interval": [_interval(lo, hi) for lo, hi in zip(table["low"], table["high"], strict=True)],
+            "n (items)": table["n"],
+            "Missing": table["missing"],
+            "Scored by": table["scored_by"],
         }
     )
     return out
 
 
 QUALITY_COLUMNS_CONFIG = {
-    "Mean": st.column_config.NumberColumn(format="%.2f", help="Mean score 1–5 over items"),
-    "95% low": st.column_config.NumberColumn(format="%.2f", help=INTERVAL_METHOD),
-    "95% high": st.column_config.NumberColumn(format="%.2f", help=INTERVAL_METHOD),
+    "Mean": st.column_config.NumberColumn(
+        format="%.2f", help="Mean score 1–5 over items; empty when no item has a score"
+    ),
+    "95% interval": st.column_config.TextColumn(help=INTERVAL_METHOD + "; n/a with fewer than 2 items"),
     "n (items)": st.column_config.NumberColumn(help="Items (model × prompt × aspect) behind the mean"),
     "Missing": st.column_config.NumberColumn(help="Judge replies that gave no readable score (not counted)"),
     "Scored by": st.column_config.TextColumn(help="people = annotators (averaged per item); judge:<model>"),
@@ -170,20 +176,29 @@ def parse_rate_of(judgments: pd.DataFrame, judge: str) -> tuple[int, int, float 
 
 
 def show_parse_rate(judgments: pd.DataFrame, judge: str, container: Any = None) -> None:
-    """A metric tile with the judge's parse rate, and a warning below 80%."""
+    """A metric tile with the judge's parse rate: parsed / total replies."""
     where = container or st
     parsed, total, rate = parse_rate_of(judgments, judge)
     where.metric(
         "Judge parse rate",
-        f"{parsed}/{total}" + (f" ({rate:.0%})" if rate is not None else ""),
-        help="Replies of the judge that held a readable 1–5 score (after retries). Unreadable replies are "
+        percent(rate),
+        f"{parsed}/{total} parsed",
+        delta_color="off",
+        delta_arrow="off",
+        help=f"Replies of judge {judge} that held a readable 1–5 score (after retries). Unreadable replies are "
         "stored as missing, never turned into a score.",
         border=True,
     )
+
+
+def warn_parse_rate(judgments: pd.DataFrame, judge: str) -> None:
+    """A warning when fewer than 80% of the judge's replies held a readable score."""
+    parsed, total, rate = parse_rate_of(judgments, judge)
     if rate is not None and rate < PARSE_RATE_WARN:
-        where.warning(
-            f"Judge {judge} gave a readable score in only {rate:.0%} of {total} replies: its scores rest on "
-            f"{parsed} items and may not stand for the rest. Try a larger judge model or more attempts.",
+        st.warning(
+            f"Judge {judge} gave a readable score in only {parsed} of {total} replies ({rate:.0%}): its means "
+            "rest on the replies it could score and may not stand for the rest. Try a larger judge model or more "
+            "attempts, and check it against people below.",
             icon=":material/warning:",
         )
 
@@ -219,7 +234,12 @@ def render_quality(store: Store, run_ids: list[str], key: str = "quality") -> No
         return
     judge = scored_by.removeprefix("judge:") if scored_by.startswith("judge:") else None
     if judge is not None:
-        show_parse_rate(judgments_frame(store, ids), judge)
+        judgments = judgments_frame(store, ids)
+        tile, note = st.columns([1, 3], vertical_alignment="center")
+        show_parse_rate(judgments, judge, tile)
+        with note:
+            warn_parse_rate(judgments, judge)
+    st.markdown(f"**Quality per aspect · scored by {scorer_label(scored_by)}**")
     st.altair_chart(quality_charts.quality_points(table), width="stretch")
     show_quality_table(table)
     with st.expander("Over all aspects, per model"):
@@ -237,12 +257,12 @@ KAPPA_CONFIG = {
     "Annotator A": st.column_config.TextColumn(),
     "Annotator B": st.column_config.TextColumn(),
     "n": st.column_config.NumberColumn(help="Items both scored"),
-    "Weighted kappa": st.column_config.NumberColumn(
-        format="%.2f", help="Cohen's kappa, quadratic weights, scores 1–5"
+    "Weighted kappa": st.column_config.NumberColumn(help="Cohen's kappa, quadratic weights, scores 1–5"),
+    "Spearman": st.column_config.NumberColumn(
+        help="Rank correlation; n/a when one annotator gave one score only"
     ),
-    "Spearman": st.column_config.NumberColumn(format="%.2f"),
-    "Exact": st.column_config.NumberColumn(format="percent"),
-    "Within 1": st.column_config.NumberColumn(format="percent"),
+    "Exact": st.column_config.NumberColumn(help="Share of items with the same score"),
+    "Within 1": st.column_config.NumberColumn(help="Share of items whose scores differ by at most 1"),
 }
 
 
@@ -285,8 +305,8 @@ def render_people_agreement(store: Store, run_ids: list[str]) -> None:
         "beyond chance, where a near-miss (4 vs 5) costs less than a big miss (1 vs 5); 1 = perfect, 0 = "
         "chance, below 0 = worse than chance; n = answers × aspects both scored. **Krippendorff's alpha**: "
         "the same idea for all annotators at once, gaps allowed; n = items with two or more scores. Above "
-        "0.8 is reliable, 0.67–0.8 tentative, below that the rubric or its anchors need work. n/a = too few "
-        "items or no variation."
+        "0.8 is reliable, 0.67–0.8 tentative, below that the rubric or its anchors need work. An empty cell "
+        "(None) is undefined: too few items, or no variation to compare."
     )
 
 
@@ -327,7 +347,8 @@ def render_judge_vs_people(store: Store, run_ids: list[str], judge: str) -> None
             help=f"{help_text}. Judge {judge} vs people, on items both scored.",
             border=True,
         )
-    st.altair_chart(quality_charts.confusion_heatmap(result.confusion, judge, result.n), width="content")
+    st.markdown(f"**Judge {judge} vs people: items per pair of scores** (n = {result.n})")
+    st.altair_chart(quality_charts.confusion_heatmap(result.confusion, judge), width="content")
     st.caption(
         f"Judge **{judge}** vs **people** on {result.n} items (answer × aspect) both scored; items the judge "
         f"left missing are skipped. Rule: {result.rule or PEOPLE_SCORE_RULE}."
