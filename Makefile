@@ -6,7 +6,7 @@ VENV := .venv
 BUILD_VENV := .venv-build
 PORT ?= 8501
 
-.PHONY: app test venv build-env default-model browser-deps lint benchmark clean-models
+.PHONY: app test venv build-env default-model browser-deps lint benchmark screenshot
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,6 @@ lint: venv
 
 benchmark: default-model            ## in-process vs HTTP overhead -> benchmarks/overhead.md
 	$(VENV)/bin/python benchmarks/overhead.py --write benchmarks/overhead.md
+
+screenshot: venv browser-deps       ## refresh the README's screenshot (docs/screenshot.png) from the browser test
+	SLM_BENCH_SCREENSHOT=docs/screenshot.png $(VENV)/bin/python -m pytest tests/test_browser.py

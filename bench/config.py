@@ -209,19 +209,28 @@ def builtin_prompt_sets_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "prompts"
 
 
+def user_prompt_sets_dir() -> Path:
+    """Where the app saves prompt sets (``.slm-bench/prompts``); the CLI finds them by name too."""
+    from bench import paths
+
+    raw = os.environ.get("SLM_BENCH_APP_DIR")
+    return (Path(raw).expanduser() if raw else paths.data_dir()) / "prompts"
+
+
 def resolve_prompt_set(ref: str | Path) -> PromptSet:
-    """A path, or the name of a built-in set under ``prompts/`` (``workshop``, ``meeting-notes``)."""
+    """A path, a built-in set under ``prompts/`` (``workshop``, ``meeting-notes``) or a set saved by the app."""
     path = Path(ref)
     if path.exists() or path.suffix == ".json":
         return load_prompt_set(path)
-    builtin = builtin_prompt_sets_dir() / f"{ref}.json"
-    if builtin.exists():
-        return load_prompt_set(builtin)
-    known = ", ".join(sorted(p.stem for p in builtin_prompt_sets_dir().glob("*.json")))
+    for folder in (builtin_prompt_sets_dir(), user_prompt_sets_dir()):
+        candidate = folder / f"{ref}.json"
+        if candidate.exists():
+            return load_prompt_set(candidate)
+    known = sorted(
+        {p.stem for d in (builtin_prompt_sets_dir(), user_prompt_sets_dir()) for p in d.glob("*.json")}
+    )
     raise BenchError(
-        str(ref),
-        "prompt file not found",
-        f"pass a JSON file path or a built-in set: {known}",
+        str(ref), "prompt file not found", f"pass a JSON file path or a known set: {', '.join(known)}"
     )
 
 

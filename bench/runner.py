@@ -232,15 +232,18 @@ class Runner:
             peak = max(p for p in (peak, rss) if p is not None) if (peak or rss) else None
             self.store.upsert_run_model(self.run_id, model, peak_rss_bytes=peak)
             if not sample["ok"]:
-                self._fail_model(model, RuntimeError(sample["error"]), len(todo) - index - 1)
+                self._fail_model(model, sample["error"], len(todo) - index - 1)
                 break
         else:
             self.store.upsert_run_model(self.run_id, model, status="done")
         with contextlib.suppress(Exception):  # unloading is best effort: never lose the run over it
             backend.unload(model)
 
-    def _fail_model(self, model: str, exc: BaseException, skipped: int) -> None:
-        reason = exc.message if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
+    def _fail_model(self, model: str, exc: BaseException | str, skipped: int) -> None:
+        if isinstance(exc, str):
+            reason = exc
+        else:
+            reason = exc.message if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
         self.store.upsert_run_model(self.run_id, model, status="failed", error=reason)
         self.done += skipped
         self._emit("model_failed", model=model, message=reason)

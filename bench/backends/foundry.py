@@ -7,8 +7,10 @@ the model. Usage (prompt/completion tokens) comes from the runtime's own final r
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from bench import sysmon
@@ -20,6 +22,21 @@ if TYPE_CHECKING:
     from foundry_local_sdk import IModel
 
 _public_cache: list[ModelEntry] | None = None
+
+
+def genai_provider(folder: str) -> str:
+    """Execution provider an ONNX GenAI folder asks for (``provider_options`` empty = CPU)."""
+    config = Path(folder) / "genai_config.json" if folder else None
+    if config is None or not config.is_file():
+        return ""
+    try:
+        options = json.loads(config.read_text())["model"]["decoder"]["session_options"].get(
+            "provider_options", []
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    names = [name for option in options for name in option]
+    return ", ".join(f"{n}ExecutionProvider" for n in names) or "CPUExecutionProvider"
 
 
 def _entry(model: IModel, source: str) -> ModelEntry:
@@ -37,7 +54,7 @@ def _entry(model: IModel, source: str) -> ModelEntry:
         size_bytes=size,
         capabilities=model.capabilities or (info.task or ""),
         license=info.license or "",
-        execution_provider=runtime.execution_provider if runtime else "",
+        execution_provider=(runtime.execution_provider if runtime else "") or genai_provider(path),
         device=str(runtime.device_type.value) if runtime and runtime.device_type else "",
         cached=bool(model.is_cached),
         loaded=bool(model.is_loaded),
