@@ -239,17 +239,59 @@ def _entry_row(name: str, model_id: str, path: str, caps: str | None, lic: str |
     }
 
 
+def endpoint_rows(extra_url: str | None = None) -> list[dict[str, Any]]:
+    """Each configured OpenAI-compatible endpoint's ``/v1/models`` (an unreachable one says so)."""
+    from bench import user_files
+    from bench.backends.openai_compat import OpenAIBackend, api_key_from_env
+
+    endpoints = [(e.name, e.base_url, e.api_key_env) for e in user_files.all_endpoints()]
+    if extra_url:
+        endpoints.append(("--endpoint", extra_url, None))
+    rows = []
+    for name, url, key_env in endpoints:
+        backend = OpenAIBackend(url, api_key=api_key_from_env(key_env), timeout=10)
+        try:
+            ids = backend.model_ids(refresh=True)
+        except BenchError as exc:
+            rows.append({**_entry_row(f"({name})", "", "", "", "", False), "note": f"{url}: {exc.what}"})
+            continue
+        rows += [{**_entry_row(mid, mid, "", "", "", False), "note": f"endpoint {name} {url}"} for mid in ids]
+    return rows
+
+
+def public_rows() -> list[dict[str, Any]]:
+    """The public Foundry Local catalog (empty offline, after a few seconds of retries)."""
+    from bench.backends.foundry import FoundryBackend
+
+    entries = [e for e in FoundryBackend().list_models(include_public=True) if e.source == "public catalog"]
+    return [
+        {
+            **_entry_row(e.name, e.model_id, e.path, e.capabilities, e.license, e.loaded),
+            "size_bytes": e.size_bytes,
+            "note": f"public catalog{' (cached)' if e.cached else ''} {e.device}".strip(),
+        }
+        for e in entries
+    ]
+
+
 @models_app.command("list")
 def list_cmd(
     cached: Annotated[
         bool,
         typer.Option("--cached", help="Also ask the public catalog for downloaded models (seconds offline)."),
     ] = False,
+    public: Annotated[bool, typer.Option("--public", help="Also list the public catalog (online).")] = False,
+    endpoint: Annotated[
+        str | None, typer.Option(help="Also list this OpenAI-compatible base URL's models.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Models Foundry Local can run here: registered (BYOM) models and converted folders."""
+    """Every model the backends know: Foundry Local (BYOM, converted folders, cache, public catalog on
+    request) and each configured OpenAI-compatible endpoint's /v1/models."""
     try:
-        rows = model_rows(cached)
+        rows = model_rows(cached) + endpoint_rows(endpoint)
+        if public:
+            rows += public_rows()
     except BenchError as exc:
         _fail(exc)
     if as_json:
@@ -272,6 +314,21 @@ def list_cmd(
         for r in rows
     ]
     _print_table("Models", headers, cells)
+
+
+@models_app.command("download")
+def download_cmd(name: Annotated[str, typer.Argument(help="A public-catalog alias or model id.")]) -> None:
+    """Download a Foundry Local public-catalog model into the cache, with a progress bar (online)."""
+    from bench.backends.foundry import FoundryBackend
+
+    bar = _progress()
+    try:
+        FoundryBackend().download(name, progress=lambda pct: bar("download", pct / 100))
+    except BenchError as exc:
+        bar.close()
+        _fail(exc)
+    bar.close()
+    out.print(f"{name} is in the Foundry Local cache")
 
 
 def _print_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bench import quality_charts
+from bench import quality_charts, user_files
 from bench.backends import Backend, backend_for
 from bench.backends.openai_compat import api_key_from_env
 from bench.errors import BenchError
@@ -13,7 +13,6 @@ from rubrics.answers import graded_answers, run_prompt_set
 from rubrics.judge import OVERALL, judgments_frame, pairwise_frame, position_consistency, win_rates
 from rubrics.quality import quality_table
 from rubrics.schema import unknown_aspects
-from ui import user_files
 from ui.errors import guard, show_error
 from ui.job_view import watch
 from ui.jobs import registry

@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from bench import user_files
 from bench.errors import BenchError
-from ui import tasks, user_files
+from ui import tasks
 from ui.errors import guard, show_error
 from ui.format import duration, seconds, size
 from ui.job_view import watch

@@ -8,9 +8,10 @@ from typing import Any
 
 import streamlit as st
 
+from bench import user_files
 from bench.config import prompt_set_from_data, read_json
 from bench.errors import BenchError
-from ui import editing, user_files
+from ui import editing
 from ui.errors import show_error
 from ui.routing import require_router
 

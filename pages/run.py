@@ -6,9 +6,10 @@ from typing import Any
 
 import streamlit as st
 
+from bench import user_files
 from bench.config import PromptSet, RunSettings, load_prompt_set, validate
 from bench.errors import BenchError
-from ui import tasks, user_files
+from ui import tasks
 from ui.errors import guard, show_error
 from ui.form_state import keep, remember
 from ui.job_view import watch

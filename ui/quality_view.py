@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from bench import quality_charts
+from bench import quality_charts, user_files
 from bench.backends.base import Backend
 from bench.errors import BenchError
 from bench.store import Store
@@ -24,7 +24,6 @@ from rubrics.annotate import annotations_frame
 from rubrics.judge import JudgeProgress, JudgeSummary, judge_pairwise, judge_run, judgments_frame, parse_rates
 from rubrics.quality import INTERVAL_METHOD, quality_overall, quality_table, score_sources
 from rubrics.schema import RubricSet, resolve_rubric_set
-from ui import user_files
 from ui.errors import show_error
 from ui.jobs import Job, registry
 
@@ -257,12 +256,16 @@ KAPPA_CONFIG = {
     "Annotator A": st.column_config.TextColumn(),
     "Annotator B": st.column_config.TextColumn(),
     "n": st.column_config.NumberColumn(help="Items both scored"),
-    "Weighted kappa": st.column_config.NumberColumn(help="Cohen's kappa, quadratic weights, scores 1–5"),
-    "Spearman": st.column_config.NumberColumn(
-        help="Rank correlation; n/a when one annotator gave one score only"
+    "Weighted kappa": st.column_config.NumberColumn(
+        format="%.2f", help="Cohen's kappa, quadratic weights, scores 1–5; empty (None) when undefined"
     ),
-    "Exact": st.column_config.NumberColumn(help="Share of items with the same score"),
-    "Within 1": st.column_config.NumberColumn(help="Share of items whose scores differ by at most 1"),
+    "Spearman": st.column_config.NumberColumn(
+        format="%.2f", help="Rank correlation; empty (None) when one annotator gave a single score throughout"
+    ),
+    "Exact": st.column_config.NumberColumn(format="percent", help="Share of items with the same score"),
+    "Within 1": st.column_config.NumberColumn(
+        format="percent", help="Share of items whose scores differ by at most 1"
+    ),
 }
 
 
