@@ -298,3 +298,46 @@ def test_judge_vs_people_shows_agreement_with_n(env: Path, run_id: str, tiny_mod
     assert "Weighted kappa" in tiles and "Spearman" in tiles
     assert "rounded half up" in texts(at.caption)
     assert len(at.get(CHART)) == 2  # quality points, confusion heat map
+
+
+def test_annotator_name_survives_a_page_switch(env: Path, run_id: str) -> None:
+    at = annotate_as(open_page(ANNOTATE), "ana")
+    check(at.switch_page(JUDGE).run())
+    check(at.switch_page(ANNOTATE).run())
+    assert at.text_input(key="annotator_name").value == "ana"
+    assert "0 of 2 annotated by ana" in progress_text(at)
+
+
+def test_pairwise_verdicts_show_position_consistency_and_win_rates(env: Path, run_id: str) -> None:
+    """Rows as judge_pairwise stores them (judge column ``<model>|<criterion>``), read back by the page."""
+    with db(env).connect() as conn:
+        for prompt, ab, ba, final in (("capital", "A", "A", "A"), ("color", "A", "B", "tie")):
+            conn.execute(
+                "INSERT INTO pairwise_judgments (run_id, prompt_id, model_a, model_b, judge, verdict_ab,"
+                " verdict_ba, final, raw_ab, raw_ba, created_at) VALUES (?, ?, 'm1', 'm2', 'big-judge|overall',"
+                " ?, ?, ?, '[[A]]', '[[B]]', '2026-01-01')",
+                (run_id, prompt, ab, ba, final),
+            )
+    at = open_page(JUDGE)
+    table = next(d.value for d in at.dataframe if "Position consistency" in d.value)
+    row = table.iloc[0]
+    assert (row["Judge"], row["Criterion"], row["Model A"], row["Model B"]) == (
+        "big-judge",
+        "overall",
+        "m1",
+        "m2",
+    )
+    assert (row["A wins"], row["B wins"], row["Ties"], row["n"]) == (1, 0, 1, 2)
+    assert row["Position consistency"] == "50%" and row["Consistency n"] == 2
+    assert len(at.get(CHART)) == 1  # the win-rate bars
+    assert "Scored by the judge model named in each row" in texts(at.caption)
+
+
+def test_an_unreachable_judge_endpoint_is_an_error_not_a_traceback(env: Path, run_id: str) -> None:
+    at = open_page(JUDGE)
+    at.radio(key="judge_backend").set_value("Another endpoint URL")
+    check(at.run())
+    at.text_input(key="judge_url").set_value("http://127.0.0.1:9/v1")
+    check(at.run())
+    assert "unreachable" in texts(at.error)
+    assert at.button(key="judge_start").disabled  # no judge model to grade with
