@@ -13,6 +13,7 @@ from bench.errors import BenchError
 from bench.report import DEFINITIONS, load_bundle
 from ui.errors import show_error
 from ui.format import duration, rate, seconds, size
+from ui.quality_view import render_quality
 from ui.resources import store
 from ui.routing import require_router
 from ui.runs import STATUS_ICON, pick_runs
@@ -302,6 +303,10 @@ else:
         },
     )
     st.caption("Warm requests beyond Q1 − 1.5 IQR or Q3 + 1.5 IQR of their own model's end-to-end latency.")
+
+# ---- quality -------------------------------------------------------------------------------------
+st.subheader("Quality")
+render_quality(store(), run_ids)
 
 failed = frame[~frame["ok"]]
 if not failed.empty:

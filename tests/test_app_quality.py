@@ -341,3 +341,17 @@ def test_an_unreachable_judge_endpoint_is_an_error_not_a_traceback(env: Path, ru
     check(at.run())
     assert "unreachable" in texts(at.error)
     assert at.button(key="judge_start").disabled  # no judge model to grade with
+
+
+def test_results_page_shows_quality_by_scorer(env: Path, run_id: str, tiny_model: str) -> None:
+    """Results joins speed with quality; the scorer is named and people's scores stay apart."""
+    save_scores(db(env), run_id, "capital", tiny_model, "ana", {"accuracy": 5, "concision": 3})
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    check(at.run())
+    at.query_params["run"] = [run_id]
+    check(at.switch_page("pages/results.py").run())
+    assert "Quality" in texts(at.subheader)
+    assert at.selectbox(key="quality_scored_by").options == ["people (annotators)"]
+    quality = next(df.value for df in at.dataframe if "Scored by" in df.value.columns)
+    assert set(quality["Scored by"]) == {"people"}
+    assert quality.set_index("Aspect").loc["accuracy", "Mean"] == pytest.approx(5.0)
