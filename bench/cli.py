@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import config
+from bench.cli_models import fail
 from bench.errors import BenchError
 
 app = typer.Typer(
@@ -27,15 +28,9 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 out = Console()
+_fail = fail  # one way to print a BenchError for every command
 
 FLAG_NAMES = {"max_tokens": "--max-tokens", "models": "--models", "rounds": "--rounds", "warmup": "--warmup"}
-
-
-def _fail(exc: BenchError) -> None:
-    console.print(f"[bold red]error:[/bold red] {exc.subject}: {exc.what}", highlight=False, soft_wrap=True)
-    if exc.fix:
-        console.print(f"  [yellow]fix:[/yellow] {exc.fix}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def _settings(**values: Any) -> config.RunSettings:

@@ -31,7 +31,7 @@ err = Console(stderr=True)
 out = Console()
 
 
-def _fail(exc: BenchError) -> None:
+def fail(exc: BenchError) -> None:
     """Print a BenchError as 'subject: what' + fix, in red, and exit 2 (never a traceback)."""
     err.print(f"[bold red]error:[/bold red] {exc.subject}: {exc.what}", highlight=False, soft_wrap=True)
     if exc.fix:
@@ -99,7 +99,7 @@ def _run_import(work: Any) -> Any:
         return work(show)
     except BenchError as exc:
         show.close()
-        _fail(exc)
+        fail(exc)
     finally:
         show.close()
 
@@ -162,7 +162,7 @@ def fetch_cmd(
     try:
         model_sources.get_source(name)
     except BenchError as exc:
-        _fail(exc)
+        fail(exc)
     result = _run_import(lambda p: importer.import_model(name, name, precision, p, force))
     _report(result)
 
@@ -293,7 +293,7 @@ def list_cmd(
         if public:
             rows += public_rows()
     except BenchError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         out.print_json(json.dumps(rows))
         return
@@ -326,7 +326,7 @@ def download_cmd(name: Annotated[str, typer.Argument(help="A public-catalog alia
         FoundryBackend().download(name, progress=lambda pct: bar("download", pct / 100))
     except BenchError as exc:
         bar.close()
-        _fail(exc)
+        fail(exc)
     bar.close()
     out.print(f"{name} is in the Foundry Local cache")
 

@@ -28,6 +28,15 @@ from bench.errors import BenchError
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 
+def check_unique_ids(kind: str, ids: list[str]) -> None:
+    """Raise (for pydantic to report) when an id appears twice: answers and scores are keyed by it."""
+    seen: set[str] = set()
+    for item_id in ids:
+        if item_id in seen:
+            raise ValueError(f"{kind} id {item_id!r} appears twice; ids must be unique")
+        seen.add(item_id)
+
+
 class PromptItem(BaseModel):
     """One prompt of a set; ``aspects`` names the rubric aspects that apply to its answers."""
 
@@ -63,11 +72,7 @@ class PromptSet(BaseModel):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> PromptSet:
-        seen: set[str] = set()
-        for item in self.prompts:
-            if item.id in seen:
-                raise ValueError(f"prompt id {item.id!r} appears twice; ids must be unique")
-            seen.add(item.id)
+        check_unique_ids("prompt", [item.id for item in self.prompts])
         return self
 
     def by_id(self) -> dict[str, PromptItem]:

@@ -29,7 +29,7 @@ from ui.quality_view import (
     stat_text,
     warn_parse_rate,
 )
-from ui.resources import foundry_backend, foundry_models, foundry_status, store
+from ui.resources import foundry_backend, foundry_status, runnable_foundry_models, store
 from ui.routing import require_router
 
 require_router()
@@ -85,20 +85,12 @@ with st.container(border=True):
     api_key_env: str | None = None
     choices: list[str] = []
     if source == FOUNDRY:
-        status = foundry_status()
-        if not status.ok:
-            show_error(status.error, title="Foundry Local (in-process) did not start.")
-        else:
-            with st.spinner("Reading the Foundry Local catalog…"):
-                try:
-                    choices = [e.name for e in foundry_models() if e.cached or e.source == "local catalog"]
-                except BenchError as exc:
-                    show_error(exc)
-            if not choices:
-                st.info(
-                    "No Foundry Local model is imported yet: import one on **Models**.",
-                    icon=":material/info:",
-                )
+        choices = runnable_foundry_models()
+        if foundry_status().ok and not choices:
+            st.info(
+                "No Foundry Local model is imported yet: import one on **Models**.",
+                icon=":material/info:",
+            )
     else:
         if source == OTHER:
             c1, c2 = st.columns([3, 1])

@@ -14,7 +14,7 @@ from ui.errors import guard, show_error
 from ui.form_state import keep, remember
 from ui.job_view import watch
 from ui.jobs import Job, registry
-from ui.resources import foundry_models, foundry_status, store
+from ui.resources import foundry_status, runnable_foundry_models, store
 from ui.routing import require_router
 from ui.runs import open_results
 
@@ -72,21 +72,13 @@ with settings_box:
     endpoint = None if backend_label == FOUNDRY else endpoints[backends.index(backend_label) - 1]
     available: list[str] = []
     if endpoint is None:
-        status = foundry_status()
-        if not status.ok:
-            show_error(status.error, title="Foundry Local (in-process) did not start.")
-        else:
-            with st.spinner("Reading the Foundry Local catalog…"):
-                try:
-                    available = [e.name for e in foundry_models() if e.cached or e.source == "local catalog"]
-                except BenchError as exc:
-                    show_error(exc)
-            if not available:
-                st.info(
-                    "No Foundry Local model is imported yet. Import one on **Models**, or run the quick benchmark on "
-                    "**Home** (it imports the default model).",
-                    icon=":material/info:",
-                )
+        available = runnable_foundry_models()
+        if foundry_status().ok and not available:
+            st.info(
+                "No Foundry Local model is imported yet. Import one on **Models**, or run the quick benchmark on "
+                "**Home** (it imports the default model).",
+                icon=":material/info:",
+            )
     else:
         try:
             available = _endpoint_models(endpoint.base_url, endpoint.api_key_env)

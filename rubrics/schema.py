@@ -24,7 +24,7 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
-from bench.config import PromptItem, read_json
+from bench.config import PromptItem, check_unique_ids, read_json
 from bench.errors import BenchError
 
 SCORES = (1, 2, 3, 4, 5)
@@ -82,11 +82,7 @@ class RubricSet(BaseModel):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RubricSet:
-        seen: set[str] = set()
-        for aspect in self.aspects:
-            if aspect.id in seen:
-                raise ValueError(f"aspect id {aspect.id!r} appears twice; ids must be unique")
-            seen.add(aspect.id)
+        check_unique_ids("aspect", [aspect.id for aspect in self.aspects])
         return self
 
     def aspect_ids(self) -> list[str]:

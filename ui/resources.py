@@ -15,6 +15,7 @@ import streamlit as st
 from bench import paths
 from bench.errors import BenchError
 from bench.store import Store
+from ui.errors import show_error
 
 if TYPE_CHECKING:
     from bench.backends.base import ModelEntry
@@ -124,3 +125,21 @@ def public_models() -> tuple[list[ModelEntry], float]:
 def refresh_models() -> None:
     _foundry_models.clear()
     _public_models.clear()
+
+
+def runnable_foundry_models() -> list[str]:
+    """Names of the Foundry Local models a run or a judge can use here (imported or cached).
+
+    Shows why the list is empty (runtime did not start, catalog error) so callers only add their
+    own hint about where to get a model.
+    """
+    status = foundry_status()
+    if not status.ok:
+        show_error(status.error, title="Foundry Local (in-process) did not start.")
+        return []
+    with st.spinner("Reading the Foundry Local catalog…"):
+        try:
+            return [e.name for e in foundry_models() if e.cached or e.source == "local catalog"]
+        except BenchError as exc:
+            show_error(exc)
+            return []
