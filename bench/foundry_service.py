@@ -59,6 +59,7 @@ from typing import Any
 
 from bench import paths
 from bench.errors import BenchError
+from bench.sysmon import dir_size
 
 SNAPSHOT_FILE = "foundry.modelinfo.json"  # the public catalog's offline snapshot
 SNAPSHOT_VERSION = 1
@@ -148,10 +149,6 @@ def _imported_folders() -> dict[str, Path]:
     }
 
 
-def _dir_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
 def resolve_models(names: list[str]) -> list[ServedModel]:
     """Imported models by name (``tiny-test``) or id (``tiny-test:1``).
 
@@ -203,7 +200,7 @@ def resolve_models(names: list[str]) -> list[ServedModel]:
                 source_dir=path,
                 display_name=str(info.get("displayName") or manifest.get("display_name") or ""),
                 license=str(info.get("license") or manifest.get("license") or ""),
-                size_bytes=manifest.get("size_bytes") or _dir_size(path),
+                size_bytes=manifest.get("size_bytes") or (dir_size(path) or 0),
                 info=info,
             )
         )

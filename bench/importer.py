@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from bench import model_sources, paths
 from bench.errors import BenchError
+from bench.sysmon import dir_size
 
 Progress = Callable[[str, "float | None"], None]
 SourceKind = Literal["pypi", "gguf", "hf", "onnx", "tiny"]
@@ -273,9 +274,7 @@ def model_dir(name: str) -> Path:
 
 def folder_size(path: Path) -> int:
     """Bytes on disk of a model folder (what the Models page shows as size)."""
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return dir_size(path) or 0
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
