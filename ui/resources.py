@@ -100,14 +100,20 @@ def models_version() -> int:
     return registry().models_version
 
 
+def _registry_stamp() -> int:
+    """Changes when any process (the CLI, a test, another app) registers or removes a model."""
+    registry_file = paths.foundry_cache_dir() / "foundry.local.modelinfo.json"
+    return registry_file.stat().st_mtime_ns if registry_file.exists() else 0
+
+
 @st.cache_data(show_spinner=False, ttl=600)
-def _foundry_models(version: int) -> list[ModelEntry]:
+def _foundry_models(version: int, registry_stamp: int) -> list[ModelEntry]:
     return foundry_backend().list_models()
 
 
 def foundry_models() -> list[ModelEntry]:
     """Local catalog (imported models) and cache. The first call of a process takes ~5 s offline."""
-    return _foundry_models(models_version())
+    return _foundry_models(models_version(), _registry_stamp())
 
 
 @st.cache_data(show_spinner=False, ttl=3600)
