@@ -205,7 +205,7 @@ def model_rows(include_cached: bool = False) -> list[dict[str, Any]]:
     if include_cached:
         from bench.backends.foundry import FoundryBackend
 
-        entries = FoundryBackend().list_models()
+        entries = FoundryBackend().list_models(include_cache=True)
         rows = [_entry_row(e.name, e.model_id, e.path, e.capabilities, e.license, e.loaded) for e in entries]
     else:
         for m in importer.local_catalog().list_models():

@@ -88,13 +88,13 @@ with right, st.container(border=True):
                 models, error = [], f"{type(exc).__name__}: {exc}"
         c1, c2 = st.columns(2)
         c1.metric(
-            "Foundry Local SDK",
+            "SDK",
             status.sdk_version,
-            help="foundry-local-sdk, in-process (no service, no HTTP).",
+            help="Foundry Local SDK (foundry-local-sdk), in-process: no service, no HTTP.",
             border=True,
         )
         c2.metric(
-            "Registered models",
+            "Models",
             len(models),
             help="Models in Foundry Local's local catalog (imported) and its cache.",
             border=True,
@@ -102,12 +102,12 @@ with right, st.container(border=True):
         c3, c4 = st.columns(2)
         eps = [ep.split(" (")[0].removesuffix("ExecutionProvider") for ep in status.execution_providers]
         c3.metric(
-            "Execution providers",
+            "Providers",
             ", ".join(eps) or "n/a",
-            help="\n".join(status.execution_providers),
+            help="Execution providers: " + (", ".join(status.execution_providers) or "none reported"),
             border=True,
         )
-        c4.metric("Runs stored", len(store().list_runs(1000)), help=f"Database: {store().path}", border=True)
+        c4.metric("Runs", len(store().list_runs(1000)), help=f"Database: {store().path}", border=True)
         if error:
             show_error(error, title="Listing Foundry Local models failed.")
         if models:

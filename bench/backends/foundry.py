@@ -78,16 +78,17 @@ class FoundryBackend:
 
         return self.manager.get_catalog(CatalogType.LOCAL)
 
-    def list_models(self, include_public: bool = False) -> list[ModelEntry]:
-        """Local catalog (BYOM) and cached models; the public catalog only when asked.
+    def list_models(self, include_public: bool = False, include_cache: bool = False) -> list[ModelEntry]:
+        """Local catalog (BYOM); catalog models downloaded into the cache and the public catalog on request.
 
-        The public catalog costs several seconds of retries offline, so it is fetched once per
-        process and only on request.
+        Both of the latter need the public catalog, which costs seconds of retries offline (once
+        per process), so the default listing is the instant local one.
         """
         global _public_cache
         entries = {m.id: _entry(m, "local catalog") for m in self._local_catalog().list_models()}
-        for model in self.manager.catalog.get_cached_models():
-            entries.setdefault(model.id, _entry(model, "cache"))
+        if include_cache or include_public:
+            for model in self.manager.catalog.get_cached_models():
+                entries.setdefault(model.id, _entry(model, "cache"))
         if include_public:
             if _public_cache is None:
                 _public_cache = [_entry(m, "public catalog") for m in self.manager.catalog.list_models()]
