@@ -97,7 +97,7 @@ def _distinct_colors(path: Path) -> int:
 
 def _chromium() -> None:
     if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed: run `make browser-deps`")
+        pytest.fail("Debian chromium is not installed: run `make browser-deps` (make test does it)")
 
 
 def test_a_deep_link_right_after_start_gets_the_router(app_url: str) -> None:
