@@ -218,8 +218,7 @@ def user_prompt_sets_dir() -> Path:
     """Where the app saves prompt sets (``.slm-bench/prompts``); the CLI finds them by name too."""
     from bench import paths
 
-    raw = os.environ.get("SLM_BENCH_APP_DIR")
-    return (Path(raw).expanduser() if raw else paths.data_dir()) / "prompts"
+    return paths.app_dir() / "prompts"
 
 
 def resolve_prompt_set(ref: str | Path) -> PromptSet:

@@ -20,6 +20,15 @@ def data_dir() -> Path:
     return root
 
 
+def app_dir() -> Path:
+    """Files the user makes in the app (endpoints, prompt and rubric sets); ``SLM_BENCH_APP_DIR``
+    moves them apart from the models, so tests can use a temporary folder and keep the real models."""
+    raw = os.environ.get("SLM_BENCH_APP_DIR")
+    root = Path(raw).expanduser() if raw else data_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
 def _sub(name: str) -> Path:
     path = data_dir() / name
     path.mkdir(parents=True, exist_ok=True)

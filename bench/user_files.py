@@ -23,11 +23,7 @@ _ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
-def app_dir() -> Path:
-    raw = os.environ.get("SLM_BENCH_APP_DIR")
-    root = Path(raw).expanduser() if raw else paths.data_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+app_dir = paths.app_dir
 
 
 def _sub(name: str) -> Path:
