@@ -39,8 +39,9 @@ test: venv build-env browser-deps   ## the whole test suite (real models, real s
 lint: venv
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
-benchmark: default-model            ## in-process vs HTTP overhead -> benchmarks/overhead.md
+benchmark: default-model            ## in-process vs HTTP overhead, and the three real models -> benchmarks/*.md
 	$(VENV)/bin/python benchmarks/overhead.py --write benchmarks/overhead.md
+	$(VENV)/bin/python benchmarks/models.py --write benchmarks/models.md
 
 screenshot: venv browser-deps       ## refresh the README's screenshot (docs/screenshot.png) from the browser test
 	SLM_BENCH_SCREENSHOT=docs/screenshot.png $(VENV)/bin/python -m pytest tests/test_browser.py
