@@ -106,6 +106,7 @@ def render_markdown(store: Store, run_ids: Sequence[str]) -> str:
         lines += _run_header(run)
     lines += ["## Models", "", *_model_table(bundle), ""]
     lines += ["## Highlights", "", *_highlights(bundle), ""]
+    lines += ["## Recommendation", "", *_recommendation(store, run_ids, bundle)["markdown"], ""]
     quality = _quality_section(store, run_ids)
     if quality:
         lines += ["## Quality", "", *quality, ""]
@@ -199,6 +200,24 @@ def _quality_section(store: Store, run_ids: Sequence[str]) -> list[str]:
     return lines
 
 
+def _recommendation(store: Store, run_ids: Sequence[str], bundle: RunBundle) -> dict[str, Any]:
+    """The default-weights recommendation (bench.decide) as report lines and as stable JSON (no run ids)."""
+    from bench import decide
+
+    criteria = decide.Criteria()
+    table = decide.decision_table(store, run_ids, criteria, bundle=bundle)
+    rec = decide.recommendation(table)
+    ranking = [
+        {"model": r["series"], "rank": int(r["rank"]), "score": r["score"], "missing": list(r["missing"])}
+        for r in table[table["rank"].notna()].to_dict("records")
+    ]
+    data = {k: v for k, v in rec.to_dict().items() if k not in ("run_id", "series")}
+    data["model"] = rec.series or rec.model
+    data["criteria"] = criteria.model_dump()
+    data["ranking"] = ranking
+    return {"markdown": decide.recommendation_markdown(rec, criteria), "json": data}
+
+
 # ---- csv / json --------------------------------------------------------------------------------
 def samples_csv(store: Store, run_ids: Sequence[str]) -> str:
     frame = load_bundle(store, run_ids).frame
@@ -242,6 +261,7 @@ def report_dict(store: Store, run_ids: Sequence[str]) -> dict[str, Any]:
             "models": models,
             "answers": answers,
             "quality": _quality_tables(store, run_ids),
+            "recommendation": _recommendation(store, run_ids, bundle)["json"],
         }
     )
 

@@ -1,0 +1,239 @@
+"""Decide: normalisation, weighting, Pareto front and recommendation (hand-checked), then a real run."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from bench import decide, report
+from bench.config import RunSettings, load_prompt_set
+from bench.decide import Criteria
+from bench.runner import run_benchmark
+from bench.store import Store
+
+MB = 2**20
+
+
+def raw(rows: list[dict]) -> pd.DataFrame:
+    """A raw_table-shaped frame from a few fields per model (the rest filled with plausible values)."""
+    out = []
+    for i, r in enumerate(rows):
+        base = {
+            "order": i,
+            "run_id": "run1",
+            "model": r["model"],
+            "series": r["model"],
+            "status": "done",
+            "error": None,
+            "n": 10,
+            "candidate": True,
+            "quality": np.nan,
+            "quality_n": 12,
+            "quality_low": np.nan,
+            "quality_high": np.nan,
+            "scored_by": "people",
+            "latency": np.nan,
+            "latency_n": 10,
+            "latency_stat": "p95",
+            "throughput": np.nan,
+            "throughput_n": 10,
+            "memory": np.nan,
+            "memory_basis": "added by the model (peak - baseline RSS)",
+            "size": np.nan,
+        }
+        base.update(r)
+        out.append(base)
+    return pd.DataFrame(out)
+
+
+# Three candidates and one failed model. Normalised by hand (min-max; lower is better for latency,
+# memory and size):
+#   latency     A 1.0  B 2.0  C 3.0   -> A 1,   B 0.5, C 0
+#   quality     A 3.0  B 4.0  C 5.0   -> A 0,   B 0.5, C 1
+#   throughput  A 100  B 50   C 75    -> A 1,   B 0,   C 0.5
+#   memory      A 200  B 100  C 100MB -> A 0,   B 1,   C 1
+#   size        A 100  B 300  C n/a   -> A 1,   B 0,   C 0 (missing)
+# Default weights 0.4 / 0.3 / 0.1 / 0.1 / 0.1 (sum 1):
+#   A = 0.4*0   + 0.3*1   + 0.1*1   + 0.1*0 + 0.1*1 = 0.50
+#   B = 0.4*0.5 + 0.3*0.5 + 0.1*0   + 0.1*1 + 0.1*0 = 0.45
+#   C = 0.4*1   + 0.3*0   + 0.1*0.5 + 0.1*1 + 0.1*0 = 0.55
+# -> C, A, B; C leads A by exactly 0.05 (the "close" threshold).
+ROWS = [
+    {
+        "model": "A",
+        "latency": 1.0,
+        "quality": 3.0,
+        "throughput": 100.0,
+        "memory": 200.0 * MB,
+        "size": 100.0 * MB,
+    },
+    {
+        "model": "B",
+        "latency": 2.0,
+        "quality": 4.0,
+        "throughput": 50.0,
+        "memory": 100.0 * MB,
+        "size": 300.0 * MB,
+    },
+    {"model": "C", "latency": 3.0, "quality": 5.0, "throughput": 75.0, "memory": 100.0 * MB, "size": np.nan},
+    {"model": "D", "status": "failed", "error": "not a model", "n": 0, "candidate": False},
+]
+
+
+def by_model(table: pd.DataFrame) -> dict[str, dict]:
+    return {r["model"]: r for r in table.to_dict("records")}
+
+
+def test_criteria_defaults_and_validation() -> None:
+    assert Criteria().weights() == {
+        "quality": 0.4,
+        "latency": 0.3,
+        "throughput": 0.1,
+        "memory": 0.1,
+        "size": 0.1,
+    }
+    with pytest.raises(ValidationError):
+        Criteria(quality=0, latency=0, throughput=0, memory=0, size=0)
+    with pytest.raises(ValidationError):
+        Criteria(latency=-1)
+    with pytest.raises(ValidationError):
+        Criteria(latency_stat="p99")
+
+
+def test_normalise_min_max_directions_single_and_missing() -> None:
+    s = pd.Series([1.0, 2.0, 3.0, np.nan])
+    assert decide.normalise(s, lower_is_better=True).tolist() == [1.0, 0.5, 0.0, 0.0]
+    assert decide.normalise(s, lower_is_better=False).tolist() == [0.0, 0.5, 1.0, 0.0]
+    assert decide.normalise(pd.Series([7.0]), lower_is_better=True).tolist() == [1.0]  # a single candidate
+    assert decide.normalise(pd.Series([2.0, 2.0]), lower_is_better=False).tolist() == [1.0, 1.0]  # equal
+
+
+def test_weighted_score_and_rank() -> None:
+    table = decide.score_table(raw(ROWS), Criteria())
+    rows = by_model(table)
+    assert [rows[m]["norm_latency"] for m in "ABC"] == [1.0, 0.5, 0.0]
+    assert [rows[m]["norm_quality"] for m in "ABC"] == [0.0, 0.5, 1.0]
+    assert [rows[m]["norm_throughput"] for m in "ABC"] == [1.0, 0.0, 0.5]
+    assert [rows[m]["norm_memory"] for m in "ABC"] == [0.0, 1.0, 1.0]
+    assert [rows[m]["norm_size"] for m in "ABC"] == [1.0, 0.0, 0.0]
+    assert rows["C"]["missing"] == ["size"] and rows["A"]["missing"] == []
+    assert rows["A"]["score"] == pytest.approx(0.50)
+    assert rows["B"]["score"] == pytest.approx(0.45)
+    assert rows["C"]["score"] == pytest.approx(0.55)
+    assert table["model"].tolist() == ["C", "A", "B", "D"]  # ranked first, failed last
+    assert [rows[m]["rank"] for m in "CAB"] == [1, 2, 3]
+    assert pd.isna(rows["D"]["rank"]) and math.isnan(rows["D"]["score"])
+
+
+def test_a_criterion_nobody_has_leaves_the_denominator() -> None:
+    # No quality at all: the available weights sum to 0.6.
+    #   A = (0.3*1   + 0.1*1 + 0.1*0 + 0.1*1) / 0.6 = 0.8333
+    #   B = (0.3*0.5 + 0.1*0 + 0.1*1 + 0.1*0) / 0.6 = 0.4167
+    #   C = (0.3*0   + 0.1*0.5 + 0.1*1 + 0.1*0) / 0.6 = 0.25
+    rows = [{**r, "quality": np.nan} for r in ROWS]
+    table = decide.score_table(raw(rows), Criteria())
+    got = by_model(table)
+    assert got["A"]["score"] == pytest.approx(0.5 / 0.6)
+    assert got["B"]["score"] == pytest.approx(0.25 / 0.6)
+    assert got["C"]["score"] == pytest.approx(0.15 / 0.6)
+    assert got["A"]["missing"] == []  # nobody has quality: not "missing", just not counted
+    rec = decide.recommendation(table)
+    assert rec.model == "A"
+    assert "no quality scores: ranked on speed, memory and size only" in rec.caveats
+    # the front falls back to decode tok/s: A (1 s, 100 tok/s) beats B (2 s, 50) and C (3 s, 75)
+    front = decide.pareto_front(table)
+    assert front.y == "throughput" and "decode tok/s" in front.note
+    assert front.points["model"].tolist() == ["A"]
+
+
+def test_weights_only_latency_picks_the_fastest() -> None:
+    table = decide.score_table(raw(ROWS), Criteria(quality=0, latency=1, throughput=0, memory=0, size=0))
+    rec = decide.recommendation(table)
+    # latency only: A = 1, B = 0.5, C = 0
+    assert rec.model == "A" and rec.score == pytest.approx(1.0)
+    assert "fastest p95 among the candidates (1 s, n=10)" in rec.reasons
+
+
+def test_pareto_front() -> None:
+    # (latency, quality): A (1, 3), B (2, 4), C (3, 5) trade off; E (2.5, 3.5) is beaten by B (2, 4);
+    # F (1, 2) is beaten by A (same latency, higher quality).
+    rows = [
+        *ROWS,
+        {"model": "E", "latency": 2.5, "quality": 3.5},
+        {"model": "F", "latency": 1.0, "quality": 2.0},
+        {"model": "G", "latency": np.nan, "quality": 4.5},
+    ]
+    table = decide.score_table(raw(rows), Criteria())
+    front = decide.pareto_front(table)
+    assert front.x == "latency" and front.y == "quality"
+    assert front.points["model"].tolist() == ["A", "B", "C"]  # sorted by latency; D (failed) never counts
+    assert "Not placed" in front.note and "G" in front.note
+
+
+def test_recommendation_reasons_and_caveats() -> None:
+    rec = decide.recommendation(decide.score_table(raw(ROWS), Criteria()))
+    assert rec.model == "C" and rec.score == pytest.approx(0.55)
+    assert rec.reasons[0] == "highest weighted score among 3 candidates (0.55 of 1; next A 0.50)"
+    assert "quality 5.0 by people (n=12), the highest among the candidates" in rec.reasons
+    assert "p95 latency (3 s, n=10)" in rec.reasons
+    assert "smallest memory added (100 MB)" in rec.reasons
+    assert "p95 from fewer than 20 samples (n=10)" in rec.caveats
+    assert "C has no size on disk value: counted as 0" in rec.caveats
+    assert "runner-up within 0.05 of the score (A 0.50 vs 0.55)" in rec.caveats
+    assert "D failed and is not ranked" in rec.caveats
+
+
+def test_single_candidate_gets_full_marks() -> None:
+    table = decide.score_table(raw([ROWS[0], ROWS[3]]), Criteria())
+    row = by_model(table)["A"]
+    assert [row[f"norm_{c}"] for c in decide.CRITERIA] == [1.0] * 5 and row["score"] == 1.0
+    rec = decide.recommendation(table)
+    assert rec.model == "A" and rec.reasons[0] == "the only model that finished with measured requests"
+
+
+def test_nothing_to_rank() -> None:
+    rec = decide.recommendation(decide.score_table(raw([ROWS[3]]), Criteria()))
+    assert rec.model is None and rec.caveats[0] == "no model finished with measured requests"
+
+
+# ---- a real run of the tiny model ------------------------------------------------------------------
+def test_real_run_failed_model_unranked_tiny_recommended(
+    tiny_model: str, db_path: Path, prompt_file: Path
+) -> None:
+    store = Store(db_path)
+    settings = RunSettings(models=[tiny_model, "missing-model"], rounds=2, warmup=0, max_tokens=8)
+    run_id, _ = run_benchmark(store, settings, load_prompt_set(prompt_file))
+
+    table = decide.decision_table(store, [run_id], Criteria())
+    rows = by_model(table)
+    assert rows["missing-model"]["status"] == "failed" and pd.isna(rows["missing-model"]["rank"])
+    tiny = rows[tiny_model]
+    assert tiny["rank"] == 1 and tiny["score"] == 1.0
+    # 2 prompts x 2 rounds, the first request is cold: 3 warm samples
+    assert tiny["n"] == 3 and tiny["latency_n"] == 3 and tiny["latency"] > 0
+    assert tiny["memory"] >= 0 and tiny["memory_basis"] and tiny["size"] > 0
+    assert math.isnan(tiny["quality"])  # nobody scored it
+
+    rec = decide.recommendation(table)
+    assert rec.model == tiny_model
+    assert "no quality scores: ranked on speed, memory and size only" in rec.caveats
+    assert "p95 from fewer than 20 samples (n=3)" in rec.caveats
+    assert "missing-model failed and is not ranked" in rec.caveats
+
+    md = report.render_markdown(store, [run_id])
+    assert "## Recommendation" in md
+    assert md.index("## Highlights") < md.index("## Recommendation") < md.index("How to read these numbers")
+    assert f"Recommended default: **{tiny_model}**" in md
+    data = report.report_dict(store, [run_id])
+    assert data["recommendation"]["model"] == tiny_model
+    assert data["recommendation"]["ranking"] == [
+        {"model": tiny_model, "rank": 1, "score": 1.0, "missing": []}
+    ]
+    assert run_id not in json.dumps(data["recommendation"])  # run ids stay in meta
+    assert report.report_json(store, [run_id]) == report.report_json(store, [run_id])
