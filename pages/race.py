@@ -1,0 +1,240 @@
+"""Race: the same prompt streamed live to 1-4 models side by side, for demos; save it as a run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from bench import race as races
+from bench import user_files
+from bench.config import resolve_prompt_set
+from bench.errors import BenchError
+from ui.errors import guard, show_error
+from ui.form_state import keep, remember
+from ui.jobs import Job, registry
+from ui.race import Board, draw_lanes, start_race, watch_race, winner_lines
+from ui.resources import foundry_backend, foundry_status, runnable_foundry_models, store
+from ui.routing import require_router
+from ui.runs import open_results
+
+require_router()
+
+RACE_JOB = "race_job"
+SAVED = "race_saved"
+CUSTOM = "(your own prompt)"
+DEFAULT_PROMPT = "Explain in two sentences what ONNX is and why it helps run models on a laptop."
+NO_ENDPOINT = "(none)"
+
+
+@st.cache_data(ttl=30, show_spinner="Asking the endpoint for its models…")
+def _endpoint_models(base_url: str, api_key_env: str | None) -> list[str]:
+    from bench.backends.openai_compat import OpenAIBackend, api_key_from_env
+
+    backend = OpenAIBackend(base_url, api_key=api_key_from_env(api_key_env), timeout=10)
+    return backend.model_ids(refresh=True)
+
+
+def _workshop_prompts() -> dict[str, str]:
+    try:
+        return {f"{p.id}: {p.prompt}": p.prompt for p in resolve_prompt_set("workshop").prompts}
+    except BenchError:
+        return {}
+
+
+def _pick_prompt() -> None:
+    choice = st.session_state.get("race_prompt_pick")
+    if choice and choice != CUSTOM:
+        st.session_state["race_prompt"] = _workshop_prompts().get(choice, st.session_state.get("race_prompt"))
+
+
+def _lane_backends(foundry: Any, endpoint_lanes: dict[str, tuple[Any, str]]) -> Any:
+    """``lane -> backend`` (or ``(backend, model name)`` for an endpoint's model), for the race thread."""
+
+    def backend_for_model(lane: str) -> Any:
+        if lane in endpoint_lanes:
+            from bench.backends import backend_for
+            from bench.backends.openai_compat import api_key_from_env
+
+            endpoint, name = endpoint_lanes[lane]
+            return backend_for(endpoint.base_url, api_key_from_env(endpoint.api_key_env)), name
+        if foundry is None:
+            raise BenchError(lane, "Foundry Local (in-process) did not start", "see the Home page")
+        return foundry
+
+    return backend_for_model
+
+
+st.title("Race")
+st.caption(
+    "The same prompt, streamed live to up to four models side by side — for demos. By default the models run "
+    "**one after another** (each gets the whole machine, so the numbers compare fairly); **together** is more "
+    "fun to watch but the models share the CPU, so it is *not a fair speed comparison*. Loading a model is "
+    "timed apart and never counts toward its time to first token."
+)
+
+active = registry().active()
+if active is not None and active.kind == "race":
+    st.session_state[RACE_JOB] = active.id
+job = registry().get(st.session_state.get(RACE_JOB))
+busy = active is not None
+
+# ---- the field ----------------------------------------------------------------------------------
+with st.container(border=True):
+    available = runnable_foundry_models()
+    if foundry_status().ok and not available:
+        st.info(
+            "No Foundry Local model is imported yet. Import one on **Models**, or run the quick benchmark on "
+            "**Home** (it imports the default model).",
+            icon=":material/info:",
+        )
+    endpoint_lanes: dict[str, tuple[Any, str]] = {}  # lane label -> (endpoint, model name)
+    endpoints: list[user_files.Endpoint] = []
+    with guard("The endpoints list could not be read."):
+        endpoints = user_files.load_endpoints()
+    if endpoints:
+        names = [NO_ENDPOINT, *[e.name for e in endpoints]]
+        picked = st.selectbox(
+            "Also race models of a saved endpoint (HTTP)",
+            names,
+            key=keep("race_endpoint", NO_ENDPOINT, names),
+            help="Foundry Local models run in-process; an endpoint's models are measured over HTTP.",
+        )
+        if picked != NO_ENDPOINT:
+            endpoint = endpoints[names.index(picked) - 1]
+            try:
+                for name in _endpoint_models(endpoint.base_url, endpoint.api_key_env):
+                    endpoint_lanes[f"{name} @ {endpoint.name}"] = (endpoint, name)
+            except BenchError as exc:
+                show_error(exc, title=f"Endpoint {endpoint.name} did not answer.")
+    options = [*available, *endpoint_lanes]
+    models = st.multiselect(
+        "Models (1 to 4)",
+        options,
+        key=keep("race_models", options[:2], options),
+        max_selections=races.MAX_MODELS,
+        placeholder="Choose up to four models",
+    )
+
+    prompts = _workshop_prompts()
+    picks = [CUSTOM, *prompts]
+    st.selectbox(
+        "Prompt from the workshop set",
+        picks,
+        key=keep("race_prompt_pick", CUSTOM, picks),
+        on_change=_pick_prompt,
+        help="Fills the prompt box; edit it freely afterwards.",
+    )
+    prompt = st.text_area("Prompt", key=keep("race_prompt", DEFAULT_PROMPT), height=90)
+    c1, c2 = st.columns([1, 3])
+    max_tokens = c1.number_input(
+        "Max output tokens", min_value=1, max_value=4096, key=keep("race_max_tokens", 96)
+    )
+    mode = c2.radio(
+        "Mode",
+        list(races.MODES),
+        format_func=races.MODES.get,
+        horizontal=True,
+        key=keep("race_mode", races.SEQUENTIAL, list(races.MODES)),
+    )
+    remember(
+        "race_endpoint", "race_models", "race_prompt_pick", "race_prompt", "race_max_tokens", "race_mode"
+    )
+    if mode == races.TOGETHER:
+        st.warning(races.UNFAIR_NOTE, icon=":material/warning:")
+
+    if st.button(
+        "Start the race",
+        type="primary",
+        icon=":material/sports_score:",
+        disabled=busy,
+        help=f"Busy: {active.title}" if active else None,
+        key="race_start",
+    ):
+        try:
+            foundry = foundry_backend() if any(m not in endpoint_lanes for m in models) else None
+            backend_for_model = _lane_backends(foundry, dict(endpoint_lanes))
+            lanes_endpoints = {
+                m: (endpoint_lanes[m][0].base_url, endpoint_lanes[m][0].api_key_env)
+                for m in models
+                if m in endpoint_lanes
+            }
+            job = start_race(
+                backend_for_model,
+                models,
+                prompt,
+                max_tokens=int(max_tokens),
+                mode=mode,
+                endpoints=lanes_endpoints,
+            )
+            st.session_state[RACE_JOB] = job.id
+            st.session_state.pop(SAVED, None)
+        except BenchError as exc:
+            show_error(exc, title="The race did not start.")
+
+if active is not None and active.kind != "race":
+    st.info(f"Busy: **{active.title}** — {active.stage}. A race can start when it ends.")
+
+
+# ---- the race -----------------------------------------------------------------------------------
+def _draw(current: Job) -> None:
+    board: Board | None = current.meta.get("board")
+    if board is None:
+        return
+    if board.mode == races.TOGETHER:
+        st.caption(f":material/warning: {races.UNFAIR_NOTE}")
+    draw_lanes(board)
+    if current.running and st.button("Stop the race", icon=":material/stop_circle:", key="race_cancel"):
+        current.cancel.set()
+        current.update(stage="Stopping…")
+
+
+def _save(current: Job) -> None:
+    settings = current.meta["settings"]
+    endpoints = settings.get("endpoints", {})
+    saved = races.save_race(
+        store(),
+        current.result,
+        settings["prompt"],
+        max_tokens=settings["max_tokens"],
+        temperature=settings["temperature"],
+        seed=settings["seed"],
+        mode=settings["mode"],
+        endpoint_for=lambda lane: endpoints.get(lane, (None, None)),
+    )
+    st.session_state[SAVED] = {"job": current.id, "runs": [run_id for run_id, _ in saved]}
+
+
+if job is not None:
+    st.subheader("The race")
+    watch_race(job.id, _draw)
+    if job.state == "failed":
+        show_error(job.error or "failed", title="The race failed.")
+    elif job.state in ("done", "cancelled") and isinstance(job.result, dict):
+        results: dict[str, races.RaceResult] = job.result
+        lines = winner_lines(results)
+        if lines:
+            st.success("\n\n".join(lines), icon=":material/emoji_events:")
+        elif job.state == "done":
+            st.warning("No model finished, so there is no winner.", icon=":material/warning:")
+        if job.meta["settings"]["mode"] == races.TOGETHER and lines:
+            st.caption(races.UNFAIR_NOTE)
+        saved = st.session_state.get(SAVED)
+        if saved and saved.get("job") == job.id:
+            runs = saved["runs"]
+            st.success(f"Saved as run {', '.join(f'`{r}`' for r in runs)} (label `race`).")
+            if st.button("Open in Results", icon=":material/monitoring:", key="race_open"):
+                open_results(runs)
+        elif st.button(
+            "Save as a run",
+            icon=":material/save:",
+            key="race_save",
+            disabled=busy,
+            help="Stores this race's own measurements as a normal run (1 round, no warm-up, this one prompt, "
+            "label `race`) so it shows on Results.",
+        ):
+            try:
+                _save(job)
+                st.rerun()
+            except BenchError as exc:
+                show_error(exc, title="The race could not be saved.")
