@@ -1,0 +1,265 @@
+"""Decide: weights turn the measured numbers into a ranking, a Pareto chart and a recommended default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from bench import charts, decide
+from bench.errors import BenchError
+from bench.report import load_bundle
+from ui.errors import show_error
+from ui.resources import store
+from ui.routing import require_router
+from ui.runs import pick_runs
+
+require_router()
+
+MB = 2**20
+STAT_LABELS = {
+    "p95": "p95 end-to-end latency",
+    "p50": "p50 (median) end-to-end latency",
+    "ttft": "mean time to first token",
+}
+DEFAULTS = decide.Criteria()
+
+
+def _weights() -> dict[str, float]:
+    st.markdown("**Weights** (only their ratios matter)")
+    cols = st.columns(5)
+    helps = {
+        "quality": "Mean quality score of the chosen source; higher is better",
+        "latency": "The latency statistic chosen below; lower is better",
+        "throughput": "Mean decode tokens/s; higher is better",
+        "memory": "Memory added by the model (peak - baseline RSS), else peak RSS; lower is better",
+        "size": "Model folder size on disk; lower is better",
+    }
+    return {
+        c: col.slider(
+            decide.LABELS[c].split(" (")[0],
+            min_value=0.0,
+            max_value=1.0,
+            value=float(getattr(DEFAULTS, c)),
+            step=0.05,
+            key=f"decide_w_{c}",
+            help=helps[c],
+        )
+        for col, c in zip(cols, decide.CRITERIA, strict=True)
+    }
+
+
+def _sources(run_ids: list[str]) -> list[str]:
+    try:
+        from rubrics.quality import score_sources
+    except ImportError:
+        return []
+    return score_sources(store(), run_ids)
+
+
+def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
+    rows = []
+    for r in table.to_dict("records"):
+        rank = r["rank"]
+        rows.append(
+            {
+                "Rank": None if pd.isna(rank) else int(rank),
+                "Model": r["series"],
+                "Status": r["status"] + (f": {r['error']}" if r.get("error") else ""),
+                "Score": r["score"],
+                "Quality": r["quality"],
+                "Quality n": r["quality_n"],
+                f"Latency {stat} (s)": r["latency"],
+                "Latency n": r["latency_n"],
+                "Decode tok/s": r["throughput"],
+                "Decode n": r["throughput_n"],
+                "Memory (MB)": r["memory"] / MB,
+                "Memory is": r["memory_basis"],
+                "Size (MB)": r["size"] / MB,
+                **{f"{decide.LABELS[c].split(' (')[0]} 0..1": r[f"norm_{c}"] for c in decide.CRITERIA},
+                "Missing": ", ".join(r["missing"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _chart(table: pd.DataFrame, front: decide.Front, domain: list[str], stat: str) -> alt.LayerChart | None:
+    cand = table[table["candidate"].astype(bool)]
+    data = cand[cand[front.x].notna() & cand[front.y].notna()].copy()
+    if data.empty:
+        return None
+    on_front = set(front.points["series"])
+    data["on_front"] = ["yes" if s in on_front else "no" for s in data["series"]]
+    data["memory_mb"] = data["memory"] / MB
+    data["size_mb"] = data["size"] / MB
+    data["rank"] = data["rank"].astype(float)
+    data = data[
+        [
+            "series", "model", "rank", "score", "latency", "latency_n", "quality", "quality_n", "scored_by",
+            "throughput", "throughput_n", "memory_mb", "size_mb", "on_front",
+        ]
+    ]  # fmt: skip
+    y_title = (
+        f"Quality (mean, {data['scored_by'].iloc[0]})" if front.y == "quality" else "Decode tok/s (mean)"
+    )
+    x_title = f"{STAT_LABELS[stat].capitalize()} (s)"
+    colors = charts.color_map(domain)
+    scale = alt.Scale(domain=list(colors), range=list(colors.values()))
+    tooltip = [
+        alt.Tooltip("series:N", title="Model"),
+        alt.Tooltip("rank:Q", title="Rank"),
+        alt.Tooltip("score:Q", title="Score", format=".2f"),
+        alt.Tooltip("latency:Q", title=x_title, format=".3f"),
+        alt.Tooltip("latency_n:Q", title="Latency n"),
+        alt.Tooltip("quality:Q", title="Quality", format=".2f"),
+        alt.Tooltip("quality_n:Q", title="Quality n"),
+        alt.Tooltip("scored_by:N", title="Scored by"),
+        alt.Tooltip("throughput:Q", title="Decode tok/s", format=".1f"),
+        alt.Tooltip("throughput_n:Q", title="Decode n"),
+        alt.Tooltip("memory_mb:Q", title="Memory (MB)", format=".0f"),
+        alt.Tooltip("size_mb:Q", title="Size (MB)", format=".1f"),
+        alt.Tooltip("on_front:N", title="On the Pareto front"),
+    ]
+    x = alt.X("latency:Q", title=x_title, scale=alt.Scale(zero=False, nice=True))
+    y = alt.Y(f"{front.y}:Q", title=y_title, scale=alt.Scale(zero=False, nice=True))
+    base = alt.Chart(data)
+    front_data = data[data["on_front"] == "yes"].sort_values(["latency", front.y], ascending=[True, False])
+    line = (
+        alt.Chart(front_data)
+        .mark_line(color="#1B2333", strokeDash=[6, 4], strokeWidth=2, point=False)
+        .encode(x=x, y=y, order=alt.Order("latency:Q"), tooltip=tooltip)
+    )
+    rings = (
+        alt.Chart(front_data)
+        .mark_point(size=420, filled=False, strokeWidth=2.5, color="#1B2333")
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+    points = base.mark_circle(size=160, opacity=0.95).encode(
+        x=x,
+        y=y,
+        color=alt.Color(
+            "series:N", title=charts.SERIES_TITLE, scale=scale, legend=alt.Legend(orient="bottom", columns=3)
+        ),
+        tooltip=tooltip,
+    )
+    labels = base.mark_text(dy=-16, fontSize=11, color="#374151").encode(
+        x=x, y=y, text="series:N", tooltip=tooltip
+    )
+    return alt.layer(line, rings, points, labels).properties(height=380)
+
+
+def _recommendation(rec: decide.Recommendation, criteria: decide.Criteria) -> None:
+    if rec.model is None:
+        st.warning("**No recommendation.** " + "; ".join(rec.caveats), icon=":material/warning:")
+        return
+    body = "\n".join(f"- {r}" for r in rec.reasons)
+    st.success(
+        f"### Recommended default: {rec.series or rec.model}\n"
+        f"Score **{rec.score:.2f}** of 1 (weights {decide.weights_text(criteria.weights())};"
+        f" latency: {STAT_LABELS[criteria.latency_stat]}).\n\n{body}",
+        icon=":material/verified:",
+    )
+    if rec.caveats:
+        st.warning("**Caveats**\n\n" + "\n".join(f"- {c}" for c in rec.caveats), icon=":material/warning:")
+
+
+st.title("Decide")
+st.caption(
+    "Weights turn the measured numbers into one score per model: each criterion is scaled 0..1 across the "
+    "candidates (best = 1; lower is better for latency, memory and size), then averaged with your weights. "
+    "The report's Recommendation uses the default weights."
+)
+run_ids = pick_runs("decide")
+if not run_ids:
+    st.stop()
+
+weights = _weights()
+c1, c2 = st.columns(2)
+sources = _sources(run_ids)
+if sources:
+    scored_by = c1.selectbox(
+        "Quality scored by",
+        sources,
+        key="decide_source",
+        help="People's and a judge's scores are never mixed: pick one source.",
+    )
+else:
+    c1.selectbox(
+        "Quality scored by",
+        ["No quality scores in these runs"],
+        disabled=True,
+        key="decide_source_none",
+        help="Score answers on Annotate or Judge; until then the ranking uses speed, memory and size only.",
+    )
+    scored_by = None
+stat = c2.selectbox(
+    "Latency statistic",
+    list(STAT_LABELS),
+    format_func=lambda k: STAT_LABELS[k],
+    key="decide_stat",
+    help="p95 wants ≥ 20 warm requests to mean much; TTFT needs streaming.",
+)
+
+if sum(weights.values()) <= 0:
+    st.warning("Give at least one criterion a weight above 0.", icon=":material/warning:")
+    st.stop()
+criteria = decide.Criteria(**weights, scored_by=scored_by, latency_stat=stat)
+
+try:
+    with st.spinner("Ranking…"):
+        bundle = load_bundle(store(), run_ids)
+        table = decide.decision_table(store(), run_ids, criteria, bundle=bundle)
+except BenchError as exc:
+    show_error(exc, title="The runs could not be ranked.")
+    st.stop()
+
+if table.empty:
+    st.info("These runs have no models yet.", icon=":material/info:")
+    st.stop()
+
+rec = decide.recommendation(table)
+_recommendation(rec, criteria)
+
+domain = table.sort_values("order")["series"].tolist()
+colors = charts.color_map(domain)
+
+st.subheader("Quality against latency")
+front = decide.pareto_front(table)
+chart = _chart(table, front, domain, stat)
+if chart is None:
+    st.info("No candidate has both numbers to place on the chart.", icon=":material/info:")
+else:
+    st.altair_chart(chart, width="stretch")
+caption = (
+    "Ringed points joined by the dashed line are the Pareto front: no other model is both faster and better. "
+    f"{front.note}"
+)
+st.caption(caption.strip())
+
+st.subheader("Ranking")
+shown = _display(table, stat)
+styled = shown.style.map(lambda v: f"color: {colors.get(v, '#1B2333')}; font-weight: 600", subset=["Model"])
+num: dict[str, Any] = {
+    "Score": st.column_config.NumberColumn(
+        format="%.2f", help="sum(weight × 0..1) / sum(weights of measured criteria)"
+    ),
+    "Quality": st.column_config.NumberColumn(format="%.2f"),
+    f"Latency {stat} (s)": st.column_config.NumberColumn(format="%.3f"),
+    "Decode tok/s": st.column_config.NumberColumn(format="%.1f"),
+    "Memory (MB)": st.column_config.NumberColumn(format="%.0f"),
+    "Size (MB)": st.column_config.NumberColumn(format="%.1f"),
+    "Missing": st.column_config.TextColumn(
+        help="Criteria this model lacks while others have them: counted as 0"
+    ),
+}
+for c in decide.CRITERIA:
+    num[f"{decide.LABELS[c].split(' (')[0]} 0..1"] = st.column_config.ProgressColumn(
+        min_value=0.0, max_value=1.0, format="%.2f"
+    )
+st.dataframe(styled, hide_index=True, width="stretch", column_config=num)
+st.caption(
+    "n is the count behind each number: warm, successful requests for latency and decode speed; scored items "
+    "(prompt × aspect) for quality. Failed models are listed without a rank."
+)
