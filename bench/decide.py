@@ -282,23 +282,26 @@ def pareto_front(table: pd.DataFrame, x: str = "latency", y: str = "quality") ->
 
 # ---- recommendation -------------------------------------------------------------------------------
 def _reason(c: str, row: pd.Series, best: bool, stat_words: str) -> str | None:
+    """One plain-words reason: ``fastest p95 among the candidates (1.2 s, n=10)`` or ``p95 latency 1.2 s (n=10)``."""
     value = row.get(c)
     if _missing(value):
         return None
     if c == "latency":
-        head = f"fastest {stat_words} among the candidates" if best else f"{stat_words} latency"
-        return f"{head} ({_secs(value)}, n={_n(row['latency_n'])})"
+        if best:
+            return f"fastest {stat_words} among the candidates ({_secs(value)}, n={_n(row['latency_n'])})"
+        return f"{stat_words} latency {_secs(value)} (n={_n(row['latency_n'])})"
     if c == "quality":
         text = f"quality {value:.1f} by {row['scored_by']} (n={_n(row['quality_n'])})"
         return text + (", the highest among the candidates" if best else "")
     if c == "throughput":
-        head = "fastest decoding among the candidates" if best else "decodes"
-        return f"{head} ({value:.1f} tok/s, n={_n(row['throughput_n'])})"
+        if best:
+            return f"fastest decoding among the candidates ({value:.1f} tok/s, n={_n(row['throughput_n'])})"
+        return f"decodes {value:.1f} tok/s (n={_n(row['throughput_n'])})"
     if c == "memory":
         what = "memory added" if str(row.get("memory_basis", "")).startswith("added") else "peak memory"
-        return f"{'smallest ' + what if best else what} ({_mb(value)})"
+        return f"smallest {what} among the candidates ({_mb(value)})" if best else f"{what} {_mb(value)}"
     if c == "size":
-        return f"{'smallest on disk' if best else 'size on disk'} ({_mb(value)})"
+        return f"smallest on disk among the candidates ({_mb(value)})" if best else f"{_mb(value)} on disk"
     return None
 
 
