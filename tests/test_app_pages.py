@@ -29,6 +29,9 @@ PAGES = [
     "pages/prompts.py",
     "pages/run.py",
     "pages/results.py",
+    "pages/annotate.py",
+    "pages/judge.py",
+    "pages/decide.py",
     "pages/report.py",
 ]
 CHART = "vega_lite_chart"  # the node type AppTest gives st.altair_chart

@@ -25,8 +25,10 @@ PAGES = [
     ("Benchmark", "pages/prompts.py", "Prompts & rubrics", ":material/edit_note:"),
     ("Benchmark", "pages/run.py", "Run", ":material/play_circle:"),
     ("Benchmark", "pages/results.py", "Results", ":material/monitoring:"),
+    ("Benchmark", "pages/race.py", "Race", ":material/sprint:"),
     ("Quality", "pages/annotate.py", "Annotate", ":material/rate_review:"),
     ("Quality", "pages/judge.py", "Judge", ":material/gavel:"),
+    ("Decide", "pages/decide.py", "Decide", ":material/balance:"),
     ("Decide", "pages/report.py", "Report", ":material/description:"),
 ]
 
