@@ -7,7 +7,6 @@ write into a :class:`Board`, and the page's fragment redraws the board a few tim
 
 from __future__ import annotations
 
-import html
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -159,18 +158,20 @@ def start_race(
 
 # ---- drawing --------------------------------------------------------------------------------------
 def _header(model: str, color: str, status: str) -> None:
-    badge = {
-        "waiting": "⏳ waiting",
-        "loading": "⏳ loading",
-        "running": "🟢 streaming",
-        "done": "🏁 done",
-        "failed": "❌ failed",
-    }.get(status, status)
-    st.markdown(
-        f"<div style='border-top:6px solid {color};padding-top:4px'><b>{html.escape(model)}</b>"
-        f" <small>{badge}</small></div>",
-        unsafe_allow_html=True,
-    )
+    icon = {
+        "waiting": ":material/hourglass_empty:",
+        "loading": ":material/hourglass_top:",
+        "running": ":material/play_circle:",
+        "done": ":material/sports_score:",
+        "failed": ":material/error:",
+    }.get(status, "")
+    st.markdown(f"<div style='border-top:6px solid {color}'></div>", unsafe_allow_html=True)
+    st.markdown(f"**{_escape(model)}** · {icon} {status}")
+
+
+def _escape(text: str) -> str:
+    """Model names in Markdown: no accidental emphasis or links."""
+    return "".join(f"\\{c}" if c in "*_[]`<>#|~" else c for c in text)
 
 
 def draw_lanes(board: Board, height: int = 260) -> None:
@@ -217,7 +218,7 @@ def winner_lines(results: dict[str, races.RaceResult]) -> list[str]:
             second = f"{win.runner_up_value:.3f} s" if win.unit == "s" else f"{win.runner_up_value:.1f} tok/s"
             other = f" (next: {win.runner_up} {second})"
         lines.append(
-            f"🏆 {win.title}: **{win.model}** — {value}{other} · output tokens from `{win.token_source}`"
+            f"{win.title}: **{win.model}** — {value}{other} · output tokens from `{win.token_source}`"
         )
     return lines
 
