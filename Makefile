@@ -34,6 +34,7 @@ browser-deps:                       ## Debian's Chromium for the browser test (n
 
 test: venv build-env browser-deps   ## the whole test suite (real models, real servers, real browser)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest
 
 lint: venv

@@ -90,7 +90,12 @@ def test_non_streamed_answer_has_no_ttft_or_decode_rate():
 
 
 def test_empty_chunks_and_send_offset():
-    events = [ev("content", 1005, ""), ev("content", 1010, "a"), ev("content", 1030, "b"), ev("finish", 1031, finish_reason="stop")]
+    events = [
+        ev("content", 1005, ""),
+        ev("content", 1010, "a"),
+        ev("content", 1030, "b"),
+        ev("finish", 1031, finish_reason="stop"),
+    ]
     m = summarize(events, t_send_ns=1000 * MS)
     assert m.ttfb_s == pytest.approx(0.005)
     assert m.ttft_s == pytest.approx(0.010)
