@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,18 +154,18 @@ def _highlights(bundle: RunBundle) -> list[str]:
     rows = [r for r in _model_rows(bundle) if r.get("n")]
     out = []
 
-    def best(key: str, label: str, fmt: str, lowest: bool) -> None:
+    def best(key: str, label: str, fmt: Callable[[float], str], lowest: bool) -> None:
         values = [r for r in rows if r.get(key) is not None and not pd.isna(r.get(key))]
         if not values:
             return
         pick = (min if lowest else max)(values, key=lambda r: r[key])
-        out.append(f"- {label}: **{pick['model']}** ({fmt.format(pick[key])}, n={pick['n']})")
+        out.append(f"- {label}: **{pick['model']}** ({fmt(pick[key])}, n={pick['n']})")
 
-    best("e2e_s_mean", "Lowest average latency", "{:.3f} s", True)
-    best("e2e_s_p95", "Lowest p95 latency", "{:.3f} s", True)
-    best("ttft_s_mean", "Fastest first token", "{:.3f} s", True)
-    best("decode_tps_mean", "Fastest decoding", "{:.1f} tok/s", False)
-    best("peak_rss_bytes", "Smallest memory peak", "{:.0f} B", True)
+    best("e2e_s_mean", "Lowest average latency", "{:.3f} s".format, True)
+    best("e2e_s_p95", "Lowest p95 latency", "{:.3f} s".format, True)
+    best("ttft_s_mean", "Fastest first token", "{:.3f} s".format, True)
+    best("decode_tps_mean", "Fastest decoding", "{:.1f} tok/s".format, False)
+    best("peak_rss_bytes", "Smallest memory peak", _mb, True)
     for r in _model_rows(bundle):
         if r["status"] == "failed":
             out.append(f"- **{r['model']} failed**: {r.get('error')}")
