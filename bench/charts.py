@@ -386,14 +386,6 @@ def _resource_tooltips() -> list[alt.Tooltip]:
     ]
 
 
-def memory_and_load(models: pd.DataFrame, domain: Sequence[str]) -> alt.HConcatChart | alt.Chart:
-    """The three resource panels side by side (for static reports; the app lays them out itself)."""
-    if model_resources(models).empty:
-        return _empty("No model was loaded in these runs.")
-    panels = [resource_bars(models, domain, field, width=220) for field in RESOURCE_PANELS]
-    return alt.hconcat(*panels).resolve_scale(color="shared")
-
-
 def chart_frames(
     samples: pd.DataFrame,
     summary: pd.DataFrame,

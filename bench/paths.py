@@ -7,7 +7,6 @@ user can see, back up or delete it in one place and tests can point it at a temp
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +65,3 @@ def build_python() -> Path:
     if env:
         return Path(env)
     return REPO_ROOT / ".venv-build" / "bin" / "python"
-
-
-def runtime_python() -> Path:
-    return Path(sys.executable)
