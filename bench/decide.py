@@ -200,7 +200,7 @@ def normalise(values: pd.Series, lower_is_better: bool) -> pd.Series:
         return pd.Series(0.0, index=values.index)
     low, high = float(present.min()), float(present.max())
     if high == low:
-        out = pd.Series(1.0, index=values.index)
+        out = values.where(values.isna(), 1.0)  # present values tie for best; missing stay missing
     elif lower_is_better:
         out = (high - values) / (high - low)
     else:

@@ -237,3 +237,12 @@ def test_real_run_failed_model_unranked_tiny_recommended(
     ]
     assert run_id not in json.dumps(data["recommendation"])  # run ids stay in meta
     assert report.report_json(store, [run_id]) == report.report_json(store, [run_id])
+
+
+def test_a_lone_value_does_not_lift_candidates_that_lack_it():
+    """One model has a quality score, two have none: the lone one is best (1.0), the others 0, not 1."""
+    from bench.decide import normalise
+
+    values = pd.Series([None, 3.7, None], dtype=float)
+    assert normalise(values, lower_is_better=False).tolist() == [0.0, 1.0, 0.0]
+    assert normalise(pd.Series([2.0, 2.0]), lower_is_better=True).tolist() == [1.0, 1.0]
