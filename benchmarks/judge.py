@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO))
 import pandas as pd  # noqa: E402
 
 from bench.backends import backend_for  # noqa: E402
+from bench.decide import Criteria, decision_table, recommendation, recommendation_markdown  # noqa: E402
 from bench.store import Store  # noqa: E402
 from rubrics.judge import judge_run, judgments_frame, parse_rate  # noqa: E402
 from rubrics.quality import INTERVAL_METHOD, quality_table  # noqa: E402
@@ -57,6 +58,13 @@ def render(store: Store, run_id: str, judge: str, total: int) -> str:
         lines.append(
             f"| {r['model']} | {r['aspect']} | {r['mean']:.2f} | {interval} | {r['n']} | {r['missing']} |"
         )
+    criteria = Criteria(scored_by=f"judge:{judge}")
+    rec = recommendation(decision_table(store, [run_id], criteria))
+    lines += ["", "## What Decide makes of it (default weights, quality by this judge)", ""]
+    lines += recommendation_markdown(rec, criteria)
+    if judge in set(frame["model"]):
+        lines += ["", f"Note: {judge} also graded its own answers (self-preference is a known judge bias); check"
+                  " its scores against people on the Annotate page before trusting this ranking."]  # fmt: skip
     lines += ["", "## Raw replies (first three)", ""]
     for r in frame.head(3).to_dict("records"):
         score = "missing" if pd.isna(r["score"]) else int(r["score"])
