@@ -29,7 +29,7 @@ from ui.quality_view import (
     stat_text,
     warn_parse_rate,
 )
-from ui.resources import foundry_backend, foundry_status, runnable_foundry_models, store
+from ui.resources import endpoint_models, foundry_backend, foundry_status, runnable_foundry_models, store
 from ui.routing import require_router
 
 require_router()
@@ -38,14 +38,6 @@ JUDGE_JOB = "judge_job"
 JOB_KINDS = ("judge", "pairwise")
 FOUNDRY = "Foundry Local (in-process)"
 OTHER = "Another endpoint URL"
-
-
-@st.cache_data(ttl=30, show_spinner="Asking the endpoint for its models…")
-def _endpoint_models(base_url: str, api_key_env: str | None) -> list[str]:
-    """Models an endpoint serves (GET /v1/models); raises a BenchError when it is down (not cached)."""
-    from bench.backends.openai_compat import OpenAIBackend, api_key_from_env
-
-    return OpenAIBackend(base_url, api_key=api_key_from_env(api_key_env), timeout=10).model_ids(refresh=True)
 
 
 st.title("Judge")
@@ -111,7 +103,7 @@ with st.container(border=True):
             base_url, api_key_env = endpoint.base_url, endpoint.api_key_env
         if base_url:
             try:
-                choices = _endpoint_models(base_url, api_key_env)
+                choices = endpoint_models(base_url, api_key_env)
             except BenchError as exc:
                 show_error(exc, title="The endpoint did not answer.")
     judge_model = st.selectbox(

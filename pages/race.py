@@ -14,7 +14,7 @@ from ui.errors import guard, show_error
 from ui.form_state import keep, remember
 from ui.jobs import Job, registry
 from ui.race import Board, draw_lanes, start_race, watch_race, winner_lines
-from ui.resources import foundry_backend, foundry_status, runnable_foundry_models, store
+from ui.resources import endpoint_models, foundry_backend, foundry_status, runnable_foundry_models, store
 from ui.routing import require_router
 from ui.runs import open_results
 
@@ -25,14 +25,6 @@ SAVED = "race_saved"
 CUSTOM = "(your own prompt)"
 DEFAULT_PROMPT = "Explain in two sentences what ONNX is and why it helps run models on a laptop."
 NO_ENDPOINT = "(none)"
-
-
-@st.cache_data(ttl=30, show_spinner="Asking the endpoint for its models…")
-def _endpoint_models(base_url: str, api_key_env: str | None) -> list[str]:
-    from bench.backends.openai_compat import OpenAIBackend, api_key_from_env
-
-    backend = OpenAIBackend(base_url, api_key=api_key_from_env(api_key_env), timeout=10)
-    return backend.model_ids(refresh=True)
 
 
 def _workshop_prompts() -> dict[str, str]:
@@ -103,7 +95,7 @@ with st.container(border=True):
         if picked != NO_ENDPOINT:
             endpoint = endpoints[names.index(picked) - 1]
             try:
-                for name in _endpoint_models(endpoint.base_url, endpoint.api_key_env):
+                for name in endpoint_models(endpoint.base_url, endpoint.api_key_env):
                     endpoint_lanes[f"{name} @ {endpoint.name}"] = (endpoint, name)
             except BenchError as exc:
                 show_error(exc, title=f"Endpoint {endpoint.name} did not answer.")

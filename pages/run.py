@@ -14,7 +14,7 @@ from ui.errors import guard, show_error
 from ui.form_state import keep, remember
 from ui.job_view import watch
 from ui.jobs import Job, registry
-from ui.resources import foundry_status, runnable_foundry_models, store
+from ui.resources import endpoint_models, foundry_status, runnable_foundry_models, store
 from ui.routing import require_router
 from ui.runs import open_results
 
@@ -22,15 +22,6 @@ require_router()
 
 RUN_JOB = "run_job"
 FOUNDRY = "Foundry Local (in-process)"
-
-
-@st.cache_data(ttl=30, show_spinner="Asking the endpoint for its models…")
-def _endpoint_models(base_url: str, api_key_env: str | None) -> list[str]:
-    """Models an endpoint serves (GET /v1/models); raises EndpointError when it is down (not cached)."""
-    from bench.backends.openai_compat import OpenAIBackend, api_key_from_env
-
-    backend = OpenAIBackend(base_url, api_key=api_key_from_env(api_key_env), timeout=10)
-    return backend.model_ids(refresh=True)
 
 
 def _prompt_sets() -> dict[str, Any]:
@@ -81,7 +72,7 @@ with settings_box:
             )
     else:
         try:
-            available = _endpoint_models(endpoint.base_url, endpoint.api_key_env)
+            available = endpoint_models(endpoint.base_url, endpoint.api_key_env)
         except BenchError as exc:
             show_error(exc, title=f"Endpoint {endpoint.name} did not answer.")
     default_models = [m for m in available if m == tasks.default_model_name()] or available[:1]

@@ -149,3 +149,12 @@ def runnable_foundry_models() -> list[str]:
         except BenchError as exc:
             show_error(exc)
             return []
+
+
+@st.cache_data(ttl=30, show_spinner="Asking the endpoint for its models…")
+def endpoint_models(base_url: str, api_key_env: str | None) -> list[str]:
+    """Models an endpoint serves (GET /v1/models); raises EndpointError when it is down (not cached)."""
+    from bench.backends.openai_compat import OpenAIBackend, api_key_from_env
+
+    backend = OpenAIBackend(base_url, api_key=api_key_from_env(api_key_env), timeout=10)
+    return backend.model_ids(refresh=True)
