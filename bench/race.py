@@ -219,42 +219,34 @@ def race(
 
 
 # ---- the winner banner ---------------------------------------------------------------------------
+def _best(done: list[RaceResult], label: str, metric: str, unit: str, lowest: bool) -> Winner | None:
+    """The lane with the best ``metric`` (and the runner-up's number), or None if no lane has it."""
+    ranked = sorted(
+        (r for r in done if getattr(r.metrics, metric) is not None),
+        key=lambda r: getattr(r.metrics, metric) * (1 if lowest else -1),
+    )
+    if not ranked:
+        return None
+    best, nxt = ranked[0], ranked[1] if len(ranked) > 1 else None
+    return Winner(
+        label,
+        best.model,
+        getattr(best.metrics, metric),
+        unit,
+        best.metrics.output_token_source,  # type: ignore[union-attr]
+        nxt.model if nxt else None,
+        getattr(nxt.metrics, metric) if nxt else None,
+    )
+
+
 def winners(results: Mapping[str, RaceResult]) -> list[Winner]:
     """Fastest first token and fastest decoding among the lanes that finished (with their numbers)."""
     done = [r for r in results.values() if r.ok and r.metrics is not None]
-    found: list[Winner] = []
-    ttft = sorted((r for r in done if r.metrics.ttft_s is not None), key=lambda r: r.metrics.ttft_s)  # type: ignore[union-attr]
-    if ttft:
-        best, nxt = ttft[0], ttft[1] if len(ttft) > 1 else None
-        found.append(
-            Winner(
-                "Fastest first token",
-                best.model,
-                best.metrics.ttft_s,  # type: ignore[union-attr,arg-type]
-                "s",
-                best.metrics.output_token_source,  # type: ignore[union-attr]
-                nxt.model if nxt else None,
-                nxt.metrics.ttft_s if nxt else None,  # type: ignore[union-attr]
-            )
-        )
-    tps = sorted(
-        (r for r in done if r.metrics.decode_tps is not None),  # type: ignore[union-attr]
-        key=lambda r: -r.metrics.decode_tps,  # type: ignore[union-attr,operator]
-    )
-    if tps:
-        best, nxt = tps[0], tps[1] if len(tps) > 1 else None
-        found.append(
-            Winner(
-                "Fastest decoding",
-                best.model,
-                best.metrics.decode_tps,  # type: ignore[union-attr,arg-type]
-                "tok/s",
-                best.metrics.output_token_source,  # type: ignore[union-attr]
-                nxt.model if nxt else None,
-                nxt.metrics.decode_tps if nxt else None,  # type: ignore[union-attr]
-            )
-        )
-    return found
+    found = [
+        _best(done, "Fastest first token", "ttft_s", "s", lowest=True),
+        _best(done, "Fastest decoding", "decode_tps", "tok/s", lowest=False),
+    ]
+    return [w for w in found if w is not None]
 
 
 # ---- saving a race as a run ------------------------------------------------------------------------
