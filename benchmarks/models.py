@@ -20,8 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.acquire.importer import import_model  # noqa: E402
 from bench.config import RunSettings, resolve_prompt_set  # noqa: E402
-from bench.importer import import_model  # noqa: E402
 from bench.report import render_markdown  # noqa: E402
 from bench.runner import run_benchmark  # noqa: E402
 from bench.store import Store  # noqa: E402

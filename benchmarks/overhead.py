@@ -32,7 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench import foundry_service, provenance, sysmon  # noqa: E402
+from bench.acquire import foundry_service, provenance, sysmon  # noqa: E402
 from bench.backends.base import ChatRequest, now_ns  # noqa: E402
 from bench.backends.foundry import FoundryBackend  # noqa: E402
 from bench.backends.openai_compat import OpenAIBackend  # noqa: E402
@@ -461,7 +461,7 @@ def main() -> None:
             args.write.write_text(text, encoding="utf-8")
         return
 
-    from bench.importer import ensure_default_model, ensure_tiny_model
+    from bench.acquire.importer import ensure_default_model, ensure_tiny_model
 
     loadavg = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average: {loadavg}", flush=True)

@@ -164,7 +164,7 @@ with tab_local:
 with tab_import:
     importer = _importer()
     if importer is None:
-        st.warning("The importer (`bench.importer`) is not part of this checkout yet.")
+        st.warning("The importer (`bench.acquire.importer`) is not part of this checkout yet.")
     else:
         st.markdown(
             "Convert an open model to ONNX Runtime GenAI in the separate build environment and register it "
@@ -178,7 +178,7 @@ with tab_import:
         }
         kind_label = st.radio("Source", list(kinds), horizontal=True, key="import_kind")
         kind = kinds[kind_label]
-        from bench import model_sources
+        from bench.acquire import sources as model_sources
 
         source = ""
         default_name = ""

@@ -19,7 +19,7 @@ os.environ.setdefault("SLM_BENCH_DB", str(Path(tempfile.mkdtemp(prefix="slm-benc
 @pytest.fixture(scope="session")
 def tiny_model() -> str:
     """Name of the tiny random-weight test model, built locally (no download) and registered."""
-    from bench.importer import ensure_tiny_model
+    from bench.acquire.importer import ensure_tiny_model
 
     return ensure_tiny_model()
 
@@ -27,7 +27,7 @@ def tiny_model() -> str:
 @pytest.fixture(scope="session")
 def default_model() -> str:
     """The real default model (SmolLM2-135M from PyPI), converted and registered once."""
-    from bench.importer import ensure_default_model
+    from bench.acquire.importer import ensure_default_model
 
     return ensure_default_model()
 

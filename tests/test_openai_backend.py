@@ -1,7 +1,7 @@
 """OpenAIBackend against the real Foundry Local web service serving the tiny test model.
 
 The service runs in its own process (``python -m bench serve``, started by
-:func:`bench.foundry_service.start_service_process`) on a free port; this process never
+:func:`bench.acquire.foundry_service.start_service_process`) on a free port; this process never
 initialises Foundry Local for it.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import foundry_service
+from bench.acquire import foundry_service
 from bench.backends.base import ChatRequest, now_ns
 from bench.backends.openai_compat import OpenAIBackend
 from bench.config import RunSettings, load_prompt_set

@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 
+from bench.acquire.foundry_service import free_port
 from bench.backends.base import ChatRequest, now_ns
 from bench.backends.openai_compat import OpenAIBackend
 from bench.config import RunSettings, prompt_set_from_data
 from bench.errors import EndpointError
-from bench.foundry_service import free_port
 from bench.runner import run_benchmark
 from bench.store import Store
 from bench.timing import summarize

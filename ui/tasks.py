@@ -14,9 +14,9 @@ QUICK = {"rounds": 2, "warmup": 1, "max_tokens": 48, "stream": True, "temperatur
 
 
 def _importer() -> Any:
-    """``bench.importer`` when it is installed, else None (the app still runs benchmarks)."""
+    """``bench.acquire.importer`` when it is installed, else None (the app still runs benchmarks)."""
     try:
-        from bench import importer
+        from bench.acquire import importer
     except ImportError:
         return None
     return importer
@@ -24,7 +24,7 @@ def _importer() -> Any:
 
 def default_model_name() -> str:
     try:
-        from bench.model_sources import DEFAULT_MODEL as name
+        from bench.acquire.sources import DEFAULT_MODEL as name
     except ImportError:
         return DEFAULT_MODEL
     return name
@@ -102,7 +102,7 @@ def start_import(source: str, name: str, precision: str, kind: str) -> Job:
     if importer is None or not hasattr(importer, "import_model"):
         raise BenchError(
             "model import",
-            "bench.importer is not installed in this checkout",
+            "bench.acquire.importer is not installed in this checkout",
             "update SLM Bench, or use `python -m bench models import` once it is available",
         )
 

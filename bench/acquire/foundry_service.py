@@ -2,7 +2,7 @@
 
 Why this module exists: ``foundry-local-sdk`` 2.2.1 can start a web service
 (``manager.start_web_service()``), but that service resolves models only through the *public*
-catalog: models registered with BYOM (``register_model``, what :mod:`bench.importer` does) answer
+catalog: models registered with BYOM (``register_model``, what :mod:`bench.acquire.importer` does) answer
 ``404 Model not found``. Offline there is no public catalog at all. What does work — found by
 reading the SDK's native library and the Foundry-Local sources, **not documented** — is to give
 the service a model cache that looks exactly like one the public catalog filled:
@@ -65,7 +65,7 @@ SNAPSHOT_FILE = "foundry.modelinfo.json"  # the public catalog's offline snapsho
 SNAPSHOT_VERSION = 1
 BYOM_FILE = "foundry.local.modelinfo.json"  # BYOM registrations (written by register_model)
 INFERENCE_MODEL_FILE = "inference_model.json"
-IMPORT_MANIFEST = ".slm-bench-import.json"  # written by bench.importer
+IMPORT_MANIFEST = ".slm-bench-import.json"  # written by bench.acquire.importer
 DEFAULT_PORT = 5273
 # Privileged loopback ports nobody listens on: the catalog fetch fails at once (connection refused).
 DEAD_CATALOG_PORTS = (9, 7, 1, 13, 17, 19)
@@ -84,7 +84,7 @@ def trick_broken(what: str) -> BenchError:
     return BenchError(
         f"foundry-local-sdk {sdk_version()}",
         f"serving imported models over Foundry Local's web service stopped working: {what}. "
-        "The service reads an undocumented offline catalog snapshot (see bench/foundry_service.py) "
+        "The service reads an undocumented offline catalog snapshot (see bench/acquire/foundry_service.py) "
         "and this SDK version no longer honours it",
         "benchmark in-process instead (omit --endpoint), pin foundry-local-sdk==2.2.1, or serve "
         "the model with another OpenAI-compatible server (llama-server) and pass --endpoint",

@@ -2,7 +2,7 @@
 
 The workshop's ``curl http://localhost:5273/v1/models`` then lists them, and any OpenAI client (or
 ``python -m bench run --endpoint http://127.0.0.1:5273/v1``) can use them. See
-:mod:`bench.foundry_service` for how the service is made to see local models.
+:mod:`bench.acquire.foundry_service` for how the service is made to see local models.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bench.cli.output import fail
 from bench.errors import BenchError
 
 console = Console(stderr=True)
@@ -28,7 +29,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve imported models at http://HOST:PORT/v1 until Ctrl-C (Foundry Local's web service)."""
-    from bench import foundry_service
+    from bench.acquire import foundry_service
 
     def ready(served: list[foundry_service.ServedModel], url: str) -> None:
         console.print(f"serving at [bold]{url}[/bold] (Ctrl-C to stop)", highlight=False)
@@ -44,7 +45,5 @@ def serve(
         )
         foundry_service.serve(models, host=host, port=port, load=load, ready=ready)
     except BenchError as exc:
-        from bench.cli import _fail
-
-        _fail(exc)
+        fail(exc)
     console.print("stopped")

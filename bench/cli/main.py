@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import config
-from bench.cli_models import fail
+from bench.cli.output import fail
 from bench.errors import BenchError
 
 app = typer.Typer(
@@ -28,7 +28,6 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 out = Console()
-_fail = fail  # one way to print a BenchError for every command
 
 FLAG_NAMES = {"max_tokens": "--max-tokens", "models": "--models", "rounds": "--rounds", "warmup": "--warmup"}
 
@@ -108,7 +107,7 @@ def run(
     resume: Annotated[str | None, typer.Option(help="Finish an interrupted run by id.")] = None,
 ) -> None:
     """Run a benchmark: every model x prompt x round, each sample stored as it ends."""
-    from bench.progress_view import progress_printer
+    from bench.cli.progress import progress_printer
     from bench.runner import resume_run, run_benchmark
     from bench.store import Store
 
@@ -145,7 +144,7 @@ def run(
             console.print(f"[yellow]run {run_id} ended {status}[/yellow]")
             raise typer.Exit(1)
     except BenchError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @app.command()
@@ -170,7 +169,7 @@ def report(
         else:
             sys.stdout.write(text)
     except BenchError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @app.command()
@@ -234,19 +233,19 @@ def judge(
             f" already judged, of {summary.total}"
         )
     except BenchError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 def _mount_optional() -> None:
     """Sub-commands that live in their own modules."""
     try:
-        from bench.cli_models import models_app
+        from bench.cli.models import models_app
 
         app.add_typer(models_app, name="models", help="List, import, fetch and register models.")
     except ImportError:
         pass
     try:
-        from bench.cli_serve import serve
+        from bench.cli.serve import serve
 
         app.command("serve")(serve)
     except ImportError:
@@ -261,7 +260,7 @@ def main() -> None:
         app()
     except BenchError as exc:
         try:
-            _fail(exc)
+            fail(exc)
         except typer.Exit as done:
             sys.exit(done.exit_code)
     except KeyboardInterrupt:

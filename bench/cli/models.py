@@ -1,6 +1,6 @@
 """``python -m bench models ...``: import, fetch, list and build models for Foundry Local.
 
-Mounted into the main CLI as ``models``; also runs alone (``python -m bench.cli_models --help``).
+Mounted into the main CLI as ``models``; also runs alone (``python -m bench.cli.models --help``).
 Long steps (downloads, conversions) show a rich progress bar on a terminal and plain, one-line
 updates elsewhere (CI logs, pipes), so a 2-minute conversion never looks hung.
 """
@@ -18,7 +18,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bench import importer, model_sources
+from bench.acquire import importer
+from bench.acquire import sources as model_sources
+from bench.cli.output import err, fail
 from bench.errors import BenchError
 
 models_app = typer.Typer(
@@ -27,16 +29,7 @@ models_app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err = Console(stderr=True)
 out = Console()
-
-
-def fail(exc: BenchError) -> None:
-    """Print a BenchError as 'subject: what' + fix, in red, and exit 2 (never a traceback)."""
-    err.print(f"[bold red]error:[/bold red] {exc.subject}: {exc.what}", highlight=False, soft_wrap=True)
-    if exc.fix:
-        err.print(f"  [yellow]fix:[/yellow] {exc.fix}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 # --------------------------------------------------------------------------- progress
@@ -347,7 +340,7 @@ def _print_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...
 
 
 def main() -> None:
-    models_app(prog_name="python -m bench.cli_models")
+    models_app(prog_name="python -m bench.cli.models")
 
 
 if __name__ == "__main__":

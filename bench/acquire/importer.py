@@ -2,7 +2,7 @@
 
 Foundry Local runs ONNX Runtime GenAI folders; small open models mostly ship as GGUF or Hugging
 Face checkpoints, and the hub is out of reach on the target machines. The importer converts in the
-separate build environment (:mod:`bench.convert_worker`, run as a subprocess), keeps the result
+separate build environment (:mod:`bench.acquire.convert_worker`, run as a subprocess), keeps the result
 under ``paths.models_dir()/<name>`` with a manifest so a second import costs nothing, and registers
 the folder in Foundry Local's local catalog (``<name>:1``; Foundry derives the alias ``<name>``).
 """
@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from bench import model_sources, paths
+from bench import paths
+from bench.acquire import sources as model_sources
 from bench.errors import BenchError
 from bench.sysmon import dir_size
 
@@ -214,12 +215,12 @@ def _handle_line(line: str, progress: Progress, tail: deque[str], log: Any) -> N
 
 
 def run_worker(args: list[str], subject: str, progress: Progress = _noop) -> None:
-    """Run ``python -m bench.convert_worker ARGS`` in the build venv, relaying its progress.
+    """Run ``python -m bench.acquire.convert_worker ARGS`` in the build venv, relaying its progress.
 
     Its whole output goes to ``logs/import-<subject>.log``; on failure the last 20 meaningful
     lines are put in the BenchError, so the user sees the real cause without a traceback of ours.
     """
-    cmd = [str(_build_python()), "-m", "bench.convert_worker", *args]
+    cmd = [str(_build_python()), "-m", "bench.acquire.convert_worker", *args]
     log_path = paths.foundry_logs_dir() / f"import-{subject}.log"
     tail: deque[str] = deque(maxlen=20)
     with log_path.open("a") as log:
@@ -255,7 +256,7 @@ def run_worker(args: list[str], subject: str, progress: Progress = _noop) -> Non
 def converter_versions() -> dict[str, str]:
     """Versions of the conversion packages, recorded in every manifest."""
     proc = subprocess.run(
-        [str(_build_python()), "-m", "bench.convert_worker", "versions"],
+        [str(_build_python()), "-m", "bench.acquire.convert_worker", "versions"],
         cwd=paths.REPO_ROOT,
         env=_worker_env(),
         capture_output=True,

@@ -2,7 +2,7 @@
 
 The full ``onnxruntime-genai`` builder pulls an onnxruntime that conflicts with the Foundry Local
 SDK's pin, and torch/transformers are 1.3 GB the runtime does not need; so the importer starts
-this module as a subprocess: ``.venv-build/bin/python -m bench.convert_worker <command> ...``.
+this module as a subprocess: ``.venv-build/bin/python -m bench.acquire.convert_worker <command> ...``.
 It imports nothing from ``bench`` (the runtime packages are not installed here).
 
 It prints ``PROGRESS <stage> <fraction|->`` lines the parent turns into a progress bar; every
@@ -270,7 +270,7 @@ def versions() -> dict[str, str]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.convert_worker",
+        prog="python -m bench.acquire.convert_worker",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
