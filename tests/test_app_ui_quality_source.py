@@ -1,0 +1,78 @@
+"""Quality belongs to (run, model, prompt): Decide never lends one run's scores to another run.
+
+Seen: people scored run X on Annotate; Decide with runs X and Y of the same model showed Y with
+"quality 3.1 by people (n=10), the highest among the candidates" and recommended it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bench.config import PromptSet, RunSettings
+from bench.runner import run_benchmark
+from bench.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PROMPTS = {
+    "name": "attribution-test",
+    "prompts": [
+        {"id": "capital", "prompt": "Capital of France?", "aspects": ["accuracy"]},
+        {"id": "color", "prompt": "Name a color.", "aspects": ["instruction_following"]},
+    ],
+}
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    monkeypatch.setenv("SLM_BENCH_SHOW_TEST_MODELS", "1")
+    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
+    return tmp_path
+
+
+def texts(elements: Any) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def _run(env: Path, model: str) -> str:
+    settings = RunSettings(models=[model], rounds=1, warmup=0, max_tokens=4)
+    run_id, status = run_benchmark(Store(env / "bench.db"), settings, PromptSet.model_validate(PROMPTS))
+    assert status == "completed"
+    return run_id
+
+
+def test_decide_never_credits_one_runs_scores_to_another(env: Path, tiny_model: str) -> None:
+    from rubrics.annotate import save_scores
+
+    scored, unscored = _run(env, tiny_model), _run(env, tiny_model)
+    store = Store(env / "bench.db")
+    save_scores(store, scored, "capital", tiny_model, "ana", {"accuracy": 4})
+    save_scores(store, scored, "color", tiny_model, "ana", {"instruction_following": 2})
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.query_params["run"] = [scored, unscored]
+    at.switch_page("pages/decide.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = at.dataframe[0].value.set_index("Model")
+    by_run = {name.rsplit("-", 1)[-1]: row for name, row in table.iterrows()}
+    assert by_run[scored[-4:]]["Quality"] == pytest.approx(3.0)
+    assert by_run[scored[-4:]]["Quality n"] == 2
+    assert pd_missing(by_run[unscored[-4:]]["Quality"]), table
+    assert by_run[unscored[-4:]]["Quality n"] == 0
+    # the recommendation's reasons never give the unscored run a quality number
+    success = texts(at.success)
+    if unscored[-4:] in success.splitlines()[0]:
+        assert "by people" not in success, success
+
+
+def pd_missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
