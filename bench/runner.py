@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import provenance
+from bench import energy, provenance
 from bench.backends import Backend, ChatRequest, backend_for
 from bench.backends.base import StreamEvent, now_ns
 from bench.config import PromptItem, PromptSet, RunSettings
@@ -261,7 +261,7 @@ class Runner:
         started_at = utc_now()
         events: list[StreamEvent] = []
         error = None
-        with PeakRss(pid) if pid else _NoRss() as rss:
+        with PeakRss(pid) if pid else _NoRss() as rss, energy.measure() as joules:
             t_send = now_ns()
             try:
                 for event in self._watch(backend.stream_chat(request), step):
@@ -275,6 +275,7 @@ class Runner:
         counter = None if error else (lambda text: backend.count_tokens(step.model, text))
         metrics = summarize(events, t_send, count_tokens=counter, streamed=request.stream).to_dict()
         metrics["rss_peak_bytes"] = rss.peak
+        metrics.update(joules.as_metrics())  # energy_j (None: no sensor) and where it came from
         sample = {
             "run_id": self.run_id,
             "model": step.model,
