@@ -19,6 +19,8 @@ PACKAGES = (
     "streamlit",
     "altair",
     "pydantic",
+    "psycopg",
+    "psutil",
 )
 
 
@@ -51,9 +53,14 @@ def package_versions() -> dict[str, str]:
 
 
 def run_meta() -> dict[str, Any]:
+    """Stored with every run: ``machine`` is the fingerprint Results and Compare group by."""
+    from bench import machine
+
+    packages = package_versions()
     return {
         "slm_bench_version": __version__,
         "git_commit": git_commit(),
-        "packages": package_versions(),
+        "packages": packages,
         "hardware": sysmon.hardware(),
+        "machine": machine.fingerprint(packages),
     }
