@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from bench.errors import BenchError
+from bench.errors import BenchError, plain_message
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
@@ -118,7 +118,7 @@ class RunSettings(BaseModel):
     def _clean_models(cls, value: list[str]) -> list[str]:
         names = [m.strip() for m in value if m.strip()]
         if not names:
-            raise ValueError("no model named; pass --models NAME[,NAME]")
+            raise ValueError("pick at least one model (pass --models NAME[,NAME])")
         if len(set(names)) != len(names):
             raise ValueError("a model is listed twice")
         return names
@@ -129,8 +129,7 @@ def format_validation_error(source: str, error: ValidationError) -> str:
     lines = []
     for err in error.errors():
         loc = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{source}: {loc}: {msg}")
+        lines.append(f"{source}: {loc}: {plain_message(err)}")
     return "\n".join(lines)
 
 

@@ -25,7 +25,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from bench.config import PromptItem, check_unique_ids, read_json
-from bench.errors import BenchError
+from bench.errors import BenchError, plain_message
 
 SCORES = (1, 2, 3, 4, 5)
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
@@ -135,7 +135,6 @@ _FIX = (
 
 def _describe(err: dict[str, Any]) -> str:
     loc = [str(part) for part in err["loc"]]
-    msg = err["msg"].removeprefix("Value error, ")
     if len(loc) >= 2 and loc[-2] == "anchors":
         if err["type"] == "missing":
             return f"missing: every score 1..5 needs an anchor sentence (score {loc[-1]})"
@@ -143,7 +142,7 @@ def _describe(err: dict[str, Any]) -> str:
             return "not a score: anchors are keyed 1, 2, 3, 4, 5"
         if err["type"] == "string_too_short":
             return "blank: write the sentence that describes this score"
-    return msg
+    return plain_message(err)
 
 
 def format_rubric_error(source: str, error: ValidationError) -> str:

@@ -111,7 +111,7 @@ def test_resume_after_sigkill_loses_at_most_the_request_in_flight(
     ("content", "needles"),
     [
         ("[1, 2", ["not valid JSON", "line 1"]),
-        ("[]", ["prompts: List should have at least 1 item"]),
+        ("[]", ["prompts: add at least one prompt"]),
         ('{"prompts": [{"id": "a", "prompt": "  "}]}', ["prompts.0.prompt: prompt is blank"]),
         ('{"prompts": [{"id": "a", "prompt": "x"}, {"id": "a", "prompt": "y"}]}', ["appears twice"]),
         ('{"something": 1}', ["is not a prompt set"]),

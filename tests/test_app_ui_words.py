@@ -1,0 +1,74 @@
+"""Errors in the user's words: pydantic's phrasing translated, CLI flags never shown in the app,
+Markdown in error text escaped.
+
+Seen: "List should have at least 1 item after validation", "String should have at least 1
+character", "fix --endpoint" in the app, and ``*/etc:`` rendered in italics.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.config import RunSettings, prompt_set_from_data
+from bench.errors import BenchError
+from ui.errors import error_markdown, escape_markdown, gui_words
+
+
+def _message(data: object) -> str:
+    with pytest.raises(BenchError) as info:
+        prompt_set_from_data(data, "set.json")
+    return info.value.message
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ([], "set.json: prompts: add at least one prompt"),
+        ({"prompts": [{"id": "a", "prompt": ""}]}, "prompts.0.prompt: the prompt is empty"),
+        ({"prompts": [{"id": "", "prompt": "x"}]}, "prompts.0.id: the id is empty"),
+        ({"prompts": [{"id": "a"}]}, "prompts.0.prompt: the prompt is missing"),
+        ({"prompts": [{"id": "a", "prompt": "x", "colour": 1}]}, "`colour` is not a field here"),
+        ({"prompts": [{"id": "a", "prompt": 3}]}, "prompts.0.prompt: must be text"),
+    ],
+)
+def test_prompt_set_errors_read_as_sentences(data: object, words: str) -> None:
+    message = _message(data)
+    assert words in message
+    assert "should have" not in message and "Input should" not in message and "Field required" not in message
+
+
+def test_rubric_errors_read_as_sentences() -> None:
+    from rubrics.schema import rubric_set_from_data
+
+    with pytest.raises(BenchError) as info:
+        rubric_set_from_data({"aspects": []}, "r.json")
+    assert "aspects: add at least one aspect" in info.value.message
+
+
+def test_run_settings_numbers_name_the_limit() -> None:
+    from pydantic import ValidationError
+
+    from bench.errors import plain_message
+
+    with pytest.raises(ValidationError) as info:
+        RunSettings(models=["m"], rounds=0, max_tokens="many")
+    words = [plain_message(e) for e in info.value.errors()]
+    assert words == ["must be at least 1", "must be a whole number"]
+
+
+def test_the_app_never_tells_a_gui_user_to_fix_a_flag() -> None:
+    from bench.backends.openai_compat import OpenAIBackend
+
+    with pytest.raises(BenchError) as info:
+        OpenAIBackend("http://127.0.0.1:9/v1").list_models()
+    shown = error_markdown(info.value.message)
+    assert "--endpoint" not in shown and "Models page" in shown
+    assert "--" not in gui_words("pick at least one model (pass --models NAME[,NAME])")
+    assert gui_words("try --max-tokens 64") == "try the max tokens setting 64"
+
+
+def test_markdown_in_error_text_is_escaped_but_code_spans_stay() -> None:
+    shown = error_markdown("*/etc: permission denied\n  fix: run `chmod +r */etc` then retry_now")
+    assert shown.startswith("**\\*/etc: permission denied**")
+    assert "`chmod +r */etc`" in shown and "retry\\_now" in shown
+    assert escape_markdown("a [link](x) $5 ~x~") == "a \\[link\\](x) \\$5 \\~x\\~"
