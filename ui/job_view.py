@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -55,6 +56,33 @@ def watch(
     return job
 
 
+def request_words(model: str, prompt_id: str, rnd: int, rounds: int = 0) -> str:
+    """``smollm2 · capital · round 2 of 3`` (``warm-up 1 of 1`` for warm-up rounds, stored as -W..-1)."""
+    if rnd < 0:
+        return f"{model} · {prompt_id} · warm-up request"
+    of = f" of {rounds}" if rounds else ""
+    return f"{model} · {prompt_id} · round {rnd + 1}{of}"
+
+
+def progress_line(
+    stage: str, answering: tuple[str, str, int], last: dict[str, Any] | None, rounds: int
+) -> str:
+    """The progress bar's text: the request being answered when one is streaming, else ``stage``.
+
+    The runner reports a request when it has *finished*, while the live answer shows the one in
+    flight; without this the bar named the previous prompt above the next prompt's answer.
+    """
+    model, prompt_id, rnd = answering
+    if not model:
+        return stage
+    finished = last is not None and (last.get("model"), last.get("prompt_id"), last.get("round")) == (
+        model,
+        prompt_id,
+        rnd,
+    )
+    return stage if finished else f"answering {request_words(model, prompt_id, rnd, rounds)}"
+
+
 def _render(job: Job, key: str, live: bool) -> None:
     with job.lock:
         stage, fraction, state = job.stage, job.fraction, job.state
@@ -68,6 +96,8 @@ def _render(job: Job, key: str, live: bool) -> None:
         log = list(job.log)
 
     benchmark = job.kind in ("benchmark", "quick")
+    if benchmark and state == "running":
+        stage = progress_line(stage, answer_view[:3], last, job.rounds)
     with st.container(border=True):
         st.markdown(f"**{job.title}**")
         if state == "running":
@@ -109,8 +139,7 @@ def _render(job: Job, key: str, live: bool) -> None:
 
         if benchmark and live and state == "running" and answer_view[0]:
             model, prompt_id, rnd, text = answer_view
-            phase = "warm-up" if rnd < 0 else f"round {rnd + 1}"
-            st.caption(f"Live answer · {model} · {prompt_id} · {phase}")
+            st.caption(f"Live answer · {request_words(model, prompt_id, rnd, job.rounds)}")
             with st.container(height=170, border=True):
                 st.text(text + " ▌")
 
