@@ -21,7 +21,7 @@ from typing import Any
 
 import psutil
 
-from bench import paths
+from bench import db, paths
 
 SCHEMA_VERSION = 1
 
@@ -132,30 +132,22 @@ class Store:
     """The database of one SLM Bench installation (``bench.db`` by default)."""
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path) if path else paths.default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.location = db.location(path or paths.default_db_path())  # a file, or postgresql://
+        self.path = self.location if isinstance(self.location, Path) else db.display(self.location)
+        if isinstance(self.location, Path):
+            self.location.parent.mkdir(parents=True, exist_ok=True)
         self._migrate()
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A short-lived connection; commits on success, rolls back on error."""
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        """A short-lived connection; commits on success, rolls back on error (bench.db: SQLite or
+        PostgreSQL, same SQL)."""
+        with db.connect(self.location) as conn:
             yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
 
     def _migrate(self) -> None:
         with self.connect() as conn:
+            db.lock_for_migration(conn)
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
             current = row[0] or 0
@@ -239,9 +231,12 @@ class Store:
         timings = row.pop("server_timings", None)
         row["server_timings_json"] = _dumps(timings) if timings else None
         cols = list(row)
+        key = ("run_id", "model", "prompt_id", "round")  # a retried step replaces its sample
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key)
         with self.connect() as conn:
             conn.execute(
-                f"INSERT OR REPLACE INTO samples ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                f"INSERT INTO samples ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+                f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
                 [row[c] for c in cols],
             )
 
