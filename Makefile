@@ -6,7 +6,7 @@ VENV := .venv
 BUILD_VENV := .venv-build
 PORT ?= 8501
 
-.PHONY: app test venv build-env default-model browser-deps lint benchmark screenshot
+.PHONY: app test venv build-env default-model browser-deps postgres-deps lint benchmark screenshot
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,10 @@ app: default-model                  ## run the app on 127.0.0.1 with the default
 browser-deps:                       ## Debian's Chromium for the browser test (never a downloaded browser)
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-test: venv build-env browser-deps   ## the whole test suite (real models, real servers, real browser)
+postgres-deps:                      ## Debian's PostgreSQL server for the team-store tests (the fixture starts its own)
+	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
+
+test: venv build-env browser-deps postgres-deps  ## the whole test suite (real models, real servers, real browser, real PostgreSQL)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest

@@ -53,9 +53,13 @@ def downloads_dir() -> Path:
     return _sub("downloads")
 
 
-def default_db_path() -> Path:
-    """The SQLite file every run, sample, annotation and judgment goes to."""
+def default_db_path() -> Path | str:
+    """The store every run, sample, annotation and judgment goes to: a SQLite file, or a team
+    server's ``postgresql://USER@HOST/DB`` URL in ``SLM_BENCH_DB`` (kept as text: a Path would
+    fold its ``//``)."""
     env = os.environ.get("SLM_BENCH_DB")
+    if env and "://" in env:
+        return env
     return Path(env).expanduser() if env else data_dir() / "bench.db"
 
 

@@ -192,3 +192,14 @@ def test_url_from_environment_and_password_is_never_shown(pg: PgServer, monkeypa
     )  # Path-mangled
     with pytest.raises(BenchError, match="mysql"):
         db.location("mysql://x@y/z")
+
+
+def test_cli_lists_runs_of_a_team_store(pg: PgServer, tmp_path: Path):
+    url = pg.new_db()
+    run_id = Store(url).create_run({"models": ["smollm2"]}, {}, {}, label="from the edge box")
+    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="200")
+    done = subprocess.run([sys.executable, "-m", "bench", "runs", "--db", url], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert run_id in done.stdout and "from the edge box" in done.stdout
+    assert not any(tmp_path.iterdir())  # nothing written locally

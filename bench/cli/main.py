@@ -29,6 +29,7 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 
+DB_HELP = "SQLite file or postgresql://USER@HOST/DB (env SLM_BENCH_DB; default .slm-bench/bench.db)."
 FLAG_NAMES = {"max_tokens": "--max-tokens", "models": "--models", "rounds": "--rounds", "warmup": "--warmup"}
 
 
@@ -100,7 +101,7 @@ def run(
         str | None, typer.Option(help="Name of the env var holding the endpoint's API key.")
     ] = None,
     label: Annotated[str, typer.Option(help="A note stored with the run.")] = "",
-    db: Annotated[Path | None, typer.Option(help="SQLite file (default .slm-bench/bench.db).")] = None,
+    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Write the run's reports here when it ends.")
     ] = None,
@@ -152,7 +153,7 @@ def report(
     run_ids: Annotated[list[str], typer.Argument(help="One or more run ids.")],
     fmt: Annotated[str, typer.Option("--format", help="md, csv or json.")] = "md",
     out_file: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
-    db: Annotated[Path | None, typer.Option(help="SQLite file.")] = None,
+    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Print or write a run's report (benchmark_report.md, samples.csv or report.json)."""
     from bench.report import FORMATS
@@ -174,7 +175,7 @@ def report(
 
 @app.command()
 def runs(
-    db: Annotated[Path | None, typer.Option(help="SQLite file.")] = None,
+    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
     limit: Annotated[int, typer.Option(help="How many.")] = 20,
 ) -> None:
     """List stored runs, newest first (an interrupted run can be resumed with run --resume)."""
@@ -204,7 +205,7 @@ def judge(
         str | None, typer.Option(help="OpenAI-compatible base URL of the judge; default in-process.")
     ] = None,
     attempts: Annotated[int, typer.Option(help="Tries per item before it is stored as missing.")] = 2,
-    db: Annotated[Path | None, typer.Option(help="SQLite file.")] = None,
+    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Grade a run's answers per rubric aspect with a local judge model (1-5 with anchors)."""
     from bench.backends import backend_for
@@ -250,6 +251,9 @@ def _mount_optional() -> None:
         app.command("serve")(serve)
     except ImportError:
         pass
+    from bench.cli.compare import compare
+
+    app.command("compare")(compare)
 
 
 _mount_optional()
