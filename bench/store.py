@@ -116,6 +116,59 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX samples_run ON samples(run_id);
     """,
+    # v3 (rubric storage, rubrics/storage.py): pairwise_judgments gets a real aspect column (v1
+    # packed it into judge as "model|aspect": split at the last "|" with functions SQLite and
+    # PostgreSQL share) and people's blind pairwise votes get a table. judgments gain samples (k
+    # judgments asked per item, the median kept as score) and spread (max - min of their scores):
+    # no SQL comments on ALTER lines, SQLite pastes them into the table's CREATE text.
+    3: """
+    CREATE TABLE pairwise_judgments_v3 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        model_a TEXT NOT NULL,
+        model_b TEXT NOT NULL,
+        judge TEXT NOT NULL,            -- judge model name
+        aspect TEXT NOT NULL DEFAULT 'overall',
+        verdict_ab TEXT,
+        verdict_ba TEXT,
+        final TEXT,
+        raw_ab TEXT NOT NULL DEFAULT '',
+        raw_ba TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, prompt_id, model_a, model_b, judge, aspect)
+    );
+    INSERT INTO pairwise_judgments_v3 (run_id, prompt_id, model_a, model_b, judge, aspect,
+        verdict_ab, verdict_ba, final, raw_ab, raw_ba, created_at)
+    SELECT run_id, prompt_id, model_a, model_b,
+        CASE WHEN replace(judge, '|', '') <> judge
+            THEN substr(rtrim(judge, replace(judge, '|', '')), 1,
+                        length(rtrim(judge, replace(judge, '|', ''))) - 1)
+            ELSE judge END,
+        CASE WHEN replace(judge, '|', '') <> judge
+            THEN replace(judge, rtrim(judge, replace(judge, '|', '')), '')
+            ELSE 'overall' END,
+        verdict_ab, verdict_ba, final, raw_ab, raw_ba, created_at
+    FROM pairwise_judgments ORDER BY id;
+    DROP TABLE pairwise_judgments;
+    ALTER TABLE pairwise_judgments_v3 RENAME TO pairwise_judgments;
+    CREATE TABLE votes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        model_a TEXT NOT NULL,          -- model_a < model_b: the verdict is about them, not the sides
+        model_b TEXT NOT NULL,
+        aspect TEXT NOT NULL DEFAULT 'overall',
+        annotator TEXT NOT NULL,
+        verdict TEXT NOT NULL CHECK (verdict IN ('A', 'B', 'tie', 'skip')),
+        left_model TEXT NOT NULL DEFAULT '',  -- shown on the left (for position-bias checks)
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, prompt_id, model_a, model_b, aspect, annotator)
+    );
+    CREATE INDEX votes_run ON votes(run_id);
+    ALTER TABLE judgments ADD COLUMN samples INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE judgments ADD COLUMN spread INTEGER
+    """,
 }
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bench.errors import BenchError
-from bench.store import Store, utc_now
+from bench.store import Store
+from rubrics import storage
 from rubrics.answers import answers_by_prompt
 from rubrics.blind import blind_label, blind_order
 from rubrics.schema import SCORES, RubricSet, applicable_aspects
+from rubrics.storage import ANNOTATION_COLUMNS
 
 __all__ = [
     "ANNOTATION_COLUMNS",
@@ -38,17 +40,6 @@ __all__ = [
 
 OVERALL = "overall"
 """The aspect people score when a prompt names none and no rubric set is chosen."""
-
-ANNOTATION_COLUMNS = [
-    "run_id",
-    "model",
-    "prompt_id",
-    "aspect",
-    "annotator",
-    "score",
-    "comment",
-    "created_at",
-]
 
 
 @dataclass(frozen=True)
@@ -134,43 +125,19 @@ def save_scores(
     scores: Mapping[str, int],
     comment: str = "",
 ) -> None:
-    """Save (or overwrite) one annotator's scores for one answer, all aspects in one transaction."""
+    """Save (or overwrite) one annotator's scores for one answer, all aspects in one transaction.
+
+    Only the aspects in ``scores`` are written: an aspect the annotator did not touch is absent
+    here and stays unscored (never a default 3).
+    """
     _check_scores(annotator, scores)
-    now = utc_now()
-    with store.connect() as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM samples WHERE run_id = ? AND model = ? AND prompt_id = ? AND ok = 1"
-            " AND round >= 0 LIMIT 1",
-            (run_id, model, prompt_id),
-        ).fetchone()
-        if exists is None:
-            raise BenchError(
-                f"run {run_id}",
-                f"has no answer of {model!r} to prompt {prompt_id!r}",
-                "annotate items listed by annotation_items()",
-            )
-        conn.executemany(
-            "INSERT INTO annotations (run_id, model, prompt_id, aspect, annotator, score, comment,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (run_id, model, prompt_id, aspect, annotator) DO UPDATE SET"
-            " score = excluded.score, comment = excluded.comment, created_at = excluded.created_at",
-            [
-                (run_id, model, prompt_id, aspect, annotator.strip(), score, comment, now)
-                for aspect, score in scores.items()
-            ],
-        )
+    storage.upsert_annotations(store, (run_id, prompt_id, model, annotator.strip()), scores, comment)
 
 
 def saved_scores(store: Store, run_id: str, prompt_id: str, annotator: str) -> dict[str, Saved]:
     """``{model: Saved}`` of one annotator on one prompt."""
-    with store.connect() as conn:
-        rows = conn.execute(
-            "SELECT model, aspect, score, comment FROM annotations"
-            " WHERE run_id = ? AND prompt_id = ? AND annotator = ?",
-            (run_id, prompt_id, annotator.strip()),
-        ).fetchall()
     result: dict[str, Saved] = {}
-    for row in rows:
+    for row in storage.annotations_of(store, run_id, prompt_id, annotator.strip()):
         saved = result.setdefault(row["model"], Saved({}, row["comment"]))
         saved.scores[row["aspect"]] = row["score"]
     return result
@@ -179,12 +146,7 @@ def saved_scores(store: Store, run_id: str, prompt_id: str, annotator: str) -> d
 # ---- progress -----------------------------------------------------------------------------------
 def _scored(store: Store, run_id: str, annotator: str) -> set[tuple[str, str, str]]:
     """(model, prompt_id, aspect) this annotator has scored in the run."""
-    with store.connect() as conn:
-        rows = conn.execute(
-            "SELECT model, prompt_id, aspect FROM annotations WHERE run_id = ? AND annotator = ?",
-            (run_id, annotator.strip()),
-        ).fetchall()
-    return {(r[0], r[1], r[2]) for r in rows}
+    return storage.annotated_keys(store, run_id, annotator.strip())
 
 
 def _answer_done(item: Item, model: str, scored: set[tuple[str, str, str]]) -> bool:
@@ -216,16 +178,6 @@ def next_unannotated(
 # ---- reading back -------------------------------------------------------------------------------
 def annotations_frame(store: Store, run_ids: Iterable[str]) -> pd.DataFrame:
     """All people's scores of the runs, one row per (run, model, prompt, aspect, annotator)."""
-    ids = list(run_ids)
-    if not ids:
-        return pd.DataFrame(columns=ANNOTATION_COLUMNS)
-    with store.connect() as conn:
-        rows = conn.execute(
-            f"SELECT {', '.join(ANNOTATION_COLUMNS)} FROM annotations"
-            f" WHERE run_id IN ({', '.join('?' * len(ids))})"
-            " ORDER BY run_id, prompt_id, model, aspect, annotator",
-            ids,
-        ).fetchall()
-    frame = pd.DataFrame([dict(r) for r in rows], columns=ANNOTATION_COLUMNS)
+    frame = pd.DataFrame(storage.annotation_records(store, run_ids), columns=ANNOTATION_COLUMNS)
     frame["score"] = frame["score"].astype("int64")
     return frame

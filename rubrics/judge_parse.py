@@ -8,9 +8,13 @@ when it states one unambiguously on the 1..5 scale; anything else is *missing*, 
 
 How: patterns are tried in tiers, most explicit first (JSON with a ``score`` key; ``[RESULT] n``,
 ``[[n]]``; a labelled ``Score: n``; a bare ``n/5``; a reply that is only a digit). The first tier
-that finds anything decides, and inside it every finding must agree. Before matching, text the
+that finds anything decides, and every score stated in it *or in a later explicit tier* (JSON,
+markers, labels; the text already read is blanked first) must agree: a reply that says
+``{"score": 4}`` and then ``Score: 2`` is missing, never its first score. Bare fractions and a lone
+digit are fallbacks only (prose counts like "4/5 items" are common). Before matching, text the
 model echoed from the prompt (when the prompt is given), scale phrases such as "between 1 and 5"
-and "for example: ..." snippets are removed. ``8/10`` is a 10-point score, not a 1..5 one: missing.
+and "for example: ..." snippets are removed. ``8/10`` is a 10-point score, not a 1..5 one; a date
+(``2/5/2024``) and a negative number (``-1``) are never scores: missing, with the reason.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -68,6 +73,9 @@ _BARE = [
 ]
 # Tier 5: the whole reply is one number.
 _ONLY = [re.compile(r"^[\W_]*" + _NUM + r"()[\W_]*$")]
+# A calendar date (2/5/2024, 2024-05-02, 5.2.2024): its numbers are never scores.
+_DATE = re.compile(r"(?<![\d/.\-])\d{1,4}([/.\-])\d{1,2}\1\d{1,4}(?![\d/\-]|\.\d)")
+_MINUS = "-\u2212"
 
 
 class JudgeReply(BaseModel):
@@ -232,20 +240,49 @@ def _judge_number(raw: str, scale: str | None) -> tuple[int | None, str]:
     return value, ""
 
 
+def _not_a_score(text: str, start: int, dates: list[tuple[int, int]]) -> str:
+    """Why the number at ``start`` is no score at all (a date, a negative number), or ''."""
+    for a, b in dates:
+        if a <= start < b:
+            return f"{text[a:b]} is a date, not a score"
+    before = text[start - 1] if start > 0 else ""
+    if before and before in _MINUS and (start < 2 or not text[start - 2].isdigit()):
+        digits = re.match(r"\d+(?:\.\d+)?", text[start:])
+        return f"-{digits.group(0) if digits else ''} is negative, not a 1..5 score"
+    return ""
+
+
 def _from_patterns(text: str, patterns: list[re.Pattern[str]]) -> list[_Found]:
     found: dict[int, _Found] = {}
+    dates = [m.span() for m in _DATE.finditer(text)]
     for pattern in patterns:
         for match in pattern.finditer(text):
             if match.start(1) in found:
                 continue
-            value, problem = _judge_number(match.group(1), match.group(2) or None)
+            problem = _not_a_score(text, match.start(1), dates)
+            value, problem = (
+                (None, problem) if problem else _judge_number(match.group(1), match.group(2) or None)
+            )
             found[match.start(1)] = _Found(value, problem, match.start(), match.end())
     return [found[key] for key in sorted(found)]
 
 
-def _decide(found: list[_Found], text: str, cut_spans: bool) -> ParsedJudgment:
+def _blank(text: str, found: list[_Found]) -> str:
+    """The text with the spans already read replaced by spaces (positions kept)."""
+    for f in found:
+        text = text[: f.start] + " " * (f.end - f.start) + text[f.end :]
+    return text
+
+
+def _decide(found: list[_Found], later: list[_Found], text: str, cut_spans: bool) -> ParsedJudgment:
+    """One agreed score from the deciding tier, unless it or a later explicit tier disagrees."""
     values = sorted({f.value for f in found if f.value is not None})
     problems = [f.problem for f in found if f.value is None]
+    others = sorted({f.value for f in later if f.value is not None} - set(values))
+    if values and (others or any(f.value is None for f in later)):
+        stated = ", ".join(map(str, values + others)) or str(values[0])
+        extra = next((f.problem for f in later if f.value is None), "")
+        return _missing(f"conflicting scores: {stated}" + (f" and {extra}" if extra else ""))
     if problems and values:
         return _missing(f"conflicting scores: {values} and {problems[0]}")
     if problems:
@@ -300,17 +337,28 @@ def parse_judgment(text: str | None, prompt: str | None = None) -> ParsedJudgmen
     if text is None or not text.strip():
         return _missing("empty reply")
     cleaned = _strip_echo(text, prompt)
-    tiers = [
+    explicit: list[tuple[Callable[[str], list[_Found]], bool]] = [
         (_from_json, True),
         (lambda t: _from_patterns(t, _MARKERS) + _from_score_keys(t), True),
         (lambda t: _from_patterns(t, _LABELLED), False),
+    ]
+    fallback: list[tuple[Callable[[str], list[_Found]], bool]] = [
         (lambda t: _from_patterns(t, _BARE), False),
         (lambda t: _from_patterns(t, _ONLY), False),
     ]
-    for find, cut_spans in tiers:
+    for index, (find, cut_spans) in enumerate(explicit):
         found = find(cleaned)
         if found:
-            return _decide(found, text, cut_spans)
+            rest, later = _blank(cleaned, found), []
+            for find_later, _ in explicit[index + 1 :]:
+                more = find_later(rest)
+                later += more
+                rest = _blank(rest, more)
+            return _decide(found, later, text, cut_spans)
+    for find, cut_spans in fallback:
+        found = find(cleaned)
+        if found:
+            return _decide(found, [], text, cut_spans)
     return _missing("no score found", text.strip()[:2000])
 
 

@@ -309,12 +309,12 @@ def test_annotator_name_survives_a_page_switch(env: Path, run_id: str) -> None:
 
 
 def test_pairwise_verdicts_show_position_consistency_and_win_rates(env: Path, run_id: str) -> None:
-    """Rows as judge_pairwise stores them (judge column ``<model>|<criterion>``), read back by the page."""
+    """Rows as judge_pairwise stores them (judge and criterion in their own columns), read back by the page."""
     with db(env).connect() as conn:
         for prompt, ab, ba, final in (("capital", "A", "A", "A"), ("color", "A", "B", "tie")):
             conn.execute(
-                "INSERT INTO pairwise_judgments (run_id, prompt_id, model_a, model_b, judge, verdict_ab,"
-                " verdict_ba, final, raw_ab, raw_ba, created_at) VALUES (?, ?, 'm1', 'm2', 'big-judge|overall',"
+                "INSERT INTO pairwise_judgments (run_id, prompt_id, model_a, model_b, judge, aspect, verdict_ab,"
+                " verdict_ba, final, raw_ab, raw_ba, created_at) VALUES (?, ?, 'm1', 'm2', 'big-judge', 'overall',"
                 " ?, ?, ?, '[[A]]', '[[B]]', '2026-01-01')",
                 (run_id, prompt, ab, ba, final),
             )

@@ -46,7 +46,8 @@ CORPUS: list[tuple[str, int | None]] = [
     ("Accurate but long. Score - 3", 3),
     (ECHOED_RUBRIC + "\n\nThe answer has one small slip.\n[RESULT] 4", 4),  # echo, then a verdict
     ('Use the format, for example: "Rating: [[5]]".\nRating: [[2]]', 2),  # echoed example ignored
-    ('{"rationale": "Good", "score": 4}\nScore: 2', 4),  # the JSON asked for decides
+    ('{"rationale": "I would not give it a score of 2.", "score": 4}', 4),  # prose inside the JSON
+    ('Rated on 2/5/2024.\n{"rationale": "Correct.", "score": 4}', 4),  # a date beside a score
     # --- missing -------------------------------------------------------------------------------
     ("", None),
     ("   \n ", None),
@@ -58,6 +59,17 @@ CORPUS: list[tuple[str, int | None]] = [
     ('{"rationale": "Good", "score": null}', None),
     ('{"rationale": "Good", "score": true}', None),
     ("Score: 3. On reflection, Score: 4.", None),  # conflicting
+    # --- seen in issue 8: the first of two conflicting scores was taken; dates and negatives ----
+    ('{"rationale": "Good", "score": 4}\nScore: 2', None),  # JSON and prose disagree
+    ("[RESULT] 4\nRating: [[2]]", None),  # two markers disagree
+    ('Final score: 5\n{"rationale": "Fine", "score": 3}', None),  # prose before the JSON
+    ("2/5/2024", None),  # a date
+    ("Reviewed 2/5/2024.", None),
+    ("Score: 2/5/2024", None),
+    ("-1", None),  # a negative number
+    ("Score: -1", None),
+    ("Score -2", None),
+    ("Rating: [[-3]]", None),
     ('{"rationale": "x", "score": 4}\n{"rationale": "y", "score": 2}', None),
     ("The answer is good and covers the decisions.", None),
     (ECHOED_RUBRIC, None),  # Prometheus #58: the echoed rubric must not become a score
@@ -106,6 +118,9 @@ def test_corpus(reply: str, expected: int | None):
         ("Score: 3. On reflection, Score: 4.", "conflicting"),
         ("Nice answer.", "no score found"),
         ('{"score": 4.5}', "JSON score invalid"),
+        ('{"score": 4}\nScore: 2', "conflicting"),
+        ("-1", "negative"),
+        ("Score: 2/5/2024", "date"),
     ],
 )
 def test_reasons_say_why(reply: str, reason: str):
