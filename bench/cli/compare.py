@@ -1,0 +1,85 @@
+"""``python -m bench compare BASE NEW``: what changed between two runs, and a CI gate on it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bench.cli.output import fail
+from bench.errors import BenchError
+
+FORMATS = ("table", "md", "json")
+err = Console(stderr=True)
+
+
+def compare(
+    base: Annotated[str, typer.Argument(help="The base run id (before).")],
+    new: Annotated[str, typer.Argument(help="The new run id (after).")],
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            help="METRIC:PERCENT, e.g. decode_tps:5 or e2e_p95:10: exit 1 when that metric got worse by more"
+            " than PERCENT with 95% confidence. Metrics: decode_tps, ttft, e2e_p50, e2e_p95, memory, load_s,"
+            " quality:SOURCE. Repeatable.",
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, md or json.")] = "table",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+    db: Annotated[str | None, typer.Option(help="SQLite file or postgresql:// URL.")] = None,
+) -> None:
+    """Compare two runs model by model: each metric's change with a 95% interval and a verdict."""
+    from bench import compare as cmp
+    from bench.store import Store
+
+    try:
+        if fmt not in FORMATS:
+            raise BenchError("--format", f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
+        rules = cmp.parse_fail_on(fail_on or [])
+        comparison = cmp.compare_runs(Store(db), base, new)
+        failures = cmp.gate(comparison, rules)
+        unknown = [m for m in rules if m not in {r.metric for r in comparison.rows}]
+        for metric in unknown:
+            err.print(
+                f"[yellow]--fail-on {metric}: no model has this metric in both runs; not checked[/yellow]"
+            )
+        if fmt == "table":
+            _print_table(comparison, failures)
+        else:
+            text = cmp.markdown(comparison, failures) if fmt == "md" else cmp.to_json(comparison, failures)
+            if out_file:
+                out_file.parent.mkdir(parents=True, exist_ok=True)
+                out_file.write_text(text, encoding="utf-8")
+                err.print(f"wrote {out_file}")
+            else:
+                sys.stdout.write(text)
+        for failure in failures:
+            err.print(f"[bold red]gate failed:[/bold red] {failure}", highlight=False, soft_wrap=True)
+        if failures:
+            raise typer.Exit(1)
+    except BenchError as exc:
+        fail(exc)
+
+
+def _print_table(comparison: object, failures: list[str]) -> None:
+    from bench import compare as cmp
+
+    assert isinstance(comparison, cmp.Comparison)
+    out = Console(width=200)
+    rows = cmp.table_rows(comparison)
+    table = Table(
+        *(rows[0] if rows else ["model"]), title=f"{comparison.new_run} against {comparison.base_run}"
+    )
+    for row in rows:
+        style = {"worse": "red", "better": "green"}.get(row["verdict"], "")
+        table.add_row(*row.values(), style=style)
+    out.print(table)
+    for line in cmp.markdown(comparison).splitlines():
+        if line.startswith("- only in"):
+            out.print(line, highlight=False)
+    out.print(cmp._method_note(), highlight=False, soft_wrap=True)

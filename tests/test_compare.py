@@ -1,0 +1,160 @@
+"""Run against run: verdicts on synthetic samples with a known truth, the CI gate through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import compare
+from bench.errors import BenchError
+from bench.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def latencies(rng: np.random.Generator, centre: float, n: int = 20, cv: float = 0.08) -> np.ndarray:
+    return rng.lognormal(np.log(centre), cv, n)
+
+
+def test_a_planted_ten_percent_slowdown_is_worse() -> None:
+    rng = np.random.default_rng(2026)
+    base, new = latencies(rng, 0.44), latencies(rng, 0.44 * 1.10)
+    row = compare.metric_change("m", "e2e_p50", base, new)
+    assert row is not None and row.verdict == "worse"
+    assert 0 < row.low < row.pct < row.high and row.n_base == row.n_new == 20
+    tps = compare.metric_change("m", "decode_tps", 1 / base, 1 / new)  # the same slowdown, as a rate
+    assert tps is not None and tps.verdict == "worse" and tps.high < 0
+
+
+def test_planted_slowdown_is_found_in_most_draws() -> None:
+    """Power: 10% slower, 20 samples a side, 8% spread: found in at least 80 of 100 seeded draws."""
+    found = 0
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        row = compare.metric_change("m", "e2e_p50", latencies(rng, 0.44), latencies(rng, 0.484), seed=seed)
+        found += row is not None and row.verdict == "worse"
+    assert found >= 80
+
+
+@pytest.mark.parametrize("metric", ["e2e_p50", "ttft", "decode_tps", "e2e_p95"])
+def test_one_distribution_gives_no_detectable_change_95_of_100(metric: str) -> None:
+    same = 0
+    for seed in range(100):
+        rng = np.random.default_rng(1000 + seed)
+        row = compare.metric_change("m", metric, latencies(rng, 0.44), latencies(rng, 0.44), seed=seed)
+        same += row is not None and row.verdict == "no detectable change"
+    assert same >= 95
+
+
+def test_load_time_is_one_value_each_and_never_trips_the_gate() -> None:
+    row = compare.metric_change("m", "load_s", [2.0], [4.0])
+    assert row is not None and row.pct == pytest.approx(100.0) and row.verdict == compare.NO_INTERVAL
+    assert not compare.worse_beyond(row, 10)
+
+
+def test_gate_rules() -> None:
+    assert compare.parse_fail_on(["decode_tps:5", "e2e_p95:10%", "quality:people:3"]) == {
+        "decode_tps": 5.0, "e2e_p95": 10.0, "quality:people": 3.0,
+    }  # fmt: skip
+    for bad, says in (
+        ("speed:5", "unknown metric"),
+        ("e2e_p95", "METRIC:PERCENT"),
+        ("e2e_p95:lots", "not a percent"),
+    ):
+        with pytest.raises(BenchError, match=says):
+            compare.parse_fail_on([bad])
+    rng = np.random.default_rng(4)
+    slower = compare.metric_change(
+        "m", "e2e_p95", latencies(rng, 0.4, 40, 0.03), latencies(rng, 0.6, 40, 0.03)
+    )
+    assert slower is not None and slower.low > 30  # 50% slower, tight
+    assert compare.worse_beyond(slower, 10) and not compare.worse_beyond(slower, 80)
+
+
+# ---- stored runs, through the CLI -------------------------------------------------------------
+def store_run(store: Store, models: dict[str, np.ndarray], load_s: float = 1.0) -> str:
+    """A run as the runner stores it: settings, run_models, one warm-up, a cold and warm samples."""
+    settings = {"models": list(models), "rounds": 1, "warmup": 1, "stream": True, "max_tokens": 16,
+                "temperature": 0.0, "seed": 42, "endpoint": None}  # fmt: skip
+    run_id = store.create_run(settings, {"name": "synthetic", "prompts": []}, {"transport": "in-process"})
+    for model, e2e in models.items():
+        store.upsert_run_model(run_id, model, status="done", load_seconds=load_s, size_bytes=10**8,
+                               peak_rss_bytes=5 * 10**8, baseline_rss_bytes=10**8)  # fmt: skip
+        for i, value in enumerate([9.9, *e2e]):  # the first is a cold warm-up: never counted
+            store.add_sample({
+                "run_id": run_id, "model": model, "prompt_id": f"p{i % 4}", "round": i - 1, "warmup": i == 0,
+                "cold": i == 0, "ok": True, "error": None, "stream": True, "transport": "in-process",
+                "started_at": "2026-01-01T00:00:00Z", "answer": "hi", "reasoning": "", "server_timings": None,
+                "metrics": {"e2e_s": float(value), "ttft_s": float(value) / 10, "output_tokens": 33,
+                            "decode_tps": 32 / (float(value) * 0.9), "rss_peak_bytes": 4 * 10**8 + i},
+            })  # fmt: skip
+    store.set_run_status(run_id, "completed")
+    return run_id
+
+
+def bench(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def two_runs(db_path: Path) -> tuple[str, str]:
+    rng = np.random.default_rng(9)
+    store = Store(db_path)
+    base = store_run(
+        store, {"steady": latencies(rng, 0.4), "slowed": latencies(rng, 0.4), "gone": latencies(rng, 0.4)}
+    )
+    new = store_run(
+        store, {"steady": latencies(rng, 0.4), "slowed": latencies(rng, 0.6), "added": latencies(rng, 0.4)}
+    )
+    return base, new
+
+
+def test_compare_stored_runs(db_path: Path, two_runs: tuple[str, str]) -> None:
+    base, new = two_runs
+    result = compare.compare_runs(Store(db_path), base, new)
+    assert result.only_base == ["gone"] and result.only_new == ["added"]
+    rows = {(r.model, r.metric): r for r in result.rows}
+    assert rows["slowed", "e2e_p50"].verdict == "worse" and rows["slowed", "decode_tps"].verdict == "worse"
+    assert rows["steady", "e2e_p50"].verdict == "no detectable change"
+    assert rows["steady", "e2e_p50"].n_base == 20  # warm-up / cold sample left out
+    assert rows["steady", "memory"].base == pytest.approx(300.0, abs=0.1)  # MB above the model's baseline
+    assert rows["steady", "load_s"].verdict == compare.NO_INTERVAL
+
+
+def test_cli_gate_exit_codes_and_formats(db_path: Path, two_runs: tuple[str, str]) -> None:
+    base, new = two_runs
+    ok = bench("compare", base, new, "--db", str(db_path))
+    assert ok.returncode == 0, ok.stderr
+    assert "slowed" in ok.stdout and "worse" in ok.stdout and "only in the base run" in ok.stdout
+    gate = bench(
+        "compare", base, new, "--fail-on", "e2e_p95:10", "--fail-on", "decode_tps:5", "--db", str(db_path)
+    )
+    assert gate.returncode == 1, gate.stdout + gate.stderr
+    assert "gate failed" in gate.stderr and "slowed: e2e_p95" in gate.stderr and "steady" not in gate.stderr
+    lenient = bench("compare", base, new, "--fail-on", "e2e_p95:90", "--format", "json", "--db", str(db_path))
+    assert lenient.returncode == 0, lenient.stderr
+    data = json.loads(lenient.stdout)
+    assert data["gate_failures"] == [] and data["only_in_new"] == ["added"]
+    md = bench("compare", base, new, "--format", "md", "--db", str(db_path))
+    assert (
+        md.returncode == 0
+        and "| model | metric | base | new | change | 95% interval | verdict |" in md.stdout
+    )
+
+
+def test_cli_bad_input_names_it(db_path: Path, two_runs: tuple[str, str]) -> None:
+    base, _ = two_runs
+    for args, needle in (
+        (["compare", base, "nope"], "nope: no such run"),
+        (["compare", base, base, "--fail-on", "speed:3"], "unknown metric 'speed'"),
+        (["compare", base, base, "--format", "pdf"], "unknown format 'pdf'"),
+    ):
+        result = bench(*args, "--db", str(db_path))
+        assert result.returncode == 2 and needle in result.stderr and "Traceback" not in result.stderr
