@@ -1,0 +1,84 @@
+"""People's and judges' scores as score sources of :mod:`bench.quality_source`.
+
+``bench`` never imports :mod:`rubrics`; it finds this module by name and this module registers two
+providers: the ``people`` family (blind 1–5 sliders, annotators averaged per item first) and the
+``judge`` family (one source per judge model, ``judge:<model>``; unparsed replies count as missing).
+
+Every frame is keyed by (run_id, model): quality belongs to a run, so two runs of one model are
+two rows and never pool their items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from bench.quality_source import SUMMARY_COLUMNS, TABLE_COLUMNS, SourceInfo, register
+from bench.store import Store
+from rubrics.annotate import annotations_frame
+from rubrics.judge import judgments_frame
+from rubrics.quality import INTERVAL_METHOD, PEOPLE, bootstrap_interval, item_scores
+
+PEOPLE_NOTE = f"people's 1–5 scores, annotators averaged per item; {INTERVAL_METHOD}"
+JUDGE_NOTE = f"a local judge model's 1–5 scores, unparsed replies counted as missing; {INTERVAL_METHOD}"
+
+
+def _stats(scores: pd.Series) -> dict[str, float | int]:
+    """mean, bootstrap interval, n scored items and missing ones of one group of items."""
+    values = scores.dropna().to_numpy(dtype=float)
+    low, high = bootstrap_interval(values)
+    return {
+        "mean": float(values.mean()) if len(values) else float("nan"),
+        "low": low,
+        "high": high,
+        "n": len(values),
+        "missing": int(scores.isna().sum()),
+    }
+
+
+def _grouped(items: pd.DataFrame, keys: list[str], columns: list[str], source: str) -> pd.DataFrame:
+    rows = [
+        {**dict(zip(keys, key, strict=True)), **_stats(group["score"]), "scored_by": source}
+        for key, group in items.groupby(keys, sort=False)
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+class _RubricProvider:
+    """Shared summary/table of the families whose items come from :func:`rubrics.quality.item_scores`."""
+
+    family = ""
+
+    def summary(self, store: Store, run_ids: Sequence[str], source: str) -> pd.DataFrame:
+        items = item_scores(store, run_ids, source)
+        return _grouped(items, ["run_id", "model"], SUMMARY_COLUMNS, source)
+
+    def table(self, store: Store, run_ids: Sequence[str], source: str) -> pd.DataFrame:
+        items = item_scores(store, run_ids, source)
+        return _grouped(items, ["run_id", "model", "aspect"], TABLE_COLUMNS, source)
+
+    def items(self, store: Store, run_ids: Sequence[str], source: str) -> pd.DataFrame:
+        """One row per item (run_id, model, prompt_id, aspect, score): what resampling needs (bench.quality_items)."""
+        return item_scores(store, run_ids, source)
+
+
+class PeopleProvider(_RubricProvider):
+    family = PEOPLE
+
+    def sources(self, store: Store, run_ids: Sequence[str]) -> list[SourceInfo]:
+        if annotations_frame(store, run_ids).empty:
+            return []
+        return [SourceInfo(PEOPLE, note=PEOPLE_NOTE)]
+
+
+class JudgeProvider(_RubricProvider):
+    family = "judge"
+
+    def sources(self, store: Store, run_ids: Sequence[str]) -> list[SourceInfo]:
+        judges = sorted(judgments_frame(store, run_ids)["scored_by"].dropna().unique())
+        return [SourceInfo(str(name), note=JUDGE_NOTE) for name in judges]
+
+
+register(PeopleProvider())
+register(JudgeProvider())
