@@ -19,6 +19,7 @@ from rubrics.annotate import (
     saved_scores,
 )
 from rubrics.schema import SCORES, RubricSet
+from ui import truncation
 from ui.errors import show_error
 from ui.quality_view import pick_rubric, pick_run, render_people_agreement
 from ui.resources import store
@@ -154,6 +155,11 @@ if not items:
         icon=":material/warning:",
     )
     st.stop()
+cut_answers = truncation.truncated_answers(db, run_id)
+cut_limit = truncation.max_tokens(run)
+truncation.warn(
+    *truncation.count(((m, i.prompt_id) for i in items for m in i.answers), cut_answers), cut_limit, "scoring"
+)
 if not annotator:
     st.info("Enter your name or initials to start annotating.", icon=":material/badge:")
     st.stop()
@@ -207,6 +213,8 @@ with st.form(f"annotate_form::{run_id}::{item.prompt_id}::{annotator}", enter_to
                 if revealed:
                     head += f" · `{answer.model}`"
                 st.markdown(head)
+                if (answer.model, item.prompt_id) in cut_answers:
+                    st.markdown(truncation.badge(cut_limit))
                 with st.container(height=_answer_height(answers, n_columns), border=True):
                     st.markdown(answer.text or "*(empty answer)*")
                 for aspect_id in item.aspects:

