@@ -283,23 +283,25 @@ def markdown(comparison: Comparison, failures: Sequence[str] = ()) -> str:
         lines += ["| " + " | ".join(r[h].replace("|", "/") for h in head) + " |" for r in rows]
     else:
         lines.append("No model is in both runs.")
-    lines += _one_run_lines(comparison)
-    lines += ["", _method_note()]
+    only = only_lines(comparison)
+    lines += ["", *[f"- {line}" for line in only]] if only else []
+    lines += ["", method_note()]
     if failures:
         lines += ["", "Gate failed:", "", *[f"- {f}" for f in failures]]
     return "\n".join(lines) + "\n"
 
 
-def _one_run_lines(comparison: Comparison) -> list[str]:
+def only_lines(comparison: Comparison) -> list[str]:
+    """The models present in one run only, one sentence per run."""
     out = []
     if comparison.only_base:
-        out.append(f"- only in the base run {comparison.base_run}: {', '.join(comparison.only_base)}")
+        out.append(f"Only in the base run {comparison.base_run}: {', '.join(comparison.only_base)}")
     if comparison.only_new:
-        out.append(f"- only in the new run {comparison.new_run}: {', '.join(comparison.only_new)}")
-    return ["", *out] if out else []
+        out.append(f"Only in the new run {comparison.new_run}: {', '.join(comparison.only_new)}")
+    return out
 
 
-def _method_note() -> str:
+def method_note() -> str:
     return (
         "Change = new / base - 1 over warm requests (warm-up and cold requests excluded). The interval is a"
         f" 95% bootstrap ({bootstrap.N_BOOT} resamples, seeded, widened for small samples); a verdict needs the"
@@ -310,5 +312,5 @@ def _method_note() -> str:
 def to_json(comparison: Comparison, failures: Sequence[str] = ()) -> str:
     data = comparison.to_dict()
     data["gate_failures"] = list(failures)
-    data["method"] = _method_note()
+    data["method"] = method_note()
     return json.dumps(data, indent=2, sort_keys=True) + "\n"

@@ -132,7 +132,7 @@ def test_cli_gate_exit_codes_and_formats(db_path: Path, two_runs: tuple[str, str
     base, new = two_runs
     ok = bench("compare", base, new, "--db", str(db_path))
     assert ok.returncode == 0, ok.stderr
-    assert "slowed" in ok.stdout and "worse" in ok.stdout and "only in the base run" in ok.stdout
+    assert "slowed" in ok.stdout and "worse" in ok.stdout and "Only in the base run" in ok.stdout
     gate = bench(
         "compare", base, new, "--fail-on", "e2e_p95:10", "--fail-on", "decode_tps:5", "--db", str(db_path)
     )

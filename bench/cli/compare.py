@@ -79,7 +79,6 @@ def _print_table(comparison: object, failures: list[str]) -> None:
         style = {"worse": "red", "better": "green"}.get(row["verdict"], "")
         table.add_row(*row.values(), style=style)
     out.print(table)
-    for line in cmp.markdown(comparison).splitlines():
-        if line.startswith("- only in"):
-            out.print(line, highlight=False)
-    out.print(cmp._method_note(), highlight=False, soft_wrap=True)
+    for line in cmp.only_lines(comparison):
+        out.print(line, highlight=False)
+    out.print(cmp.method_note(), highlight=False, soft_wrap=True)

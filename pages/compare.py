@@ -1,0 +1,79 @@
+"""Compare: a base run against a new run, each metric's change with its 95% interval and a verdict."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from bench import compare as cmp
+from bench.compare_charts import change_chart
+from bench.errors import BenchError
+from ui.errors import show_error
+from ui.resources import store
+from ui.routing import require_router
+from ui.runs import run_label
+
+require_router()
+
+st.title("Compare")
+st.caption(
+    "Before/after a runtime update, CPU vs GPU, laptop vs edge box: the same models in two runs, metric by metric."
+)
+
+runs = store().list_runs(200)
+if len(runs) < 2:
+    st.info("Compare needs two stored runs. Run the same models twice on **Run**.", icon=":material/info:")
+    st.page_link("pages/run.py", label="Run a benchmark", icon=":material/play_circle:")
+    st.stop()
+
+labels = {r["id"]: run_label(r) for r in runs}
+ids = list(labels)
+c1, c2 = st.columns(2)
+base = c1.selectbox("Base run (before)", ids, index=1, format_func=labels.get, key="compare_base")
+new = c2.selectbox("New run (after)", ids, index=0, format_func=labels.get, key="compare_new")
+if base == new:
+    st.warning("Pick two different runs.", icon=":material/warning:")
+    st.stop()
+
+try:
+    comparison = cmp.compare_runs(store(), base, new)
+except BenchError as exc:
+    show_error(exc)
+    st.stop()
+
+for line in cmp.only_lines(comparison):
+    st.info(line, icon=":material/info:")
+if not comparison.rows:
+    st.warning("No model is in both runs: nothing to compare.", icon=":material/warning:")
+    st.stop()
+
+worse = [r for r in comparison.rows if r.verdict == cmp.WORSE]
+better = [r for r in comparison.rows if r.verdict == cmp.BETTER]
+if worse:
+    st.error(
+        "Worse with 95% confidence: " + "; ".join(f"{r.model} {r.metric} {r.pct:+.1f}%" for r in worse),
+        icon=":material/trending_down:",
+    )
+if better:
+    st.success(
+        "Better with 95% confidence: " + "; ".join(f"{r.model} {r.metric} {r.pct:+.1f}%" for r in better),
+        icon=":material/trending_up:",
+    )
+if not worse and not better:
+    st.info("No detectable change on any metric.", icon=":material/check_circle:")
+
+st.subheader("Each change with its 95% interval")
+st.altair_chart(change_chart(comparison), use_container_width=True)
+st.caption(cmp.method_note())
+
+st.subheader("The numbers")
+st.dataframe(cmp.table_rows(comparison), hide_index=True, use_container_width=True)
+st.download_button(
+    "Download as Markdown",
+    cmp.markdown(comparison),
+    file_name=f"compare_{base}_{new}.md",
+    mime="text/markdown",
+    key="compare_md",
+)
+st.download_button(
+    "Download as JSON", cmp.to_json(comparison), file_name=f"compare_{base}_{new}.json", key="compare_json"
+)

@@ -1,0 +1,71 @@
+"""The Compare page through ``streamlit.testing.v1.AppTest``: too few runs, then two stored runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bench.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_compare import latencies, store_run
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGE = "pages/compare.py"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
+    return tmp_path
+
+
+def texts(elements: Any) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_compare_needs_two_runs(env: Path) -> None:
+    at = open_page()
+    assert at.title[0].value == "Compare"
+    assert "needs two stored runs" in texts(at.info)
+
+
+def test_compare_two_runs_shows_verdicts_table_and_chart(env: Path) -> None:
+    rng = np.random.default_rng(9)
+    store = Store(env / "bench.db")
+    base = store_run(
+        store, {"steady": latencies(rng, 0.4), "slowed": latencies(rng, 0.4), "gone": latencies(rng, 0.4)}
+    )
+    new = store_run(store, {"steady": latencies(rng, 0.4), "slowed": latencies(rng, 0.6)})
+    at = open_page()
+    assert at.selectbox(key="compare_base").value == base and at.selectbox(key="compare_new").value == new
+    assert "slowed e2e_p50" in texts(at.error)  # worse with 95% confidence, named
+    assert "Only in the base run" in texts(at.info) and "gone" in texts(at.info)
+    table = at.dataframe[0].value
+    assert set(table["model"]) == {"steady", "slowed"}
+    steady = table[(table["model"] == "steady") & (table["metric"] == "e2e_p50")].iloc[0]
+    assert steady["verdict"] == "no detectable change" and "(n=20)" in steady["base"]
+    assert len(at.get("vega_lite_chart")) == 1
+    # swapping the runs turns the slowdown into a speed-up
+    at.selectbox(key="compare_base").set_value(new)
+    at.selectbox(key="compare_new").set_value(base)
+    at.run()
+    assert "slowed e2e_p50" in texts(at.success) and not at.exception
+    at.selectbox(key="compare_new").set_value(new).run()
+    assert "Pick two different runs" in texts(at.warning)
