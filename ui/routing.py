@@ -29,6 +29,7 @@ PAGES = [
     ("Quality", "pages/annotate.py", "Annotate", ":material/rate_review:"),
     ("Quality", "pages/judge.py", "Judge", ":material/gavel:"),
     ("Decide", "pages/decide.py", "Decide", ":material/balance:"),
+    ("Decide", "pages/compare.py", "Compare", ":material/compare_arrows:"),
     ("Decide", "pages/report.py", "Report", ":material/description:"),
 ]
 
