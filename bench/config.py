@@ -112,6 +112,14 @@ class RunSettings(BaseModel):
     endpoint: str | None = None
     api_key_env: str | None = None
     label: str = ""
+    #: tries after the first for HTTP 429/502/503/504, connection errors, timeouts, cut streams
+    retries: int = Field(default=3, ge=0, le=10)
+    #: first wait between tries (doubles each time; a server's Retry-After wins)
+    retry_backoff_s: float = Field(default=0.5, ge=0.0, le=60.0)
+    #: the whole request (first byte to last token) must end within this; a stalled stream fails
+    request_timeout_s: float = Field(default=300.0, gt=0.0, le=3600.0)
+    #: False sends llama.cpp's ``cache_prompt: false`` (other servers: see README, Reliability)
+    prompt_cache: bool = True
 
     @field_validator("models")
     @classmethod

@@ -54,10 +54,23 @@ def samples_frame(samples: Iterable[dict[str, Any]]) -> pd.DataFrame:
 
 
 def measured(frame: pd.DataFrame) -> pd.DataFrame:
-    """The samples statistics use: not warm-up, successful."""
+    """The samples statistics use, in every table: outcome ok, not warm-up, not cold.
+
+    Only ``ok`` samples count (failed, incomplete and cancelled requests never enter a statistic).
+    The cold request (first after a load) is left out, except for a (run, model) whose every
+    measured sample is cold (a saved Race: one request right after its load): those are kept, so
+    such a run still shows its numbers, and ``cold_only`` marks them.
+    """
     if frame.empty:
         return frame
-    return frame[(~frame["warmup"]) & frame["ok"]]
+    base = frame[(~frame["warmup"]) & frame["ok"]]
+    if base.empty:
+        return base
+    keys = pd.MultiIndex.from_frame(base[["run_id", "model"]])
+    with_warm = pd.MultiIndex.from_frame(base.loc[~base["cold"], ["run_id", "model"]])
+    cold_only = ~keys.isin(with_warm)
+    kept = base[(~base["cold"]).to_numpy() | cold_only]
+    return kept.assign(cold_only=cold_only[(~base["cold"]).to_numpy() | cold_only])
 
 
 def describe(values: pd.Series) -> dict[str, Any]:
@@ -102,10 +115,12 @@ def model_summary(frame: pd.DataFrame, metrics: Iterable[str] = METRICS) -> pd.D
         return pd.DataFrame()
     rows = []
     for (run_id, model), group in frame.groupby(["run_id", "model"], sort=False):
-        warm = group[(~group["warmup"]) & group["ok"] & (~group["cold"])]
+        warm = measured(group)
         cold = group[group["ok"] & group["cold"]]  # the first request after load, warm-up or not
         row: dict[str, Any] = {"run_id": run_id, "model": model, "n": len(warm)}
-        row["n_failed"] = int((~group["ok"]).sum())
+        outcome = group["outcome"] if "outcome" in group else np.where(group["ok"], "ok", "failed")
+        for name in ("ok", "failed", "incomplete", "cancelled"):  # every request, warm-up included
+            row[f"n_{name}"] = int((pd.Series(outcome) == name).sum())
         row["n_warmup"] = int(group["warmup"].sum())
         row["cold_e2e_s"] = float(cold["e2e_s"].iloc[0]) if len(cold) else None
         row["cold_ttft_s"] = float(cold["ttft_s"].iloc[0]) if len(cold) else None

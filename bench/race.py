@@ -18,10 +18,9 @@ numbers the audience saw instead of a second, different measurement.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from bench.backends.base import Backend, ChatRequest, LoadInfo, ModelEntry, StreamEvent, now_ns
 from bench.errors import BenchError
@@ -270,9 +269,11 @@ class _Replay:
     metrics are the race's own (to within microseconds). Loads report the race's load times.
     """
 
-    def __init__(self, kind: str, transport: str, lanes: Mapping[str, RaceResult]) -> None:
+    def __init__(
+        self, kind: str, transport: Literal["in-process", "http"], lanes: Mapping[str, RaceResult]
+    ) -> None:
         self.kind = kind
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport
         self._lanes = dict(lanes)  # keyed by the backend's model name
 
     def _lane(self, model: str) -> RaceResult:
@@ -280,6 +281,12 @@ class _Replay:
 
     def list_models(self) -> list[ModelEntry]:
         return []
+
+    def model_ids(self, refresh: bool = False) -> list[str]:
+        return list(self._lanes)
+
+    def resolve(self, name: str) -> str:
+        return self._lane(name).name
 
     def load(self, model: str) -> LoadInfo:
         lane = self._lane(model)
@@ -327,7 +334,7 @@ def save_race(
     other run; its label says ``race`` (and that a together race is not a fair speed comparison).
     """
     from bench.config import PromptItem, PromptSet, RunSettings
-    from bench.runner import Runner, _Cancelled
+    from bench.runner import Runner
 
     if not results:
         raise BenchError("Race", "nothing to save", "run a race first")
@@ -360,19 +367,12 @@ def save_race(
             api_key_env=key_env,
             label=full_label,
         )
-        replay = _Replay(kind, transport, {lane.name: lane for lane in lanes})
-        runner = Runner.start(store, settings, prompts, backend=replay)  # type: ignore[arg-type]
-        try:
-            saved.append((runner.run_id, runner.run()))
-        except _Cancelled:
-            store.set_run_status(runner.run_id, "cancelled")
-            saved.append((runner.run_id, "cancelled"))
+        replay = _Replay(
+            kind, "http" if transport == "http" else "in-process", {lane.name: lane for lane in lanes}
+        )
+        runner = Runner.start(store, settings, prompts, backend=replay, unload_others=False)
+        saved.append((runner.run_id, runner.run()))
         for lane in lanes:
             if lane.load is not None:
                 store.upsert_run_model(runner.run_id, lane.name, rss_source="not measured (race)")
     return saved
-
-
-def elapsed_s(t_send_ns: int | None) -> float | None:
-    """Seconds since a lane's request was sent (for a live tile)."""
-    return None if t_send_ns is None else (time.perf_counter_ns() - t_send_ns) / 1e9

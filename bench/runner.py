@@ -1,16 +1,23 @@
 """Runs a benchmark: models x rounds x prompts, every sample stored the moment it ends.
 
-Order per model: load (timed, cold) -> warm-up rounds (stored, flagged, excluded from statistics)
--> measured rounds, prompts in their fixed order. The first request after a load is flagged
-``cold``. A model that fails to load or errors mid-run is marked ``failed`` with the reason and
-the run goes on with the next model. A resumed run skips every (model, prompt, round) already in
-the database. Progress goes to one callback that the CLI (rich / plain lines) and the Streamlit
-page both subscribe to; ``on_token`` receives streamed text for live display.
+Order per model: unload whatever this process loaded elsewhere (Race, judge, Load button) -> take
+the memory baseline -> load (timed, cold) -> warm-up rounds (stored, flagged, excluded from
+statistics) -> measured rounds, prompts in their fixed order. The first request after a load is
+flagged ``cold``.
+
+Every request ends in exactly one outcome (:mod:`bench.samples`): ok, failed, incomplete or
+cancelled. A request-level fault (HTTP 429/503, a dropped connection, a timeout, a cut stream) is
+retried with exponential backoff (``Retry-After`` honoured), each try logged on the sample; after
+the last try the sample is stored with its outcome and the run goes on with the NEXT request. Only
+a model that cannot be loaded is marked ``failed`` as a whole. A run with any non-ok or missing
+sample ends ``partial``; ``--resume`` retries exactly those (one row per step: an upsert).
+Progress goes to one callback that the CLI and the Streamlit page both subscribe to; ``on_token``
+receives streamed text for live display.
 """
 
 from __future__ import annotations
 
-import contextlib
+import os
 import threading
 import time
 import traceback
@@ -18,14 +25,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import energy, provenance
-from bench.backends import Backend, ChatRequest, backend_for
-from bench.backends.base import StreamEvent, now_ns
+import psutil
+
+from bench import provenance
+from bench.backends import Backend, ChatRequest, backend_for, unload_all
+from bench.backends.base import RequestCancelled, RequestError, StreamEvent, now_ns
+from bench.backends.http_support import strip_credentials
 from bench.config import PromptItem, PromptSet, RunSettings
 from bench.errors import BenchError
+from bench.samples import Attempt, Outcome, Sample
 from bench.store import Store, utc_now
-from bench.sysmon import PeakRss, rss_bytes
+from bench.sysmon import MemoryProbe
 from bench.timing import summarize
+
+#: the longest a single wait between tries may be, whatever Retry-After says
+MAX_WAIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -109,8 +123,10 @@ class Runner:
         on_token: TokenFn | None = None,
         cancel: threading.Event | None = None,
         backend: Backend | None = None,
+        unload_others: bool = True,
     ) -> None:
         self.store = store
+        self.unload_others = unload_others
         self.run_id = run_id
         self.settings = settings
         self.prompts = prompts
@@ -126,9 +142,12 @@ class Runner:
     # ---- construction ---------------------------------------------------------------------------
     @classmethod
     def start(cls, store: Store, settings: RunSettings, prompts: PromptSet, **kwargs: Any) -> Runner:
+        """A new run. The stored settings carry the endpoint without ``user:pass@``; this runner
+        keeps the full URL in memory for its own requests."""
         meta = provenance.run_meta()
         meta["transport"] = "http" if settings.endpoint else "in-process"
-        run_id = store.create_run(settings.model_dump(), prompts.model_dump(), meta, label=settings.label)
+        stored = settings.model_copy(update={"endpoint": strip_credentials(settings.endpoint)})
+        run_id = store.create_run(stored.model_dump(), prompts.model_dump(), meta, label=settings.label)
         return cls(store, run_id, settings, prompts, **kwargs)
 
     @classmethod
@@ -139,6 +158,13 @@ class Runner:
             raise BenchError(run_id, "no such run in " + str(store.path), f"recent runs: {known}")
         if run["status"] == "completed":
             raise BenchError(run_id, "is already completed", "start a new run instead of resuming")
+        owner = run.get("pid")
+        if run["status"] == "running" and owner and owner != os.getpid() and psutil.pid_exists(owner):
+            raise BenchError(
+                run_id,
+                f"is being run right now by process {owner}",
+                f"wait for it to end (or stop it: kill {owner}), then resume",
+            )
         settings = RunSettings.model_validate(run["settings"])
         prompts = PromptSet.model_validate(run["prompts"])
         return cls(store, run_id, settings, prompts, **kwargs)
@@ -167,28 +193,47 @@ class Runner:
         )
 
     def run(self) -> str:
-        """Execute every step not yet stored. Returns the final run status."""
-        self.store.set_run_status(self.run_id, "running", pid=_pid())
+        """Execute every step without an ok sample. Returns the final run status."""
+        self.store.set_run_status(self.run_id, "running", pid=os.getpid())
         self._emit("run_started")
-        status, error = "completed", None
+        error = None
         try:
+            if self.unload_others:
+                unload_all()  # models the Race, the judge or a Load button left resident
             for model in self.settings.models:
                 if self.cancel.is_set():
                     break
                 self._run_model(model)
-            if self.cancel.is_set():
-                status = "cancelled"
         except BaseException as exc:  # Ctrl-C, Streamlit's rerun, or a bug: keep what was stored
             status = "cancelled" if isinstance(exc, KeyboardInterrupt) or self.cancel.is_set() else "failed"
-            error = f"{type(exc).__name__}: {exc}"
-            self.store.set_run_status(self.run_id, status, error)
+            self.store.set_run_status(self.run_id, status, f"{type(exc).__name__}: {exc}")
             raise
-        failed = [m["model"] for m in self.store.run_models(self.run_id) if m["status"] == "failed"]
-        if status == "completed" and failed and len(failed) == len(self.settings.models):
-            status, error = "failed", "every model failed"
+        status, error = self._final_status()
         self.store.set_run_status(self.run_id, status, error)
         self._emit("run_finished", status=status, message=error or "")
         return status
+
+    def _final_status(self) -> tuple[str, str | None]:
+        """completed | partial (some request or model did not end ok) | failed | cancelled."""
+        if self.cancel.is_set():
+            return "cancelled", None
+        models = self.store.run_models(self.run_id)
+        failed = [m["model"] for m in models if m["status"] == "failed"]
+        if failed and len(failed) == len(self.settings.models):
+            return "failed", "every model failed"
+        ok = self.store.done_keys(self.run_id)
+        missing = [s for s in self.steps if s.key not in ok]
+        if not missing:
+            return "completed", None
+        counts = self.store.outcome_counts(self.run_id)
+        bad = {o: sum(c.get(o, 0) for c in counts.values()) for o in ("failed", "incomplete", "cancelled")}
+        parts = [f"{n} {o}" for o, n in bad.items() if n]
+        not_run = len(missing) - sum(bad.values())
+        if not_run > 0:
+            parts.append(f"{not_run} not run")
+        if failed:
+            parts.append(f"model failed: {', '.join(failed)}")
+        return "partial", "; ".join(parts) + " (resume retries them)"
 
     def _model_steps(self, model: str) -> list[Step]:
         return [s for s in self.steps if s.model == model and s.key not in self.done_keys]
@@ -202,15 +247,16 @@ class Runner:
             self.run_id, model, backend=backend.kind, transport=backend.transport, status="loading"
         )
         self._emit("model_loading", model=model, message=f"loading {model}")
-        pid = backend.server_pid()
-        baseline = rss_bytes(pid) if pid else None
+        probe = MemoryProbe(backend)
         try:
             if backend.transport == "in-process":
                 backend.unload(model)  # we own it: measure a real cold load, not a leftover one
+            probe.take_baseline()
             info = backend.load(model)
         except Exception as exc:
             self._fail_model(model, exc, len(todo))
             return
+        probe.after_load(already_loaded=info.already_loaded)
         self.store.upsert_run_model(
             self.run_id,
             model,
@@ -219,25 +265,21 @@ class Runner:
             load_seconds=None if info.already_loaded else info.seconds,
             size_bytes=info.size_bytes,
             execution_provider=info.execution_provider,
-            baseline_rss_bytes=baseline,
-            rss_source=_rss_source(backend, pid),
+            **probe.columns(),
         )
         self._emit("model_loaded", model=model, message=f"loaded in {info.seconds:.2f}s")
-        peak = baseline
-        for index, step in enumerate(todo):
-            if self.cancel.is_set():
-                return
-            sample = self._execute(backend, step, cold=index == 0 and not info.already_loaded, pid=pid)
-            rss = sample["metrics"].get("rss_peak_bytes")
-            peak = max(p for p in (peak, rss) if p is not None) if (peak or rss) else None
-            self.store.upsert_run_model(self.run_id, model, peak_rss_bytes=peak)
-            if not sample["ok"]:
-                self._fail_model(model, sample["error"], len(todo) - index - 1)
-                break
-        else:
+        try:
+            for index, step in enumerate(todo):
+                if self.cancel.is_set():
+                    return
+                self._execute(backend, step, cold=index == 0 and not info.already_loaded, probe=probe)
+                self.store.upsert_run_model(self.run_id, model, **probe.peaks())
             self.store.upsert_run_model(self.run_id, model, status="done")
-        with contextlib.suppress(Exception):  # unloading is best effort: never lose the run over it
-            backend.unload(model)
+        finally:
+            try:
+                backend.unload(model)  # a Cancel unloads too: the next baseline starts clean
+            except Exception as exc:  # unloading is best effort: never lose the run over it
+                self._emit("model_unload_failed", model=model, message=f"{type(exc).__name__}: {exc}")
 
     def _fail_model(self, model: str, exc: BaseException | str, skipped: int) -> None:
         if isinstance(exc, str):
@@ -248,8 +290,8 @@ class Runner:
         self.done += skipped
         self._emit("model_failed", model=model, message=reason)
 
-    def _execute(self, backend: Backend, step: Step, cold: bool, pid: int | None) -> dict[str, Any]:
-        request = ChatRequest(
+    def _request(self, step: Step) -> ChatRequest:
+        return ChatRequest(
             model=step.model,
             prompt=step.prompt.prompt,
             system=step.prompt.system,
@@ -257,55 +299,64 @@ class Runner:
             temperature=self.settings.temperature,
             seed=self.settings.seed,
             stream=self.settings.stream,
+            timeout_s=self.settings.request_timeout_s,
+            cancel=self.cancel,
+            prompt_cache=self.settings.prompt_cache,
         )
-        started_at = utc_now()
-        events: list[StreamEvent] = []
-        error = None
-        with PeakRss(pid) if pid else _NoRss() as rss, energy.measure() as joules:
-            t_send = now_ns()
-            try:
-                for event in self._watch(backend.stream_chat(request), step):
-                    events.append(event)
-            except Exception as exc:
-                error = exc.message if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
-                if not isinstance(exc, BenchError):
-                    traceback.print_exc()
-        if self.cancel.is_set() and error is None and not _finished(events):
-            raise _Cancelled()
-        counter = None if error else (lambda text: backend.count_tokens(step.model, text))
-        metrics = summarize(events, t_send, count_tokens=counter, streamed=request.stream).to_dict()
-        metrics["rss_peak_bytes"] = rss.peak
-        metrics.update(joules.as_metrics())  # energy_j (None: no sensor) and where it came from
-        sample = {
-            "run_id": self.run_id,
-            "model": step.model,
-            "prompt_id": step.prompt.id,
-            "round": step.round,
-            "warmup": step.warmup,
-            "cold": cold,
-            "ok": error is None,
-            "error": error,
-            "stream": request.stream,
-            "transport": backend.transport,
-            "started_at": started_at,
-            "metrics": metrics,
-            "answer": "".join(e.text for e in events if e.kind == "content"),
-            "reasoning": "".join(e.text for e in events if e.kind == "reasoning"),
-            "server_timings": next((e.data for e in events if e.kind == "server_timings"), None),
-        }
-        self.store.add_sample(sample)
-        self.done_keys.add(step.key)
-        self.done += 1
-        self.clock.tick()
-        self._emit(
-            "sample",
+
+    def _execute(self, backend: Backend, step: Step, cold: bool, probe: MemoryProbe) -> Sample:
+        """One step, retried on transient faults, stored with exactly one outcome."""
+        request = self._request(step)
+        log: list[Attempt] = []
+        while True:
+            tried = _try_once(backend, request, self._watch, step, probe)
+            retry = tried.retryable and len(log) < self.settings.retries and not self.cancel.is_set()
+            if not retry:
+                break
+            wait = self._backoff(len(log) + 1, tried.retry_after)
+            log.append(Attempt(len(log) + 1, tried.error or "", tried.http_status, wait, tried.outcome))
+            self._emit("retry", model=step.model, prompt_id=step.prompt.id, round=step.round,
+                       message=f"try {len(log)} {tried.outcome}: {tried.error}; again in {wait:.1f}s")  # fmt: skip
+            if self.cancel.wait(wait):
+                break
+        counter = (lambda text: backend.count_tokens(step.model, text)) if tried.outcome == "ok" else None
+        metrics = summarize(tried.events, tried.t_send, count_tokens=counter, streamed=request.stream)
+        row = metrics.to_dict()
+        row["rss_peak_bytes"] = tried.rss_peak
+        row["gpu_peak_bytes"] = tried.gpu_peak
+        sample = Sample(
+            run_id=self.run_id,
             model=step.model,
             prompt_id=step.prompt.id,
             round=step.round,
             warmup=step.warmup,
-            sample=sample,
+            cold=cold,
+            outcome=tried.outcome,
+            error=tried.error,
+            http_status=tried.http_status,
+            attempts=len(log) + 1,
+            retry_log=log,
+            stream=request.stream,
+            transport=backend.transport,
+            started_at=tried.started_at,
+            metrics=row,
+            answer="".join(e.text for e in tried.events if e.kind == "content"),
+            reasoning="".join(e.text for e in tried.events if e.kind == "reasoning"),
+            server_timings=next((e.data for e in tried.events if e.kind == "server_timings"), None),
         )
+        self.store.add_sample(sample)
+        if sample.ok:
+            self.done_keys.add(step.key)
+        self.done += 1
+        self.clock.tick()
+        self._emit("sample", model=step.model, prompt_id=step.prompt.id, round=step.round,
+                   warmup=step.warmup, sample=sample.as_dict())  # fmt: skip
         return sample
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        """The server's Retry-After when it sent one, else base * 2^(attempt-1); at most MAX_WAIT_S."""
+        wait = retry_after if retry_after is not None else self.settings.retry_backoff_s * 2 ** (attempt - 1)
+        return min(max(wait, 0.0), MAX_WAIT_S)
 
     def _watch(self, events: Iterator[StreamEvent], step: Step) -> Iterator[StreamEvent]:
         """Pass events through, feed live text to ``on_token``, stop early on cancel."""
@@ -314,37 +365,58 @@ class Runner:
             if self.on_token and event.kind in ("content", "reasoning") and event.text:
                 self.on_token(step.model, step.prompt.id, step.round, event.text)
             if self.cancel.is_set():
-                return
+                raise RequestCancelled()
 
 
-class _Cancelled(Exception):
-    """The request in flight was abandoned by a cancel; it is not stored."""
+@dataclass
+class _Try:
+    """What one try of a request produced."""
+
+    events: list[StreamEvent]
+    t_send: int
+    started_at: str
+    outcome: Outcome = "ok"
+    error: str | None = None
+    http_status: int | None = None
+    retryable: bool = False
+    retry_after: float | None = None
+    rss_peak: int | None = None
+    gpu_peak: int | None = None
 
 
-class _NoRss:
-    peak = None
-
-    def __enter__(self) -> _NoRss:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        return None
+def _try_once(
+    backend: Backend,
+    request: ChatRequest,
+    watch: Callable[[Iterator[StreamEvent], Step], Iterator[StreamEvent]],
+    step: Step,
+    probe: MemoryProbe,
+) -> _Try:
+    """Send the request once; every way it can end becomes an outcome (never an exception)."""
+    events: list[StreamEvent] = []
+    with probe.sampling() as peak:
+        tried = _Try(events, now_ns(), utc_now())
+        try:
+            for event in watch(backend.stream_chat(request), step):
+                events.append(event)
+        except RequestCancelled:
+            tried.outcome, tried.error = "cancelled", "cancelled while the answer was streaming"
+        except RequestError as exc:
+            tried.outcome, tried.error, tried.http_status = exc.outcome, exc.message, exc.http_status
+            tried.retryable, tried.retry_after = exc.retryable, exc.retry_after
+        except BenchError as exc:
+            tried.outcome, tried.error = "failed", exc.message
+        except Exception as exc:  # a backend bug: keep its trace on stderr, the run goes on
+            traceback.print_exc()
+            tried.outcome, tried.error = "failed", f"{type(exc).__name__}: {exc}"
+    tried.rss_peak, tried.gpu_peak = peak.peak, peak.gpu_peak
+    if tried.outcome == "ok" and not _finished(events):
+        tried.outcome = "incomplete"
+        tried.error = "the answer ended without a finish reason or usage (cut short)"
+    return tried
 
 
 def _finished(events: list[StreamEvent]) -> bool:
     return any(e.kind in ("finish", "usage") for e in events)
-
-
-def _pid() -> int:
-    import os
-
-    return os.getpid()
-
-
-def _rss_source(backend: Backend, pid: int | None) -> str:
-    if pid is None:
-        return "unavailable (remote server)"
-    return "this process (model in-process)" if backend.transport == "in-process" else f"server pid {pid}"
 
 
 def run_benchmark(
@@ -357,11 +429,7 @@ def run_benchmark(
 ) -> tuple[str, str]:
     """Start and execute a new run. Returns (run_id, status)."""
     runner = Runner.start(store, settings, prompts, progress=progress, on_token=on_token, cancel=cancel)
-    try:
-        return runner.run_id, runner.run()
-    except _Cancelled:
-        store.set_run_status(runner.run_id, "cancelled")
-        return runner.run_id, "cancelled"
+    return runner.run_id, runner.run()
 
 
 def resume_run(
@@ -371,10 +439,6 @@ def resume_run(
     on_token: TokenFn | None = None,
     cancel: threading.Event | None = None,
 ) -> str:
-    """Finish an interrupted run without redoing stored samples. Returns the final status."""
+    """Finish a run: every missing step and every step whose sample is not ok. Returns the status."""
     runner = Runner.resume(store, run_id, progress=progress, on_token=on_token, cancel=cancel)
-    try:
-        return runner.run()
-    except _Cancelled:
-        store.set_run_status(run_id, "cancelled")
-        return "cancelled"
+    return runner.run()

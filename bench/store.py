@@ -116,6 +116,21 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX samples_run ON samples(run_id);
     """,
+    # v2 (sample outcomes, bench/samples.py): every request ends ok | failed | incomplete |
+    # cancelled, with the HTTP status, the tries and their log. Old rows: ok=1 is 'ok', else
+    # 'failed'. run_models gain the memory basis (comparable or not, and why) and GPU memory.
+    2: """
+    ALTER TABLE samples ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok';
+    UPDATE samples SET outcome = CASE WHEN ok = 1 THEN 'ok' ELSE 'failed' END;
+    ALTER TABLE samples ADD COLUMN http_status INTEGER;
+    ALTER TABLE samples ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE samples ADD COLUMN retry_log TEXT;
+    ALTER TABLE run_models ADD COLUMN memory_comparable INTEGER;
+    ALTER TABLE run_models ADD COLUMN memory_note TEXT;
+    ALTER TABLE run_models ADD COLUMN gpu_baseline_bytes INTEGER;
+    ALTER TABLE run_models ADD COLUMN gpu_peak_bytes INTEGER;
+    ALTER TABLE run_models ADD COLUMN gpu_source TEXT
+    """,
     # v3 (rubric storage, rubrics/storage.py): pairwise_judgments gets a real aspect column (v1
     # packed it into judge as "model|aspect": split at the last "|" with functions SQLite and
     # PostgreSQL share) and people's blind pairwise votes get a table. judgments gain samples (k
@@ -277,19 +292,20 @@ class Store:
         return [dict(row) for row in rows]
 
     # ---- samples -----------------------------------------------------------------------------
-    def add_sample(self, sample: dict[str, Any]) -> None:
-        """Insert one finished request; committed before this returns."""
-        row = dict(sample)
-        row["metrics_json"] = _dumps(row.pop("metrics"))
-        timings = row.pop("server_timings", None)
-        row["server_timings_json"] = _dumps(timings) if timings else None
+    def add_sample(self, sample: Sample | dict[str, Any]) -> None:
+        """Store one finished request; committed before this returns.
+
+        A retried (model, prompt, round) replaces its earlier row in place (``ON CONFLICT``), so
+        a resumed run never holds two samples of one step.
+        """
+        row = (sample if isinstance(sample, Sample) else Sample.from_dict(sample)).row()
         cols = list(row)
-        key = ("run_id", "model", "prompt_id", "round")  # a retried step replaces its sample
-        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key)
+        keys = ("run_id", "model", "prompt_id", "round")
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys)
         with self.connect() as conn:
             conn.execute(
                 f"INSERT INTO samples ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-                f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
+                f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}",
                 [row[c] for c in cols],
             )
 
@@ -305,13 +321,25 @@ class Store:
         return [_sample_dict(row) for row in rows]
 
     def done_keys(self, run_id: str) -> set[tuple[str, str, int]]:
-        """(model, prompt_id, round) of every sample already stored: what resume skips."""
+        """(model, prompt_id, round) of every ok sample: what resume skips (it retries the rest)."""
         with self.connect() as conn:
             rows = conn.execute(
-                "SELECT model, prompt_id, round FROM samples WHERE run_id = ?",
+                "SELECT model, prompt_id, round FROM samples WHERE run_id = ? AND outcome = 'ok'",
                 (run_id,),
             ).fetchall()
         return {(r[0], r[1], r[2]) for r in rows}
+
+    def outcome_counts(self, run_id: str) -> dict[str, dict[str, int]]:
+        """``{model: {outcome: n}}`` over the run's samples (warm-up included: every request counts)."""
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT model, outcome, COUNT(*) FROM samples WHERE run_id = ? GROUP BY model, outcome",
+                (run_id,),
+            ).fetchall()
+        counts: dict[str, dict[str, int]] = {}
+        for model, outcome, n in rows:
+            counts.setdefault(model, {o: 0 for o in OUTCOMES})[outcome] = int(n)
+        return counts
 
 
 def _dumps(value: Any) -> str:
@@ -332,6 +360,8 @@ def _sample_dict(row: sqlite3.Row) -> dict[str, Any]:
     data["metrics"] = json.loads(data.pop("metrics_json"))
     raw = data.pop("server_timings_json")
     data["server_timings"] = json.loads(raw) if raw else None
+    log = data.get("retry_log")
+    data["retry_log"] = json.loads(log) if log else []
     for key in ("warmup", "cold", "ok", "stream"):
         data[key] = bool(data[key])
     return data

@@ -8,9 +8,11 @@ transient KV-cache and activation buffers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,28 +29,74 @@ def dir_size(path: str | Path) -> int | None:
     return sum(f.stat().st_size for f in root.rglob("*") if f.is_file() and not f.is_symlink())
 
 
-def rss_bytes(pid: int | None = None) -> int | None:
+def rss_bytes(pid: int | None = None, tree: bool = False) -> int | None:
+    """Resident bytes of ``pid`` (default: this process); with ``tree``, plus all its descendants.
+
+    A local server often runs the model in a child (Ollama's runner, a worker process): reading
+    only the process that holds the socket would miss the weights.
+    """
     try:
-        return psutil.Process(pid or os.getpid()).memory_info().rss
+        proc = psutil.Process(pid or os.getpid())
+        total = proc.memory_info().rss
+        if tree:
+            for child in proc.children(recursive=True):
+                with contextlib.suppress(psutil.Error, OSError):
+                    total += child.memory_info().rss
+        return total
     except (psutil.Error, OSError):
         return None
 
 
-class PeakRss:
-    """Samples a process's RSS every ``interval`` seconds while active; ``peak`` is the maximum."""
+def process_tree_size(pid: int) -> int:
+    """How many processes the tree under ``pid`` holds (itself included), 0 if it is gone."""
+    try:
+        return 1 + len(psutil.Process(pid).children(recursive=True))
+    except (psutil.Error, OSError):
+        return 0
 
-    def __init__(self, pid: int | None = None, interval: float = 0.05) -> None:
+
+def gpu_used_bytes() -> int | None:
+    """GPU memory in use on every NVIDIA device (NVML, ``nvidia-ml-py``); None without one (n/a)."""
+    try:
+        import pynvml  # type: ignore[import-not-found]
+
+        pynvml.nvmlInit()
+        count = pynvml.nvmlDeviceGetCount()
+        return sum(
+            int(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(i)).used)
+            for i in range(count)
+        )
+    except Exception:  # no library, no driver, no device: GPU memory is n/a
+        return None
+
+
+class PeakRss:
+    """Samples RSS (of a process, or its tree) and GPU memory every ``interval`` s while active.
+
+    ``peak`` is the RSS maximum, ``gpu_peak`` the GPU maximum (None where there is no NVIDIA GPU).
+    """
+
+    def __init__(self, pid: int | None = None, interval: float = 0.05, tree: bool = False) -> None:
         self.pid = pid or os.getpid()
         self.interval = interval
-        self.peak = rss_bytes(self.pid)
+        self.tree = tree
+        self.peak = rss_bytes(self.pid, tree)
+        self.gpu_peak = gpu_used_bytes()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _read(self) -> None:
+        value = rss_bytes(self.pid, self.tree)
+        if value is not None and (self.peak is None or value > self.peak):
+            self.peak = value
+        if self.gpu_peak is not None:
+            gpu = gpu_used_bytes()
+            if gpu is not None and gpu > self.gpu_peak:
+                self.gpu_peak = gpu
+
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
-            value = rss_bytes(self.pid)
-            if value is not None and (self.peak is None or value > self.peak):
-                self.peak = value
+            self._read()
 
     def __enter__(self) -> PeakRss:
         self._thread = threading.Thread(target=self._loop, name="peak-rss", daemon=True)
@@ -59,9 +107,7 @@ class PeakRss:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        final = rss_bytes(self.pid)
-        if final is not None and (self.peak is None or final > self.peak):
-            self.peak = final
+        self._read()
 
 
 def hardware() -> dict[str, Any]:
@@ -102,3 +148,95 @@ def _gpu_names() -> list[str]:
         ]
     except Exception:
         return []
+
+
+class MemoryProbe:
+    """Memory of the process that runs one model during a run: baseline, peaks and their basis.
+
+    In-process it reads this process; for a local HTTP server the RSS of the server's whole
+    process tree; for a remote server nothing (n/a). GPU memory comes from NVML where an NVIDIA
+    GPU is present. The figure is marked not comparable (``memory_comparable = 0`` with a note in
+    words) when the server already held the model at baseline time or runs elsewhere.
+    """
+
+    def __init__(self, backend: Any) -> None:
+        self.in_process = backend.transport == "in-process"
+        self.pid: int | None = backend.server_pid()
+        self.tree = not self.in_process
+        self.baseline: int | None = None
+        self.gpu_baseline: int | None = None
+        self.peak: int | None = None
+        self.gpu_peak: int | None = None
+        self.comparable = False
+        self.note = ""
+
+    def take_baseline(self) -> None:
+        """Read before the load (after every model this process loaded elsewhere is unloaded)."""
+        self.baseline = rss_bytes(self.pid, self.tree) if self.pid else None
+        self.gpu_baseline = gpu_used_bytes()
+        self.peak, self.gpu_peak = self.baseline, self.gpu_baseline
+
+    def after_load(self, already_loaded: bool) -> None:
+        if self.pid is None:
+            self.comparable, self.note = False, "remote server: its memory cannot be read from this machine"
+        elif already_loaded and not self.in_process:
+            self.comparable = False
+            self.note = (
+                "the server already had the model loaded before the baseline, so peak - baseline"
+                " leaves out the weights; restart the server without the model to measure it"
+            )
+        else:
+            self.comparable = True
+            where = "this process" if self.in_process else f"server pid {self.pid} and its children"
+            self.note = f"{where}: baseline before the load, with no other SLM Bench model loaded"
+
+    def source(self) -> str:
+        if self.pid is None:
+            return "unavailable (remote server)"
+        if self.in_process:
+            return "this process (model in-process)"
+        return f"server pid {self.pid} + children ({process_tree_size(self.pid)} processes)"
+
+    def columns(self) -> dict[str, Any]:
+        """The ``run_models`` columns known once the model is loaded."""
+        return {
+            "baseline_rss_bytes": self.baseline,
+            "rss_source": self.source(),
+            "memory_comparable": int(self.comparable),
+            "memory_note": self.note,
+            "gpu_baseline_bytes": self.gpu_baseline,
+            "gpu_source": "NVML (all NVIDIA devices)"
+            if self.gpu_baseline is not None
+            else "n/a (no NVIDIA GPU)",
+            **self.peaks(),
+        }
+
+    def peaks(self) -> dict[str, Any]:
+        return {"peak_rss_bytes": self.peak, "gpu_peak_bytes": self.gpu_peak}
+
+    @contextlib.contextmanager
+    def sampling(self) -> Iterator[PeakRss | _NoPeak]:
+        """Sample during one request; the run's peaks take the request's maxima."""
+        sampler: PeakRss | _NoPeak = PeakRss(self.pid, tree=self.tree) if self.pid else _NoPeak()
+        with sampler:
+            yield sampler
+        self.peak = _max(self.peak, sampler.peak)
+        self.gpu_peak = _max(self.gpu_peak, sampler.gpu_peak)
+
+
+class _NoPeak:
+    """A remote server: nothing to sample."""
+
+    peak: int | None = None
+    gpu_peak: int | None = None
+
+    def __enter__(self) -> _NoPeak:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+def _max(a: int | None, b: int | None) -> int | None:
+    values = [v for v in (a, b) if v is not None]
+    return max(values) if values else None

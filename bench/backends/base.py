@@ -8,10 +8,13 @@ measured by the same rules.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
+
+from bench.errors import BenchError
 
 EventKind = Literal["first_byte", "role", "content", "reasoning", "usage", "server_timings", "finish"]
 
@@ -49,6 +52,12 @@ class ChatRequest:
     seed: int | None = 42
     stream: bool = True
     system: str | None = None
+    #: the whole request must end within this many seconds (None = no deadline)
+    timeout_s: float | None = None
+    #: set by a Cancel: the backend stops reading within a second and raises :class:`RequestCancelled`
+    cancel: threading.Event | None = field(default=None, compare=False, repr=False)
+    #: False asks the server not to reuse its prompt cache (llama.cpp ``cache_prompt: false``)
+    prompt_cache: bool = True
 
     def messages(self) -> list[dict[str, str]]:
         msgs = [{"role": "system", "content": self.system}] if self.system else []
@@ -84,6 +93,37 @@ class LoadInfo:
     already_loaded: bool = False
 
 
+class RequestError(BenchError):
+    """One request went wrong; the run records it on the sample and goes on with the next request.
+
+    ``outcome`` is ``failed`` (no usable answer) or ``incomplete`` (the stream ended before a
+    finish reason, usage or ``[DONE]``: the partial answer is kept, never measured).
+    ``retryable`` marks the faults worth another try (HTTP 429/502/503/504, connection errors,
+    timeouts); ``retry_after`` is the server's ``Retry-After`` in seconds when it sent one.
+    """
+
+    def __init__(
+        self,
+        subject: str,
+        what: str,
+        fix: str = "",
+        *,
+        outcome: Literal["failed", "incomplete"] = "failed",
+        http_status: int | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(subject, what, fix)
+        self.outcome = outcome
+        self.http_status = http_status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class RequestCancelled(Exception):
+    """The request in flight was abandoned because the user cancelled."""
+
+
 @runtime_checkable
 class Backend(Protocol):
     """Any engine SLM Bench can measure. ``transport`` says where numbers come from."""
@@ -92,6 +132,14 @@ class Backend(Protocol):
     transport: Literal["in-process", "http"]
 
     def list_models(self) -> list[ModelEntry]: ...
+
+    def model_ids(self, refresh: bool = False) -> list[str]:
+        """Names ``--models`` accepts here (served ids for an endpoint; local aliases in-process)."""
+        ...
+
+    def resolve(self, name: str) -> Any:
+        """The backend's handle for ``name``; raises ModelLoadError (with the known names) if unknown."""
+        ...
 
     def load(self, model: str) -> LoadInfo: ...
 

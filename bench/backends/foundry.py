@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from bench import sysmon
-from bench.backends.base import ChatRequest, LoadInfo, ModelEntry, StreamEvent, now_ns
+from bench.backends.base import (
+    ChatRequest,
+    LoadInfo,
+    ModelEntry,
+    RequestCancelled,
+    RequestError,
+    StreamEvent,
+    now_ns,
+)
+from bench.backends.loaded import note_loaded, note_unloaded
 from bench.errors import ModelLoadError
 from bench.foundry_runtime import get_manager
 
@@ -96,6 +105,10 @@ class FoundryBackend:
                 entries.setdefault(entry.model_id, entry)
         return sorted(entries.values(), key=lambda e: (e.source, e.name))
 
+    def model_ids(self, refresh: bool = False) -> list[str]:
+        """Names of the models registered in Foundry Local's local catalog (the instant listing)."""
+        return [e.name for e in self.list_models()]
+
     def resolve(self, name: str) -> IModel:
         """Alias or id -> model: local catalog first (instant), then cache, then public catalog."""
         if name in self._models:
@@ -148,9 +161,11 @@ class FoundryBackend:
                 f"failed to load: {exc}",
                 "check the model folder and its genai_config.json",
             ) from exc
+        note_loaded(self, name)
         return LoadInfo(model.id, time.perf_counter() - started, size, ep)
 
     def unload(self, name: str) -> None:
+        note_unloaded(self, name)
         model = self.resolve(name)
         if model.is_loaded:
             model.unload()
@@ -192,18 +207,20 @@ class FoundryBackend:
         with ChatSession(model) as session, self._request(request) as req:
             session.set_options(self._options(request))
             if request.stream:
-                yield from self._streamed(session, req)
+                yield from self._streamed(session, req, request)
             else:
                 yield from self._whole(session, req)
 
-    def _streamed(self, session: Any, req: Any) -> Iterator[StreamEvent]:
+    def _streamed(self, session: Any, req: Any, request: ChatRequest) -> Iterator[StreamEvent]:
         from foundry_local_sdk import TextItem, TextItemType
 
         session.set_streaming(True)
         stream = session.process_streaming_request(req)
         first = True
+        deadline = now_ns() + int(request.timeout_s * 1e9) if request.timeout_s else None
         for item in stream:
             t = now_ns()
+            _check_stop(request, t, deadline)
             if first:
                 yield StreamEvent("first_byte", t)
                 first = False
@@ -242,4 +259,17 @@ class FoundryBackend:
             "finish",
             t,
             data={"finish_reason": getattr(reason, "name", str(reason)).lower()},
+        )
+
+
+def _check_stop(request: ChatRequest, t_ns: int, deadline_ns: int | None) -> None:
+    """Between tokens: a Cancel or a passed deadline ends the in-process generation."""
+    if request.cancel is not None and request.cancel.is_set():
+        raise RequestCancelled()
+    if deadline_ns is not None and t_ns > deadline_ns:
+        raise RequestError(
+            request.model,
+            f"no complete answer within the {request.timeout_s:g} s request deadline",
+            "raise --request-timeout",
+            retryable=False,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import time
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -19,7 +20,24 @@ from urllib.parse import urlparse
 import httpx
 import psutil
 
-from bench.backends.base import ChatRequest, LoadInfo, ModelEntry, StreamEvent, now_ns
+from bench.backends.base import (
+    ChatRequest,
+    LoadInfo,
+    ModelEntry,
+    RequestCancelled,
+    RequestError,
+    StreamEvent,
+    now_ns,
+)
+from bench.backends.http_support import (
+    END,
+    HTTP_HINTS,
+    RETRYABLE_STATUS,
+    Pump,
+    retry_after_seconds,
+    strip_credentials,
+)
+from bench.backends.loaded import note_loaded, note_unloaded
 from bench.errors import EndpointError, ModelLoadError
 
 SERVER_TIMING_KEYS = (
@@ -38,7 +56,7 @@ def normalize_base_url(url: str) -> str:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise EndpointError(
-            url or "(empty)",
+            strip_credentials(url) or "(empty)",
             "is not an http(s) URL",
             "pass a base URL like http://127.0.0.1:5273/v1",
         )
@@ -58,26 +76,35 @@ class OpenAIBackend:
         http_transport: httpx.BaseTransport | None = None,
         timeout: float = 300.0,
     ) -> None:
-        self.base_url = normalize_base_url(base_url)
+        full_url = normalize_base_url(base_url)
+        parsed = urlparse(full_url)
+        auth = (parsed.username or "", parsed.password or "") if parsed.username else None
+        self.base_url = strip_credentials(full_url) or full_url  # what messages and stores show
         self.root_url = self.base_url.removesuffix("/v1")
+        self.timeout = timeout
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(
             headers=headers,
+            auth=auth,
             transport=http_transport,
             timeout=httpx.Timeout(timeout, connect=5.0),
         )
+        self.has_key = bool(api_key)
         self._models_cache: list[str] | None = None
 
     @property
     def label(self) -> str:
         return f"openai:{self.base_url}"
 
+    def __repr__(self) -> str:  # never the key
+        return f"OpenAIBackend({self.base_url!r}, key={'set' if self.has_key else 'none'})"
+
     # ---- errors --------------------------------------------------------------------------------
     def _unreachable(self, exc: Exception) -> EndpointError:
         return EndpointError(
             self.base_url,
             f"unreachable ({type(exc).__name__}: {exc})",
-            "start the server, or fix --endpoint / FOUNDRY_LOCAL_ENDPOINT (e.g. http://127.0.0.1:5273/v1)",
+            "start the server, or fix --endpoint / FOUNDRY_LOCALENDPOINT (e.g. http://127.0.0.1:5273/v1)",
         )
 
     def _not_openai(self, what: str) -> EndpointError:
@@ -92,6 +119,14 @@ class OpenAIBackend:
             response = self.client.get(url)
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
+        if response.status_code in (401, 403):
+            raise EndpointError(
+                self.base_url,
+                f"refused the API key: GET {url} returned HTTP {response.status_code}"
+                + ("" if self.has_key else " (no key was sent)"),
+                "name the environment variable holding the key with --api-key-env NAME"
+                " (on the Models page: the endpoint's key variable)",
+            )
         if response.status_code >= 400:
             raise self._not_openai(f"GET {url} returned HTTP {response.status_code}: {response.text[:200]}")
         try:
@@ -108,6 +143,17 @@ class OpenAIBackend:
             self._models_cache = [str(m.get("id")) for m in data["data"] if isinstance(m, dict)]
         return self._models_cache
 
+    def resolve(self, name: str) -> str:
+        """``name`` when the server serves it (else ModelLoadError listing what it serves)."""
+        ids = self.model_ids(refresh=True)
+        if name not in ids:
+            raise ModelLoadError(
+                name,
+                f"is not served by {self.base_url}",
+                f"served models: {', '.join(ids) or 'none'}",
+            )
+        return name
+
     def health(self) -> dict[str, Any]:
         """Round-trip time of GET /v1/models and the models it lists (raises EndpointError)."""
         started = time.perf_counter()
@@ -122,14 +168,12 @@ class OpenAIBackend:
 
     # ---- lifecycle ----------------------------------------------------------------------------
     def load(self, name: str) -> LoadInfo:
-        """Check the model is served; on Foundry Local's service, load it and time the load."""
-        ids = self.model_ids(refresh=True)
-        if name not in ids:
-            raise ModelLoadError(
-                name,
-                f"is not served by {self.base_url}",
-                f"served models: {', '.join(ids) or 'none'}",
-            )
+        """Check the model is served; on Foundry Local's service, load it and time the load.
+
+        ``already_loaded`` is True when the server had the model resident before (or cannot say,
+        like llama-server and vLLM, which load at start): its memory baseline then holds the weights.
+        """
+        self.resolve(name)
         loaded = self._foundry_loaded()
         if loaded is None or name in loaded:
             return LoadInfo(name, 0.0, already_loaded=True)
@@ -145,6 +189,7 @@ class OpenAIBackend:
                 f"the server refused to load it: {response.text[:200]}",
                 "see the server log",
             )
+        note_loaded(self, name)
         return LoadInfo(name, time.perf_counter() - started)
 
     def _foundry_loaded(self) -> list[str] | None:
@@ -163,6 +208,7 @@ class OpenAIBackend:
         return None
 
     def unload(self, name: str) -> None:
+        note_unloaded(self, name)
         if self._foundry_loaded() is not None:
             with contextlib.suppress(httpx.HTTPError):
                 self.client.get(f"{self.root_url}/models/unload/{name.split(':')[0]}", timeout=60)
@@ -205,39 +251,102 @@ class OpenAIBackend:
             body["seed"] = request.seed
         if request.stream and include_usage:
             body["stream_options"] = {"include_usage": True}
+        if not request.prompt_cache:
+            body["cache_prompt"] = False  # llama.cpp; servers without a prompt cache ignore it
         return body
 
     def stream_chat(self, request: ChatRequest) -> Iterator[StreamEvent]:
-        url = f"{self.base_url}/chat/completions"
-        body = self._body(request)
+        """Events as they arrive; the HTTP exchange runs on a worker thread so that a deadline or a
+        Cancel ends a stalled stream within a tenth of a second (the socket is shut down)."""
+        pump = Pump(self, request)
+        pump.start()
+        deadline = time.monotonic() + request.timeout_s if request.timeout_s else None
         try:
-            with self.client.stream("POST", url, json=body) as response:
-                if response.status_code >= 400:
-                    text = response.read().decode("utf-8", "replace")[:300]
-                    raise EndpointError(
+            while True:
+                if request.cancel is not None and request.cancel.is_set():
+                    raise RequestCancelled()
+                if deadline is not None and time.monotonic() > deadline:
+                    raise RequestError(
                         f"{self.base_url} model {request.model}",
-                        f"chat request failed with HTTP {response.status_code}: {text}",
-                        "check the model name with `python -m bench models list --endpoint URL`",
+                        f"no complete answer within the {request.timeout_s:g} s request deadline",
+                        "raise --request-timeout, or check the server is not stalled",
+                        retryable=True,
                     )
-                if request.stream:
-                    yield from self._parse_sse(response)
-                else:
-                    yield from self._parse_whole(response)
-        except httpx.HTTPError as exc:
-            raise self._unreachable(exc) from None
+                try:
+                    item = pump.queue.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                if item is END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            pump.stop()
 
-    def _parse_whole(self, response: httpx.Response) -> Iterator[StreamEvent]:
+    def _http_error(self, response: httpx.Response, request: ChatRequest) -> RequestError:
+        text = response.read().decode("utf-8", "replace")[:300]
+        status = response.status_code
+        subject = f"{self.base_url} model {request.model}"
+        what, fix = HTTP_HINTS.get(status, HTTP_HINTS[0 if status < 500 else 500])
+        return RequestError(
+            subject,
+            f"{what} (HTTP {status}): {text}",
+            fix,
+            http_status=status,
+            retryable=status in RETRYABLE_STATUS,
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+        )
+
+    def _exchange(self, request: ChatRequest, pump: Pump) -> Iterator[StreamEvent]:
+        """The HTTP request itself (on the pump's thread); raises RequestError for every fault."""
+        url = f"{self.base_url}/chat/completions"
+        timeout = httpx.Timeout(request.timeout_s or self.timeout, connect=5.0)
+        subject = f"{self.base_url} model {request.model}"
+        started = False
+        try:
+            with self.client.stream("POST", url, json=self._body(request), timeout=timeout) as response:
+                pump.response = response
+                if response.status_code >= 400:
+                    raise self._http_error(response, request)
+                parse = self._parse_sse if request.stream else self._parse_whole
+                for event in parse(response, subject):
+                    started = started or event.kind in ("content", "reasoning")
+                    yield event
+        except httpx.TimeoutException as exc:
+            raise RequestError(
+                subject, f"timed out ({type(exc).__name__})", "raise --request-timeout", retryable=True
+            ) from None
+        except httpx.HTTPError as exc:
+            if started:
+                raise RequestError(
+                    subject,
+                    f"the stream ended early: {type(exc).__name__}: {exc}",
+                    "see the server log (did it crash or restart?)",
+                    outcome="incomplete",
+                    retryable=True,
+                ) from None
+            raise RequestError(
+                subject,
+                f"connection failed ({type(exc).__name__}: {exc})",
+                "start the server, or fix --endpoint",
+                retryable=True,
+            ) from None
+
+    def _parse_whole(self, response: httpx.Response, subject: str) -> Iterator[StreamEvent]:
         raw = response.read()
         t = now_ns()
         yield StreamEvent("first_byte", t)
         try:
             data = json.loads(raw)
         except ValueError:
-            raise self._not_openai(f"chat response is not JSON: {raw[:120]!r}") from None
+            raise RequestError(subject, f"malformed response from server: {raw[:120]!r}") from None
+        if not isinstance(data, dict):
+            raise RequestError(subject, f"malformed response from server: {raw[:120]!r}")
         yield from self._chunk_events(data, t, message_key="message")
 
-    def _parse_sse(self, response: httpx.Response) -> Iterator[StreamEvent]:
-        first = True
+    def _parse_sse(self, response: httpx.Response, subject: str) -> Iterator[StreamEvent]:
+        first, ended = True, False
         for line in response.iter_lines():
             t = now_ns()
             if first:
@@ -248,23 +357,40 @@ class OpenAIBackend:
                 continue
             payload = line[5:].strip()
             if payload == "[DONE]":
+                ended = True
                 break
             try:
                 chunk = json.loads(payload)
             except ValueError:
-                raise self._not_openai(f"stream chunk is not JSON: {payload[:120]!r}") from None
-            if isinstance(chunk, dict) and "error" in chunk:
-                raise EndpointError(
-                    self.base_url,
-                    f"server error mid-stream: {chunk['error']}",
-                    "see the server log",
+                chunk = None
+            if not isinstance(chunk, dict):
+                raise RequestError(
+                    subject, f"malformed chunk from server: {payload[:120]!r}", "see the server log"
                 )
-            yield from self._chunk_events(chunk, t, message_key="delta")
+            if "error" in chunk:
+                raise RequestError(
+                    subject, f"server error mid-stream: {chunk['error']}", "see the server log"
+                )
+            for event in self._chunk_events(chunk, t, message_key="delta"):
+                ended = ended or event.kind in ("finish", "usage")
+                yield event
+        if not ended:
+            raise RequestError(
+                subject,
+                "the stream ended without a finish reason, usage or [DONE] (the answer is cut short)",
+                "see the server log (did it crash or restart?)",
+                outcome="incomplete",
+                retryable=True,
+            )
 
     @staticmethod
     def _chunk_events(chunk: dict[str, Any], t: int, message_key: str) -> Iterator[StreamEvent]:
         for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict):
+                continue
             message = choice.get(message_key) or {}
+            if not isinstance(message, dict):
+                continue
             reasoning = message.get("reasoning_content") or message.get("reasoning")
             if reasoning:
                 yield StreamEvent("reasoning", t, text=str(reasoning))
@@ -276,15 +402,13 @@ class OpenAIBackend:
                 yield StreamEvent("finish", t, data={"finish_reason": str(choice["finish_reason"])})
         usage = chunk.get("usage")
         if isinstance(usage, dict) and usage:
-            yield StreamEvent(
-                "usage",
-                t,
-                data={
-                    k: usage[k]
-                    for k in ("prompt_tokens", "completion_tokens")
-                    if isinstance(usage.get(k), int)
-                },
-            )
+            data = {
+                k: usage[k] for k in ("prompt_tokens", "completion_tokens") if isinstance(usage.get(k), int)
+            }
+            details = usage.get("prompt_tokens_details")
+            if isinstance(details, dict) and isinstance(details.get("cached_tokens"), int):
+                data["cached_tokens"] = details["cached_tokens"]
+            yield StreamEvent("usage", t, data=data)
         timings = _server_timings(chunk)
         if timings:
             yield StreamEvent("server_timings", t, data=timings)

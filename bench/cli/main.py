@@ -59,22 +59,22 @@ def _model_names(models: str | None) -> list[str]:
 
 
 def _check_models(settings: config.RunSettings) -> None:
-    """Fail before creating a run when the endpoint is down or a model is unknown."""
-    from bench.backends import backend_for
+    """Fail before creating a run when the endpoint is down, refuses the key, or a model is unknown.
 
-    backend = backend_for(settings.endpoint)
-    if settings.endpoint:
-        served = backend.model_ids(refresh=True)  # type: ignore[attr-defined]
-        unknown = [m for m in settings.models if m not in served]
-        if unknown:
-            raise BenchError(
-                ", ".join(unknown),
-                f"not served by {settings.endpoint}",
-                f"served models: {', '.join(served) or 'none'}",
-            )
-        return
+    The check goes through the same backend (same URL, same key) the run will use.
+    """
+    from bench.backends import backend_for
+    from bench.backends.openai_compat import api_key_from_env
+
+    if settings.api_key_env and not api_key_from_env(settings.api_key_env):
+        raise BenchError(
+            "--api-key-env",
+            f"the environment variable {settings.api_key_env} is not set (or empty)",
+            f"export {settings.api_key_env}=... before the run, or drop --api-key-env",
+        )
+    backend = backend_for(settings.endpoint, api_key_from_env(settings.api_key_env))
     for name in settings.models:
-        backend.resolve(name)  # type: ignore[attr-defined]
+        backend.resolve(name)
 
 
 @app.command()
@@ -101,6 +101,15 @@ def run(
         str | None, typer.Option(help="Name of the env var holding the endpoint's API key.")
     ] = None,
     label: Annotated[str, typer.Option(help="A note stored with the run.")] = "",
+    retries: Annotated[
+        int, typer.Option(help="Tries after the first for HTTP 429/503, dropped connections, timeouts.")
+    ] = 3,
+    request_timeout: Annotated[
+        float, typer.Option(help="Seconds one request may take, first byte to last token.")
+    ] = 300.0,
+    prompt_cache: Annotated[
+        str, typer.Option(help="on | off: off asks the server not to reuse its prompt cache (llama.cpp).")
+    ] = "on",
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Write the run's reports here when it ends.")
@@ -131,6 +140,9 @@ def run(
                 endpoint=endpoint or config.endpoint_from_env(),
                 api_key_env=api_key_env,
                 label=label,
+                retries=retries,
+                request_timeout_s=request_timeout,
+                prompt_cache=_on_off("--prompt-cache", prompt_cache),
             )
             prompt_set = config.resolve_prompt_set(prompts)
             _check_models(settings)
@@ -142,10 +154,20 @@ def run(
                 console.print(f"wrote {path}")
         out.print(run_id)
         if status not in ("completed",):
-            console.print(f"[yellow]run {run_id} ended {status}[/yellow]")
+            run = store.get_run(run_id) or {}
+            detail = f": {run['error']}" if run.get("error") else ""
+            console.print(f"[yellow]run {run_id} ended {status}{detail}[/yellow]", soft_wrap=True)
+            if status in ("partial", "cancelled", "interrupted"):
+                console.print(f"resume with: python -m bench run --resume {run_id}", soft_wrap=True)
             raise typer.Exit(1)
     except BenchError as exc:
         fail(exc)
+
+
+def _on_off(flag: str, value: str) -> bool:
+    if value.lower() not in ("on", "off"):
+        raise BenchError(flag, f"{value!r} is neither on nor off", f"pass {flag} on or {flag} off")
+    return value.lower() == "on"
 
 
 @app.command()
@@ -181,12 +203,17 @@ def runs(
     """List stored runs, newest first (an interrupted run can be resumed with run --resume)."""
     from bench.store import Store
 
-    table = Table("run", "status", "models", "samples", "created", "label")
+    table = Table()
+    table.add_column(
+        "run", no_wrap=True, min_width=len("20261122-184653-3fa2")
+    )  # never cut: it is typed back
+    for name in ("status", "models", "samples", "created", "label"):
+        table.add_column(name, overflow="fold")
     for r in Store(db).list_runs(limit):
         table.add_row(
             r["id"],
             r["status"],
-            ",".join(r["settings"]["models"]),
+            ",".join(r["settings"].get("models", [])),
             str(r["n_samples"]),
             r["created_at"],
             r["label"],
@@ -204,6 +231,9 @@ def judge(
     endpoint: Annotated[
         str | None, typer.Option(help="OpenAI-compatible base URL of the judge; default in-process.")
     ] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option(help="Name of the env var holding the judge endpoint's API key.")
+    ] = None,
     attempts: Annotated[int, typer.Option(help="Tries per item before it is stored as missing.")] = 2,
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
@@ -218,7 +248,9 @@ def judge(
         if store.get_run(run_id) is None:
             raise BenchError(run_id, f"no such run in {store.path}", "list runs with `python -m bench runs`")
         rubric_set = resolve_rubric_set(rubric)
-        backend = backend_for(endpoint or config.endpoint_from_env())
+        from bench.backends.openai_compat import api_key_from_env
+
+        backend = backend_for(endpoint or config.endpoint_from_env(), api_key_from_env(api_key_env))
 
         def show(p: Any) -> None:
             console.print(
@@ -254,6 +286,16 @@ def _mount_optional() -> None:
     from bench.cli.compare import compare
 
     app.command("compare")(compare)
+    from bench.cli.load import load
+
+    app.command("load")(load)
+    try:
+        from bench.cli.bundle import export_runs, import_bundle
+
+        app.command("export")(export_runs)
+        app.command("import")(import_bundle)
+    except ImportError:
+        pass
 
 
 _mount_optional()
