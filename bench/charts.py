@@ -12,7 +12,6 @@ Conventions every chart follows:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import altair as alt
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bench.metrics import METRICS
+from bench.units import MB
 
 #: Tableau 10: distinct, colour-blind-friendly, readable on white.
 PALETTE = [
@@ -36,45 +36,11 @@ PALETTE = [
 ]
 PHASES = ["warm", "cold", "warm-up"]
 PHASE_SHAPES = ["circle", "triangle-up", "cross"]
-_RUN_ID = re.compile(r"^\d{8}-(\d{6})-([0-9a-f]{4})$")
 
 SERIES_TITLE = "Model"
 
 
-# ---- series and scales ---------------------------------------------------------------------------
-def run_short(run_id: str) -> str:
-    """``20261122-184653-3fa2`` -> ``184653-3fa2`` (enough to tell runs apart in a legend)."""
-    match = _RUN_ID.match(str(run_id))
-    return f"{match.group(1)}-{match.group(2)}" if match else str(run_id)
-
-
-def series_name(model: str, run_id: str, several_runs: bool) -> str:
-    return f"{model} · {run_short(run_id)}" if several_runs else str(model)
-
-
-def add_series(frame: pd.DataFrame, several_runs: bool | None = None) -> pd.DataFrame:
-    """A copy of ``frame`` (with ``model`` and ``run_id``) plus the ``series`` column charts colour by."""
-    if frame.empty:
-        return frame.assign(series=pd.Series(dtype=str))
-    if several_runs is None:
-        several_runs = frame["run_id"].nunique() > 1
-    out = frame.copy()
-    out["series"] = [
-        series_name(m, r, several_runs) for m, r in zip(out["model"], out["run_id"], strict=True)
-    ]
-    return out
-
-
-def series_domain(*frames: pd.DataFrame) -> list[str]:
-    """Every series of the given frames, in first-seen order: the shared colour domain."""
-    seen: dict[str, None] = {}
-    for frame in frames:
-        if not frame.empty and "series" in frame:
-            for name in frame["series"]:
-                seen.setdefault(str(name), None)
-    return list(seen)
-
-
+# ---- scales -------------------------------------------------------------------------------------
 def color_scale(domain: Sequence[str]) -> alt.Scale:
     colors = [PALETTE[i % len(PALETTE)] for i in range(len(domain))]
     return alt.Scale(domain=list(domain), range=colors)
@@ -327,24 +293,27 @@ def tps_per_prompt(
 
 
 def model_resources(models: pd.DataFrame) -> pd.DataFrame:
-    """Per (run, model) rows of ``store.run_models`` -> load time, memory and size in chart units."""
+    """Per (run, model) rows of :meth:`bench.results.Results.table` -> load time, memory and size in MB.
+
+    Memory is the results layer's ``memory_bytes`` (one definition: see :mod:`bench.results`);
+    MB = 10**6 bytes (:mod:`bench.units`).
+    """
     if models.empty:
         return models
     out = models.copy()
-    for col in ("load_seconds", "peak_rss_bytes", "baseline_rss_bytes", "size_bytes"):
+    for col in ("load_seconds", "peak_rss_bytes", "memory_bytes", "size_bytes"):
         if col not in out:
             out[col] = np.nan
         out[col] = pd.to_numeric(out[col], errors="coerce")
-    mb = 1024 * 1024
-    out["model_rss_mb"] = (out["peak_rss_bytes"] - out["baseline_rss_bytes"]).clip(lower=0) / mb
-    out["peak_rss_mb"] = out["peak_rss_bytes"] / mb
-    out["size_mb"] = out["size_bytes"] / mb
+    out["model_rss_mb"] = out["memory_bytes"] / MB
+    out["peak_rss_mb"] = out["peak_rss_bytes"] / MB
+    out["size_mb"] = out["size_bytes"] / MB
     return out
 
 
 RESOURCE_PANELS = {
     "load_seconds": "Load time (s)",
-    "model_rss_mb": "Memory added (MB)",
+    "model_rss_mb": "Memory (MB)",
     "size_mb": "Size on disk (MB)",
 }
 
@@ -376,7 +345,8 @@ def _resource_tooltips() -> list[alt.Tooltip]:
     return [
         alt.Tooltip("series:N", title="Model"),
         alt.Tooltip("load_seconds:Q", title="Load time (s)", format=".2f"),
-        alt.Tooltip("model_rss_mb:Q", title="Memory added by the model (MB)", format=".0f"),
+        alt.Tooltip("model_rss_mb:Q", title="Memory (MB)", format=".0f"),
+        alt.Tooltip("memory_basis:N", title="Memory is"),
         alt.Tooltip("peak_rss_mb:Q", title="Peak RSS (MB)", format=".0f"),
         alt.Tooltip("size_mb:Q", title="Size on disk (MB)", format=".1f"),
         alt.Tooltip("rss_source:N", title="Memory measured on"),
@@ -384,24 +354,3 @@ def _resource_tooltips() -> list[alt.Tooltip]:
         alt.Tooltip("transport:N", title="Transport"),
         alt.Tooltip("status:N", title="Status"),
     ]
-
-
-def chart_frames(
-    samples: pd.DataFrame,
-    summary: pd.DataFrame,
-    prompts: pd.DataFrame,
-    models: pd.DataFrame,
-) -> tuple[list[str], dict[str, pd.DataFrame]]:
-    """Add the ``series`` column to every frame consistently and return the colour domain."""
-    several = False
-    for frame in (samples, summary, models):
-        if not frame.empty and "run_id" in frame:
-            several = several or frame["run_id"].nunique() > 1
-    frames = {
-        "samples": add_series(samples, several),
-        "summary": add_series(summary, several),
-        "prompts": add_series(prompts, several),
-        "models": add_series(models, several),
-    }
-    domain = series_domain(frames["models"], frames["summary"], frames["samples"])
-    return domain, frames

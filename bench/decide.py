@@ -5,8 +5,9 @@ Pure pandas (no Streamlit), so the app's Decide page and the markdown/JSON repor
 - **Candidates** are the (run, model) pairs that finished (status ``done``) with at least one warm,
   successful request. Other models are listed unranked, with their status.
 - **Raw values**, each with the count behind it: quality mean (one score source, never mixed),
-  latency (p50 or p95 end-to-end, or mean TTFT), decode tok/s, memory (peak - baseline RSS when
-  both are known, else the peak; ``memory_basis`` says which) and size on disk.
+  latency (p50 or p95 end-to-end, or mean TTFT), decode tok/s, memory (:mod:`bench.results`' one
+  definition: peak - baseline RSS when both are known, else the peak, ``memory_basis`` says which;
+  left out when not comparable) and size on disk. Everything is read from :mod:`bench.results`.
 - **Normalised** 0..1 across the candidates by min-max (lower is better for latency, memory and
   size). One candidate, or equal values, give 1.0. A candidate without a value gets 0 and its
   criterion is named in ``missing``; a criterion no candidate has is left out of the score.
@@ -15,7 +16,6 @@ Pure pandas (no Streamlit), so the app's Decide page and the markdown/JSON repor
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -24,7 +24,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bench.metrics import MIN_N, MIN_N_QUALITY
+from bench.results import Results, load_results
 from bench.store import Store
+from bench.units import fmt_bytes, is_missing
 
 CRITERIA = ("quality", "latency", "throughput", "memory", "size")
 LOWER_IS_BETTER = {"latency", "memory", "size"}
@@ -34,10 +37,9 @@ LATENCY_STATS: dict[str, tuple[str, str, str]] = {
     "p50": ("e2e_s_p50", "e2e_s_n", "p50"),
     "ttft": ("ttft_s_mean", "ttft_s_n", "mean time to first token"),
 }
-P95_MIN_N = 20
-QUALITY_MIN_N = 10
+P95_MIN_N = MIN_N[95]
+QUALITY_MIN_N = MIN_N_QUALITY
 CLOSE_SCORE = 0.05
-MB = 2**20
 
 #: what the score and the chart call each criterion
 LABELS = {
@@ -97,69 +99,53 @@ class Recommendation:
 
 
 # ---- formatting ----------------------------------------------------------------------------------
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
-
-
 def _secs(value: float) -> str:
     return f"{value:.3g} s"
 
 
-def _mb(value: float) -> str:
-    return f"{value / MB:.0f} MB"
-
-
 def _n(value: Any) -> int:
-    return 0 if _missing(value) else int(value)
+    return 0 if is_missing(value) else int(value)
 
 
 # ---- the table -----------------------------------------------------------------------------------
-def raw_table(store: Store, run_ids: Sequence[str], criteria: Criteria, bundle: Any = None) -> pd.DataFrame:
-    """One row per (run, model) with the raw values and counts, before normalising."""
-    from bench.charts import series_name
-    from bench.report import load_bundle
+def raw_table(
+    store: Store, run_ids: Sequence[str], criteria: Criteria, results: Results | None = None
+) -> pd.DataFrame:
+    """One row per (run, model) with the raw values and counts, before normalising.
 
-    bundle = bundle or load_bundle(store, run_ids)
-    several = len(bundle.runs) > 1
-    summary = {(r["run_id"], r["model"]): r for r in bundle.summary.to_dict("records")}
-    scored_by = criteria.scored_by or (_sources(store, run_ids) or [None])[0]
-    quality = _quality(store, run_ids, scored_by)
+    Memory that the run marked as not comparable (a remote server, a shared process) is left out
+    (NaN), so no model wins or loses on a number measured differently from the others'.
+    """
+    results = results or load_results(store, run_ids)
+    scored_by = criteria.scored_by or _default_source(results)
     col, n_col, _ = LATENCY_STATS[criteria.latency_stat]
     rows = []
-    for order, m in enumerate(bundle.run_models):
-        s = summary.get((m["run_id"], m["model"]), {})
-        q = quality.get(m["model"], {})
-        peak, base = m.get("peak_rss_bytes"), m.get("baseline_rss_bytes")
-        if not _missing(peak) and not _missing(base):
-            memory, basis = max(float(peak) - float(base), 0.0), "added by the model (peak - baseline RSS)"
-        elif not _missing(peak):
-            memory, basis = float(peak), "process peak RSS (no baseline)"
-        else:
-            memory, basis = np.nan, ""
-        n = _n(s.get("n"))
+    for m in results.models:
+        q = m.quality.get(scored_by) if scored_by else None
+        memory = m.memory_bytes if m.memory_comparable and m.memory_bytes is not None else np.nan
         rows.append(
             {
-                "order": order,
-                "run_id": m["run_id"],
-                "model": m["model"],
-                "series": series_name(m["model"], m["run_id"], several),
-                "status": m.get("status") or "",
-                "error": m.get("error"),
-                "n": n,
-                "candidate": m.get("status") == "done" and n >= 1,
-                "quality": q.get("mean", np.nan),
-                "quality_n": _n(q.get("n")),
-                "quality_low": q.get("low", np.nan),
-                "quality_high": q.get("high", np.nan),
+                "order": m.order,
+                "run_id": m.run_id,
+                "model": m.model,
+                "series": m.series,
+                "status": m.status,
+                "error": m.error,
+                "n": m.n,
+                "candidate": m.candidate,
+                "quality": q.mean if q else np.nan,
+                "quality_n": q.n if q else 0,
+                "quality_low": q.low if q else np.nan,
+                "quality_high": q.high if q else np.nan,
                 "scored_by": scored_by or "",
-                "latency": _float(s.get(col)),
-                "latency_n": _n(s.get(n_col)),
+                "latency": _float(m.stat(col)),
+                "latency_n": _n(m.stat(n_col)),
                 "latency_stat": criteria.latency_stat,
-                "throughput": _float(s.get("decode_tps_mean")),
-                "throughput_n": _n(s.get("decode_tps_n")),
+                "throughput": _float(m.stat("decode_tps_mean")),
+                "throughput_n": _n(m.stat("decode_tps_n")),
                 "memory": memory,
-                "memory_basis": basis,
-                "size": _float(m.get("size_bytes")),
+                "memory_basis": m.memory_basis if not is_missing(memory) else "",
+                "size": _float(m.size_bytes),
             }
         )
     return pd.DataFrame(rows, columns=_RAW_COLUMNS)
@@ -173,24 +159,12 @@ _RAW_COLUMNS = [
 
 
 def _float(value: Any) -> float:
-    return np.nan if _missing(value) else float(value)
+    return np.nan if is_missing(value) else float(value)
 
 
-def _sources(store: Store, run_ids: Sequence[str]) -> list[str]:
-    try:
-        from rubrics.quality import score_sources
-    except ImportError:
-        return []
-    return score_sources(store, list(run_ids))
-
-
-def _quality(store: Store, run_ids: Sequence[str], scored_by: str | None) -> dict[str, dict[str, Any]]:
-    """model -> {mean, low, high, n} over every item and aspect of the chosen source."""
-    if not scored_by:
-        return {}
-    from rubrics.quality import quality_overall
-
-    return {r["model"]: r for r in quality_overall(store, list(run_ids), scored_by).to_dict("records")}
+def _default_source(results: Results) -> str | None:
+    """The first validated score source (people before judges), else none."""
+    return next((s.name for s in results.sources if s.validated), None)
 
 
 def normalise(values: pd.Series, lower_is_better: bool) -> pd.Series:
@@ -247,11 +221,11 @@ def score_table(raw: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
 
 
 def decision_table(
-    store: Store, run_ids: Sequence[str], criteria: Criteria | None = None, bundle: Any = None
+    store: Store, run_ids: Sequence[str], criteria: Criteria | None = None, results: Results | None = None
 ) -> pd.DataFrame:
     """Raw values with n, normalised 0..1 scores, weighted score and rank per (run, model)."""
     criteria = criteria or Criteria()
-    return score_table(raw_table(store, run_ids, criteria, bundle), criteria)
+    return score_table(raw_table(store, run_ids, criteria, results), criteria)
 
 
 # ---- Pareto front --------------------------------------------------------------------------------
@@ -284,7 +258,7 @@ def pareto_front(table: pd.DataFrame, x: str = "latency", y: str = "quality") ->
 def _reason(c: str, row: pd.Series, best: bool, stat_words: str) -> str | None:
     """One plain-words reason: ``fastest p95 among the candidates (1.2 s, n=10)`` or ``p95 latency 1.2 s (n=10)``."""
     value = row.get(c)
-    if _missing(value):
+    if is_missing(value):
         return None
     if c == "latency":
         if best:
@@ -299,9 +273,17 @@ def _reason(c: str, row: pd.Series, best: bool, stat_words: str) -> str | None:
         return f"decodes {value:.1f} tok/s (n={_n(row['throughput_n'])})"
     if c == "memory":
         what = "memory added" if str(row.get("memory_basis", "")).startswith("added") else "peak memory"
-        return f"smallest {what} among the candidates ({_mb(value)})" if best else f"{what} {_mb(value)}"
+        return (
+            f"smallest {what} among the candidates ({fmt_bytes(value)})"
+            if best
+            else f"{what} {fmt_bytes(value)}"
+        )
     if c == "size":
-        return f"smallest on disk among the candidates ({_mb(value)})" if best else f"{_mb(value)} on disk"
+        return (
+            f"smallest on disk among the candidates ({fmt_bytes(value)})"
+            if best
+            else f"{fmt_bytes(value)} on disk"
+        )
     return None
 
 
@@ -339,7 +321,7 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
         values = cands[c].dropna()
         best = (
             len(values) > 1
-            and not _missing(top[c])
+            and not is_missing(top[c])
             and (top[c] <= values.min() if c in LOWER_IS_BETTER else top[c] >= values.max())
         )
         text = _reason(c, top, bool(best), stat_words)
@@ -347,7 +329,7 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
             reasons.append(text)
     if "quality" not in available:
         caveats.insert(0, "no quality scores: ranked on speed, memory and size only")
-    elif _missing(top["quality"]):
+    elif is_missing(top["quality"]):
         caveats.insert(
             0, f"no quality scores by {top['scored_by']} for {top['model']}: counted as 0 on quality"
         )

@@ -29,7 +29,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "prompt_tokens": ("Prompt tokens", "tok"),
 }
 PERCENTILES = (50, 90, 95, 99)
+#: the fewest samples a percentile needs before it is shown without a low-n flag (the one place)
 MIN_N = {90: 10, 95: 20, 99: 100}
+#: the fewest scored items a quality mean needs before it is shown without a caveat
+MIN_N_QUALITY = 10
 
 
 def samples_frame(samples: Iterable[dict[str, Any]]) -> pd.DataFrame:

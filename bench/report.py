@@ -11,15 +11,23 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from bench import metrics
-from bench.errors import BenchError
+from bench import decide, metrics
+from bench.results import DEFINITIONS, ModelResult, Results, load_results
 from bench.store import Store
+from bench.units import fmt_bytes, fmt_number, is_missing
+
+__all__ = [
+    "DEFINITIONS",
+    "FORMATS",
+    "render_markdown",
+    "report_dict",
+    "report_json",
+    "samples_csv",
+    "write_reports",
+]
 
 SAMPLE_COLUMNS = [
     "run_id", "model", "prompt_id", "round", "phase", "ok", "error", "stream", "transport",
@@ -28,53 +36,8 @@ SAMPLE_COLUMNS = [
     "itl_s", "ici_mean_s", "ici_max_s", "finish_reason", "rss_peak_bytes", "answer",
 ]  # fmt: skip
 
-DEFINITIONS = """\
-- **e2e**: request sent -> last event. **TTFT**: -> first generated token (reasoning or content); a role-only
-  or empty chunk is not a token. Not measurable without streaming (shown as n/a).
-- **Decode tok/s** = (output tokens - 1) / (e2e - TTFT). **TPOT** is its inverse. **Prefill tok/s** = prompt tokens / TTFT.
-- **Output tokens** come from the server's `usage` when given, else its own timings, else the model's tokenizer,
-  else a chunk count (approximate); the source is listed per model.
-- Warm-up requests are stored but excluded. The first request after a model load (**cold**) is shown apart.
-- **Memory** is the peak resident set of the process running the model (in-process: SLM Bench itself).
-"""
-
-
-@dataclass
-class RunBundle:
-    """Everything a report needs about a set of runs, loaded once."""
-
-    runs: list[dict[str, Any]]
-    run_models: list[dict[str, Any]]
-    frame: pd.DataFrame
-    summary: pd.DataFrame
-
-
-def load_bundle(store: Store, run_ids: Sequence[str]) -> RunBundle:
-    runs = []
-    for run_id in run_ids:
-        run = store.get_run(run_id)
-        if run is None:
-            recent = ", ".join(r["id"] for r in store.list_runs(5)) or "none"
-            raise BenchError(run_id, f"no such run in {store.path}", f"recent runs: {recent}")
-        runs.append(run)
-    run_models = [m for run_id in run_ids for m in store.run_models(run_id)]
-    frame = metrics.samples_frame(store.samples(run_ids))
-    return RunBundle(runs, run_models, frame, metrics.model_summary(frame))
-
 
 # ---- formatting helpers ------------------------------------------------------------------------
-def _num(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-
-def _mb(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value / 2**20:.0f} MB"
-
-
 def _round(value: Any, sig: int = 4) -> Any:
     """Round floats to ``sig`` significant digits so the JSON diffs only on real changes."""
     if isinstance(value, float):
@@ -88,26 +51,16 @@ def _round(value: Any, sig: int = 4) -> Any:
     return value
 
 
-def _model_rows(bundle: RunBundle) -> list[dict[str, Any]]:
-    """One row per (run, model): run_models joined with the metric summary."""
-    summary = {(r["run_id"], r["model"]): r for r in bundle.summary.to_dict("records")}
-    rows = []
-    for model in bundle.run_models:
-        stats = summary.get((model["run_id"], model["model"]), {})
-        rows.append({**model, **stats})
-    return rows
-
-
 # ---- markdown ----------------------------------------------------------------------------------
 def render_markdown(store: Store, run_ids: Sequence[str]) -> str:
-    bundle = load_bundle(store, run_ids)
+    results = load_results(store, run_ids)
     lines = ["# SLM Bench report", ""]
-    for run in bundle.runs:
+    for run in results.runs:
         lines += _run_header(run)
-    lines += ["## Models", "", *_model_table(bundle), ""]
-    lines += ["## Highlights", "", *_highlights(bundle), ""]
-    lines += ["## Recommendation", "", *_recommendation(store, run_ids, bundle)["markdown"], ""]
-    quality = _quality_section(store, run_ids)
+    lines += ["## Models", "", *_model_table(results), ""]
+    lines += ["## Highlights", "", *_highlights(results), ""]
+    lines += ["## Recommendation", "", *_recommendation(store, results)["markdown"], ""]
+    quality = _quality_section(results)
     if quality:
         lines += ["## Quality", "", *quality, ""]
     lines += ["## How to read these numbers", "", DEFINITIONS]
@@ -126,86 +79,97 @@ def _run_header(run: dict[str, Any]) -> list[str]:
         f" {meta.get('transport', '?')}{' ' + s['endpoint'] if s.get('endpoint') else ''}",
         f"- Prompts: {len(run['prompts']['prompts'])} from set `{run['prompts']['name']}`",
         f"- Machine: {hw.get('processor', '?')}, {hw.get('cpu_count_logical', '?')} logical CPUs,"
-        f" {_mb(hw.get('memory_total_bytes'))} RAM, {hw.get('os', '?')}; GPU: {', '.join(hw.get('gpu') or []) or 'none'}",
+        f" {fmt_bytes(hw.get('memory_total_bytes'))} RAM, {hw.get('os', '?')};"
+        f" GPU: {', '.join(hw.get('gpu') or []) or 'none'}",
         f"- Code: SLM Bench {meta.get('slm_bench_version', '?')} at `{meta.get('git_commit', '?')}`; {packages}",
         "",
     ]
 
 
-def _model_table(bundle: RunBundle) -> list[str]:
+def _memory(m: ModelResult) -> str:
+    """``412 MB`` (added by the model), ``1.2 GB (process peak)``, ``n/a``; ``*`` = not comparable."""
+    if m.memory_bytes is None:
+        return "n/a"
+    text = fmt_bytes(m.memory_bytes)
+    if m.memory_basis.startswith("process peak"):
+        text += " (process peak)"
+    return text + ("" if m.memory_comparable else " (not comparable)")
+
+
+def _model_table(results: Results) -> list[str]:
     head = (
         "| model | status | n | avg e2e s | p50 e2e s | p95 e2e s | TTFT s | decode tok/s | cold e2e s"
-        " | load s | peak memory | size | tokens from |"
+        " | load s | memory | size | tokens from |"
     )
     lines = [head, "|" + "---|" * 13]
-    for r in _model_rows(bundle):
-        low = " (few samples)" if "p95" in (r.get("e2e_s_low_n") or []) else ""
-        status = r["status"] + (f": {r['error']}" if r.get("error") else "")
+    for m in results.models:
+        low = " (few samples)" if "p95" in (m.stat("e2e_s_low_n") or []) else ""
+        status = m.status + (f": {m.error}" if m.error else "")
         lines.append(
-            f"| {r['model']} | {status.replace('|', '/')} | {r.get('n', 0)} | {_num(r.get('e2e_s_mean'))}"
-            f" | {_num(r.get('e2e_s_p50'))} | {_num(r.get('e2e_s_p95'))}{low} | {_num(r.get('ttft_s_mean'))}"
-            f" | {_num(r.get('decode_tps_mean'), 1)} | {_num(r.get('cold_e2e_s'))} | {_num(r.get('load_seconds'))}"
-            f" | {_mb(r.get('peak_rss_bytes'))} | {_mb(r.get('size_bytes'))} | {r.get('token_source') or 'n/a'} |"
+            f"| {m.series} | {status.replace('|', '/')} | {m.n} | {fmt_number(m.stat('e2e_s_mean'))}"
+            f" | {fmt_number(m.stat('e2e_s_p50'))} | {fmt_number(m.stat('e2e_s_p95'))}{low}"
+            f" | {fmt_number(m.stat('ttft_s_mean'))} | {fmt_number(m.stat('decode_tps_mean'), 1)}"
+            f" | {fmt_number(m.cold_e2e_s)} | {fmt_number(m.load_seconds)} | {_memory(m)}"
+            f" | {fmt_bytes(m.size_bytes)} | {m.token_source or 'n/a'} |"
         )
     return lines
 
 
-def _highlights(bundle: RunBundle) -> list[str]:
-    rows = [r for r in _model_rows(bundle) if r.get("n")]
+def _highlights(results: Results) -> list[str]:
+    rows = [m for m in results.models if m.n]
     out = []
 
-    def best(key: str, label: str, fmt: Callable[[float], str], lowest: bool) -> None:
-        values = [r for r in rows if r.get(key) is not None and not pd.isna(r.get(key))]
-        if not values:
+    def best(
+        value: Callable[[ModelResult], Any], label: str, fmt: Callable[[float], str], lowest: bool
+    ) -> None:
+        have = [m for m in rows if not is_missing(value(m))]
+        if not have:
             return
-        pick = (min if lowest else max)(values, key=lambda r: r[key])
-        out.append(f"- {label}: **{pick['model']}** ({fmt(pick[key])}, n={pick['n']})")
+        pick = (min if lowest else max)(have, key=value)
+        out.append(f"- {label}: **{pick.series}** ({fmt(value(pick))}, n={pick.n})")
 
-    best("e2e_s_mean", "Lowest average latency", "{:.3f} s".format, True)
-    best("e2e_s_p95", "Lowest p95 latency", "{:.3f} s".format, True)
-    best("ttft_s_mean", "Fastest first token", "{:.3f} s".format, True)
-    best("decode_tps_mean", "Fastest decoding", "{:.1f} tok/s".format, False)
-    best("peak_rss_bytes", "Smallest memory peak", _mb, True)
-    for r in _model_rows(bundle):
-        if r["status"] == "failed":
-            out.append(f"- **{r['model']} failed**: {r.get('error')}")
+    best(lambda m: m.stat("e2e_s_mean"), "Lowest average latency", "{:.3f} s".format, True)
+    best(lambda m: m.stat("e2e_s_p95"), "Lowest p95 latency", "{:.3f} s".format, True)
+    best(lambda m: m.stat("ttft_s_mean"), "Fastest first token", "{:.3f} s".format, True)
+    best(lambda m: m.stat("decode_tps_mean"), "Fastest decoding", "{:.1f} tok/s".format, False)
+    best(lambda m: m.memory_bytes if m.memory_comparable else None, "Least memory", fmt_bytes, True)
+    for m in results.models:
+        if m.status == "failed":
+            out.append(f"- **{m.series} failed**: {m.error}")
     return out or ["- No successful measured requests."]
 
 
-def _quality_tables(store: Store, run_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-    """Quality per model and aspect for each scorer (people, each judge), never mixed."""
-    try:
-        from rubrics.quality import quality_table, score_sources
-    except ImportError:  # rubrics is optional for the speed-only report
-        return {}
-    return {
-        source: quality_table(store, list(run_ids), scored_by=source).to_dict("records")
-        for source in score_sources(store, list(run_ids))
-    }
+def _quality_records(results: Results, source: str) -> list[dict[str, Any]]:
+    """One source's per (run, model, aspect) rows; ``model`` is the key the report's ``models`` use."""
+    records = []
+    for r in results.quality_tables[source].to_dict("records"):
+        m = results.get(r["run_id"], r["model"])
+        key = _model_key(results, r["run_id"], r["model"])
+        records.append(
+            {**{k: v for k, v in r.items() if k != "run_id"}, "model": key, "series": m.series if m else key}
+        )
+    return records
 
 
-def _quality_section(store: Store, run_ids: Sequence[str]) -> list[str]:
-    from rubrics.quality import INTERVAL_METHOD
-
+def _quality_section(results: Results) -> list[str]:
     lines = []
-    for source, rows in _quality_tables(store, run_ids).items():
-        lines += [f"Scored by **{source}** ({INTERVAL_METHOD}):", ""]
+    for info in results.sources:
+        note = f" ({info.note})" if info.note else ""
+        lines += [f"Scored by **{info.name}**{note}:", ""]
         lines += ["| model | aspect | mean | 95% interval | n | missing |", "|---|---|---|---|---|---|"]
-        for r in rows:
+        for r in _quality_records(results, info.name):
             lines.append(
-                f"| {r['model']} | {r['aspect']} | {_num(r['mean'], 2)} | {_num(r['low'], 2)}–{_num(r['high'], 2)}"
-                f" | {r['n']} | {r['missing']} |"
+                f"| {r['series']} | {r['aspect']} | {fmt_number(r['mean'], 2)}"
+                f" | {fmt_number(r['low'], 2)}–{fmt_number(r['high'], 2)} | {r['n']} | {r['missing']} |"
             )
         lines.append("")
     return lines
 
 
-def _recommendation(store: Store, run_ids: Sequence[str], bundle: RunBundle) -> dict[str, Any]:
+def _recommendation(store: Store, results: Results) -> dict[str, Any]:
     """The default-weights recommendation (bench.decide) as report lines and as stable JSON (no run ids)."""
-    from bench import decide
-
     criteria = decide.Criteria()
-    table = decide.decision_table(store, run_ids, criteria, bundle=bundle)
+    table = decide.decision_table(store, results.run_ids, criteria, results=results)
     rec = decide.recommendation(table)
     ranking = [
         {"model": r["series"], "rank": int(r["rank"]), "score": r["score"], "missing": list(r["missing"])}
@@ -220,48 +184,55 @@ def _recommendation(store: Store, run_ids: Sequence[str], bundle: RunBundle) -> 
 
 # ---- csv / json --------------------------------------------------------------------------------
 def samples_csv(store: Store, run_ids: Sequence[str]) -> str:
-    frame = load_bundle(store, run_ids).frame
+    frame = load_results(store, run_ids).samples
     if frame.empty:
         return ",".join(SAMPLE_COLUMNS) + "\n"
     return frame.reindex(columns=SAMPLE_COLUMNS).to_csv(index=False)
 
 
+def _model_key(results: Results, run_id: str, model: str) -> str:
+    return model if not results.several_runs else f"{run_id}/{model}"
+
+
 def report_dict(store: Store, run_ids: Sequence[str]) -> dict[str, Any]:
-    bundle = load_bundle(store, run_ids)
-    stat_cols = (
-        [c for c in bundle.summary.columns if c not in ("run_id", "model")] if len(bundle.summary) else []
-    )
+    results = load_results(store, run_ids)
     models: dict[str, Any] = {}
-    for r in _model_rows(bundle):
-        key = r["model"] if len(bundle.runs) == 1 else f"{r['run_id']}/{r['model']}"
-        models[key] = {
-            "status": r["status"],
-            "error": r.get("error"),
-            "transport": r.get("transport"),
-            "model_id": r.get("model_id"),
-            "size_bytes": r.get("size_bytes"),
-            "stats": {c: r.get(c) for c in stat_cols if c not in ("transport",)},
+    for m in results.models:
+        models[_model_key(results, m.run_id, m.model)] = {
+            "status": m.status,
+            "error": m.error,
+            "transport": m.transport or None,
+            "model_id": m.model_id,
+            "size_bytes": m.size_bytes,
+            "memory": {"bytes": m.memory_bytes, "basis": m.memory_basis, "comparable": m.memory_comparable},
+            "stats": {c: v for c, v in m.stats.items() if c != "transport"},
         }
-    measured = metrics.measured(bundle.frame)
+    measured = metrics.measured(results.samples)
     answers: dict[str, dict[str, str]] = {}
     if not measured.empty:
         first = measured.sort_values("round").groupby(["model", "prompt_id"], sort=True).first()
         for (model, prompt_id), row in first.iterrows():
             answers.setdefault(str(model), {})[str(prompt_id)] = row["answer"]
+    quality = {
+        info.name: [
+            {k: v for k, v in r.items() if k != "series"} for r in _quality_records(results, info.name)
+        ]
+        for info in results.sources
+    }
     return _round(
         {
             "meta": {
                 "runs": [
                     {k: run[k] for k in ("id", "created_at", "updated_at", "status", "label", "meta")}
-                    for run in bundle.runs
+                    for run in results.runs
                 ],
             },
-            "settings": [run["settings"] for run in bundle.runs],
-            "prompts": [run["prompts"] for run in bundle.runs],
+            "settings": [run["settings"] for run in results.runs],
+            "prompts": [run["prompts"] for run in results.runs],
             "models": models,
             "answers": answers,
-            "quality": _quality_tables(store, run_ids),
-            "recommendation": _recommendation(store, run_ids, bundle)["json"],
+            "quality": quality,
+            "recommendation": _recommendation(store, results)["json"],
         }
     )
 

@@ -10,7 +10,8 @@ import streamlit as st
 
 from bench import charts, decide
 from bench.errors import BenchError
-from bench.report import load_bundle
+from bench.results import load_results
+from bench.units import MB
 from ui.errors import show_error
 from ui.resources import store
 from ui.routing import require_router
@@ -18,7 +19,6 @@ from ui.runs import pick_runs
 
 require_router()
 
-MB = 2**20
 STAT_LABELS = {
     "p95": "p95 end-to-end latency",
     "p50": "p50 (median) end-to-end latency",
@@ -34,7 +34,8 @@ def _weights() -> dict[str, float]:
         "quality": "Mean quality score of the chosen source; higher is better",
         "latency": "The latency statistic chosen below; lower is better",
         "throughput": "Mean decode tokens/s; higher is better",
-        "memory": "Memory added by the model (peak - baseline RSS), else peak RSS; lower is better",
+        "memory": "Memory added by the model (peak - baseline RSS), else peak RSS; left out where not comparable"
+        " (a remote server); lower is better",
         "size": "Model folder size on disk; lower is better",
     }
     return {
@@ -49,14 +50,6 @@ def _weights() -> dict[str, float]:
         )
         for col, c in zip(cols, decide.CRITERIA, strict=True)
     }
-
-
-def _sources(run_ids: list[str]) -> list[str]:
-    try:
-        from rubrics.quality import score_sources
-    except ImportError:
-        return []
-    return score_sources(store(), run_ids)
 
 
 def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
@@ -175,9 +168,16 @@ run_ids = pick_runs("decide")
 if not run_ids:
     st.stop()
 
+try:
+    with st.spinner("Loading the runs…"):
+        results = load_results(store(), run_ids)
+except BenchError as exc:
+    show_error(exc, title="The runs could not be read.")
+    st.stop()
+
 weights = _weights()
 c1, c2 = st.columns(2)
-sources = _sources(run_ids)
+sources = results.source_names
 if sources:
     scored_by = c1.selectbox(
         "Quality scored by",
@@ -207,13 +207,7 @@ if sum(weights.values()) <= 0:
     st.stop()
 criteria = decide.Criteria(**weights, scored_by=scored_by, latency_stat=stat)
 
-try:
-    with st.spinner("Ranking…"):
-        bundle = load_bundle(store(), run_ids)
-        table = decide.decision_table(store(), run_ids, criteria, bundle=bundle)
-except BenchError as exc:
-    show_error(exc, title="The runs could not be ranked.")
-    st.stop()
+table = decide.decision_table(store(), run_ids, criteria, results=results)
 
 if table.empty:
     st.info("These runs have no models yet.", icon=":material/info:")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -10,7 +9,8 @@ import streamlit as st
 
 from bench import charts, metrics
 from bench.errors import BenchError
-from bench.report import DEFINITIONS, load_bundle
+from bench.results import DEFINITIONS, ModelResult, load_results, with_series
+from bench.units import is_missing, to_mb
 from ui.errors import show_error
 from ui.format import duration, rate, seconds, size
 from ui.quality_view import render_quality
@@ -33,9 +33,7 @@ DISTRIBUTION_METRICS = [
 
 
 def _num(value: Any) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)
+    return None if is_missing(value) else float(value)
 
 
 def _chart(chart: Any, caption: str | None = None) -> None:
@@ -65,35 +63,41 @@ def _caveat(row: dict[str, Any], metric: str = "e2e_s") -> str:
     return ""
 
 
-def _table(summary: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
-    resources = charts.model_resources(models)
-    res = {(r["run_id"], r["model"]): r for r in resources.to_dict("records")} if not resources.empty else {}
-    stats = {(r["run_id"], r["model"]): r for r in summary.to_dict("records")} if not summary.empty else {}
-    keys = list(dict.fromkeys([*res, *stats]))
+def _memory_note(m: ModelResult) -> str:
+    if m.memory_bytes is None:
+        return m.memory_basis or "not measured"
+    return (
+        m.memory_basis
+        + ("" if m.memory_comparable else " · not comparable")
+        + (f" · {m.memory_note}" if m.memory_note else "")
+    )
+
+
+def _table(models: list[ModelResult]) -> pd.DataFrame:
     rows = []
-    for key in keys:
-        s, m = stats.get(key, {}), res.get(key, {})
+    for m in models:
         rows.append(
             {
-                "Model": s.get("series") or m.get("series"),
-                "Status": m.get("status", ""),
-                "Requests (warm)": int(s.get("n") or 0),
-                "Failed": int(s.get("n_failed") or 0),
-                "e2e p50 (s)": _num(s.get("e2e_s_p50")),
-                "e2e p95 (s)": _num(s.get("e2e_s_p95")),
-                "TTFT mean (s)": _num(s.get("ttft_s_mean")),
-                "Decode tok/s": _num(s.get("decode_tps_mean")),
-                "E2E tok/s": _num(s.get("e2e_tps_mean")),
-                "Output tokens": _num(s.get("output_tokens_mean")),
-                "Cold e2e (s)": _num(s.get("cold_e2e_s")),
-                "Load (s)": _num(m.get("load_seconds")),
-                "Memory added (MB)": _num(m.get("model_rss_mb")),
-                "Size (MB)": _num(m.get("size_mb")),
-                "Token source": s.get("token_source", ""),
-                "Transport": s.get("transport") or m.get("transport", ""),
-                "Execution provider": m.get("execution_provider") or "",
-                "Caveat": _caveat(s) if s else "",
-                "Run": key[0],
+                "Model": m.series,
+                "Status": m.status,
+                "Requests (warm)": m.n,
+                "Failed": int(m.stat("n_failed") or 0),
+                "e2e p50 (s)": _num(m.stat("e2e_s_p50")),
+                "e2e p95 (s)": _num(m.stat("e2e_s_p95")),
+                "TTFT mean (s)": _num(m.stat("ttft_s_mean")),
+                "Decode tok/s": _num(m.stat("decode_tps_mean")),
+                "E2E tok/s": _num(m.stat("e2e_tps_mean")),
+                "Output tokens": _num(m.stat("output_tokens_mean")),
+                "Cold e2e (s)": _num(m.cold_e2e_s),
+                "Load (s)": _num(m.load_seconds),
+                "Memory (MB)": to_mb(m.memory_bytes),
+                "Memory is": _memory_note(m),
+                "Size (MB)": to_mb(m.size_bytes),
+                "Token source": m.token_source,
+                "Transport": m.transport,
+                "Execution provider": m.execution_provider or "",
+                "Caveat": _caveat(dict(m.stats)) if m.stats else "",
+                "Run": m.run_id,
             }
         )
     return pd.DataFrame(rows)
@@ -105,16 +109,18 @@ if not run_ids:
     st.stop()
 
 try:
-    bundle = load_bundle(store(), run_ids)
+    results = load_results(store(), run_ids)
 except BenchError as exc:
     show_error(exc, title="These runs could not be read.")
     st.stop()
 
-frame = bundle.frame
-prompt_stats = metrics.prompt_summary(frame) if not frame.empty else pd.DataFrame()
-models_df = pd.DataFrame(bundle.run_models)
-domain, fr = charts.chart_frames(frame, bundle.summary, prompt_stats, models_df)
-samples, summary = fr["samples"], fr["summary"]
+frame = samples = results.samples
+summary = results.summary
+prompt_stats = (
+    with_series(metrics.prompt_summary(frame), results.several_runs) if not frame.empty else pd.DataFrame()
+)
+models_df = results.table()
+domain = results.domain
 
 # ---- headline tiles ------------------------------------------------------------------------------
 measured = metrics.measured(frame) if not frame.empty else frame
@@ -144,7 +150,7 @@ if not summary.empty and summary["e2e_s_p50"].notna().any():
 else:
     tiles[4].metric("Fastest p50 latency", "n/a", border=True)
 
-for run in bundle.runs:
+for run in results.runs:
     s = run["settings"]
     meta = run.get("meta", {})
     hw = meta.get("hardware", {})
@@ -169,12 +175,9 @@ for run in bundle.runs:
         if run.get("error"):
             st.caption(f"Run error: {run['error']}")
 
-for model in bundle.run_models:
-    if model.get("status") == "failed":
-        show_error(
-            model.get("error") or "no reason recorded",
-            title=f"{model['model']} failed in run {model['run_id']}.",
-        )
+for model in results.models:
+    if model.status == "failed":
+        show_error(model.error or "no reason recorded", title=f"{model.model} failed in run {model.run_id}.")
 
 if frame.empty:
     st.warning("These runs have no stored request yet.")
@@ -220,7 +223,7 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Decode tokens/s per prompt")
     _chart(
-        charts.tps_per_prompt(fr["prompts"], domain),
+        charts.tps_per_prompt(prompt_stats, domain),
         "Mean over the measured requests of each prompt (warm and cold, no warm-up); n in the tooltip.",
     )
 with right:
@@ -231,18 +234,19 @@ with right:
     )
 
 st.subheader("Memory, load time and size")
-sources = sorted({str(m.get("rss_source")) for m in bundle.run_models if m.get("rss_source")})
+sources = sorted({str(m.rss_source) for m in results.models if m.rss_source})
 for col, field in zip(st.columns(3, gap="large"), charts.RESOURCE_PANELS, strict=True):
     with col:
-        _chart(charts.resource_bars(fr["models"], domain, field))
+        _chart(charts.resource_bars(models_df, domain, field))
 st.caption(
-    "Load time: one timed load per model and run. Memory added = peak resident memory during the run − before "
-    f"the load, measured on: {'; '.join(sources) or 'n/a'}. Size: the model folder on disk."
+    "Load time: one timed load per model and run. Memory = peak resident memory during the run − before the load "
+    f"(without that baseline: the process peak), measured on: {'; '.join(sources) or 'n/a'}. Size: the model "
+    "folder on disk. MB = 10^6 bytes."
 )
 
 # ---- table ---------------------------------------------------------------------------------------
 st.subheader("Numbers")
-table = _table(summary, fr["models"])
+table = _table(results.models)
 colors = charts.color_map(domain)
 styled = table.style.map(lambda v: f"color: {colors.get(v, '#1B2333')}; font-weight: 600", subset=["Model"])
 st.dataframe(
@@ -263,7 +267,7 @@ st.dataframe(
         "Output tokens": st.column_config.NumberColumn(format="%.1f", help="Mean per request"),
         "Cold e2e (s)": st.column_config.NumberColumn(format="%.3f", help="First request after load"),
         "Load (s)": st.column_config.NumberColumn(format="%.2f"),
-        "Memory added (MB)": st.column_config.NumberColumn(format="%.0f"),
+        "Memory (MB)": st.column_config.NumberColumn(format="%.0f", help="MB = 10^6 bytes; see Memory is"),
         "Size (MB)": st.column_config.NumberColumn(format="%.1f"),
         "Token source": st.column_config.TextColumn(help="Where output token counts came from, × requests"),
         "Transport": st.column_config.TextColumn(
@@ -284,7 +288,7 @@ if out.empty:
         "No warm request lies outside its model's Tukey fences (1.5 × IQR); needs ≥ 4 requests per model."
     )
 else:
-    out = charts.add_series(out, len(run_ids) > 1)
+    out = with_series(out, results.several_runs)
     st.dataframe(
         out[["series", "prompt_id", "round", "phase", "e2e_s", "fence_low", "fence_high", "run_id"]].rename(
             columns={

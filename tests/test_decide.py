@@ -17,7 +17,7 @@ from bench.decide import Criteria
 from bench.runner import run_benchmark
 from bench.store import Store
 
-MB = 2**20
+MB = 10**6
 
 
 def raw(rows: list[dict]) -> pd.DataFrame:

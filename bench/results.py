@@ -1,0 +1,288 @@
+"""The results layer: what every output (Results, Decide, Compare, the reports) reads about runs.
+
+One function, :func:`load_results`, loads a set of runs once and returns typed per-(run, model)
+rows, so the join of a run's model rows with the statistics, the memory definition and the series
+names live here and nowhere else:
+
+- **statistics** are :func:`bench.metrics.model_summary` (warm, successful requests; ``n`` and the
+  low-n flags with every metric);
+- **memory** has one definition: the peak resident set minus the baseline before the load when both
+  are known (``memory_basis`` says "added by the model"), else the peak alone ("process peak (no
+  baseline)"); it is *not comparable* across models when the run marked it so
+  (``run_models.memory_comparable = 0``, with ``memory_note``) or when the server is remote;
+- **quality** comes only through :mod:`bench.quality_source`, one entry per score source, never
+  mixed, keyed by (run, model): two runs of one model never pool their scored items;
+- the **series** name tells runs apart: ``model`` for one run, ``model · 184653-3fa2`` for several.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import pandas as pd
+
+from bench import metrics, quality_source
+from bench.errors import BenchError
+from bench.quality_source import SourceInfo
+from bench.store import Store
+from bench.units import is_missing
+
+MEMORY_ADDED = "added by the model (peak - baseline RSS)"
+MEMORY_PEAK = "process peak (no baseline)"
+MEMORY_REMOTE = "unavailable (remote server)"
+
+DEFINITIONS = """\
+- **e2e**: request sent -> last event. **TTFT**: -> first generated token (reasoning or content); a role-only
+  or empty chunk is not a token. Not measurable without streaming (shown as n/a).
+- **Decode tok/s** = (output tokens - 1) / (e2e - TTFT). **TPOT** is its inverse. **Prefill tok/s** = prompt tokens / TTFT.
+- **Output tokens** come from the server's `usage` when given, else its own timings, else the model's tokenizer,
+  else a chunk count (approximate); the source is listed per model.
+- Warm-up requests are stored but excluded. The first request after a model load (**cold**) is shown apart.
+- **Memory** is the peak resident set of the process running the model minus its resident set before the load
+  (in-process: SLM Bench itself); without that baseline, the process peak. MB = 10^6 bytes.
+- Full definitions: `docs/metrics.md`.
+"""
+
+_RUN_ID = re.compile(r"^\d{8}-(\d{6})-([0-9a-f]{4})$")
+
+
+# ---- series names --------------------------------------------------------------------------------
+def run_short(run_id: str) -> str:
+    """``20261122-184653-3fa2`` -> ``184653-3fa2`` (enough to tell runs apart in a legend)."""
+    match = _RUN_ID.match(str(run_id))
+    return f"{match.group(1)}-{match.group(2)}" if match else str(run_id)
+
+
+def series_name(model: str, run_id: str, several_runs: bool) -> str:
+    """The label of one (run, model) in charts and tables: unique when several runs are shown."""
+    return f"{model} · {run_short(run_id)}" if several_runs else str(model)
+
+
+# ---- typed rows ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QualityScore:
+    """One source's quality of one (run, model) over all its items and aspects."""
+
+    source: str
+    mean: float
+    low: float
+    high: float
+    n: int
+    missing: int
+
+
+@dataclass(frozen=True)
+class Memory:
+    """The memory of one (run, model) with how it was measured (see the module docstring)."""
+
+    bytes: float | None
+    basis: str
+    comparable: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """Everything the outputs show about one model in one run."""
+
+    run_id: str
+    model: str
+    series: str
+    order: int
+    status: str
+    error: str | None
+    backend: str
+    transport: str
+    model_id: str | None
+    execution_provider: str | None
+    size_bytes: float | None
+    load_seconds: float | None
+    peak_rss_bytes: float | None
+    baseline_rss_bytes: float | None
+    rss_source: str | None
+    memory_bytes: float | None
+    memory_basis: str
+    memory_comparable: bool
+    memory_note: str
+    #: the :func:`bench.metrics.model_summary` columns (``e2e_s_p95``, ``e2e_s_n``, ``e2e_s_low_n``...)
+    stats: Mapping[str, Any] = field(default_factory=dict)
+    #: score source (``people``, ``judge:<model>``...) -> its quality of this (run, model)
+    quality: Mapping[str, QualityScore] = field(default_factory=dict)
+
+    def stat(self, column: str) -> Any:
+        """One summary value, ``None`` when it was not measured."""
+        value = self.stats.get(column)
+        return None if is_missing(value) else value
+
+    @property
+    def n(self) -> int:
+        """Warm, successful requests behind the statistics."""
+        return int(self.stat("n") or 0)
+
+    @property
+    def token_source(self) -> str:
+        return str(self.stat("token_source") or "")
+
+    @property
+    def cold_e2e_s(self) -> float | None:
+        return self.stat("cold_e2e_s")
+
+    @property
+    def candidate(self) -> bool:
+        """Finished, with at least one warm measured request: what Decide can rank."""
+        return self.status == "done" and self.n >= 1
+
+    def as_row(self) -> dict[str, Any]:
+        """A flat dict: the fields, then every statistic (``run_id``/``model`` not repeated)."""
+        row = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("stats", "quality")}
+        stats = {k: v for k, v in self.stats.items() if k not in row}
+        return {**row, **stats}
+
+
+@dataclass(frozen=True)
+class Results:
+    """A set of runs, loaded once: runs, per-(run, model) rows, samples, quality per source."""
+
+    run_ids: tuple[str, ...]
+    runs: list[dict[str, Any]]
+    models: list[ModelResult]
+    #: one row per request (:func:`bench.metrics.samples_frame`) plus its ``series``
+    samples: pd.DataFrame
+    #: :func:`bench.metrics.model_summary` plus ``series``
+    summary: pd.DataFrame
+    #: score sources with scores in these runs, people first
+    sources: list[SourceInfo] = field(default_factory=list)
+    #: source -> per (run_id, model, aspect) table (:data:`bench.quality_source.TABLE_COLUMNS`)
+    quality_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def several_runs(self) -> bool:
+        return len(self.run_ids) > 1
+
+    @property
+    def domain(self) -> list[str]:
+        """Every series in model order: the shared colour domain of the charts."""
+        seen = dict.fromkeys(m.series for m in self.models)
+        if not self.samples.empty:
+            seen.update(dict.fromkeys(self.samples["series"]))
+        return [str(s) for s in seen]
+
+    @property
+    def source_names(self) -> list[str]:
+        return [s.name for s in self.sources]
+
+    def get(self, run_id: str, model: str) -> ModelResult | None:
+        return next((m for m in self.models if m.run_id == run_id and m.model == model), None)
+
+    def table(self) -> pd.DataFrame:
+        """One flat row per (run, model) (:meth:`ModelResult.as_row`), in model order."""
+        return pd.DataFrame([m.as_row() for m in self.models])
+
+
+# ---- loading -------------------------------------------------------------------------------------
+def load_results(store: Store, run_ids: Sequence[str]) -> Results:
+    """Load ``run_ids`` (in the order given); an unknown id raises a :class:`BenchError` naming it."""
+    ids = list(dict.fromkeys(run_ids))
+    runs = [_run(store, run_id) for run_id in ids]
+    several = len(ids) > 1
+    samples = with_series(metrics.samples_frame(store.samples(ids)), several)
+    summary = with_series(metrics.model_summary(samples), several)
+    sources = quality_source.score_sources(store, ids)
+    overall = {s.name: quality_source.quality_summary(store, ids, s.name) for s in sources}
+    tables = {s.name: quality_source.quality_table(store, ids, s.name) for s in sources}
+    stats = {(r["run_id"], r["model"]): r for r in summary.to_dict("records")} if not summary.empty else {}
+    run_models = [m for run_id in ids for m in store.run_models(run_id)]
+    models = [
+        _model_result(order, m, several, stats.get((m["run_id"], m["model"]), {}), overall)
+        for order, m in enumerate(run_models)
+    ]
+    return Results(tuple(ids), runs, models, samples, summary, sources, tables)
+
+
+def _run(store: Store, run_id: str) -> dict[str, Any]:
+    run = store.get_run(run_id)
+    if run is None:
+        recent = ", ".join(r["id"] for r in store.list_runs(5)) or "none"
+        raise BenchError(run_id, f"no such run in {store.path}", f"recent runs: {recent}")
+    return run
+
+
+def with_series(frame: pd.DataFrame, several: bool) -> pd.DataFrame:
+    """A copy of ``frame`` (with ``run_id`` and ``model``) plus the ``series`` column charts colour by."""
+    if frame.empty:
+        return frame.assign(series=pd.Series(dtype=str))
+    out = frame.copy()
+    out["series"] = [series_name(m, r, several) for m, r in zip(out["model"], out["run_id"], strict=True)]
+    return out
+
+
+def _number(value: Any) -> float | None:
+    return None if is_missing(value) else float(value)
+
+
+def memory_of(row: Mapping[str, Any]) -> Memory:
+    """The one memory definition, from a ``run_models`` row (new columns read with ``.get``)."""
+    peak, base = _number(row.get("peak_rss_bytes")), _number(row.get("baseline_rss_bytes"))
+    source = str(row.get("rss_source") or "")
+    note = str(row.get("memory_note") or "")
+    flagged = row.get("memory_comparable")
+    comparable = not (not is_missing(flagged) and int(flagged) == 0)
+    if source.startswith("unavailable"):
+        return Memory(
+            None, MEMORY_REMOTE, False, note or "the server runs elsewhere: its memory is not visible"
+        )
+    if peak is None:
+        return Memory(None, "", False, note)
+    if base is not None:
+        return Memory(max(peak - base, 0.0), MEMORY_ADDED, comparable, note)
+    return Memory(peak, MEMORY_PEAK, comparable, note)
+
+
+def _quality_of(run_id: str, model: str, overall: Mapping[str, pd.DataFrame]) -> dict[str, QualityScore]:
+    out = {}
+    for source, frame in overall.items():
+        hit = frame[(frame["run_id"] == run_id) & (frame["model"] == model)]
+        if hit.empty:
+            continue
+        r = hit.iloc[0]
+        out[source] = QualityScore(
+            source, float(r["mean"]), float(r["low"]), float(r["high"]), int(r["n"]), int(r["missing"])
+        )
+    return out
+
+
+def _model_result(
+    order: int,
+    m: Mapping[str, Any],
+    several: bool,
+    stats: Mapping[str, Any],
+    overall: Mapping[str, pd.DataFrame],
+) -> ModelResult:
+    memory = memory_of(m)
+    stats = {k: v for k, v in stats.items() if k not in ("run_id", "model", "series")}
+    return ModelResult(
+        run_id=m["run_id"],
+        model=m["model"],
+        series=series_name(m["model"], m["run_id"], several),
+        order=order,
+        status=m.get("status") or "",
+        error=m.get("error"),
+        backend=m.get("backend") or "",
+        transport=stats.get("transport") or m.get("transport") or "",
+        model_id=m.get("model_id"),
+        execution_provider=m.get("execution_provider"),
+        size_bytes=_number(m.get("size_bytes")),
+        load_seconds=_number(m.get("load_seconds")),
+        peak_rss_bytes=_number(m.get("peak_rss_bytes")),
+        baseline_rss_bytes=_number(m.get("baseline_rss_bytes")),
+        rss_source=m.get("rss_source"),
+        memory_bytes=memory.bytes,
+        memory_basis=memory.basis,
+        memory_comparable=memory.comparable,
+        memory_note=memory.note,
+        stats=stats,
+        quality=_quality_of(m["run_id"], m["model"], overall),
+    )
