@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from bench.checks.spec import Check
 from bench.errors import BenchError, plain_message
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
@@ -47,6 +48,8 @@ class PromptItem(BaseModel):
     aspects: list[str] = Field(default_factory=list)
     system: str | None = None
     reference: str | None = None
+    #: deterministic pass/fail tests of the answer (bench.checks.spec); results are a score source
+    checks: list[Check] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod
@@ -68,6 +71,8 @@ class PromptSet(BaseModel):
 
     name: str = "prompts"
     description: str = ""
+    #: lets ``python_tests`` checks run the answers' code (in the sandbox); off unless the set says so
+    allow_code_execution: bool = False
     prompts: list[PromptItem] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -195,8 +200,16 @@ def prompt_set_from_data(data: Any, source: str, name: str = "prompts") -> Promp
     return validate(PromptSet, data, source, fix)
 
 
+PROMPT_SUFFIXES = (".json", ".jsonl", ".csv")
+
+
 def load_prompt_set(path: str | Path) -> PromptSet:
+    """A prompt set from JSON, JSONL (one prompt object per line) or CSV (``id,prompt[,system,reference]``)."""
     path = Path(path)
+    if path.suffix.lower() in (".jsonl", ".csv"):
+        from bench import prompt_formats
+
+        return prompt_formats.load_prompt_file(path)
     return prompt_set_from_data(read_json(path, "prompt"), str(path), name=path.stem)
 
 
@@ -231,17 +244,19 @@ def user_prompt_sets_dir() -> Path:
 def resolve_prompt_set(ref: str | Path) -> PromptSet:
     """A path, a built-in set under ``prompts/`` (``workshop``, ``meeting-notes``) or a set saved by the app."""
     path = Path(ref)
-    if path.exists() or path.suffix == ".json":
+    if path.exists() or path.suffix.lower() in PROMPT_SUFFIXES:
         return load_prompt_set(path)
-    for folder in (builtin_prompt_sets_dir(), user_prompt_sets_dir()):
-        candidate = folder / f"{ref}.json"
-        if candidate.exists():
-            return load_prompt_set(candidate)
-    known = sorted(
-        {p.stem for d in (builtin_prompt_sets_dir(), user_prompt_sets_dir()) for p in d.glob("*.json")}
-    )
+    folders = (builtin_prompt_sets_dir(), user_prompt_sets_dir())
+    for folder in folders:
+        for suffix in PROMPT_SUFFIXES:
+            candidate = folder / f"{ref}{suffix}"
+            if candidate.exists():
+                return load_prompt_set(candidate)
+    known = sorted({p.stem for d in folders for p in d.glob("*") if p.suffix.lower() in PROMPT_SUFFIXES})
     raise BenchError(
-        str(ref), "prompt file not found", f"pass a JSON file path or a known set: {', '.join(known)}"
+        str(ref),
+        "prompt file not found",
+        f"pass a .json, .jsonl or .csv file or a known set: {', '.join(known)}",
     )
 
 

@@ -184,6 +184,23 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE judgments ADD COLUMN samples INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE judgments ADD COLUMN spread INTEGER
     """,
+    # v4 (task checks, bench/checks/store.py): one verdict per sample and check; passed is 1, 0, or
+    # NULL when the check was not run (code execution off, no sandbox), with the reason in detail.
+    4: """
+    CREATE TABLE check_results (
+        run_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        round INTEGER NOT NULL,
+        check_index INTEGER NOT NULL,
+        check_type TEXT NOT NULL,
+        passed INTEGER,
+        detail TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, model, prompt_id, round, check_index)
+    );
+    CREATE INDEX check_results_run ON check_results(run_id)
+    """,
 }
 
 
