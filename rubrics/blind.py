@@ -20,6 +20,11 @@ def _seed(*parts: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+def stable_seed(*parts: str) -> int:
+    """A seed from strings that is the same in every process (for other blind shuffles)."""
+    return _seed(*parts)
+
+
 def blind_order(run_id: str, prompt_id: str, annotator: str, models: Iterable[str]) -> list[str]:
     """The models in a shuffled order that is stable for this (run, prompt, annotator).
 
