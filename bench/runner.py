@@ -429,7 +429,9 @@ def run_benchmark(
 ) -> tuple[str, str]:
     """Start and execute a new run. Returns (run_id, status)."""
     runner = Runner.start(store, settings, prompts, progress=progress, on_token=on_token, cancel=cancel)
-    return runner.run_id, runner.run()
+    status = runner.run()
+    _evaluate_checks(store, runner.run_id)
+    return runner.run_id, status
 
 
 def resume_run(
@@ -441,4 +443,13 @@ def resume_run(
 ) -> str:
     """Finish a run: every missing step and every step whose sample is not ok. Returns the status."""
     runner = Runner.resume(store, run_id, progress=progress, on_token=on_token, cancel=cancel)
-    return runner.run()
+    status = runner.run()
+    _evaluate_checks(store, run_id)
+    return status
+
+
+def _evaluate_checks(store: Store, run_id: str) -> None:
+    """Task checks of the prompts that carry them (bench.checks); never fails the run."""
+    from bench.checks.run_checks import evaluate_after_run
+
+    evaluate_after_run(store, run_id)

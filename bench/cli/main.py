@@ -289,6 +289,9 @@ def _mount_optional() -> None:
     from bench.cli.load import load
 
     app.command("load")(load)
+    from bench.cli.checks import checks
+
+    app.command("checks")(checks)
     try:
         from bench.cli.bundle import export_runs, import_bundle
 
