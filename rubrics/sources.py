@@ -1,8 +1,13 @@
 """People's and judges' scores as score sources of :mod:`bench.quality_source`.
 
-``bench`` never imports :mod:`rubrics`; it finds this module by name and this module registers two
-providers: the ``people`` family (blind 1–5 sliders, annotators averaged per item first) and the
-``judge`` family (one source per judge model, ``judge:<model>``; unparsed replies count as missing).
+``bench`` never imports :mod:`rubrics`; it finds this module by name and this module registers the
+``people`` family (blind 1–5 sliders, annotators averaged per item first), the ``judge`` family
+(one source per judge model, ``judge:<model>``; unparsed replies count as missing) and, through
+:mod:`rubrics.votes_source`, the ``votes`` family (Bradley–Terry ratings from pairwise votes).
+
+A judge source is ``validated`` only when its agreement with people passes :mod:`rubrics.trust`
+(kappa interval's lower end at least 0.4); otherwise its note says why, and Decide and the reports
+use it only when the user opts in.
 
 Every frame is keyed by (run_id, model): quality belongs to a run, so two runs of one model are
 two rows and never pool their items.
@@ -19,8 +24,13 @@ from bench.store import Store
 from rubrics.annotate import annotations_frame
 from rubrics.judge import judgments_frame
 from rubrics.quality import INTERVAL_METHOD, PEOPLE, bootstrap_interval, item_scores
+from rubrics.trust import judge_trust
+from rubrics.votes_source import VotesProvider  # registers the votes family on import
+
+__all__ = ["JudgeProvider", "PeopleProvider", "VotesProvider"]
 
 PEOPLE_NOTE = f"people's 1–5 scores, annotators averaged per item; {INTERVAL_METHOD}"
+TRUST_RESAMPLES = 500  # the label only needs the kappa interval's lower end; pages show the full one
 JUDGE_NOTE = f"a local judge model's 1–5 scores, unparsed replies counted as missing; {INTERVAL_METHOD}"
 
 
@@ -76,8 +86,13 @@ class JudgeProvider(_RubricProvider):
     family = "judge"
 
     def sources(self, store: Store, run_ids: Sequence[str]) -> list[SourceInfo]:
-        judges = sorted(judgments_frame(store, run_ids)["scored_by"].dropna().unique())
-        return [SourceInfo(str(name), note=JUDGE_NOTE) for name in judges]
+        judgments = judgments_frame(store, run_ids)
+        infos = []
+        for judge in sorted(judgments["judge"].dropna().unique()):
+            trust = judge_trust(store, run_ids, str(judge), resamples=TRUST_RESAMPLES)
+            note = f"{JUDGE_NOTE}; {trust.label}: {trust.reason}"
+            infos.append(SourceInfo(f"judge:{judge}", validated=trust.validated, note=note))
+        return infos
 
 
 register(PeopleProvider())
