@@ -201,6 +201,35 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX check_results_run ON check_results(run_id)
     """,
+    # v5 (load and capacity, bench/load_run.py): every request of a load run keeps its level and
+    # when it was scheduled and sent (the gap is the harness's own lag); every level keeps its
+    # statistics and whether it met the SLOs. Comments stay outside the statements: SQLite copies
+    # an ALTER's trailing comment into the table's schema text.
+    5: """
+    CREATE TABLE load_requests (
+        run_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        round INTEGER NOT NULL,
+        level TEXT NOT NULL,
+        level_kind TEXT NOT NULL,
+        level_value REAL NOT NULL,
+        scheduled_s REAL NOT NULL,
+        sent_s REAL NOT NULL,
+        PRIMARY KEY (run_id, model, prompt_id, round)
+    );
+    CREATE TABLE load_levels (
+        run_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        level TEXT NOT NULL,
+        level_kind TEXT NOT NULL,
+        level_value REAL NOT NULL,
+        position INTEGER NOT NULL,
+        summary_json TEXT NOT NULL,
+        PRIMARY KEY (run_id, model, level)
+    );
+    CREATE INDEX load_requests_run ON load_requests(run_id)
+    """,
 }
 
 
@@ -234,9 +263,10 @@ class Store:
         with self.connect() as conn:
             db.lock_for_migration(conn)
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-            current = row[0] or 0
-            for version in sorted(v for v in _MIGRATIONS if v > current):
+            # every version not applied yet, not just those above the highest: versions are
+            # assigned up front, so v5 can land in a database before v4 exists
+            done = {r[0] for r in conn.execute("SELECT version FROM schema_version").fetchall()}
+            for version in sorted(set(_MIGRATIONS) - done):
                 for statement in _MIGRATIONS[version].split(";"):
                     if statement.strip():
                         conn.execute(statement)

@@ -1,0 +1,257 @@
+"""Load against an OpenAI-compatible server: how many requests it holds within its latency targets.
+
+Two ways to raise the load, one level at a time:
+
+- **concurrency** (closed loop): N workers, each sends its next request the moment the previous
+  one ends. A request is *scheduled* when its worker becomes free.
+- **rate** (open loop): requests arrive as a seeded Poisson process at R requests/s whether or not
+  earlier ones have ended — what many independent users do. A request is *scheduled* at its
+  arrival time.
+
+Every request records when it was scheduled and when it was actually sent: the gap is the
+harness's own lag (the event loop was busy), the number that says whether SLM Bench, not the
+server, was the bottleneck. One asyncio loop on one thread with ``httpx.AsyncClient`` streams
+every request; chunk parsing is the OpenAI backend's own, and the metrics (TTFT, ITL, e2e) are
+computed after each level with ``bench.timing.summarize`` — off the hot path, same definitions as
+every other run. Statistics, SLOs and capacity live in :mod:`bench.load_stats`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench.backends.base import StreamEvent, now_ns
+from bench.backends.openai_compat import OpenAIBackend, normalize_base_url
+from bench.config import PromptItem
+from bench.errors import BenchError
+
+
+@dataclass(frozen=True)
+class Level:
+    """One load level: ``kind`` is ``concurrency`` or ``rate`` (requests/s)."""
+
+    kind: str
+    value: float
+
+    @property
+    def label(self) -> str:
+        return f"c={self.value:g}" if self.kind == "concurrency" else f"rate={self.value:g}/s"
+
+
+@dataclass
+class Record:
+    """One request of a level, as the engine saw it (times in ns on the monotonic clock)."""
+
+    index: int
+    prompt_id: str
+    scheduled_ns: int
+    sent_ns: int = 0
+    events: list[StreamEvent] = field(default_factory=list)
+    error: str | None = None
+    http_status: int | None = None
+    started_at: float = 0.0  # wall clock (epoch s) when it was sent, for the stored sample
+
+    @property
+    def lag_s(self) -> float:
+        return max(0, self.sent_ns - self.scheduled_ns) / 1e9
+
+
+# ---- parsing the command line's values ----------------------------------------------------------
+_UNITS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "": 1.0}
+
+
+def parse_seconds(text: str, what: str) -> float:
+    """``60s``, ``1.5m``, ``50ms`` or a bare number of seconds."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(ms|s|min|m|h)?\s*", text or "")
+    if not match:
+        raise BenchError(what, f"{text!r} is not a duration", "write it like 60s, 1.5m, 50ms or 2h")
+    return float(match.group(1)) * _UNITS[match.group(2) or ""]
+
+
+def parse_levels(text: str, kind: str) -> list[Level]:
+    """``1,2,4,8`` -> levels in ascending order; every value must be positive."""
+    flag = "--concurrency" if kind == "concurrency" else "--rate"
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise BenchError(flag, f"{text!r} is not a comma list of numbers", f"e.g. {flag} 1,2,4,8") from None
+    if not values or any(v <= 0 for v in values):
+        raise BenchError(flag, "every level must be a number above 0", f"e.g. {flag} 1,2,4,8")
+    if kind == "concurrency" and any(v != int(v) for v in values):
+        raise BenchError(flag, "concurrency counts requests in flight: whole numbers only", "e.g. 1,2,4,8")
+    return [Level(kind, v) for v in sorted(set(values))]
+
+
+def poisson_schedule(rate: float, count: int | None, duration_s: float | None, seed: int) -> list[float]:
+    """Arrival offsets (s) of a Poisson process at ``rate``/s: ``count`` of them, or all within
+    ``duration_s``. Seeded, so two runs offer the same load."""
+    rng = random.Random(seed)
+    times, t = [], 0.0
+    while True:
+        t += rng.expovariate(rate)
+        if (count is not None and len(times) >= count) or (duration_s is not None and t > duration_s):
+            return times
+        times.append(t)
+
+
+# ---- the engine -----------------------------------------------------------------------------------
+class Engine:
+    """Streams chat requests to one endpoint; one event loop, one shared connection pool."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        model: str,
+        prompts: list[PromptItem],
+        max_tokens: int = 128,
+        temperature: float = 0.0,
+        seed: int | None = 42,
+        api_key: str | None = None,
+        timeout_s: float = 300.0,
+    ) -> None:
+        self.url = normalize_base_url(endpoint) + "/chat/completions"
+        self.model = model
+        self.prompts = prompts
+        self.bodies = [self._body(p, max_tokens, temperature, seed) for p in prompts]
+        self.headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        if api_key:
+            self.headers["Authorization"] = f"Bearer {api_key}"
+        self.timeout_s = timeout_s
+
+    def _body(self, prompt: PromptItem, max_tokens: int, temperature: float, seed: int | None) -> bytes:
+        messages = [{"role": "system", "content": prompt.system}] if prompt.system else []
+        messages.append({"role": "user", "content": prompt.prompt})
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if seed is not None:
+            body["seed"] = seed
+        return json.dumps(body).encode()  # encoded once: the hot path only sends bytes
+
+    async def _one(self, client: httpx.AsyncClient, rec: Record) -> None:
+        body = self.bodies[rec.index % len(self.bodies)]
+        rec.started_at = time.time()
+        rec.sent_ns = now_ns()
+        try:
+            async with client.stream("POST", self.url, content=body, headers=self.headers) as resp:
+                if resp.status_code != 200:
+                    rec.http_status = resp.status_code
+                    text = (await resp.aread())[:200].decode("utf-8", "replace")
+                    rec.error = f"HTTP {resp.status_code}: {text}"
+                    return
+                await self._read(resp, rec)
+        except httpx.HTTPError as exc:
+            rec.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        except ValueError as exc:  # a malformed chunk
+            rec.error = str(exc)
+
+    async def _read(self, resp: httpx.Response, rec: Record) -> None:
+        events, ended = rec.events, False
+        first = True
+        async for line in resp.aiter_lines():
+            t = now_ns()
+            if first:
+                events.append(StreamEvent("first_byte", t))
+                first = False
+            if not line.startswith("data:"):
+                continue
+            payload = line[5:].strip()
+            if payload == "[DONE]":
+                ended = True
+                break
+            chunk = json.loads(payload)
+            if not isinstance(chunk, dict):
+                raise ValueError(f"malformed chunk from server: {payload[:120]!r}")
+            if "error" in chunk:
+                rec.error = f"server error mid-stream: {chunk['error']}"
+                return
+            for event in OpenAIBackend._chunk_events(chunk, t, message_key="delta"):
+                ended = ended or event.kind in ("finish", "usage")
+                events.append(event)
+        if not ended:
+            rec.error = "the stream ended without a finish reason, usage or [DONE] (cut short)"
+
+    def _client(self, max_conn: int) -> httpx.AsyncClient:
+        limits = httpx.Limits(max_connections=max_conn, max_keepalive_connections=max_conn)
+        return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(self.timeout_s, connect=10.0))
+
+    async def closed_loop(
+        self, workers: int, count: int | None, duration_s: float | None, first_index: int = 0
+    ) -> tuple[list[Record], float]:
+        """``workers`` requests always in flight until ``count`` sent or ``duration_s`` passed."""
+        records: list[Record] = []
+        next_index = first_index
+        start = now_ns()
+        stop_at = start + int(duration_s * 1e9) if duration_s else None
+
+        async def worker(client: httpx.AsyncClient) -> None:
+            nonlocal next_index
+            scheduled = now_ns()
+            while True:
+                if count is not None and next_index - first_index >= count:
+                    return
+                if stop_at is not None and scheduled >= stop_at:
+                    return
+                rec = Record(next_index, self.prompts[next_index % len(self.prompts)].id, scheduled)
+                next_index += 1
+                records.append(rec)
+                await self._one(client, rec)
+                scheduled = now_ns()
+
+        async with self._client(workers) as client:
+            await asyncio.gather(*(worker(client) for _ in range(workers)))
+        return records, (now_ns() - start) / 1e9
+
+    async def open_loop(
+        self, rate: float, count: int | None, duration_s: float | None, seed: int, first_index: int = 0
+    ) -> tuple[list[Record], float]:
+        """Requests at Poisson arrival times, each sent on time however many are in flight."""
+        arrivals = poisson_schedule(rate, count, duration_s, seed)
+        records: list[Record] = []
+        loop = asyncio.get_running_loop()
+        tasks = []
+        async with self._client(max(64, int(rate * 4))) as client:
+            start_ns, start_loop = now_ns(), loop.time()
+            for i, offset in enumerate(arrivals):
+                delay = start_loop + offset - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                index = first_index + i
+                rec = Record(index, self.prompts[index % len(self.prompts)].id, start_ns + int(offset * 1e9))
+                records.append(rec)
+                tasks.append(asyncio.create_task(self._one(client, rec)))
+            await asyncio.gather(*tasks)
+        return records, (now_ns() - start_ns) / 1e9
+
+
+def run_level(
+    engine: Engine,
+    level: Level,
+    count: int | None,
+    duration_s: float | None,
+    seed: int = 42,
+    first_index: int = 0,
+) -> tuple[list[Record], float]:
+    """One level on a fresh event loop: (records, wall seconds from first schedule to last end)."""
+    if level.kind == "concurrency":
+        coro = engine.closed_loop(int(level.value), count, duration_s, first_index)
+    else:
+        coro = engine.open_loop(level.value, count, duration_s, seed, first_index)
+    return asyncio.run(coro)
+
+
+ProgressFn = Callable[[str], None]

@@ -1,0 +1,180 @@
+"""Load and capacity against a real stdlib OpenAI-compatible server on 127.0.0.1 (benchmarks/stub_openai.py):
+real concurrency, real HTTP streaming, stored samples; statistics on synthetic levels."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.config import PromptItem, PromptSet
+from bench.errors import BenchError
+from bench.load import Engine, Level, parse_levels, parse_seconds, poisson_schedule, run_level
+from bench.load_run import LoadSpec, capacity_of, load_results, load_run_ids, run_load
+from bench.load_stats import LevelResult, capacity, parse_slos, saturated
+from bench.store import Store
+from benchmarks.stub_openai import StubServer
+
+REPO = Path(__file__).resolve().parent.parent
+PROMPTS = PromptSet(
+    prompts=[PromptItem(id="a", prompt="Say hi."), PromptItem(id="b", prompt="Name a color.")]
+)
+
+
+def test_flags_parse_or_say_how_to_fix_them():
+    assert [lv.value for lv in parse_levels("8,1,2,2", "concurrency")] == [1, 2, 8]
+    assert parse_levels("0.5,2", "rate")[0].label == "rate=0.5/s"
+    with pytest.raises(BenchError, match="whole numbers"):
+        parse_levels("1.5", "concurrency")
+    with pytest.raises(BenchError, match="above 0"):
+        parse_levels("0,2", "rate")
+    assert parse_seconds("60s", "--duration") == 60 and parse_seconds("50ms", "x") == 0.05
+    assert parse_seconds("1.5m", "x") == 90 and parse_seconds("2", "x") == 2
+    with pytest.raises(BenchError, match="not a duration"):
+        parse_seconds("soon", "--duration")
+    slos = parse_slos("ttft_p95=0.5s,itl_p95=50ms,e2e_p99=5")
+    assert [(s.name, s.limit_s) for s in slos] == [("ttft_p95", 0.5), ("itl_p95", 0.05), ("e2e_p99", 5.0)]
+    with pytest.raises(BenchError, match="METRIC_pNN"):
+        parse_slos("latency=1s")
+
+
+def test_poisson_arrivals_are_seeded_and_have_the_asked_rate():
+    a = poisson_schedule(20.0, 4000, None, seed=7)
+    assert a == poisson_schedule(20.0, 4000, None, seed=7) and a != poisson_schedule(20.0, 4000, None, seed=8)
+    assert len(a) == 4000 and all(x < y for x, y in itertools.pairwise(a))
+    assert 4000 / a[-1] == pytest.approx(20.0, rel=0.05)  # 4,000 arrivals: the mean rate within 5%
+    within = poisson_schedule(10.0, None, 3.0, seed=1)
+    assert within[-1] <= 3.0
+
+
+def test_closed_loop_keeps_exactly_n_requests_in_flight():
+    stub = StubServer(tokens=8, delay_s=0.01)
+    with stub as url:
+        engine = Engine(url, "stub", PROMPTS.prompts, max_tokens=8)
+        records, wall = run_level(engine, Level("concurrency", 4), 24, None)
+    assert len(records) == 24 and all(r.error is None for r in records)
+    assert stub.config.peak_in_flight == 4  # never more than N, and all N at once
+    assert sorted(r.index for r in records) == list(range(24))
+    assert all(r.sent_ns >= r.scheduled_ns for r in records) and wall > 0
+    assert {r.prompt_id for r in records} == {"a", "b"}
+
+
+def test_open_loop_sends_at_the_scheduled_times_whatever_is_in_flight():
+    stub = StubServer(tokens=4, delay_s=0.05)  # each request lasts ~0.2 s: many overlap at 40/s
+    with stub as url:
+        engine = Engine(url, "stub", PROMPTS.prompts, max_tokens=4)
+        records, _ = run_level(engine, Level("rate", 40), 30, None, seed=3)
+    assert len(records) == 30 and all(r.error is None for r in records)
+    offsets = [(r.scheduled_ns - records[0].scheduled_ns) / 1e9 for r in records]
+    expected = poisson_schedule(40, 30, None, seed=3)
+    assert offsets == pytest.approx([e - expected[0] for e in expected], abs=1e-6)
+    assert stub.config.peak_in_flight > 1  # open loop: arrivals did not wait for earlier answers
+
+
+def test_a_load_run_is_stored_like_any_run_and_stops_at_saturation(tmp_path: Path):
+    store = Store(tmp_path / "b.db")
+    stub = StubServer(tokens=8, delay_s=0.005, max_in_flight=2)  # a server with two slots
+    spec = LoadSpec(endpoint="x", models=["stub"], levels=[1, 2, 4, 8, 16, 32], requests=24, warmup=1,
+                    slos=parse_slos("ttft_p95=10s,e2e_p95=10s"))  # fmt: skip
+    with stub as url:
+        result = run_load(store, spec.model_copy(update={"endpoint": url}), PROMPTS)
+    run_id = result["run_id"]
+    levels = result["models"]["stub"]["levels"]
+    assert store.get_run(run_id)["status"] == "completed"
+    assert levels[-1]["saturated"] and levels[-1]["value"] < 32  # it stopped raising the load
+    assert levels[-1]["value"] > 2  # beyond the server's two slots, not before
+    assert "stopped at" in result["models"]["stub"]["stopped"]
+    samples = store.samples([run_id])
+    measured = [s for s in samples if not s["warmup"]]
+    assert len(samples) == 1 + 24 * len(levels) and len(measured) == 24 * len(levels)
+    assert {s["metrics"]["load_level"] for s in measured} == {lv["level"] for lv in levels}
+    assert all(s["metrics"]["output_tokens"] == 8 and s["metrics"]["ttft_s"] for s in measured)
+    assert all(s["metrics"]["sent_s"] >= s["metrics"]["scheduled_s"] for s in measured)
+    with store.connect() as conn:
+        rows = conn.execute(
+            "SELECT level, scheduled_s, sent_s FROM load_requests WHERE run_id = ?", (run_id,)
+        )
+        rows = rows.fetchall()
+    assert len(rows) == len(measured) and all(r[2] >= r[1] for r in rows)
+    stored = load_results(store, run_id)["stub"]
+    assert [lv["level"] for lv in stored] == [lv["level"] for lv in levels]
+    assert stored[0]["energy_source"].startswith(("n/a", "rapl", "nvml"))
+    assert capacity_of(stored)["level"] == result["models"]["stub"]["capacity"]["level"]
+    assert load_run_ids(store) == [run_id]
+
+
+def test_errors_count_against_the_slos(tmp_path: Path):
+    stub = StubServer(tokens=4, fail_every=4)
+    spec = LoadSpec(endpoint="x", models=["stub"], levels=[2], requests=40, warmup=0,
+                    slos=parse_slos("e2e_p95=10s"))  # fmt: skip
+    with stub as url:
+        result = run_load(Store(tmp_path / "b.db"), spec.model_copy(update={"endpoint": url}), PROMPTS)
+    (level,) = result["models"]["stub"]["levels"]
+    assert level["errors"] == 10 and level["error_rate"] == 0.25
+    assert level["meets_slo"] is False and "HTTP 500" in level["first_errors"][0]
+    assert result["models"]["stub"]["capacity"]["level"] is None
+
+
+def _level(value: float, rps: float, e2e_p50: float, meets: bool | None = True, ok: int = 10) -> LevelResult:
+    pct = {m: {"p50": e2e_p50, "p95": e2e_p50} for m in ("ttft", "itl", "e2e", "tpot")}
+    return LevelResult(f"c={value:g}", "concurrency", value, ok, ok, 0, 0.0, 1.0, rps, rps * 10,
+                       rps if meets else 0.0, pct, {}, meets)  # fmt: skip
+
+
+def test_saturation_and_capacity_rules_on_known_levels():
+    assert saturated(_level(4, 100, 0.04), _level(8, 102, 0.08))  # flat throughput, latency doubled
+    assert not saturated(_level(4, 100, 0.04), _level(8, 190, 0.045))  # still scaling
+    assert not saturated(_level(4, 100, 0.04), _level(8, 101, 0.041))  # flat but not slower: noise
+    assert saturated(_level(4, 100, 0.04), _level(8, 0, 0.04, ok=0))  # nothing succeeded
+    levels = [
+        _level(1, 25, 0.04),
+        _level(2, 50, 0.04),
+        _level(4, 90, 0.05, meets=False),
+        _level(8, 95, 0.09, False),
+    ]
+    assert capacity(levels)["level"] == "c=2"
+    assert capacity([_level(1, 25, 0.04, meets=False)])["level"] is None
+    no_slo = capacity([_level(1, 25, 0.04, meets=None), _level(2, 40, 0.05, meets=None)])
+    assert no_slo["level"] is None and no_slo["peak_level"] == "c=2" and "no SLO" in no_slo["reason"]
+
+
+def test_spec_needs_exactly_one_limit():
+    with pytest.raises(ValueError, match="exactly one"):
+        LoadSpec(endpoint="x", models=["m"], levels=[1])
+    with pytest.raises(ValueError, match="exactly one"):
+        LoadSpec(endpoint="x", models=["m"], levels=[1], requests=5, duration_s=3)
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="220")
+    return subprocess.run([sys.executable, "-m", "bench", "load", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def test_cli_prints_levels_and_capacity_and_stores_the_run(tmp_path: Path):
+    db = tmp_path / "b.db"
+    with StubServer(tokens=6, delay_s=0.002) as url:
+        done = _cli("--endpoint", url, "--models", "stub", "--concurrency", "1,2", "--requests", "10",
+                    "--slo", "ttft_p95=5s,e2e_p95=5s", "--db", str(db), cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    run_id = done.stdout.strip().splitlines()[-1]
+    assert "capacity of stub: c=2" in done.stdout and "c=1" in done.stdout
+    assert "stub · c=2:" in done.stderr  # progress, one line per level
+    assert len(Store(db).samples([run_id])) == 1 + 20
+
+
+def test_cli_refuses_bad_flags_without_a_traceback(tmp_path: Path):
+    with StubServer() as url:
+        both = _cli("--endpoint", url, "--models", "stub", "--concurrency", "1", "--rate", "2", cwd=tmp_path)
+        unknown = _cli("--endpoint", url, "--models", "nope", "--concurrency", "1", cwd=tmp_path)
+        bad_slo = _cli(
+            "--endpoint", url, "--models", "stub", "--concurrency", "1", "--slo", "fast", cwd=tmp_path
+        )
+    assert both.returncode == 2 and "give exactly one" in both.stderr
+    assert unknown.returncode == 2 and "not served by" in unknown.stderr and "stub" in unknown.stderr
+    assert bad_slo.returncode == 2 and "METRIC_pNN" in bad_slo.stderr
+    assert all("Traceback" not in p.stderr for p in (both, unknown, bad_slo))
