@@ -39,6 +39,39 @@ PHASE_SHAPES = ["circle", "triangle-up", "cross"]
 
 SERIES_TITLE = "Model"
 
+#: d3 tick formats by unit: to the metric's precision, never "0.547236" (``~`` drops trailing zeros)
+UNIT_FORMATS = {"s": ",.3~r", "tok/s": ",.3~r", "tok": ",d", "MB": ",.0f", "score": ".1f"}
+#: a series name wraps at its " · " (model, then run) instead of being cut with "…"
+WRAP_SERIES = "split(datum.label, ' · ')"
+NO_LIMIT = 10_000  # px: Vega's label limit, high enough that no label is ever cut
+
+
+def axis_format(metric: str) -> str:
+    """The tick format of ``metric`` (a key of ``bench.metrics.METRICS`` or a unit such as ``MB``)."""
+    unit = METRICS[metric][1] if metric in METRICS else metric
+    return UNIT_FORMATS.get(unit, ",.3~r")
+
+
+def value_axis(metric: str, **kwargs: object) -> alt.Axis:
+    """A quantitative axis with the metric's format (units are in the title)."""
+    return alt.Axis(format=axis_format(metric), labelFlush=False, **kwargs)  # type: ignore[arg-type]
+
+
+def series_axis(**kwargs: object) -> alt.Axis:
+    """A model/run axis: every label shown, wrapped onto two lines rather than cut or dropped."""
+    options: dict[object, object] = {"labelExpr": WRAP_SERIES, "labelLimit": NO_LIMIT, "labelOverlap": False}
+    options.update(kwargs)
+    return alt.Axis(**options)  # type: ignore[arg-type]
+
+
+def series_legend(domain: Sequence[str]) -> alt.Legend:
+    """The colour legend under the chart: one column per series name that fits, none cut."""
+    longest = max((len(str(name)) for name in domain), default=0)
+    columns = 1 if longest > 40 else 2 if longest > 22 else 4
+    return alt.Legend(
+        orient="bottom", columns=min(columns, max(len(domain), 1)), labelLimit=NO_LIMIT, symbolOpacity=1
+    )
+
 
 # ---- scales -------------------------------------------------------------------------------------
 def color_scale(domain: Sequence[str]) -> alt.Scale:
@@ -56,7 +89,7 @@ def _color(domain: Sequence[str], legend: bool = True) -> alt.Color:
         "series:N",
         title=SERIES_TITLE,
         scale=color_scale(domain),
-        legend=alt.Legend(orient="bottom", columns=3, labelLimit=320, symbolOpacity=1) if legend else None,
+        legend=series_legend(domain) if legend else None,
     )
 
 
@@ -65,7 +98,7 @@ def _shape(legend: bool = True) -> alt.Shape:
         "phase:N",
         title="Request",
         scale=alt.Scale(domain=PHASES, range=PHASE_SHAPES),
-        legend=alt.Legend(orient="bottom") if legend else None,
+        legend=alt.Legend(orient="top", direction="horizontal", labelLimit=NO_LIMIT) if legend else None,
     )
 
 
@@ -162,8 +195,10 @@ def latency_distribution(
     data = _sample_data(samples, metric, include_warmup)
     if data.empty:
         return _empty(f"No successful request has a value for {_label(metric)}.")
-    y = alt.Y("series:N", title=None, sort=list(domain), axis=alt.Axis(labelLimit=260))
-    x = alt.X(f"{metric}:Q", title=_label(metric), scale=alt.Scale(zero=False, nice=True))
+    y = alt.Y("series:N", title=None, sort=list(domain), axis=series_axis())
+    x = alt.X(
+        f"{metric}:Q", title=_label(metric), scale=alt.Scale(zero=False, nice=True), axis=value_axis(metric)
+    )
     base = alt.Chart(data)
     box = (
         base.transform_filter(alt.datum.phase == "warm")
@@ -203,7 +238,7 @@ def percentile_bars(
                     "stat": stat,
                     "value": float(value),
                     "n": n,
-                    "label": f"n={n}{' ⚠' if weak else ''}",
+                    "label": f"{stat}\nn={n}{' ⚠' if weak else ''}",
                     "caveat": f"{stat} from {n} samples is a rough estimate (want ≥ 20)" if weak else "",
                     "token_source": rec.get("token_source") or "",
                     "transport": rec.get("transport") or "",
@@ -223,19 +258,20 @@ def percentile_bars(
         alt.Tooltip("transport:N", title="Transport"),
         alt.Tooltip("run_id:N", title="Run"),
     ]
-    x = alt.X("series:N", title=None, sort=list(domain), axis=alt.Axis(labelAngle=0, labelLimit=200))
+    x = alt.X("series:N", title=None, sort=list(domain), axis=series_axis(labelAngle=0))
     x_offset = alt.XOffset("stat:N", sort=["p50", "p95"])
-    y = alt.Y("value:Q", title=_label(metric))
+    y = alt.Y("value:Q", title=_label(metric), axis=value_axis(metric))
     base = alt.Chart(data).encode(x=x, xOffset=x_offset, y=y, tooltip=tooltip)
+    # p50 solid, p95 lighter, each bar named above itself ("p95 / n=10"): no separate legend whose
+    # black and grey swatches match no bar
     bars = base.mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
         color=_color(domain),
-        opacity=alt.Opacity(
-            "stat:N", title="Statistic", scale=alt.Scale(domain=["p50", "p95"], range=[1.0, 0.5])
-        ),
+        opacity=alt.Opacity("stat:N", scale=alt.Scale(domain=["p50", "p95"], range=[1.0, 0.55]), legend=None),
     )
-    labels = base.mark_text(dy=-7, fontSize=11, color="#374151").encode(text="label:N")
-    stat_labels = base.mark_text(dy=12, fontSize=10, color="#FFFFFF", fontWeight="bold").encode(text="stat:N")
-    return alt.layer(bars, labels, stat_labels).properties(height=300)
+    labels = base.mark_text(dy=-6, fontSize=11, color="#374151", baseline="bottom", lineBreak="\n").encode(
+        text="label:N"
+    )
+    return alt.layer(bars, labels).properties(height=320)
 
 
 def ttft_vs_decode(samples: pd.DataFrame, domain: Sequence[str]) -> alt.Chart:
@@ -250,8 +286,15 @@ def ttft_vs_decode(samples: pd.DataFrame, domain: Sequence[str]) -> alt.Chart:
         alt.Chart(data)
         .mark_point(filled=True, size=80, opacity=0.85, stroke="#1B2333", strokeWidth=0.4)
         .encode(
-            x=alt.X("ttft_s:Q", title=_label("ttft_s"), scale=alt.Scale(zero=False)),
-            y=alt.Y("decode_tps:Q", title=_label("decode_tps"), scale=alt.Scale(zero=False)),
+            x=alt.X(
+                "ttft_s:Q", title=_label("ttft_s"), scale=alt.Scale(zero=False), axis=value_axis("ttft_s")
+            ),
+            y=alt.Y(
+                "decode_tps:Q",
+                title=_label("decode_tps"),
+                scale=alt.Scale(zero=False),
+                axis=value_axis("decode_tps"),
+            ),
             color=_color(domain),
             shape=_shape(),
             tooltip=_sample_tooltips("decode_tps"),
@@ -273,9 +316,13 @@ def tps_per_prompt(
         alt.Chart(data)
         .mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3)
         .encode(
-            x=alt.X("prompt_id:N", title="Prompt", axis=alt.Axis(labelAngle=-20, labelLimit=160)),
+            x=alt.X(
+                "prompt_id:N",
+                title="Prompt",
+                axis=alt.Axis(labelAngle=-30, labelAlign="right", labelOverlap=False, labelLimit=NO_LIMIT),
+            ),
             xOffset=alt.XOffset("series:N", sort=list(domain)),
-            y=alt.Y(f"{metric}:Q", title="Decode tokens/s (mean)"),
+            y=alt.Y(f"{metric}:Q", title="Decode tok/s (mean)", axis=value_axis("decode_tps")),
             color=_color(domain),
             tooltip=[
                 alt.Tooltip("series:N", title="Model"),
@@ -311,6 +358,7 @@ def model_resources(models: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+RESOURCE_UNITS = {"load_seconds": "s", "model_rss_mb": "MB", "size_mb": "MB"}
 RESOURCE_PANELS = {
     "load_seconds": "Load time (s)",
     "model_rss_mb": "Memory (MB)",
@@ -332,8 +380,8 @@ def resource_bars(
         alt.Chart(part)
         .mark_bar(cornerRadiusEnd=3)
         .encode(
-            y=alt.Y("series:N", title=None, sort=list(domain), axis=alt.Axis(labelLimit=160)),
-            x=alt.X(f"{field}:Q", title=title),
+            y=alt.Y("series:N", title=None, sort=list(domain), axis=series_axis()),
+            x=alt.X(f"{field}:Q", title=title, axis=value_axis(RESOURCE_UNITS[field])),
             color=_color(domain, legend=False),
             tooltip=_resource_tooltips(),
         )

@@ -1,0 +1,126 @@
+"""Charts keep their labels: series names wrap instead of being cut, every prompt is labelled, the
+p50/p95 bars carry their own names (no black/grey swatches), ticks have the metric's precision.
+
+Seen with two runs: "smollm2-13…" in legends, 3 of 5 prompt labels, ticks like "0.547236" and
+Decide's "3.100000". The browser test (tests/test_browser.py) checks the drawn SVG for "…".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from bench import charts
+
+RUNS = ["20261201-135944-cbcc", "20261201-141502-0b1c"]
+MODEL = "smollm2-135m"
+
+
+def _samples() -> pd.DataFrame:
+    rows = []
+    for run in RUNS:
+        for prompt in ("capital", "explain-onnx", "python-reverse", "email-subject", "list-colors"):
+            for rnd in (-1, 0, 1):
+                rows.append(
+                    {
+                        "run_id": run, "model": MODEL, "prompt_id": prompt, "round": rnd, "ok": True,
+                        "warmup": rnd < 0, "cold": rnd < 0, "phase": "warm-up" if rnd < 0 else "warm",
+                        "e2e_s": 0.547236 + rnd / 10, "ttft_s": 0.0412, "decode_tps": 55.123456,
+                        "output_tokens": 48, "output_token_source": "usage", "transport": "in-process",
+                    }
+                )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _summary() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"run_id": r, "model": MODEL, "e2e_s_p50": 0.547236, "e2e_s_p95": 0.61, "e2e_s_n": 10,
+             "e2e_s_low_n": ["p95"], "token_source": "usage", "transport": "in-process"}
+            for r in RUNS
+        ]
+    )  # fmt: skip
+
+
+def _spec(chart: Any) -> dict[str, Any]:
+    return chart.to_dict()  # validates against the Vega-Lite schema
+
+
+def _find(spec: Any, key: str) -> list[Any]:
+    """Every value stored under ``key`` anywhere in the spec."""
+    found = []
+    if isinstance(spec, dict):
+        for k, v in spec.items():
+            if k == key:
+                found.append(v)
+            found += _find(v, key)
+    elif isinstance(spec, list):
+        for v in spec:
+            found += _find(v, key)
+    return found
+
+
+def _frames() -> tuple[list[str], dict[str, pd.DataFrame]]:
+    from bench.results import with_series
+
+    samples = _samples()
+    prompts = samples.groupby(["run_id", "model", "prompt_id"], as_index=False).agg(
+        decode_tps_mean=("decode_tps", "mean"), e2e_s_mean=("e2e_s", "mean"), n=("e2e_s", "size")
+    )
+    frames = {
+        "samples": with_series(samples, True),
+        "summary": with_series(_summary(), True),
+        "prompts": with_series(prompts, True),
+    }
+    return list(dict.fromkeys(frames["summary"]["series"])), frames
+
+
+def test_series_names_wrap_and_are_never_cut() -> None:
+    domain, frames = _frames()
+    assert domain == [f"{MODEL} · 135944-cbcc", f"{MODEL} · 141502-0b1c"]
+    for chart in (
+        charts.latency_distribution(frames["samples"], domain),
+        charts.percentile_bars(frames["summary"], domain),
+    ):
+        spec = _spec(chart)
+        assert charts.WRAP_SERIES in _find(spec, "labelExpr")
+        limits = _find(spec, "labelLimit")
+        assert limits and min(limits) >= 1000, limits  # no label or legend entry is cut short
+        for legend in _find(spec, "legend"):
+            if isinstance(legend, dict) and legend.get("orient"):
+                assert legend["orient"] in ("bottom", "top"), legend  # never squeezed to the right
+
+
+def test_percentile_bars_name_their_statistic_instead_of_a_grey_legend() -> None:
+    domain, frames = _frames()
+    spec = _spec(charts.percentile_bars(frames["summary"], domain))
+    opacity = _find(spec, "opacity")
+    assert any(isinstance(o, dict) and o.get("legend", "absent") is None for o in opacity)
+    labels = {row["label"] for ds in spec["datasets"].values() for row in ds}
+    assert "p50\nn=10" in labels and "p95\nn=10 ⚠" in labels
+
+
+def test_every_prompt_gets_a_label() -> None:
+    domain, frames = _frames()
+    spec = _spec(charts.tps_per_prompt(frames["prompts"], domain))
+    axis = spec["encoding"]["x"]["axis"]
+    assert axis["labelOverlap"] is False and axis["labelAngle"] != 0
+    assert spec["encoding"]["y"]["title"] == "Decode tok/s (mean)"
+
+
+def test_ticks_have_the_metrics_precision() -> None:
+    domain, frames = _frames()
+    spec = json.dumps(_spec(charts.latency_distribution(frames["samples"], domain)))
+    assert charts.axis_format("e2e_s") in spec
+    assert charts.axis_format("decode_tps") == ",.3~r" and charts.axis_format("MB") == ",.0f"
+    assert charts.axis_format("score") == ".1f"
+
+
+def test_the_request_legend_survives_beside_a_long_series_legend() -> None:
+    domain, frames = _frames()
+    spec = _spec(charts.latency_distribution(frames["samples"], domain))
+    legends = [leg for leg in _find(spec, "legend") if isinstance(leg, dict) and leg.get("orient")]
+    orients = {leg["orient"] for leg in legends}
+    assert orients == {"top", "bottom"}  # shapes above, colours below: neither pushes the other out
