@@ -25,7 +25,7 @@ from rubrics.annotate import annotations_frame
 from rubrics.judge import judgments_frame
 from rubrics.quality import INTERVAL_METHOD, PEOPLE, bootstrap_interval, item_scores
 from rubrics.trust import judge_trust
-from rubrics.votes_source import VotesProvider  # registers the votes family on import
+from rubrics.votes_source import VotesProvider
 
 __all__ = ["JudgeProvider", "PeopleProvider", "VotesProvider"]
 
@@ -97,3 +97,4 @@ class JudgeProvider(_RubricProvider):
 
 register(PeopleProvider())
 register(JudgeProvider())
+register(VotesProvider())

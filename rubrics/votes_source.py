@@ -7,7 +7,8 @@ number of votes the model took part in. Ratings are fitted per run: a rating say
 compares with the others *of that run*, so two runs are never pooled into one fit.
 
 A judge's votes are as trustworthy as the judge: ``votes:judge:<model>`` carries the judge's
-validation (:mod:`rubrics.trust`, from its 1–5 scores against people's).
+validation (:mod:`rubrics.trust`, from its 1–5 scores against people's). :mod:`rubrics.sources`
+registers the provider (after people and judges, so sources list in that order).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from bench.quality_source import SUMMARY_COLUMNS, TABLE_COLUMNS, SourceInfo, register
+from bench.quality_source import SUMMARY_COLUMNS, TABLE_COLUMNS, SourceInfo
 from bench.store import Store
 from rubrics.bradley_terry import INTERVAL_METHOD
 from rubrics.judge_pairwise import pairwise_frame
@@ -89,6 +90,3 @@ class VotesProvider:
             for row in _rows(_ratings(store, run_id, source, aspect), run_id, source, {"aspect": aspect})
         ]
         return pd.DataFrame(rows, columns=TABLE_COLUMNS)
-
-
-register(VotesProvider())
