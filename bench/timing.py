@@ -1,4 +1,4 @@
-"""Per-request metrics from a timed event stream — the definitions of ../shared/DESIGN.md in code.
+"""Per-request metrics from a timed event stream — the metric definitions in code.
 
 Every backend yields :class:`~bench.backends.base.StreamEvent`s; this module is the only place
 that turns them into numbers, so in-process and HTTP backends are measured by the same rules:
@@ -13,6 +13,13 @@ that turns them into numbers, so in-process and HTTP backends are measured by th
 - inter-token latency is token-weighted: a chunk of k tokens counts as k gaps of gap/k, i.e.
   (t_last_token - t_first_token) / (output_tokens - tokens_in_first_chunk). Inter-chunk latency is
   kept separately.
+- prompt cache: ``cached_prompt_tokens`` is what the server says it reused (OpenAI-style
+  ``usage.prompt_tokens_details.cached_tokens``, llama.cpp ``timings.cache_n``); a TTFT with
+  cached tokens > 0 is a cache hit (``ttft_cache_hit``), not a cold prefill.
+- ``server_decode_tps`` is the server's own decode rate (llama.cpp ``predicted_per_second``,
+  Ollama ``eval_count / eval_duration``) and ``decode_tps_vs_server_pct`` how far ours is from it.
+- without streaming nothing arrives before the whole answer: ttfb, ttft, decode rate and ITL are
+  None (n/a), never the end-to-end time.
 """
 
 from __future__ import annotations
@@ -52,6 +59,12 @@ class RequestMetrics:
     finish_reason: str = ""
     usage_tokens: dict[str, int] = field(default_factory=dict)
     rss_peak_bytes: int | None = None
+    gpu_peak_bytes: int | None = None
+    cached_prompt_tokens: int | None = None
+    cached_token_source: str = ""  # usage | server_timings
+    ttft_cache_hit: bool | None = None  # None: the server does not say
+    server_decode_tps: float | None = None
+    decode_tps_vs_server_pct: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,6 +132,33 @@ def _count_prompt(events: list[StreamEvent], prompt_count: int | None) -> tuple[
     return None, ""
 
 
+def _server_timings(events: list[StreamEvent]) -> dict[str, Any]:
+    return next((e.data for e in events if e.kind == "server_timings"), {})
+
+
+def _cached(events: list[StreamEvent]) -> tuple[int | None, str]:
+    """Prompt tokens the server reused from its cache, and who said so."""
+    cached = _usage(events).get("cached_tokens")
+    if cached is not None:
+        return int(cached), "usage"
+    value = _server_timings(events).get("cache_n")
+    if isinstance(value, (int, float)):
+        return int(value), "server_timings"
+    return None, ""
+
+
+def _server_decode_tps(events: list[StreamEvent]) -> float | None:
+    """The server's own decode rate: llama.cpp ``predicted_per_second``, Ollama count / duration (ns)."""
+    timings = _server_timings(events)
+    rate = timings.get("predicted_per_second")
+    if isinstance(rate, (int, float)) and rate > 0:
+        return float(rate)
+    count, duration = timings.get("eval_count"), timings.get("eval_duration")
+    if isinstance(count, (int, float)) and isinstance(duration, (int, float)) and duration > 0:
+        return float(count) / (float(duration) / NS)
+    return None
+
+
 def _ratio(num: float | None, den: float | None) -> float | None:
     if num is None or den is None or den <= 0:
         return None
@@ -142,7 +182,7 @@ def summarize(
     content = [e for e in tokens if e.kind == "content"]
     output, out_source = _count_output(events, tokens, count_tokens)
     prompt, prompt_source = _count_prompt(events, prompt_tokens_fallback)
-    ttfb = _rel(events[0].t_ns, t_send_ns) if events else None
+    ttfb = _rel(events[0].t_ns, t_send_ns) if events and streamed else None
     ttft = _rel(tokens[0].t_ns, t_send_ns) if tokens and streamed else None
     ttfc = _rel(content[0].t_ns, t_send_ns) if content and streamed else None
     e2e = _rel(events[-1].t_ns, t_send_ns) if events else None
@@ -156,6 +196,8 @@ def summarize(
     if streamed and len(tokens) > 1 and output is not None and output > first_k:
         itl = ((tokens[-1].t_ns - tokens[0].t_ns) / NS) / (output - first_k)
     finish = next((e.data.get("finish_reason", "") for e in events if e.kind == "finish"), "")
+    cached, cached_source = _cached(events)
+    server_tps = _server_decode_tps(events)
     return RequestMetrics(
         ttfb_s=ttfb,
         ttft_s=ttft,
@@ -176,4 +218,11 @@ def summarize(
         ici_max_s=max(gaps) if gaps else None,
         finish_reason=str(finish or ""),
         usage_tokens=_usage(events),
+        cached_prompt_tokens=cached,
+        cached_token_source=cached_source,
+        ttft_cache_hit=(cached > 0) if cached is not None and ttft is not None else None,
+        server_decode_tps=server_tps,
+        decode_tps_vs_server_pct=(
+            (decode_tps - server_tps) / server_tps * 100 if decode_tps and server_tps else None
+        ),
     )

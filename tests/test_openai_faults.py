@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 from bench.acquire.foundry_service import free_port
-from bench.backends.base import ChatRequest, now_ns
+from bench.backends.base import ChatRequest, RequestError, now_ns
+from bench.backends.http_support import retry_after_seconds, strip_credentials
 from bench.backends.openai_compat import OpenAIBackend
 from bench.config import RunSettings, prompt_set_from_data
 from bench.errors import EndpointError
@@ -153,24 +154,57 @@ def test_html_page_is_not_an_openai_endpoint(fake: FakeServer):
     assert "/v1/models" in err.value.fix
 
 
-def test_http_500_on_chat_is_an_endpoint_error(fake: FakeServer):
+def test_http_500_on_chat_is_a_request_error_with_its_status(fake: FakeServer):
     fake.chat(Reply(500, "application/json", b'{"error": {"message": "engine crashed"}}'))
-    with pytest.raises(EndpointError) as err:
+    with pytest.raises(RequestError) as err:
         list(OpenAIBackend(fake.url).stream_chat(ChatRequest(MODEL, "hi")))
     assert "HTTP 500" in err.value.message and "engine crashed" in err.value.message
+    assert err.value.http_status == 500 and not err.value.retryable  # 500 is a bug, not a blip
 
 
-def test_malformed_sse_chunk_is_an_endpoint_error(fake: FakeServer):
+def test_malformed_sse_chunk_is_a_failed_request_not_a_wrong_server(fake: FakeServer):
     fake.chat(Reply(content_type="text/event-stream", events=[delta("Hi", role="assistant"), "{not json"]))
-    with pytest.raises(EndpointError) as err:
+    with pytest.raises(RequestError) as err:
         list(OpenAIBackend(fake.url).stream_chat(ChatRequest(MODEL, "hi")))
-    assert "stream chunk is not JSON" in err.value.message and "{not json" in err.value.message
+    assert "malformed chunk from server" in err.value.message and "{not json" in err.value.message
+    assert "does not speak the OpenAI API" not in err.value.message
+    assert err.value.outcome == "failed"
 
 
-def test_error_object_mid_stream_is_an_endpoint_error(fake: FakeServer):
+def test_error_object_mid_stream_is_a_request_error(fake: FakeServer):
     fake.chat(Reply(content_type="text/event-stream", events=[delta("Hi"), {"error": {"message": "OOM"}}]))
-    with pytest.raises(EndpointError, match="mid-stream"):
+    with pytest.raises(RequestError, match="mid-stream"):
         list(OpenAIBackend(fake.url).stream_chat(ChatRequest(MODEL, "hi")))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2", 2.0), ("0.5", 0.5), ("-3", 0.0), ("soon", None), ("", None), (None, None)],
+)
+def test_retry_after_seconds(value: str | None, expected: float | None):
+    assert retry_after_seconds(value) == expected
+
+
+def test_retry_after_as_an_http_date_is_seconds_from_now():
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    got = retry_after_seconds(when)
+    assert got is not None and 25 <= got <= 30
+
+
+@pytest.mark.parametrize(
+    ("url", "stored"),
+    [
+        ("http://alice:s3cret@host:8080/v1", "http://host:8080/v1"),
+        ("https://tok@example.com/v1", "https://example.com/v1"),
+        ("http://127.0.0.1:5273/v1", "http://127.0.0.1:5273/v1"),
+        (None, None),
+    ],
+)
+def test_url_credentials_are_stripped(url: str | None, stored: str | None):
+    assert strip_credentials(url) == stored
 
 
 # --------------------------------------------------------------------------- stream dialects

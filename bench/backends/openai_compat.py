@@ -301,7 +301,8 @@ class OpenAIBackend:
     def _exchange(self, request: ChatRequest, pump: Pump) -> Iterator[StreamEvent]:
         """The HTTP request itself (on the pump's thread); raises RequestError for every fault."""
         url = f"{self.base_url}/chat/completions"
-        timeout = httpx.Timeout(request.timeout_s or self.timeout, connect=5.0)
+        read_s = request.timeout_s + 5.0 if request.timeout_s else self.timeout  # the deadline speaks first
+        timeout = httpx.Timeout(read_s, connect=5.0)
         subject = f"{self.base_url} model {request.model}"
         started = False
         try:
