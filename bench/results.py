@@ -194,7 +194,7 @@ def load_results(store: Store, run_ids: Sequence[str]) -> Results:
     overall = {s.name: quality_source.quality_summary(store, ids, s.name) for s in sources}
     tables = {s.name: quality_source.quality_table(store, ids, s.name) for s in sources}
     stats = {(r["run_id"], r["model"]): r for r in summary.to_dict("records")} if not summary.empty else {}
-    run_models = [m for run_id in ids for m in store.run_models(run_id)]
+    run_models = [m for run in runs for m in _in_settings_order(run, store.run_models(run["id"]))]
     models = [
         _model_result(order, m, several, stats.get((m["run_id"], m["model"]), {}), overall)
         for order, m in enumerate(run_models)
@@ -208,6 +208,13 @@ def _run(store: Store, run_id: str) -> dict[str, Any]:
         recent = ", ".join(r["id"] for r in store.list_runs(5)) or "none"
         raise BenchError(run_id, f"no such run in {store.path}", f"recent runs: {recent}")
     return run
+
+
+def _in_settings_order(run: Mapping[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A run's model rows in the order its settings list the models (others after, by name)."""
+    wanted = list((run.get("settings") or {}).get("models") or [])
+    rank = {name: i for i, name in enumerate(wanted)}
+    return sorted(rows, key=lambda m: (rank.get(m["model"], len(rank)), str(m["model"])))
 
 
 def with_series(frame: pd.DataFrame, several: bool) -> pd.DataFrame:
