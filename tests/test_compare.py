@@ -14,11 +14,10 @@ from bench import compare
 from bench.errors import BenchError
 from bench.store import Store
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic_runs import latencies, store_run
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def latencies(rng: np.random.Generator, centre: float, n: int = 20, cv: float = 0.08) -> np.ndarray:
-    return rng.lognormal(np.log(centre), cv, n)
 
 
 def test_a_planted_ten_percent_slowdown_is_worse() -> None:
@@ -77,26 +76,6 @@ def test_gate_rules() -> None:
 
 
 # ---- stored runs, through the CLI -------------------------------------------------------------
-def store_run(store: Store, models: dict[str, np.ndarray], load_s: float = 1.0) -> str:
-    """A run as the runner stores it: settings, run_models, one warm-up, a cold and warm samples."""
-    settings = {"models": list(models), "rounds": 1, "warmup": 1, "stream": True, "max_tokens": 16,
-                "temperature": 0.0, "seed": 42, "endpoint": None}  # fmt: skip
-    run_id = store.create_run(settings, {"name": "synthetic", "prompts": []}, {"transport": "in-process"})
-    for model, e2e in models.items():
-        store.upsert_run_model(run_id, model, status="done", load_seconds=load_s, size_bytes=10**8,
-                               peak_rss_bytes=5 * 10**8, baseline_rss_bytes=10**8)  # fmt: skip
-        for i, value in enumerate([9.9, *e2e]):  # the first is a cold warm-up: never counted
-            store.add_sample({
-                "run_id": run_id, "model": model, "prompt_id": f"p{i % 4}", "round": i - 1, "warmup": i == 0,
-                "cold": i == 0, "ok": True, "error": None, "stream": True, "transport": "in-process",
-                "started_at": "2026-01-01T00:00:00Z", "answer": "hi", "reasoning": "", "server_timings": None,
-                "metrics": {"e2e_s": float(value), "ttft_s": float(value) / 10, "output_tokens": 33,
-                            "decode_tps": 32 / (float(value) * 0.9), "rss_peak_bytes": 4 * 10**8 + i},
-            })  # fmt: skip
-    store.set_run_status(run_id, "completed")
-    return run_id
-
-
 def bench(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bench", *args], cwd=REPO, capture_output=True, text=True, timeout=120
