@@ -210,3 +210,20 @@ def lock_for_migration(conn: Any) -> None:
     """Serialise migrations between processes (SQLite's BEGIN IMMEDIATE already does)."""
     if isinstance(conn, PgConnection):
         conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+
+
+def tables(conn: Any) -> list[str]:
+    """Every table of the store (``schema_version`` included), in name order."""
+    if isinstance(conn, PgConnection):
+        sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    return sorted(r[0] for r in conn.execute(sql).fetchall())
+
+
+def columns(conn: Any, table: str) -> list[str]:
+    """Column names of ``table`` in their declared order."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
+        raise ValueError(f"not a table name: {table!r}")
+    cur = conn.execute(f"SELECT * FROM {table} WHERE 1 = 0")
+    return [d[0] for d in cur.description]

@@ -1,0 +1,170 @@
+"""Run bundles: export from one store, import into another (SQLite and a real PostgreSQL),
+idempotent, and a damaged or edited file is refused before anything is written."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench import bundle, provenance
+from bench.errors import BenchError
+from bench.store import Store
+from tests.pg_server import PgServer
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[PgServer]:
+    server = PgServer()
+    server.start()
+    yield server
+    server.close()
+
+
+def _source(path: Path) -> tuple[Store, str, str]:
+    """A store with two runs: samples, people's scores and a judge's on the first."""
+    from rubrics import storage
+
+    store = Store(path)
+    keep = store.create_run(
+        {"models": ["m"]}, {"prompts": [{"id": "p1"}]}, provenance.run_meta(), label="edge box"
+    )
+    other = store.create_run({"models": ["m"]}, {}, {})
+    for run_id in (keep, other):
+        for rnd in (-1, 0, 1):
+            store.add_sample({
+                "run_id": run_id, "model": "m", "prompt_id": "p1", "round": rnd, "warmup": rnd < 0, "cold": False,
+                "ok": True, "error": None, "stream": True, "transport": "http", "started_at": "t",
+                "metrics": {"e2e_s": 0.25 + rnd, "energy_j": None}, "answer": f"answer {rnd}", "reasoning": "",
+                "server_timings": None,
+            })  # fmt: skip
+    store.upsert_run_model(keep, "m", backend="openai", size_bytes=3 * 2**30, load_seconds=0.5)
+    storage.upsert_annotations(store, (keep, "p1", "m", "ann"), {"correctness": 4}, "fine")
+    storage.upsert_judgment(store, (keep, "m", "p1", "correctness", "judge-x"), 3, "ok", "3", 1)
+    return store, keep, other
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "sqlite":
+        return Store(tmp_path / "target.db")
+    return Store(request.getfixturevalue("pg").new_db())
+
+
+def test_export_then_import_twice_changes_nothing_the_second_time(tmp_path: Path, target: Store):
+    from rubrics import storage
+
+    source, keep, other = _source(tmp_path / "source.db")
+    counts = bundle.export_runs(source, [keep], tmp_path / "runs.slmbundle")
+    assert counts["runs"] == 1 and counts["samples"] == 3 and counts["annotations"] == 1
+    first = bundle.import_bundle(target, tmp_path / "runs.slmbundle")
+    assert first["samples"] == {"new": 3, "kept": 0} and first["runs"] == {"new": 1, "kept": 0}
+    second = bundle.import_bundle(target, tmp_path / "runs.slmbundle")
+    assert all(c["new"] == 0 for c in second.values()) and second["samples"]["kept"] == 3
+
+    run = target.get_run(keep)
+    assert run["label"] == "edge box" and run["meta"]["machine"]["machine_id"]
+    assert target.get_run(other) is None  # only what was exported
+    assert [(s["round"], s["answer"]) for s in target.samples([keep])] == [
+        (-1, "answer -1"),
+        (0, "answer 0"),
+        (1, "answer 1"),
+    ]
+    assert target.samples([keep]) == [
+        dict(s, id=t["id"]) for s, t in zip(source.samples([keep]), target.samples([keep]), strict=True)
+    ]
+    assert target.run_models(keep)[0]["size_bytes"] == 3 * 2**30
+    assert [a["score"] for a in storage.annotations_of(target, keep, "p1", "ann")] == [4]
+    assert storage.judged_keys(target, keep, "judge-x") == {("m", "p1", "correctness")}
+
+
+def test_import_never_overwrites_what_the_store_has(tmp_path: Path):
+    from rubrics import storage
+
+    source, keep, _ = _source(tmp_path / "source.db")
+    bundle.export_runs(source, [keep], tmp_path / "b.slmbundle")
+    target = Store(tmp_path / "target.db")
+    bundle.import_bundle(target, tmp_path / "b.slmbundle")
+    storage.upsert_annotations(target, (keep, "p1", "m", "ann"), {"correctness": 2}, "rescored here")
+    bundle.import_bundle(target, tmp_path / "b.slmbundle")
+    assert [(a["score"], a["comment"]) for a in storage.annotations_of(target, keep, "p1", "ann")] == [
+        (2, "rescored here")
+    ]
+
+
+def _rewrite(path: Path, change) -> None:
+    content = json.loads(gzip.decompress(path.read_bytes()))
+    change(content)
+    path.write_bytes(gzip.compress(json.dumps(content).encode()))
+
+
+def test_corrupted_or_tampered_bundles_are_refused_before_writing(tmp_path: Path):
+    source, keep, _ = _source(tmp_path / "source.db")
+    good = tmp_path / "good.slmbundle"
+    bundle.export_runs(source, [keep], good)
+    target = Store(tmp_path / "target.db")
+
+    truncated = tmp_path / "truncated.slmbundle"
+    truncated.write_bytes(good.read_bytes()[:-40])
+    with pytest.raises(BenchError, match="not a readable run bundle"):
+        bundle.import_bundle(target, truncated)
+
+    edited = tmp_path / "edited.slmbundle"
+    edited.write_bytes(good.read_bytes())
+    _rewrite(edited, lambda c: c["tables"]["samples"]["rows"][0].__setitem__(-1, "better answer"))
+    with pytest.raises(BenchError, match="checksum mismatch"):
+        bundle.import_bundle(target, edited)
+
+    sneaky = tmp_path / "sneaky.slmbundle"  # the outer checksum redone, the table's manifest not
+    sneaky.write_bytes(good.read_bytes())
+
+    def resum(c):
+        c["tables"]["annotations"]["rows"][0][5] = 5
+        c["sha256"] = bundle._sha({k: v for k, v in c.items() if k != "sha256"})
+
+    _rewrite(sneaky, resum)
+    with pytest.raises(BenchError, match="table annotations: checksum mismatch"):
+        bundle.import_bundle(target, sneaky)
+
+    not_bundle = tmp_path / "x.json.gz"
+    not_bundle.write_bytes(gzip.compress(b'{"hello": 1}'))
+    with pytest.raises(BenchError, match="not an SLM Bench run bundle"):
+        bundle.import_bundle(target, not_bundle)
+    assert target.list_runs() == []  # nothing was written by any refused file
+
+
+def test_unknown_run_and_missing_file_say_so(tmp_path: Path):
+    source, _, _ = _source(tmp_path / "source.db")
+    with pytest.raises(BenchError, match="no such run"):
+        bundle.export_runs(source, ["nope"], tmp_path / "x")
+    with pytest.raises(BenchError, match="no such file"):
+        bundle.import_bundle(source, tmp_path / "missing.slmbundle")
+
+
+def test_cli_export_and_import(tmp_path: Path):
+    source, keep, other = _source(tmp_path / "source.db")
+    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="200")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bench", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    out = tmp_path / "two.slmbundle"
+    done = cli("export", keep, other, "--out", str(out), "--db", str(source.path))
+    assert done.returncode == 0, done.stderr
+    assert "samples 6" in done.stdout
+    first = cli("import", str(out), "--db", str(tmp_path / "t.db"))
+    again = cli("import", str(out), "--db", str(tmp_path / "t.db"))
+    assert first.returncode == 0 and "samples +6" in first.stdout, first.stderr
+    assert again.returncode == 0 and "0 new rows" in again.stdout
+    out.write_bytes(b"garbage")
+    bad = cli("import", str(out), "--db", str(tmp_path / "t.db"))
+    assert bad.returncode == 2 and "not a readable run bundle" in bad.stderr and "Traceback" not in bad.stderr
