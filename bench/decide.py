@@ -287,6 +287,43 @@ def _reason(c: str, row: pd.Series, best: bool, stat_words: str) -> str | None:
     return None
 
 
+def _standing(c: str, top: pd.Series, cands: pd.DataFrame) -> tuple[str, list[pd.Series]]:
+    """Where the winner stands on ``c``: ``best`` (alone), ``tied`` (with ``others``), ``worse``
+    (``others`` are better, best first) or ``alone`` (no other candidate has a value)."""
+    if is_missing(top[c]):
+        return "alone", []
+    rest = [r for _, r in cands.iterrows() if r["series"] != top["series"] and not is_missing(r[c])]
+    if not rest:
+        return "alone", []
+    lower = c in LOWER_IS_BETTER
+    better = [r for r in rest if (r[c] < top[c] if lower else r[c] > top[c])]
+    if better:
+        return "worse", sorted(better, key=lambda r: r[c] if lower else -r[c])
+    tied = [r for r in rest if r[c] == top[c]]
+    return ("tied", tied) if tied else ("best", [])
+
+
+def _trade_off(c: str, top: pd.Series, better: list[pd.Series], stat_words: str) -> str:
+    """``uses more memory than small (1323 MB vs 400 MB)``: what the winner gives up, in numbers."""
+    best = better[0]
+    value: dict[str, Any] = {
+        "latency": lambda v: _secs(v),
+        "throughput": lambda v: f"{v:.1f} tok/s",
+        "memory": fmt_bytes,
+        "size": fmt_bytes,
+        "quality": lambda v: f"{v:.1f}",
+    }
+    words = {
+        "latency": f"slower {stat_words} than",
+        "throughput": "decodes slower than",
+        "memory": "uses more memory than",
+        "size": "is larger on disk than",
+        "quality": f"scored lower by {top['scored_by']} than",
+    }
+    fmt = value.get(c, str)
+    return f"{top['series']} {words.get(c, 'is behind')} {best['series']} ({fmt(top[c])} vs {fmt(best[c])})"
+
+
 def recommendation(table: pd.DataFrame) -> Recommendation:
     """The top-ranked candidate, why (in plain words, with n), and what to be careful about."""
     weights: dict[str, float] = table.attrs.get("weights") or Criteria().weights()
@@ -318,13 +355,13 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
     for c in sorted(available, key=lambda c: -weights.get(c, 0)):
         if weights.get(c, 0) <= 0:
             continue
-        values = cands[c].dropna()
-        best = (
-            len(values) > 1
-            and not is_missing(top[c])
-            and (top[c] <= values.min() if c in LOWER_IS_BETTER else top[c] >= values.max())
-        )
-        text = _reason(c, top, bool(best), stat_words)
+        standing, others = _standing(c, top, cands)
+        if standing == "worse":  # a reason must never be a number the winner loses on
+            caveats.append(_trade_off(c, top, others, stat_words))
+            continue
+        text = _reason(c, top, standing == "best", stat_words)
+        if text and standing == "tied":
+            text += f", tied with {', '.join(str(o['series']) for o in others)}"
         if text:
             reasons.append(text)
     if "quality" not in available:

@@ -181,8 +181,11 @@ def test_recommendation_reasons_and_caveats() -> None:
     assert rec.model == "C" and rec.score == pytest.approx(0.55)
     assert rec.reasons[0] == "highest weighted score among 3 candidates (0.55 of 1; next A 0.50)"
     assert "quality 5.0 by people (n=12), the highest among the candidates" in rec.reasons
-    assert "p95 latency 3 s (n=10)" in rec.reasons
-    assert "smallest memory added among the candidates (100 MB)" in rec.reasons
+    # a number the winner loses on is a trade-off (a caveat), never a reason; a tie says so
+    assert not any("latency" in r or "decod" in r for r in rec.reasons)
+    assert "C slower p95 than A (3 s vs 1 s)" in rec.caveats
+    assert "C decodes slower than A (75.0 tok/s vs 100.0 tok/s)" in rec.caveats
+    assert "memory added 100 MB, tied with B" in rec.reasons
     assert "p95 from fewer than 20 samples (n=10)" in rec.caveats
     assert "C has no size on disk value: counted as 0" in rec.caveats
     assert "runner-up within 0.05 of the score (A 0.50 vs 0.55)" in rec.caveats
