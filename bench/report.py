@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import decide, metrics
+from bench.escape import csv_frame, md_cell, md_inline
 from bench.results import DEFINITIONS, ModelResult, Results, load_results
 from bench.store import Store
 from bench.units import fmt_bytes, fmt_number, is_missing
@@ -30,10 +31,12 @@ __all__ = [
 ]
 
 SAMPLE_COLUMNS = [
-    "run_id", "model", "prompt_id", "round", "phase", "ok", "error", "stream", "transport",
+    "run_id", "model", "prompt_id", "round", "phase", "ok", "outcome", "error", "http_status", "attempts",
+    "stream", "transport",
     "started_at", "ttfb_s", "ttft_s", "ttfc_s", "e2e_s", "output_tokens", "output_token_source",
     "prompt_tokens", "prompt_token_source", "decode_tps", "tpot_s", "prefill_tps", "e2e_tps",
-    "itl_s", "ici_mean_s", "ici_max_s", "finish_reason", "rss_peak_bytes", "answer",
+    "itl_s", "ici_mean_s", "ici_max_s", "finish_reason", "rss_peak_bytes", "cached_prompt_tokens",
+    "ttft_cache_hit", "server_decode_tps", "decode_tps_vs_server_pct", "answer",
 ]  # fmt: skip
 
 
@@ -58,6 +61,7 @@ def render_markdown(store: Store, run_ids: Sequence[str]) -> str:
     for run in results.runs:
         lines += _run_header(run)
     lines += ["## Models", "", *_model_table(results), ""]
+    lines += ["## Requests", "", *_requests_table(results), ""]
     lines += ["## Highlights", "", *_highlights(results), ""]
     lines += ["## Recommendation", "", *_recommendation(store, results)["markdown"], ""]
     quality = _quality_section(results)
@@ -72,7 +76,7 @@ def _run_header(run: dict[str, Any]) -> list[str]:
     hw = meta.get("hardware", {})
     packages = ", ".join(f"{k} {v}" for k, v in sorted(meta.get("packages", {}).items()))
     return [
-        f"**Run {run['id']}** {run['label']} — status **{run['status']}**, started {run['created_at']}",
+        f"**Run {run['id']}** {md_inline(run['label'])} — status **{run['status']}**, started {run['created_at']}",
         "",
         f"- Settings: {s['rounds']} rounds after {s['warmup']} warm-up, max_tokens {s['max_tokens']},"
         f" temperature {s['temperature']}, seed {s['seed']}, {'streaming' if s['stream'] else 'not streaming'},"
@@ -106,12 +110,26 @@ def _model_table(results: Results) -> list[str]:
         low = " (few samples)" if "p95" in (m.stat("e2e_s_low_n") or []) else ""
         status = m.status + (f": {m.error}" if m.error else "")
         lines.append(
-            f"| {m.series} | {status.replace('|', '/')} | {m.n} | {fmt_number(m.stat('e2e_s_mean'))}"
+            f"| {md_cell(m.series)} | {md_cell(status)} | {m.n} | {fmt_number(m.stat('e2e_s_mean'))}"
             f" | {fmt_number(m.stat('e2e_s_p50'))} | {fmt_number(m.stat('e2e_s_p95'))}{low}"
             f" | {fmt_number(m.stat('ttft_s_mean'))} | {fmt_number(m.stat('decode_tps_mean'), 1)}"
             f" | {fmt_number(m.cold_e2e_s)} | {fmt_number(m.load_seconds)} | {_memory(m)}"
-            f" | {fmt_bytes(m.size_bytes)} | {m.token_source or 'n/a'} |"
+            f" | {fmt_bytes(m.size_bytes)} | {md_cell(m.token_source or 'n/a')} |"
         )
+    return lines
+
+
+def _requests_table(results: Results) -> list[str]:
+    """Every request of each model by outcome (warm-up included), and the extra tries it took."""
+    lines = ["| model | ok | failed | incomplete | cancelled | extra tries |", "|---|---|---|---|---|---|"]
+    frame = results.samples
+    for m in results.models:
+        tries = 0
+        if not frame.empty and "attempts" in frame:
+            mine = frame[(frame["run_id"] == m.run_id) & (frame["model"] == m.model)]
+            tries = int((mine["attempts"].fillna(1) - 1).clip(lower=0).sum())
+        counts = [int(m.stat(f"n_{o}") or 0) for o in ("ok", "failed", "incomplete", "cancelled")]
+        lines.append(f"| {md_cell(m.series)} | " + " | ".join(map(str, counts)) + f" | {tries} |")
     return lines
 
 
@@ -126,7 +144,7 @@ def _highlights(results: Results) -> list[str]:
         if not have:
             return
         pick = (min if lowest else max)(have, key=value)
-        out.append(f"- {label}: **{pick.series}** ({fmt(value(pick))}, n={pick.n})")
+        out.append(f"- {label}: **{md_inline(pick.series)}** ({fmt(value(pick))}, n={pick.n})")
 
     best(lambda m: m.stat("e2e_s_mean"), "Lowest average latency", "{:.3f} s".format, True)
     best(lambda m: m.stat("e2e_s_p95"), "Lowest p95 latency", "{:.3f} s".format, True)
@@ -135,7 +153,7 @@ def _highlights(results: Results) -> list[str]:
     best(lambda m: m.memory_bytes if m.memory_comparable else None, "Least memory", fmt_bytes, True)
     for m in results.models:
         if m.status == "failed":
-            out.append(f"- **{m.series} failed**: {m.error}")
+            out.append(f"- **{md_inline(m.series)} failed**: {md_inline(m.error)}")
     return out or ["- No successful measured requests."]
 
 
@@ -159,7 +177,7 @@ def _quality_section(results: Results) -> list[str]:
         lines += ["| model | aspect | mean | 95% interval | n | missing |", "|---|---|---|---|---|---|"]
         for r in _quality_records(results, info.name):
             lines.append(
-                f"| {r['series']} | {r['aspect']} | {fmt_number(r['mean'], 2)}"
+                f"| {md_cell(r['series'])} | {md_cell(r['aspect'])} | {fmt_number(r['mean'], 2)}"
                 f" | {fmt_number(r['low'], 2)}–{fmt_number(r['high'], 2)} | {r['n']} | {r['missing']} |"
             )
         lines.append("")
@@ -187,7 +205,7 @@ def samples_csv(store: Store, run_ids: Sequence[str]) -> str:
     frame = load_results(store, run_ids).samples
     if frame.empty:
         return ",".join(SAMPLE_COLUMNS) + "\n"
-    return frame.reindex(columns=SAMPLE_COLUMNS).to_csv(index=False)
+    return csv_frame(frame.reindex(columns=SAMPLE_COLUMNS)).to_csv(index=False)
 
 
 def _model_key(results: Results, run_id: str, model: str) -> str:
