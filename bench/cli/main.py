@@ -173,18 +173,39 @@ def _on_off(flag: str, value: str) -> bool:
 @app.command()
 def report(
     run_ids: Annotated[list[str], typer.Argument(help="One or more run ids.")],
-    fmt: Annotated[str, typer.Option("--format", help="md, csv or json.")] = "md",
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="md, csv, json, or html (one self-contained file with its charts)."),
+    ] = "md",
     out_file: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+    charts: Annotated[
+        bool,
+        typer.Option(
+            "--charts", help="With --format md --out FILE: write the charts as SVG files and link them."
+        ),
+    ] = False,
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
-    """Print or write a run's report (benchmark_report.md, samples.csv or report.json)."""
+    """Print or write a run's report (benchmark_report.md, samples.csv, report.json or report.html)."""
     from bench.report import FORMATS
     from bench.store import Store
 
     try:
-        if fmt not in FORMATS:
-            raise BenchError("--format", f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
-        text = FORMATS[fmt][1](Store(db), run_ids)
+        if fmt not in (*FORMATS, "html"):
+            raise BenchError("--format", f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}, html")
+        if charts and (fmt != "md" or not out_file):
+            raise BenchError("--charts", "needs --format md and --out FILE (the images go next to it)",
+                             "e.g. --format md --charts --out reports/benchmark_report.md")  # fmt: skip
+        if fmt == "html":
+            from bench.report_html import render_html
+
+            text = render_html(Store(db), run_ids)
+        elif charts and out_file:
+            from bench.report_html import markdown_with_charts
+
+            text = markdown_with_charts(Store(db), run_ids, out_file)
+        else:
+            text = FORMATS[fmt][1](Store(db), run_ids)
         if out_file:
             out_file.parent.mkdir(parents=True, exist_ok=True)
             out_file.write_text(text, encoding="utf-8")

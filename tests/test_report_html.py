@@ -1,0 +1,145 @@
+"""The HTML report: one self-contained file, under 5 MB for 10,000 requests, charts rendered offline."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import report_html
+from bench.config import RunSettings, load_prompt_set
+from bench.runner import run_benchmark
+from bench.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic_runs import latencies, store_run
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def real_run(tiny_model: str, db_path: Path, prompt_file: Path) -> str:
+    settings = RunSettings(models=[tiny_model], rounds=2, warmup=1, max_tokens=8)
+    run_id, status = run_benchmark(Store(db_path), settings, load_prompt_set(prompt_file))
+    assert status == "completed"
+    return run_id
+
+
+def assert_self_contained(page: str) -> None:
+    """Nothing in the page can reach the network: no script, no stylesheet link, no remote src/href/url()."""
+    assert "<script" not in page and "<link" not in page and "<iframe" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", page)
+    assert "@import" not in page
+
+
+def test_cli_writes_a_self_contained_html_report(
+    real_run: str, db_path: Path, tmp_path: Path, tiny_model: str
+):
+    out = tmp_path / "report.html"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "report", real_run, "--format", "html", "--out", str(out), "--db", str(db_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert_self_contained(page)
+    for heading in ("Models", "Recommendation", "Charts", "Answers", "How to read these numbers"):
+        assert f">{heading}</h2>" in page
+    assert "Settings:" in page and "Machine:" in page and tiny_model in page
+    assert page.count("<figure>") == len(report_html.chart_specs_for(Store(db_path), [real_run]))
+    assert page.count("<svg") >= 4 and "<table>" in page
+
+
+def test_ten_thousand_requests_stay_under_5_mb(db_path: Path, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    store = Store(db_path)
+    run_id = store_run(
+        store, {f"model-{i}": latencies(rng, 0.3 + 0.1 * i, 2500, 0.2) for i in range(4)}, bulk=True
+    )
+    assert len(store.samples([run_id])) == 10_004
+    page = report_html.render_html(store, [run_id])
+    size = len(page.encode("utf-8"))
+    assert size < 5_000_000, f"{size / 1e6:.1f} MB"
+    assert "2,500 of 10,000 requests drawn" in page  # thinned charts say so
+    assert_self_contained(page)
+    (tmp_path / "big.html").write_text(page, encoding="utf-8")
+    rendered = open_offline(tmp_path / "big.html")
+    assert rendered["figures"] == page.count("<figure>") and rendered["empty_svgs"] == 0
+
+
+def open_offline(path: Path) -> dict[str, int]:
+    """Open ``path`` in headless Chromium with every non-file request blocked; count what rendered."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is not installed: run `make browser-deps` (make test does it)")
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(offline=True)
+
+        def guard(route) -> None:  # type: ignore[no-untyped-def]
+            if route.request.url.startswith("file://"):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", guard)
+        page = context.new_page()
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        counts = page.evaluate(
+            """() => {
+                const figs = [...document.querySelectorAll('figure')];
+                const svgs = figs.map(f => f.querySelector('svg'));
+                const marks = s => s ? s.querySelectorAll('path, circle, rect, line, text').length : 0;
+                const box = s => s ? s.getBoundingClientRect() : {width: 0, height: 0};
+                return {
+                    figures: figs.filter(f => f.querySelector('svg')).length,
+                    empty_svgs: svgs.filter(s => !s || marks(s) < 5 || box(s).width < 50 || box(s).height < 50).length,
+                };
+            }"""
+        )
+        browser.close()
+    assert blocked == [], f"the report tried to fetch {blocked}"
+    return counts
+
+
+def test_real_run_charts_render_offline_in_chromium(real_run: str, db_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "report.html"
+    path.write_text(report_html.render_html(Store(db_path), [real_run]), encoding="utf-8")
+    rendered = open_offline(path)
+    assert rendered["figures"] >= 4 and rendered["empty_svgs"] == 0
+
+
+def test_markdown_with_chart_files(real_run: str, db_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "benchmark_report.md"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "report", real_run, "--format", "md", "--charts", "--out", str(out),
+         "--db", str(db_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]+\]\(([^)]+)\)", text)
+    assert len(links) >= 4 and "## Charts" in text
+    for link in links:
+        image = out.parent / link
+        assert image.is_file() and image.read_text(encoding="utf-8").startswith("<svg")
+    png = report_html.write_chart_files(Store(db_path), [real_run], tmp_path / "png", fmt="png")
+    assert png and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for _, p in png)
+
+
+def test_charts_flag_needs_an_out_file(real_run: str, db_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "report", real_run, "--charts", "--db", str(db_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2 and "--charts" in result.stderr and "--out" in result.stderr
