@@ -26,6 +26,7 @@ PAGES = [
     ("Benchmark", "pages/run.py", "Run", ":material/play_circle:"),
     ("Benchmark", "pages/results.py", "Results", ":material/monitoring:"),
     ("Benchmark", "pages/race.py", "Race", ":material/sprint:"),
+    ("Benchmark", "pages/load.py", "Load", ":material/stacked_line_chart:"),
     ("Quality", "pages/annotate.py", "Annotate", ":material/rate_review:"),
     ("Quality", "pages/judge.py", "Judge", ":material/gavel:"),
     ("Decide", "pages/decide.py", "Decide", ":material/balance:"),
