@@ -188,3 +188,47 @@ def win_rate_bars(wins: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=alt.Step(30))
     )
+
+
+def rating_chart(ratings: pd.DataFrame, scored_by: str) -> alt.Chart | alt.LayerChart:
+    """Bradley–Terry ratings ranked best first: a point per model and its 95% interval as a bar.
+
+    ``ratings`` has model, rating, low, high, rank, votes, wins, losses, ties (one source, e.g.
+    ``votes:people``); the title names the source and the votes behind it.
+    """
+    if ratings.empty:
+        return _empty("No votes yet.")
+    data = ratings.copy()
+    data["interval"] = [
+        f"{lo:.0f} – {hi:.0f}" if pd.notna(lo) and pd.notna(hi) else "n/a (fewer than 2 votes)"
+        for lo, hi in zip(data["low"], data["high"], strict=True)
+    ]
+    data["low"] = data["low"].fillna(data["rating"])
+    data["high"] = data["high"].fillna(data["rating"])
+    order = list(data.sort_values("rating", ascending=False)["model"])
+    total = int(data["votes"].sum() // 2)
+    y = alt.Y("model:N", sort=order, title=None)
+    color = alt.Color("model:N", scale=color_scale(sorted(order)), legend=None)  # a model keeps its colour
+    tooltip = [
+        alt.Tooltip("rank:Q", title="Rank"),
+        alt.Tooltip("model:N", title="Model"),
+        alt.Tooltip("rating:Q", title="Rating", format=".0f"),
+        alt.Tooltip("interval:N", title="95% interval"),
+        alt.Tooltip("votes:Q", title="Votes"),
+        alt.Tooltip("wins:Q", title="Wins"),
+        alt.Tooltip("losses:Q", title="Losses"),
+        alt.Tooltip("ties:Q", title="Ties"),
+    ]
+    base = alt.Chart(data).encode(y=y, tooltip=tooltip)
+    bars = base.mark_rule(strokeWidth=3, opacity=0.6).encode(
+        x=alt.X(
+            "low:Q", title="Bradley–Terry rating (Elo scale, 1000 = average)", scale=alt.Scale(zero=False)
+        ),
+        x2="high:Q",
+        color=color,
+    )
+    points = base.mark_point(filled=True, size=90).encode(x="rating:Q", color=color)
+    title = (
+        f"Ranking from {scorer_label(scored_by.removeprefix('votes:'))} votes ({total} votes, 95% intervals)"
+    )
+    return (bars + points).properties(title=title, height=max(60, 36 * len(order)))

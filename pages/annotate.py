@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
@@ -17,6 +15,7 @@ from rubrics.annotate import (
     progress,
     save_scores,
     saved_scores,
+    scores_left,
 )
 from rubrics.schema import SCORES, RubricSet
 from ui import truncation
@@ -24,12 +23,13 @@ from ui.errors import show_error
 from ui.quality_view import pick_rubric, pick_run, render_people_agreement
 from ui.resources import store
 from ui.routing import require_router
+from ui.votes_view import render_votes
 
 require_router()
 
 NAME = "annotator_name"
+MODES = ["Scores 1–5", "Pairwise votes"]
 PER_ROW = 3  # answers side by side; more models wrap onto the next row
-LABEL_CHARS = {1: 120, 2: 62, 3: 40}  # what fits a slider's value label in 1, 2, 3 columns
 
 
 def _score_key(run_id: str, prompt_id: str, annotator: str, label: str, aspect: str) -> str:
@@ -46,22 +46,27 @@ def _pos_key(run_id: str, rubric: RubricSet, annotator: str) -> str:
 
 
 def _save(item: Item, answers: list[BlindAnswer], annotator: str) -> None:
-    """Form callback: every score of every answer of this prompt, saved at once."""
+    """Form callback: the scores touched on this prompt, saved at once; untouched ones stay unscored."""
     db = store()
+    saved_any = False
     try:
         for answer in answers:
-            scores = {
-                aspect: int(
-                    st.session_state[_score_key(item.run_id, item.prompt_id, annotator, answer.label, aspect)]
-                )
-                for aspect in item.aspects
+            keys = {
+                a: _score_key(item.run_id, item.prompt_id, annotator, answer.label, a) for a in item.aspects
             }
+            scores = {a: int(v) for a, key in keys.items() if (v := st.session_state.get(key)) is not None}
+            if not scores:
+                continue  # nothing picked for this answer: store nothing, not a default
             comment = st.session_state.get(_comment_key(item.run_id, item.prompt_id, annotator, answer.label))
             save_scores(
                 db, item.run_id, item.prompt_id, answer.model, annotator, scores, (comment or "").strip()
             )
+            saved_any = True
     except BenchError as exc:
         st.session_state["annotate_error"] = exc.message
+        return
+    if not saved_any:
+        st.session_state["annotate_error"] = "Nothing was scored: pick a score for at least one aspect first."
         return
     st.session_state["annotate_saved"] = item.prompt_id
 
@@ -78,19 +83,15 @@ def _anchor_help(rubric: RubricSet | None, aspect_id: str) -> str:
     return f"{aspect.description}\n\n{levels}"
 
 
-def _shorten(text: str, limit: int) -> str:
-    """Cut at a word boundary so the slider's value label fits its column (the full text is in help)."""
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
-
-
-def _format_score(rubric: RubricSet | None, aspect_id: str, limit: int) -> Any:
-    """The slider shows the anchor sentence of the score it is set to, live, also inside the form."""
-    if rubric is None or aspect_id not in rubric.by_id():
-        return str
-    aspect = rubric.aspect(aspect_id)
-    return lambda score: _shorten(f"{score} · {aspect.anchor(score)}", limit)
+def _left_text(left_here: list[tuple[str, str]], answers: list[BlindAnswer], total_left: int) -> str:
+    """What is still unscored: on this prompt (by blind label) and in the whole run."""
+    label = {a.model: a.label for a in answers}
+    if left_here:
+        here = ", ".join(f"{label.get(m, m)} · {aspect}" for m, aspect in left_here)
+        head = f"Left on this prompt: {len(left_here)} ({here})."
+    else:
+        head = "Nothing left on this prompt."
+    return f"{head} Left in this run: {total_left} scores. Only the scores you pick are saved; models are revealed after saving."
 
 
 def _answer_height(answers: list[BlindAnswer], columns: int) -> int:
@@ -164,8 +165,25 @@ if not annotator:
     st.info("Enter your name or initials to start annotating.", icon=":material/badge:")
     st.stop()
 
+mode = st.radio(
+    "Mode",
+    MODES,
+    horizontal=True,
+    key="annotate_mode",
+    help="Scores: each answer 1–5 per aspect. Pairwise: two answers side by side, pick the better one "
+    "(keys A, B, T for tie, S to skip); the votes rank the models (Bradley–Terry).",
+)
+if mode == MODES[1]:
+    render_votes(db, run_id, rubric, annotator)
+    st.stop()
+
 done, total = progress(db, run_id, annotator, rubric)
-st.progress(done / total if total else 0.0, text=f"{done} of {total} annotated by {annotator}")
+left = scores_left(db, run_id, annotator, rubric)
+total_left = sum(len(v) for v in left.values())
+st.progress(
+    done / total if total else 0.0,
+    text=f"{done} of {total} annotated by {annotator} · {total_left} scores left on {len(left)} prompts",
+)
 
 pos_key = _pos_key(run_id, rubric, annotator)
 ids = [i.prompt_id for i in items]
@@ -219,11 +237,11 @@ with st.form(f"annotate_form::{run_id}::{item.prompt_id}::{annotator}", enter_to
                     st.markdown(answer.text or "*(empty answer)*")
                 for aspect_id in item.aspects:
                     name = rubric.aspect(aspect_id).name if aspect_id in rubric.by_id() else aspect_id
-                    st.select_slider(
+                    st.segmented_control(
                         name,
                         options=list(SCORES),
-                        value=mine.scores.get(aspect_id, 3) if mine else 3,
-                        format_func=_format_score(rubric, aspect_id, LABEL_CHARS[n_columns]),
+                        default=mine.scores.get(aspect_id) if mine else None,  # no value until touched
+                        format_func=str,
                         help=_anchor_help(rubric, aspect_id),
                         key=_score_key(run_id, item.prompt_id, annotator, answer.label, aspect_id),
                     )
@@ -242,8 +260,7 @@ with st.form(f"annotate_form::{run_id}::{item.prompt_id}::{annotator}", enter_to
         shortcut="Mod+Enter",
         help="Saves every score of every answer to this prompt at once (Enter in a comment, or Ctrl/⌘+Enter).",
     )
-    if not revealed:
-        st.caption("Scores start at 3 until you move them; models are revealed after saving.")
+    st.caption(_left_text(left.get(item.prompt_id, []), answers, total_left))
 
 pending = next_unannotated(db, run_id, annotator, rubric)
 nav = st.columns(3)

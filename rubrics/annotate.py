@@ -36,6 +36,7 @@ __all__ = [
     "progress",
     "save_scores",
     "saved_scores",
+    "scores_left",
 ]
 
 OVERALL = "overall"
@@ -162,6 +163,27 @@ def progress(
     total = sum(len(item.answers) for item in items)
     done = sum(_answer_done(item, m, scored) for item in items for m in item.answers)
     return done, total
+
+
+def scores_left(
+    store: Store, run_id: str, annotator: str, rubric_set: RubricSet | None = None
+) -> dict[str, list[tuple[str, str]]]:
+    """``{prompt_id: [(model, aspect), ...]}`` this annotator has not scored yet, in run order.
+
+    A prompt with nothing left is absent; what the Annotate page shows as "left".
+    """
+    scored = _scored(store, run_id, annotator)
+    left: dict[str, list[tuple[str, str]]] = {}
+    for item in annotation_items(store, run_id, rubric_set):
+        missing = [
+            (model, aspect)
+            for model in sorted(item.answers)
+            for aspect in item.aspects
+            if (model, item.prompt_id, aspect) not in scored
+        ]
+        if missing:
+            left[item.prompt_id] = missing
+    return left
 
 
 def next_unannotated(

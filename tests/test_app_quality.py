@@ -128,9 +128,10 @@ def test_annotate_saves_blind_scores_and_shows_progress(env: Path, run_id: str, 
     assert "Capital of France?" in texts(at.markdown)
     assert any(m.value.startswith("#### Answer A") for m in at.markdown)
     assert not any(tiny_model in m.value for m in at.markdown)  # model hidden before saving
-    sliders = at.select_slider
+    sliders = at.segmented_control
     assert [s.label for s in sliders] == ["Accuracy", "Concision"]
-    assert "Correct in everything that matters" in sliders[0].format_func(4)  # the anchor of the score
+    assert [s.value for s in sliders] == [None, None]  # no score until touched
+    assert "Correct in everything that matters" in sliders[0].help  # the anchors of the scores
     sliders[0].set_value(4)
     sliders[1].set_value(2)
     at.text_input[-1].set_value("short but right")
@@ -149,14 +150,14 @@ def test_annotate_saves_blind_scores_and_shows_progress(env: Path, run_id: str, 
     at.button(key="annotate_next_unannotated").click()
     check(at.run())
     assert "Name a color." in texts(at.markdown)
-    assert [s.label for s in at.select_slider] == ["Instruction following"]
+    assert [s.label for s in at.segmented_control] == ["Instruction following"]
 
     # a second annotator: own progress, own scores; the first one's stay as they were
     annotate_as(at, "ben")
     assert "0 of 2 annotated by ben" in progress_text(at)
     assert "Capital of France?" in texts(at.markdown)  # ben starts at his first unannotated prompt
-    at.select_slider[0].set_value(1)
-    at.select_slider[1].set_value(5)
+    at.segmented_control[0].set_value(1)
+    at.segmented_control[1].set_value(5)
     at.button[0].click()
     check(at.run())
     frame = annotations_frame(db(env), [run_id])
@@ -171,6 +172,26 @@ def test_annotate_saves_blind_scores_and_shows_progress(env: Path, run_id: str, 
     annotate_as(again, "ana")
     assert "Name a color." in texts(again.markdown)
     assert "1 of 2 annotated by ana" in progress_text(again)
+
+
+def test_untouched_scores_are_not_stored_and_the_page_shows_what_is_left(env: Path, run_id: str) -> None:
+    """Issue 8: sliders used to start at 3 and Save stored every answer; now only touched scores count."""
+    at = annotate_as(open_page(ANNOTATE), "ana")
+    assert "3 scores left on 2 prompts" in progress_text(at)
+    assert "Left on this prompt: 2 (Answer A · accuracy, Answer A · concision)" in texts(at.caption)
+    at.button[0].click()  # Save with nothing touched
+    check(at.run())
+    assert "Nothing was scored" in texts(at.error)
+    assert annotations_frame(db(env), [run_id]).empty  # no deliberate-looking 3s
+
+    at.segmented_control[1].set_value(2)  # concision only; accuracy stays untouched
+    at.button[0].click()
+    check(at.run())
+    frame = annotations_frame(db(env), [run_id])
+    assert list(zip(frame["aspect"], frame["score"], strict=True)) == [("concision", 2)]
+    assert "2 scores left on 2 prompts" in progress_text(at)
+    assert "Left on this prompt: 1 (Answer A · accuracy)" in texts(at.caption)
+    assert [s.value for s in at.segmented_control] == [None, 2]  # saved score shown, untouched still empty
 
 
 def test_annotate_agreement_table_between_two_annotators(env: Path, run_id: str, tiny_model: str) -> None:
@@ -355,3 +376,49 @@ def test_results_page_shows_quality_by_scorer(env: Path, run_id: str, tiny_model
     quality = next(df.value for df in at.dataframe if "Scored by" in df.value.columns)
     assert set(quality["Scored by"]) == {"people"}
     assert quality.set_index("Aspect").loc["accuracy", "Mean"] == pytest.approx(5.0)
+
+
+# ---- pairwise votes (issue 10) -------------------------------------------------------------------
+def _two_model_run(env: Path) -> str:
+    """A stored run with two models' answers (written as the runner stores samples)."""
+    store = db(env)
+    rid = store.create_run({"models": ["m-alpha", "m-beta"]}, PROMPTS, {})
+    for model in ("m-alpha", "m-beta"):
+        for prompt in PROMPTS["prompts"]:
+            store.add_sample({
+                "run_id": rid, "model": model, "prompt_id": prompt["id"], "round": 0, "warmup": False,
+                "cold": False, "ok": True, "error": None, "stream": True, "transport": "in-process",
+                "started_at": "2026-01-01T00:00:00Z", "metrics": {}, "answer": f"{model} answer",
+                "reasoning": "", "server_timings": None,
+            })  # fmt: skip
+    store.set_run_status(rid, "completed")
+    return rid
+
+
+def test_pairwise_votes_are_blind_stored_and_ranked(env: Path) -> None:
+    from rubrics.votes import votes_frame
+
+    rid = _two_model_run(env)
+    at = annotate_as(open_page(ANNOTATE), "ana")
+    at.radio(key="annotate_mode").set_value("Pairwise votes")
+    check(at.run())
+    assert "0 of 2 comparisons voted by ana · 2 left" in progress_text(at)
+    shown = texts(at.markdown)
+    assert "#### Answer A" in shown and "#### Answer B" in shown
+    assert "m-alpha answer" in shown and "m-beta answer" in shown
+    headers = [m.value for m in at.markdown if m.value.startswith("####")]
+    assert not any("m-alpha" in h or "m-beta" in h for h in headers)  # names hidden
+    left_is_alpha = shown.index("m-alpha answer") < shown.index("m-beta answer")
+    at.button(key="vote_left").click()  # "A is better"
+    check(at.run())
+    votes = votes_frame(db(env), [rid])
+    winner = votes.iloc[0]["model_a"] if votes.iloc[0]["verdict"] == "A" else votes.iloc[0]["model_b"]
+    assert winner == ("m-alpha" if left_is_alpha else "m-beta") and list(votes["annotator"]) == ["ana"]
+    assert f"you preferred `{winner}`" in texts(at.success)  # revealed after the vote
+    assert "1 of 2 comparisons voted by ana · 1 left" in progress_text(at)
+    assert len(at.get(CHART)) == 1  # the ranking with intervals
+    ranking = next(d.value for d in at.dataframe if "Rating" in d.value)
+    assert list(ranking["Model"]) == [winner, *({"m-alpha", "m-beta"} - {winner})]
+    at.button(key="vote_skip").click()
+    check(at.run())
+    assert "Every comparison of this run on `overall` has your vote" in texts(at.success)
