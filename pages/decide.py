@@ -15,7 +15,7 @@ from bench.units import MB
 from ui.errors import show_error
 from ui.resources import store
 from ui.routing import require_router
-from ui.runs import pick_runs
+from ui.runs import pick_runs, warn_if_incomparable
 
 require_router()
 
@@ -115,8 +115,9 @@ def _chart(table: pd.DataFrame, front: decide.Front, domain: list[str], stat: st
         alt.Tooltip("size_mb:Q", title="Size (MB)", format=".1f"),
         alt.Tooltip("on_front:N", title="On the Pareto front"),
     ]
-    x = alt.X("latency:Q", title=x_title, scale=alt.Scale(zero=False, nice=True))
-    y = alt.Y(f"{front.y}:Q", title=y_title, scale=alt.Scale(zero=False, nice=True))
+    x = alt.X("latency:Q", title=x_title, scale=alt.Scale(zero=False, nice=True), axis=charts.value_axis("s"))
+    y_format = charts.value_axis("score" if front.y == "quality" else "tok/s")
+    y = alt.Y(f"{front.y}:Q", title=y_title, scale=alt.Scale(zero=False, nice=True), axis=y_format)
     base = alt.Chart(data)
     front_data = data[data["on_front"] == "yes"].sort_values(["latency", front.y], ascending=[True, False])
     line = (
@@ -174,6 +175,7 @@ try:
 except BenchError as exc:
     show_error(exc, title="The runs could not be read.")
     st.stop()
+verdict = warn_if_incomparable(results.runs, results.models)
 
 weights = _weights()
 c1, c2 = st.columns(2)

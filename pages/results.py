@@ -10,13 +10,15 @@ import streamlit as st
 from bench import charts, metrics
 from bench.errors import BenchError
 from bench.results import DEFINITIONS, ModelResult, load_results, with_series
+from bench.rounds import round_words
 from bench.units import is_missing, to_mb
+from ui import truncation
 from ui.errors import show_error
 from ui.format import duration, rate, seconds, size
 from ui.quality_view import render_quality
 from ui.resources import store
 from ui.routing import require_router
-from ui.runs import STATUS_ICON, pick_runs
+from ui.runs import STATUS_ICON, pick_runs, settings_words, warn_if_incomparable
 
 require_router()
 
@@ -114,6 +116,7 @@ except BenchError as exc:
     show_error(exc, title="These runs could not be read.")
     st.stop()
 
+verdict = warn_if_incomparable(results.runs, results.models)
 frame = samples = results.samples
 summary = results.summary
 prompt_stats = (
@@ -136,7 +139,15 @@ tiles[2].metric(
     border=True,
 )
 tiles[3].metric("Failed requests", n_failed, help="Excluded from every statistic; listed below.", border=True)
-if not summary.empty and summary["e2e_s_p50"].notna().any():
+if verdict.affects("latency"):
+    tiles[4].metric(
+        "Fastest p50 latency",
+        "not comparable",
+        help="The selected runs were measured with different settings (see the note at the top): "
+        "their latencies do not rank against each other.",
+        border=True,
+    )
+elif not summary.empty and summary["e2e_s_p50"].notna().any():
     best = summary.loc[summary["e2e_s_p50"].idxmin()]
     tiles[4].metric(
         "Fastest p50 latency",
@@ -161,8 +172,7 @@ for run in results.runs:
     ):
         st.markdown(
             f"- **Prompts:** `{run['prompts'].get('name', '')}` ({len(run['prompts'].get('prompts', []))} prompts) · "
-            f"**rounds** {s.get('rounds')} + **warm-up** {s.get('warmup')} · **max tokens** {s.get('max_tokens')} · "
-            f"**temperature** {s.get('temperature')} · **seed** {s.get('seed')} · **streamed** {s.get('stream')}\n"
+            f"{settings_words(s)}\n"
             f"- **Transport:** {meta.get('transport', 'n/a')}"
             + (f" · endpoint `{s['endpoint']}`" if s.get("endpoint") else "")
             + "\n"
@@ -323,12 +333,14 @@ with st.expander("Answers"):
     shown = samples[samples["ok"]]
     pick = st.selectbox("Prompt", list(dict.fromkeys(shown["prompt_id"])), key="results_answers_prompt")
     rows = shown[shown["prompt_id"] == pick].sort_values(["series", "round"])
+    limits = {r["id"]: truncation.max_tokens(r) for r in results.runs}
     for row in rows.to_dict("records"):
-        phase = row["phase"]
+        phase = row["phase"] if row["phase"] != "warm-up" else "not in statistics"
+        cut = truncation.badge(limits.get(row["run_id"])) if truncation.is_truncated(row) else ""
         st.markdown(
-            f"**{row['series']}** · round {'warm-up' if phase == 'warm-up' else int(row['round']) + 1} · {phase} · "
+            f"**{row['series']}** · {round_words(row['round'])} ({phase}) · "
             f"{seconds(row['e2e_s'])} · {rate(row['decode_tps'])} · {int(row['output_tokens'] or 0)} tokens "
-            f"({row['output_token_source']})"
+            f"({row['output_token_source']}) {cut}"
         )
         st.text(row["answer"] or "(empty answer)")
 

@@ -6,6 +6,7 @@ without a word. The pure function says which settings differ and which numbers t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from bench.comparability import compare_runs
@@ -76,3 +77,33 @@ def test_a_setting_a_run_did_not_record_is_not_called_a_difference() -> None:
     old = run("20261201-100000-aaaa")
     old["meta"] = {}
     assert compare_runs([old, run("20261201-110000-bbbb")]).comparable
+
+
+# ---- the pages ------------------------------------------------------------------------------------
+def test_results_and_decide_say_so_at_the_top(tmp_path: Path, monkeypatch: Any, tiny_model: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from bench.config import PromptSet, RunSettings
+    from bench.runner import run_benchmark
+    from bench.store import Store
+
+    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    store = Store(tmp_path / "bench.db")
+    prompts = PromptSet.model_validate(PROMPTS)
+    ids = [
+        run_benchmark(store, RunSettings(models=[tiny_model], rounds=1, warmup=0, max_tokens=cap), prompts)[0]
+        for cap in (4, 12)
+    ]
+    for page in ("pages/results.py", "pages/decide.py"):
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
+        at.run()
+        at.query_params["run"] = ids
+        at.switch_page(page).run()
+        assert not at.exception, [e.message for e in at.exception]
+        warning = "\n".join(str(w.value) for w in at.warning)
+        assert "measured with different settings (max tokens)" in warning, (page, warning)
+        assert "end-to-end latency" in warning and "4 in" in warning and "12 in" in warning
+        if page == "pages/results.py":
+            tile = next(m for m in at.metric if m.label == "Fastest p50 latency")
+            assert tile.value == "not comparable"

@@ -92,3 +92,38 @@ def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
             for r in runs
         ]
     )
+
+
+def settings_words(settings: dict[str, Any]) -> str:
+    """A run's settings as a sentence: ``2 rounds after 1 warm-up round · max 160 tokens · ...``."""
+    from bench.rounds import plural
+
+    rounds, warmup = int(settings.get("rounds") or 0), int(settings.get("warmup") or 0)
+    seed = settings.get("seed")
+    return " · ".join(
+        [
+            f"{plural(rounds, 'round')} after {plural(warmup, 'warm-up round')}",
+            f"max {settings.get('max_tokens')} tokens",
+            f"temperature {settings.get('temperature')}",
+            f"seed {seed}" if seed is not None else "no seed",
+            "streamed" if settings.get("stream") else "not streamed (no time to first token)",
+        ]
+    )
+
+
+def warn_if_incomparable(runs: list[dict[str, Any]], models: list[Any]) -> Any:
+    """Say at the top of the page when the selected runs were measured differently; return the verdict.
+
+    ``models`` are the (run, model) rows (anything with ``run_id``, ``backend``, ``transport``).
+    """
+    from bench.comparability import compare_runs
+
+    rows = [
+        {"run_id": m.run_id, "backend": getattr(m, "backend", ""), "transport": getattr(m, "transport", "")}
+        for m in models
+    ]
+    verdict = compare_runs(runs, rows)
+    if not verdict.comparable:
+        lines = "\n".join(f"- {line}" for line in verdict.lines())
+        st.warning(f"**{verdict.headline()}**\n\n{lines}", icon=":material/rule:")
+    return verdict
