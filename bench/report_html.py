@@ -13,6 +13,7 @@ Markdown report (``--charts``), for pasting into a wiki or a pull request.
 
 from __future__ import annotations
 
+import contextlib
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from bench.results import Results, load_results, with_series
 from bench.store import Store
 
 MAX_POINTS = 2500
+WIDTH = 860
 STYLE = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2937;margin:0;background:#f9fafb}
 main{max-width:1180px;margin:0 auto;padding:24px 32px;background:#fff}
@@ -108,10 +110,17 @@ def chart_specs_for(store: Store, run_ids: Sequence[str]) -> list[ChartSpec]:
     return chart_specs(load_results(store, run_ids))
 
 
+def _static(chart: alt.TopLevelMixin) -> dict:
+    """The chart's spec at a fixed page width (a file has no container to stretch to)."""
+    with contextlib.suppress(AttributeError, ValueError):  # a compound chart sizes its parts itself
+        chart = chart.properties(width=WIDTH)
+    return chart.to_dict()
+
+
 def _svg(chart: alt.TopLevelMixin) -> str:
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(chart.to_dict())
+    return vlc.vegalite_to_svg(_static(chart))
 
 
 def _answers(results: Results) -> str:
@@ -174,7 +183,7 @@ def write_chart_files(
     for spec in chart_specs(load_results(store, run_ids)):
         path = out / f"{spec.name}.{fmt}"
         if fmt == "png":
-            path.write_bytes(vlc.vegalite_to_png(spec.chart.to_dict(), scale=2))
+            path.write_bytes(vlc.vegalite_to_png(_static(spec.chart), scale=2))
         else:
             path.write_text(_svg(spec.chart), encoding="utf-8")
         written.append((spec.title, path))
