@@ -203,3 +203,35 @@ def test_cli_lists_runs_of_a_team_store(pg: PgServer, tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert run_id in done.stdout and "from the edge box" in done.stdout
     assert not any(tmp_path.iterdir())  # nothing written locally
+
+
+def test_a_run_whose_team_store_restarts_stops_clearly_and_resumes(pg: PgServer):
+    from bench.config import PromptItem, PromptSet, RunSettings
+    from bench.runner import resume_run, run_benchmark
+    from benchmarks.stub_openai import StubServer
+
+    location = pg.new_db()
+    store = Store(location)
+    prompts = PromptSet(prompts=[PromptItem(id="a", prompt="Hi."), PromptItem(id="b", prompt="Bye.")])
+    seen: list[str] = []
+
+    def progress(p):  # the server goes away after the third stored sample
+        if p.event == "sample":
+            seen.append(p.run_id)
+            if len(seen) == 3:
+                pg.stop()
+
+    with StubServer(tokens=4) as url:
+        settings = RunSettings(models=["stub"], rounds=3, warmup=0, endpoint=url, retries=0)
+        try:
+            with pytest.raises(BenchError) as info:
+                run_benchmark(store, settings, prompts, progress=progress)
+        finally:
+            pg.start()
+        assert "unreachable" in info.value.what and "--resume" in info.value.fix
+        run_id = seen[0]
+        assert len(store.samples([run_id])) == 3  # what was stored before the restart is kept
+        assert resume_run(store, run_id) == "completed"
+    assert sorted((s["prompt_id"], s["round"]) for s in store.samples([run_id])) == [
+        ("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2)
+    ]  # fmt: skip
