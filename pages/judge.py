@@ -40,6 +40,7 @@ from ui.quality_view import (
 from ui.resources import endpoint_models, foundry_backend, foundry_status, runnable_foundry_models, store
 from ui.routing import require_router
 from ui.speed_view import estimate_caption, fastest_first
+from ui.trust_view import render_judge_ranking, render_trust
 
 require_router()
 
@@ -140,6 +141,17 @@ with st.container(border=True):
             "as missing.",
         )
     )
+    k_judgments = int(
+        st.number_input(
+            "Judgments per answer (k)",
+            min_value=1,
+            max_value=7,
+            value=1,
+            key="judge_k",
+            help="1: one deterministic judgment (temperature 0). More: k judgments at temperature 0.3 with "
+            "different seeds; the median is kept and the spread (highest − lowest) is shown. k times slower.",
+        )
+    )
     if rubric is not None:
         with guard():
             skipped = unknown_aspects(run_prompt_set(db, run_id).prompts, rubric)
@@ -158,7 +170,7 @@ with st.container(border=True):
                 zip(done_before["model"], done_before["prompt_id"], done_before["aspect"], strict=True)
             )
             left = [t for t in tasks if (t[1], t[0].id, t[3].id) not in judged]
-            st.markdown(estimate_caption(len(left), str(judge_model), max_attempts))
+            st.markdown(estimate_caption(len(left) * k_judgments, str(judge_model), max_attempts))
             cut = truncation.truncated_answers(db, run_id)
             truncation.warn(
                 *truncation.count({(t[1], t[0].id) for t in tasks}, cut),
@@ -187,6 +199,7 @@ with st.container(border=True):
                 str(judge_model),
                 rubric,
                 max_attempts,
+                k_judgments,
             ).id
             job = registry().get(st.session_state[JUDGE_JOB])
         except BenchError as exc:
@@ -230,13 +243,16 @@ else:
                 truncation.label(truncation.max_tokens(run)) if (m, p) in cut_answers else "complete"
                 for m, p in zip(mine["model"], mine["prompt_id"], strict=True)
             ]
-        )[["model", "prompt_id", "answer", "aspect", "score", "rationale", "attempts"]],
+        )[["model", "prompt_id", "answer", "aspect", "score", "spread", "rationale", "attempts"]],
         hide_index=True,
         width="stretch",
         column_config={
             "score": st.column_config.NumberColumn("Score", help="Empty = missing (no readable score)"),
             "rationale": st.column_config.TextColumn("Rationale", width="large"),
             "attempts": st.column_config.NumberColumn("Attempts"),
+            "spread": st.column_config.NumberColumn(
+                "Spread", help="Highest − lowest of the k judgments (empty for k = 1)"
+            ),
         },
     )
     missing = mine[mine["score"].isna()]
@@ -249,6 +265,7 @@ else:
                 st.code(row["raw"] or "(empty reply)", language="text", wrap_lines=True)
 
     st.subheader("Judge vs people")
+    render_trust(db, [run_id], judge)
     render_judge_vs_people(db, [run_id], judge)
 
 # ---- pairwise ------------------------------------------------------------------------------------
@@ -314,6 +331,8 @@ if not pairs.empty:
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.altair_chart(quality_charts.win_rate_bars(wins), width="stretch")
+    for rank_judge, rank_aspect in sorted(set(zip(pairs["judge"], pairs["aspect"], strict=True))):
+        render_judge_ranking(db, run_id, rank_judge, rank_aspect)
     st.caption(
         "Scored by the judge model named in each row. n = prompts compared; Consistency n = prompts where both "
         "orders gave a readable verdict."

@@ -161,7 +161,8 @@ def validation_sample(store: Store, run_ids: Sequence[str], judge: str, size: in
     judged = judged[(judged["judge"] == judge) & judged["score"].notna()]
     people = annotations_frame(store, run_ids)
     scored = set(map(tuple, people[ITEM_KEY].to_numpy().tolist())) if not people.empty else set()
-    open_items = judged[[tuple(k) not in scored for k in judged[ITEM_KEY].to_numpy().tolist()]]
+    keep = np.array([tuple(k) not in scored for k in judged[ITEM_KEY].to_numpy().tolist()], dtype=bool)
+    open_items = judged.loc[keep] if len(judged) else judged
     strata = [group for _, group in open_items.groupby(["model", "score"], sort=True)]
     picked = [
         row

@@ -319,6 +319,46 @@ def test_judge_vs_people_shows_agreement_with_n(env: Path, run_id: str, tiny_mod
     assert "Weighted kappa" in tiles and "Spearman" in tiles
     assert "rounded half up" in texts(at.caption)
     assert len(at.get(CHART)) == 2  # quality points, confusion heat map
+    # issue 10: three items cannot validate a judge; the label says so and why
+    assert "is **not validated**" in texts(at.warning)
+    assert tiles["Kappa (95% interval)"][1] == "n = 3 items"
+
+
+def test_a_judge_never_compared_with_people_is_not_validated_and_gets_a_sample(
+    env: Path, run_id: str, tiny_model: str
+) -> None:
+    from rubrics import storage
+
+    store = db(env)
+    for prompt, aspect, score in (
+        ("capital", "accuracy", 4),
+        ("capital", "concision", 2),
+        ("color", "instruction_following", 5),
+    ):
+        storage.upsert_judgment(
+            store, (run_id, tiny_model, prompt, aspect, "big-judge"), score, "why", "raw", 1
+        )
+    at = open_page(JUDGE)
+    assert "never compared with people" in texts(at.warning)
+    sample = next(
+        d.value for d in at.dataframe if "prompt_id" in d.value and "aspect" in d.value and len(d.value) == 3
+    )
+    assert "judge" not in sample.columns  # the judge's scores are hidden from the person about to score
+    assert set(sample["aspect"]) == {"accuracy", "concision", "instruction_following"}
+
+
+def test_judge_pairwise_verdicts_are_ranked_with_intervals(env: Path) -> None:
+    from bench.store import utc_now
+    from rubrics import storage
+
+    rid = _two_model_run(env)
+    for prompt, final in (("capital", "B"), ("color", "B")):
+        storage.upsert_pairwise(db(env), {"run_id": rid, "prompt_id": prompt, "model_a": "m-alpha", "model_b": "m-beta",
+                                          "judge": "big-judge", "aspect": "overall", "verdict_ab": final,
+                                          "verdict_ba": final, "final": final, "created_at": utc_now()})  # fmt: skip
+    at = open_page(JUDGE)
+    assert any("Scored by judge model **big-judge** (overall), not by people" in c.value for c in at.caption)
+    assert len(at.get(CHART)) == 2  # win-rate bars and the Bradley–Terry ranking
 
 
 def test_annotator_name_survives_a_page_switch(env: Path, run_id: str) -> None:
@@ -350,7 +390,7 @@ def test_pairwise_verdicts_show_position_consistency_and_win_rates(env: Path, ru
     )
     assert (row["A wins"], row["B wins"], row["Ties"], row["n"]) == (1, 0, 1, 2)
     assert row["Position consistency"] == "50%" and row["Consistency n"] == 2
-    assert len(at.get(CHART)) == 1  # the win-rate bars
+    assert len(at.get(CHART)) == 2  # the win-rate bars and the judge's Bradley–Terry ranking
     assert "Scored by the judge model named in each row" in texts(at.caption)
 
 

@@ -7,7 +7,6 @@ never mixed. The statistics themselves live in :mod:`rubrics`; this module only 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from bench import quality_charts, user_files
 from bench.backends.base import Backend
 from bench.errors import BenchError
 from bench.store import Store
+from bench.units import is_missing
 from rubrics.agreement import PEOPLE_SCORE_RULE, Stat, judge_vs_people, pairwise_kappas, people_alpha
 from rubrics.annotate import annotations_frame
 from rubrics.judge import JudgeProgress, JudgeSummary, judge_pairwise, judge_run, judgments_frame, parse_rates
@@ -40,9 +40,7 @@ def stat_text(stat: Stat, fmt: str = "{:.2f}") -> str:
 
 
 def percent(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:.0%}"
+    return "n/a" if is_missing(value) else f"{value:.0%}"
 
 
 # ---- run and rubric pickers ----------------------------------------------------------------------
@@ -380,7 +378,13 @@ def _summary_text(summary: JudgeSummary, what: str) -> str:
 
 
 def start_grading(
-    store: Store, run_id: str, backend: Backend, judge_model: str, rubric: RubricSet, max_attempts: int
+    store: Store,
+    run_id: str,
+    backend: Backend,
+    judge_model: str,
+    rubric: RubricSet,
+    max_attempts: int,
+    k: int = 1,
 ) -> Job:
     """``rubrics.judge.judge_run`` on a background thread, with progress and cancel."""
 
@@ -395,6 +399,7 @@ def start_grading(
             max_attempts=max_attempts,
             progress=_on_progress(job),
             cancel=job.cancel,
+            k=k,
         )
         job.update(stage=_summary_text(summary, f"Judge {judge_model} on run {run_id}"))
         return summary
