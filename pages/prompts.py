@@ -8,8 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from bench import user_files
-from bench.config import prompt_set_from_data, read_json
+from bench import prompt_formats, user_files
+from bench.config import PromptSet, prompt_set_from_data, read_json
 from bench.errors import BenchError
 from ui import editing
 from ui.errors import show_error
@@ -75,6 +75,11 @@ def _import_upload(kind: str) -> None:
         return
     name = Path(upload.name).stem
     try:
+        if kind == "prompts" and Path(upload.name).suffix.lower() in (".jsonl", ".csv"):
+            parsed = prompt_formats.parse_prompt_bytes(upload.getvalue(), upload.name)
+            st.session_state.pop(f"{kind}_load_error", None)
+            _load_into(kind, parsed.model_dump(exclude_none=True), f"uploaded {upload.name}")
+            return
         try:
             raw = json.loads(upload.getvalue().decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -104,12 +109,17 @@ def _source_bar(kind: str, what: str) -> None:
         help=f"Built-in sets ship with SLM Bench; yours are saved in `{(user_files.user_prompts_dir() if kind == 'prompts' else user_files.user_rubrics_dir())}`.",
     )
     c2.file_uploader(
-        f"…or import a {what} (JSON)",
-        type=["json"],
+        f"…or import a {what} ({'JSON, JSONL or CSV' if kind == 'prompts' else 'JSON'})",
+        type=["json", "jsonl", "csv"] if kind == "prompts" else ["json"],
         key=f"{kind}_upload",
         on_change=_import_upload,
         args=(kind,),
-        help="The workshop's bare JSON list of prompt strings works too." if kind == "prompts" else None,
+        help=(
+            "JSON (the workshop's bare list of prompt strings works too), JSONL (one prompt object per line) or"
+            " CSV (columns id,prompt[,system,reference,aspects])"
+        )
+        if kind == "prompts"
+        else None,
     )
     if st.session_state.get(f"{kind}_load_error"):
         show_error(st.session_state[f"{kind}_load_error"], title=f"That {what} was not loaded.")
@@ -149,6 +159,43 @@ def _save_and_export(kind: str, data: dict[str, Any], what: str) -> None:
     )
 
 
+def _export_datasets(prompt_set: PromptSet) -> None:
+    """JSONL keeps the checks; CSV holds id, prompt, system, reference and aspects only."""
+    c1, c2, _ = st.columns([1, 1, 2])
+    c1.download_button(
+        "Export JSONL",
+        data=prompt_formats.to_jsonl(prompt_set),
+        file_name=f"{prompt_set.name}.jsonl",
+        mime="application/jsonl",
+        icon=":material/file_download:",
+        key="prompts_export_jsonl",
+        on_click="ignore",
+    )
+    c2.download_button(
+        "Export CSV",
+        data=prompt_formats.to_csv(prompt_set),
+        file_name=f"{prompt_set.name}.csv",
+        mime="text/csv",
+        icon=":material/file_download:",
+        key="prompts_export_csv",
+        on_click="ignore",
+        help="Checks do not fit a CSV cell: they stay in the JSON and JSONL exports.",
+    )
+
+
+def _keep_checks(candidate: dict[str, Any], loaded: dict[str, Any]) -> int:
+    """The table has no checks column: give each prompt back the checks it was loaded with (by id)."""
+    checks = {p.get("id"): p.get("checks") for p in loaded.get("prompts", []) if p.get("checks")}
+    kept = 0
+    for item in candidate["prompts"]:
+        if checks.get(item["id"]):
+            item["checks"] = checks[item["id"]]
+            kept += 1
+    if loaded.get("allow_code_execution"):
+        candidate["allow_code_execution"] = True
+    return kept
+
+
 st.title("Prompts & rubrics")
 st.caption(
     "A prompt set is what every model answers; a rubric set says how answers are graded — aspects, each with a "
@@ -185,6 +232,7 @@ with tab_prompts:
         },
     )
     candidate, notes = editing.prompt_data(name, description, table)
+    with_checks = _keep_checks(candidate, data)
     rows = editing.kept_rows(table, editing.PROMPT_COLUMNS)
     try:
         prompt_set = prompt_set_from_data(candidate, "prompt set", name=candidate["name"])
@@ -194,6 +242,17 @@ with tab_prompts:
         st.success(f"Valid: {len(prompt_set.prompts)} prompts.", icon=":material/check_circle:")
         for note in notes:
             st.caption(note)
+        if with_checks:
+            kinds = sorted({c.type for p in prompt_set.prompts for c in p.checks})
+            code = (
+                " Code runs in the sandbox: this set allows it (`allow_code_execution`)."
+                if prompt_set.allow_code_execution
+                else ""
+            )
+            st.caption(
+                f"{with_checks} prompts carry task checks ({', '.join(kinds)}), kept as loaded; edit them in the"
+                f" JSON or JSONL file. Runs evaluate them when they end (`python -m bench checks RUN`).{code}"
+            )
         if rubric_schema is not None:
             sets = user_files.set_files("rubrics")
             if sets:
@@ -218,6 +277,7 @@ with tab_prompts:
                     else:
                         st.caption(f"Every aspect is defined in {pick}.")
         _save_and_export("prompts", prompt_set.model_dump(exclude_none=True), "prompt set")
+        _export_datasets(prompt_set)
 
 # ---- rubric sets -----------------------------------------------------------------------------------
 with tab_rubrics:

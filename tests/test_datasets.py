@@ -120,3 +120,48 @@ def test_not_utf8_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "latin.csv"
     path.write_bytes("id,prompt\nq1,caf\xe9\n".encode("latin-1"))
     assert "is not UTF-8 text" in _error(path)
+
+
+# ---- the Prompts page ------------------------------------------------------------------------------
+def test_prompts_page_imports_jsonl_and_csv_and_keeps_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_app_pages import app, open_page, texts
+
+    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    at = open_page(app(), "pages/prompts.py")
+
+    at.get("file_uploader")[0].set_value(("team.jsonl", to_jsonl(SET).encode(), "application/jsonl")).run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert "Valid: 2 prompts." in texts(at.success)
+    assert "1 prompts carry task checks (equals, json_schema, regex)" in texts(at.caption)
+    labels = [b.label for b in at.get("download_button")]
+    assert {"Export JSON", "Export JSONL", "Export CSV"} <= set(labels)
+    at.text_input(key="prompts_name").set_value("team").run()
+    at.button(key="prompts_save").click().run()
+    saved = load_prompt_set(tmp_path / "app" / "prompts" / "team.json")
+    assert saved.prompts == SET.prompts  # the table has no checks column, yet the checks were saved
+
+    csv_bytes = b"id,prompt\nq1,Hello?\nq 2,Bad id\n"
+    at.get("file_uploader")[0].set_value(("sheet.csv", csv_bytes, "text/csv")).run()
+    assert not at.exception
+    assert "sheet.csv:3: id: use letters, digits" in texts(at.error)
+
+    at.get("file_uploader")[0].set_value(("sheet.csv", b"id,prompt\nq1,Hello?\n", "text/csv")).run()
+    assert "Valid: 1 prompts." in texts(at.success)
+
+
+def test_prompts_page_opens_a_builtin_task_set_with_its_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_app_pages import app, open_page, texts
+
+    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    at = open_page(app(), "pages/prompts.py")
+    at.selectbox(key="prompts_open").set_value("python-functions (built-in)").run()
+    assert not at.exception
+    assert "Valid: 25 prompts." in texts(at.success)
+    assert "25 prompts carry task checks (python_tests)" in texts(at.caption)
+    assert "this set allows it" in texts(at.caption)
