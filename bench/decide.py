@@ -8,9 +8,16 @@ Pure pandas (no Streamlit), so the app's Decide page and the markdown/JSON repor
   latency (p50 or p95 end-to-end, or mean TTFT), decode tok/s, memory (:mod:`bench.results`' one
   definition: peak - baseline RSS when both are known, else the peak, ``memory_basis`` says which;
   left out when not comparable) and size on disk. Everything is read from :mod:`bench.results`.
-- **Normalised** 0..1 across the candidates by min-max (lower is better for latency, memory and
-  size). One candidate, or equal values, give 1.0. A candidate without a value gets 0 and its
-  criterion is named in ``missing``; a criterion no candidate has is left out of the score.
+- **Limits first** (:mod:`bench.constraints`): a candidate that breaks a hard limit with 95%
+  confidence is out, with the reason in words; one whose interval straddles a limit stays, flagged.
+- **Scored relative to the best** survivor (best = 1; another gets best/value when lower is better,
+  value/best when higher is better), so 437 ms vs 440 ms is 1.0 vs 0.993, not min-max's 1 vs 0.
+  A candidate without a value gets 0 and its criterion is named in ``missing``; a criterion no
+  candidate has is left out of the score.
+- **Uncertainty** (:mod:`bench.ranking`): the requests and scored items are resampled together and
+  the ranking recomputed per resample: ``p_best`` and a 95% rank interval per candidate. A model is
+  recommended only when its ``p_best`` reaches ``Criteria.level`` (0.8); otherwise the tied
+  candidates are named with an estimate of the data that would separate them.
 - **Score** = sum(weight x normalised) / sum(weights of the criteria some candidate has).
 """
 
@@ -24,10 +31,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bench import constraints, decide_text, ranking
+from bench.candidates import Candidate, ModelInfo, from_results
 from bench.metrics import MIN_N, MIN_N_QUALITY
 from bench.results import Results, load_results
 from bench.store import Store
-from bench.units import fmt_bytes, is_missing
+from bench.units import is_missing
 
 CRITERIA = ("quality", "latency", "throughput", "memory", "size")
 LOWER_IS_BETTER = {"latency", "memory", "size"}
@@ -64,6 +73,8 @@ class Criteria(BaseModel):
     #: "people" or "judge:<model>"; None = the first source with scores (people before judges)
     scored_by: str | None = None
     latency_stat: Literal["p95", "p50", "ttft"] = "p95"
+    #: name a model only when it is best in at least this share of resamples
+    level: float = Field(default=ranking.LEVEL, gt=0.5, lt=1.0)
 
     @model_validator(mode="after")
     def _some_weight(self) -> Criteria:
@@ -93,16 +104,23 @@ class Recommendation:
     caveats: list[str] = field(default_factory=list)
     run_id: str | None = None
     series: str | None = None
+    #: share of resamples the model came first (None: ranked from means alone, no samples)
+    p_best: float | None = None
+    rank_low: int | None = None
+    rank_high: int | None = None
+    level: float = ranking.LEVEL
+    #: no clear winner: the candidates tied within the noise, and the verdict in words
+    tied: list[str] = field(default_factory=list)
+    verdict: str = ""
+    #: "series: reason" for each candidate a hard limit removed; "series: flag" for the kept-but-close
+    excluded: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 # ---- formatting ----------------------------------------------------------------------------------
-def _secs(value: float) -> str:
-    return f"{value:.3g} s"
-
-
 def _n(value: Any) -> int:
     return 0 if is_missing(value) else int(value)
 
@@ -168,52 +186,80 @@ def _default_source(results: Results) -> str | None:
 
 
 def normalise(values: pd.Series, lower_is_better: bool) -> pd.Series:
-    """Min-max to 0..1 (1 = best); equal values or a single one give 1.0; missing gives 0."""
-    present = values.dropna()
-    if present.empty:
-        return pd.Series(0.0, index=values.index)
-    low, high = float(present.min()), float(present.max())
-    if high == low:
-        out = values.where(values.isna(), 1.0)  # present values tie for best; missing stay missing
-    elif lower_is_better:
-        out = (high - values) / (high - low)
-    else:
-        out = (values - low) / (high - low)
-    return out.fillna(0.0).astype(float)
+    """Relative to the best (1 = best; best/value when lower is better, value/best when higher); missing is 0.
+
+    Unlike min-max, a 0.7% difference stays a 0.7% difference: noise cannot turn 437 ms against
+    440 ms into 1 against 0.
+    """
+    return pd.Series(ranking.relative(values.to_numpy(dtype=float), lower_is_better), index=values.index)
 
 
-def score_table(raw: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
-    """Normalised criteria, score and rank for the candidates of ``raw``; others get no rank.
+def _one(value: Any) -> np.ndarray:
+    return np.array([] if is_missing(value) else [float(value)])
 
-    Adds ``norm_<criterion>``, ``missing`` (criteria a candidate lacks while another has them),
-    ``score`` and ``rank`` (1 = best; ties broken by latency, then name). Sorted by rank, unranked last.
+
+def _point_candidates(rows: pd.DataFrame, source: str, stat: str) -> list[Candidate]:
+    """Candidates from the raw means alone (no samples): a ranking without uncertainty."""
+    return [
+        Candidate(
+            name=str(r["series"]),
+            model=str(r["model"]),
+            e2e=_one(r.get("latency")) if stat != "ttft" else np.empty(0),
+            ttft=_one(r.get("latency")) if stat == "ttft" else np.empty(0),
+            decode_tps=_one(r.get("throughput")),
+            memory=_float(r.get("memory")),
+            size=_float(r.get("size")),
+            quality={source: _one(r.get("quality"))},
+        )
+        for r in rows.to_dict("records")
+    ]
+
+
+def score_table(
+    raw: pd.DataFrame, criteria: Criteria, cands: Sequence[Candidate] | None = None
+) -> pd.DataFrame:
+    """Relative criteria, score, rank, P(best) and rank interval for the eligible rows of ``raw``.
+
+    Eligible: a candidate (finished with measured requests) not removed by a limit (``out``).
+    With ``cands`` (their samples) the ranking is resampled (:func:`bench.ranking.rank`); without,
+    it is computed from the means alone and ``p_best``/``rank_low``/``rank_high`` stay empty.
+    Adds ``norm_<criterion>``, ``missing``, ``score``, ``rank`` (1 = best), ``p_best``,
+    ``rank_low``, ``rank_high``. Sorted by rank, unranked last.
     """
     out = raw.copy()
-    if "candidate" not in out:
-        out["candidate"] = True
-    cand = out["candidate"].astype(bool)
-    weights = criteria.weights()
-    available = [c for c in CRITERIA if c in out and out.loc[cand, c].notna().any()]
-    out["missing"] = [[] for _ in range(len(out))]
+    for col, default in (("candidate", True), ("out", False)):
+        if col not in out:
+            out[col] = default
+    eligible = out["candidate"].astype(bool) & ~out["out"].astype(bool)
+    rows = out[eligible]
+    available = [c for c in CRITERIA if c in out and rows[c].notna().any()]
+    source = criteria.scored_by or next((str(s) for s in out.get("scored_by", []) if s), "")
+    uncertain = cands is not None
+    pool = list(cands) if uncertain else _point_candidates(rows, source, criteria.latency_stat)
+    names = set(rows["series"]) if "series" in rows else set()
+    pool = [c for c in pool if c.name in names]
+    result = ranking.rank(
+        pool,
+        criteria.weights(),
+        criteria.latency_stat,
+        source,
+        criteria.level,
+        n_boot=ranking.N_BOOT if uncertain else 1,
+    )
+    by_name = {r.name: r for r in result.rows}
     for c in CRITERIA:
         out[f"norm_{c}"] = np.nan
-        if c not in available:
-            continue
-        out.loc[cand, f"norm_{c}"] = normalise(out.loc[cand, c].astype(float), c in LOWER_IS_BETTER)
-        for idx in out.index[cand & out[c].isna()]:
-            out.at[idx, "missing"] = [*out.at[idx, "missing"], c]
-    denominator = sum(weights[c] for c in available)
-    out["score"] = np.nan
-    if denominator > 0 and cand.any():
-        total = sum(weights[c] * out.loc[cand, f"norm_{c}"] for c in available)
-        out.loc[cand, "score"] = total / denominator
-    out["rank"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
-    ranked = out[cand & out["score"].notna()].copy()
-    ranked["_lat"] = ranked["latency"].fillna(np.inf) if "latency" in ranked else 0.0
-    ranked = ranked.sort_values(["score", "_lat", "model"], ascending=[False, True, True], kind="stable")
-    out.loc[ranked.index, "rank"] = range(1, len(ranked) + 1)
-    out.attrs["available"] = available
-    out.attrs["weights"] = weights
+        if c in available:
+            out.loc[eligible, f"norm_{c}"] = normalise(rows[c].astype(float), c in LOWER_IS_BETTER)
+    ranked = [by_name.get(str(s)) if ok else None for s, ok in zip(out["series"], eligible, strict=True)]
+    scored = [r if r is not None and not np.isnan(r.score) else None for r in ranked]
+    out["missing"] = [list(r.missing) if r else [] for r in ranked]
+    out["score"] = [r.score if r else np.nan for r in scored]
+    out["rank"] = pd.array([r.rank if r else pd.NA for r in scored], dtype="Int64")
+    out["p_best"] = [r.p_best if r and uncertain else np.nan for r in scored]
+    out["rank_low"] = pd.array([r.rank_low if r and uncertain else pd.NA for r in scored], dtype="Int64")
+    out["rank_high"] = pd.array([r.rank_high if r and uncertain else pd.NA for r in scored], dtype="Int64")
+    out.attrs.update(available=available, weights=criteria.weights(), ranking=result, uncertain=uncertain)
     out = out.assign(_unranked=out["rank"].isna(), _r=out["rank"].fillna(0))
     return out.sort_values(["_unranked", "_r", "order" if "order" in out else "model"], kind="stable").drop(
         columns=["_unranked", "_r"]
@@ -221,11 +267,33 @@ def score_table(raw: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
 
 
 def decision_table(
-    store: Store, run_ids: Sequence[str], criteria: Criteria | None = None, results: Results | None = None
+    store: Store,
+    run_ids: Sequence[str],
+    criteria: Criteria | None = None,
+    results: Results | None = None,
+    limits: Sequence[constraints.Limit] = (),
+    info: dict[str, ModelInfo] | None = None,
 ) -> pd.DataFrame:
-    """Raw values with n, normalised 0..1 scores, weighted score and rank per (run, model)."""
+    """Per (run, model): raw values with n, the limits' verdict, relative scores, rank, P(best), rank interval.
+
+    Adds ``out`` (removed by a limit), ``out_reasons`` and ``flags`` (kept, but close to a limit
+    or not checkable against it) to :func:`score_table`'s columns.
+    """
     criteria = criteria or Criteria()
-    return score_table(raw_table(store, run_ids, criteria, results), criteria)
+    results = results or load_results(store, run_ids)
+    raw = raw_table(store, run_ids, criteria, results)
+    survivors, verdicts = constraints.apply(from_results(results, store, info), limits)
+    by_name = {v.name: v for v in verdicts}
+    none = constraints.Verdict("")
+    raw["out"] = [by_name.get(s, none).out for s in raw["series"]]
+    raw["out_reasons"] = [list(by_name.get(s, none).reasons) for s in raw["series"]]
+    raw["flags"] = [list(by_name.get(s, none).flags) for s in raw["series"]]
+    for cand in survivors:
+        if not cand.memory_comparable:
+            cand.memory = float("nan")  # ranked like raw_table: memory measured differently is left out
+    table = score_table(raw, criteria, survivors)
+    table.attrs["limits"] = [limit.words() for limit in limits]
+    return table
 
 
 # ---- Pareto front --------------------------------------------------------------------------------
@@ -254,76 +322,10 @@ def pareto_front(table: pd.DataFrame, x: str = "latency", y: str = "quality") ->
     return Front(points=points, x=x, y=y, note=" ".join(notes))
 
 
+weights_text = decide_text.weights_text
+
+
 # ---- recommendation -------------------------------------------------------------------------------
-def _reason(c: str, row: pd.Series, best: bool, stat_words: str) -> str | None:
-    """One plain-words reason: ``fastest p95 among the candidates (1.2 s, n=10)`` or ``p95 latency 1.2 s (n=10)``."""
-    value = row.get(c)
-    if is_missing(value):
-        return None
-    if c == "latency":
-        if best:
-            return f"fastest {stat_words} among the candidates ({_secs(value)}, n={_n(row['latency_n'])})"
-        return f"{stat_words} latency {_secs(value)} (n={_n(row['latency_n'])})"
-    if c == "quality":
-        text = f"quality {value:.1f} by {row['scored_by']} (n={_n(row['quality_n'])})"
-        return text + (", the highest among the candidates" if best else "")
-    if c == "throughput":
-        if best:
-            return f"fastest decoding among the candidates ({value:.1f} tok/s, n={_n(row['throughput_n'])})"
-        return f"decodes {value:.1f} tok/s (n={_n(row['throughput_n'])})"
-    if c == "memory":
-        what = "memory added" if str(row.get("memory_basis", "")).startswith("added") else "peak memory"
-        return (
-            f"smallest {what} among the candidates ({fmt_bytes(value)})"
-            if best
-            else f"{what} {fmt_bytes(value)}"
-        )
-    if c == "size":
-        return (
-            f"smallest on disk among the candidates ({fmt_bytes(value)})"
-            if best
-            else f"{fmt_bytes(value)} on disk"
-        )
-    return None
-
-
-def _standing(c: str, top: pd.Series, cands: pd.DataFrame) -> tuple[str, list[pd.Series]]:
-    """Where the winner stands on ``c``: ``best`` (alone), ``tied`` (with ``others``), ``worse``
-    (``others`` are better, best first) or ``alone`` (no other candidate has a value)."""
-    if is_missing(top[c]):
-        return "alone", []
-    rest = [r for _, r in cands.iterrows() if r["series"] != top["series"] and not is_missing(r[c])]
-    if not rest:
-        return "alone", []
-    lower = c in LOWER_IS_BETTER
-    better = [r for r in rest if (r[c] < top[c] if lower else r[c] > top[c])]
-    if better:
-        return "worse", sorted(better, key=lambda r: r[c] if lower else -r[c])
-    tied = [r for r in rest if r[c] == top[c]]
-    return ("tied", tied) if tied else ("best", [])
-
-
-def _trade_off(c: str, top: pd.Series, better: list[pd.Series], stat_words: str) -> str:
-    """``uses more memory than small (1323 MB vs 400 MB)``: what the winner gives up, in numbers."""
-    best = better[0]
-    value: dict[str, Any] = {
-        "latency": lambda v: _secs(v),
-        "throughput": lambda v: f"{v:.1f} tok/s",
-        "memory": fmt_bytes,
-        "size": fmt_bytes,
-        "quality": lambda v: f"{v:.1f}",
-    }
-    words = {
-        "latency": f"slower {stat_words} than",
-        "throughput": "decodes slower than",
-        "memory": "uses more memory than",
-        "size": "is larger on disk than",
-        "quality": f"scored lower by {top['scored_by']} than",
-    }
-    fmt = value.get(c, str)
-    return f"{top['series']} {words.get(c, 'is behind')} {best['series']} ({fmt(top[c])} vs {fmt(best[c])})"
-
-
 def recommendation(table: pd.DataFrame) -> Recommendation:
     """The top-ranked candidate, why (in plain words, with n), and what to be careful about."""
     weights: dict[str, float] = table.attrs.get("weights") or Criteria().weights()
@@ -333,33 +335,63 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
     ranked = table[table["rank"].notna()].sort_values("rank")
     failed = [r["model"] for r in table.to_dict("records") if r["status"] == "failed"]
     caveats = [f"{m} failed and is not ranked" for m in failed]
+    excluded, flagged = decide_text.limit_lines(table)
+    result: ranking.Ranking | None = table.attrs.get("ranking")
+    level = result.level if result else ranking.LEVEL
     if ranked.empty:
-        if table["candidate"].astype(bool).any():
+        if excluded:
+            caveats.insert(0, "every candidate breaks a hard limit: relax a limit or add a model")
+        elif table["candidate"].astype(bool).any():
             caveats.insert(0, "none of the weighted criteria was measured: give weight to another criterion")
         else:
             caveats.insert(0, "no model finished with measured requests")
-        return Recommendation(model=None, score=None, reasons=[], caveats=caveats)
+        return Recommendation(
+            model=None, score=None, caveats=caveats, level=level, excluded=excluded, flagged=flagged
+        )
     top = ranked.iloc[0]
     cands = table[table["candidate"].astype(bool)]
+    if "out" in cands:
+        cands = cands[~cands["out"].astype(bool)]
+    uncertain = bool(table.attrs.get("uncertain")) and result is not None
+    prompts = _prompt_count(table)
+    if uncertain and result.winner is None:
+        return Recommendation(
+            model=None,
+            score=None,
+            caveats=caveats,
+            p_best=float(top["p_best"]),
+            level=level,
+            tied=list(result.tied),
+            verdict=ranking.words(result, prompts),
+            excluded=excluded,
+            flagged=flagged,
+        )
     stat = str(top.get("latency_stat") or "p95")
     stat_words = LATENCY_STATS.get(stat, ("", "", stat))[2]
     reasons = []
     if len(ranked) == 1:
-        reasons.append("the only model that finished with measured requests")
+        alone = "left within the limits" if excluded else "that finished with measured requests"
+        reasons.append(f"the only model {alone}")
     else:
         second = ranked.iloc[1]
         reasons.append(
             f"highest weighted score among {len(ranked)} candidates ({top['score']:.2f} of 1;"
             f" next {second['series']} {second['score']:.2f})"
         )
+        if uncertain:
+            reasons.insert(
+                0,
+                f"best in {top['p_best']:.0%} of {result.n_boot:,} resamples of its requests and scored items"
+                f" (rank {top['rank_low']}–{top['rank_high']} at 95%; {level:.0%} needed)",
+            )
     for c in sorted(available, key=lambda c: -weights.get(c, 0)):
         if weights.get(c, 0) <= 0:
             continue
-        standing, others = _standing(c, top, cands)
+        standing, others = decide_text.standing(c, top, cands)
         if standing == "worse":  # a reason must never be a number the winner loses on
-            caveats.append(_trade_off(c, top, others, stat_words))
+            caveats.append(decide_text.trade_off(c, top, others, stat_words))
             continue
-        text = _reason(c, top, standing == "best", stat_words)
+        text = decide_text.reason(c, top, standing == "best", stat_words)
         if text and standing == "tied":
             text += f", tied with {', '.join(str(o['series']) for o in others)}"
         if text:
@@ -377,7 +409,7 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
     for c in top["missing"]:
         if c != "quality":
             caveats.append(f"{top['model']} has no {LABELS[c].split(' (')[0].lower()} value: counted as 0")
-    if len(ranked) > 1 and top["score"] - ranked.iloc[1]["score"] <= CLOSE_SCORE + 1e-12:
+    if not uncertain and len(ranked) > 1 and top["score"] - ranked.iloc[1]["score"] <= CLOSE_SCORE + 1e-12:
         caveats.append(
             f"runner-up within {CLOSE_SCORE} of the score ({ranked.iloc[1]['series']}"
             f" {ranked.iloc[1]['score']:.2f} vs {top['score']:.2f})"
@@ -392,12 +424,20 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
         caveats=caveats,
         run_id=str(top["run_id"]) if "run_id" in top else None,
         series=str(top["series"]) if "series" in top else None,
+        p_best=float(top["p_best"]) if uncertain else None,
+        rank_low=int(top["rank_low"]) if uncertain else None,
+        rank_high=int(top["rank_high"]) if uncertain else None,
+        level=level,
+        verdict=ranking.words(result, prompts) if uncertain else "",
+        excluded=excluded,
+        flagged=flagged,
     )
 
 
-def weights_text(weights: dict[str, float]) -> str:
-    total = sum(weights.values()) or 1.0
-    return ", ".join(f"{c} {w / total:.0%}" for c, w in weights.items() if w > 0)
+def _prompt_count(table: pd.DataFrame) -> int | None:
+    """Prompts per round (to turn 'more requests' into 'more rounds'), when the table knows it."""
+    value = table.attrs.get("prompts")
+    return int(value) if value else None
 
 
 def recommendation_markdown(rec: Recommendation, criteria: Criteria) -> list[str]:

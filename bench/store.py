@@ -230,6 +230,18 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX load_requests_run ON load_requests(run_id)
     """,
+    # v6 (decisions, bench/decision_log.py): a decision as it was taken, with its weights, limits
+    # and outcome, so the reports print the limits it respected.
+    6: """
+    CREATE TABLE decisions (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        run_ids_json TEXT NOT NULL,
+        criteria_json TEXT NOT NULL,
+        limits_json TEXT NOT NULL,
+        result_json TEXT NOT NULL
+    )
+    """,
 }
 
 

@@ -52,18 +52,18 @@ def raw(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-# Three candidates and one failed model. Normalised by hand (min-max; lower is better for latency,
-# memory and size):
-#   latency     A 1.0  B 2.0  C 3.0   -> A 1,   B 0.5, C 0
-#   quality     A 3.0  B 4.0  C 5.0   -> A 0,   B 0.5, C 1
-#   throughput  A 100  B 50   C 75    -> A 1,   B 0,   C 0.5
-#   memory      A 200  B 100  C 100MB -> A 0,   B 1,   C 1
-#   size        A 100  B 300  C n/a   -> A 1,   B 0,   C 0 (missing)
+# Three candidates and one failed model. Scored by hand relative to the best (best = 1; best/value
+# when lower is better: latency, memory, size; value/best when higher is better):
+#   latency     A 1.0  B 2.0  C 3.0   -> A 1,   B 0.5,  C 1/3
+#   quality     A 3.0  B 4.0  C 5.0   -> A 0.6, B 0.8,  C 1
+#   throughput  A 100  B 50   C 75    -> A 1,   B 0.5,  C 0.75
+#   memory      A 200  B 100  C 100MB -> A 0.5, B 1,    C 1
+#   size        A 100  B 300  C n/a   -> A 1,   B 1/3,  C 0 (missing)
 # Default weights 0.4 / 0.3 / 0.1 / 0.1 / 0.1 (sum 1):
-#   A = 0.4*0   + 0.3*1   + 0.1*1   + 0.1*0 + 0.1*1 = 0.50
-#   B = 0.4*0.5 + 0.3*0.5 + 0.1*0   + 0.1*1 + 0.1*0 = 0.45
-#   C = 0.4*1   + 0.3*0   + 0.1*0.5 + 0.1*1 + 0.1*0 = 0.55
-# -> C, A, B; C leads A by exactly 0.05 (the "close" threshold).
+#   A = 0.4*0.6 + 0.3*1   + 0.1*1    + 0.1*0.5 + 0.1*1   = 0.79
+#   B = 0.4*0.8 + 0.3*0.5 + 0.1*0.5  + 0.1*1   + 0.1/3   = 0.6533
+#   C = 0.4*1   + 0.3/3   + 0.1*0.75 + 0.1*1   + 0.1*0   = 0.675
+# -> A, C, B. (Min-max would have made C win: 437 vs 440 ms-style gaps weighed like 1 s vs 3 s.)
 ROWS = [
     {
         "model": "A",
@@ -106,42 +106,47 @@ def test_criteria_defaults_and_validation() -> None:
         Criteria(latency_stat="p99")
 
 
-def test_normalise_min_max_directions_single_and_missing() -> None:
-    s = pd.Series([1.0, 2.0, 3.0, np.nan])
-    assert decide.normalise(s, lower_is_better=True).tolist() == [1.0, 0.5, 0.0, 0.0]
-    assert decide.normalise(s, lower_is_better=False).tolist() == [0.0, 0.5, 1.0, 0.0]
+def test_normalise_relative_to_the_best_directions_single_and_missing() -> None:
+    s = pd.Series([1.0, 2.0, 4.0, np.nan])
+    assert decide.normalise(s, lower_is_better=True).tolist() == [1.0, 0.5, 0.25, 0.0]
+    assert decide.normalise(s, lower_is_better=False).tolist() == [0.25, 0.5, 1.0, 0.0]
     assert decide.normalise(pd.Series([7.0]), lower_is_better=True).tolist() == [1.0]  # a single candidate
     assert decide.normalise(pd.Series([2.0, 2.0]), lower_is_better=False).tolist() == [1.0, 1.0]  # equal
+    # noise-sized gaps stay noise-sized (min-max made this 1.0 vs 0.0)
+    close = decide.normalise(pd.Series([0.437, 0.440]), lower_is_better=True).tolist()
+    assert close[0] == 1.0 and close[1] == pytest.approx(0.437 / 0.440)
 
 
 def test_weighted_score_and_rank() -> None:
     table = decide.score_table(raw(ROWS), Criteria())
     rows = by_model(table)
-    assert [rows[m]["norm_latency"] for m in "ABC"] == [1.0, 0.5, 0.0]
-    assert [rows[m]["norm_quality"] for m in "ABC"] == [0.0, 0.5, 1.0]
-    assert [rows[m]["norm_throughput"] for m in "ABC"] == [1.0, 0.0, 0.5]
-    assert [rows[m]["norm_memory"] for m in "ABC"] == [0.0, 1.0, 1.0]
-    assert [rows[m]["norm_size"] for m in "ABC"] == [1.0, 0.0, 0.0]
+    approx = pytest.approx
+    assert [rows[m]["norm_latency"] for m in "ABC"] == approx([1.0, 0.5, 1 / 3])
+    assert [rows[m]["norm_quality"] for m in "ABC"] == approx([0.6, 0.8, 1.0])
+    assert [rows[m]["norm_throughput"] for m in "ABC"] == approx([1.0, 0.5, 0.75])
+    assert [rows[m]["norm_memory"] for m in "ABC"] == approx([0.5, 1.0, 1.0])
+    assert [rows[m]["norm_size"] for m in "ABC"] == approx([1.0, 1 / 3, 0.0])
     assert rows["C"]["missing"] == ["size"] and rows["A"]["missing"] == []
-    assert rows["A"]["score"] == pytest.approx(0.50)
-    assert rows["B"]["score"] == pytest.approx(0.45)
-    assert rows["C"]["score"] == pytest.approx(0.55)
-    assert table["model"].tolist() == ["C", "A", "B", "D"]  # ranked first, failed last
-    assert [rows[m]["rank"] for m in "CAB"] == [1, 2, 3]
+    assert rows["A"]["score"] == approx(0.79)
+    assert rows["B"]["score"] == approx(0.32 + 0.15 + 0.05 + 0.1 + 0.1 / 3)
+    assert rows["C"]["score"] == approx(0.675)
+    assert table["model"].tolist() == ["A", "C", "B", "D"]  # ranked first, failed last
+    assert [rows[m]["rank"] for m in "ACB"] == [1, 2, 3]
     assert pd.isna(rows["D"]["rank"]) and math.isnan(rows["D"]["score"])
+    assert math.isnan(rows["A"]["p_best"])  # means alone: no samples, no uncertainty claimed
 
 
 def test_a_criterion_nobody_has_leaves_the_denominator() -> None:
     # No quality at all: the available weights sum to 0.6.
-    #   A = (0.3*1   + 0.1*1 + 0.1*0 + 0.1*1) / 0.6 = 0.8333
-    #   B = (0.3*0.5 + 0.1*0 + 0.1*1 + 0.1*0) / 0.6 = 0.4167
-    #   C = (0.3*0   + 0.1*0.5 + 0.1*1 + 0.1*0) / 0.6 = 0.25
+    #   A = (0.3*1   + 0.1*1    + 0.1*0.5 + 0.1*1)   / 0.6 = 0.9167
+    #   B = (0.3*0.5 + 0.1*0.5  + 0.1*1   + 0.1/3)   / 0.6 = 0.5556
+    #   C = (0.3/3   + 0.1*0.75 + 0.1*1   + 0.1*0)   / 0.6 = 0.4583
     rows = [{**r, "quality": np.nan} for r in ROWS]
     table = decide.score_table(raw(rows), Criteria())
     got = by_model(table)
-    assert got["A"]["score"] == pytest.approx(0.5 / 0.6)
-    assert got["B"]["score"] == pytest.approx(0.25 / 0.6)
-    assert got["C"]["score"] == pytest.approx(0.15 / 0.6)
+    assert got["A"]["score"] == pytest.approx(0.55 / 0.6)
+    assert got["B"]["score"] == pytest.approx((0.3 + 0.1 / 3) / 0.6)
+    assert got["C"]["score"] == pytest.approx(0.275 / 0.6)
     assert got["A"]["missing"] == []  # nobody has quality: not "missing", just not counted
     rec = decide.recommendation(table)
     assert rec.model == "A"
@@ -155,7 +160,7 @@ def test_a_criterion_nobody_has_leaves_the_denominator() -> None:
 def test_weights_only_latency_picks_the_fastest() -> None:
     table = decide.score_table(raw(ROWS), Criteria(quality=0, latency=1, throughput=0, memory=0, size=0))
     rec = decide.recommendation(table)
-    # latency only: A = 1, B = 0.5, C = 0
+    # latency only: A = 1, B = 0.5, C = 1/3
     assert rec.model == "A" and rec.score == pytest.approx(1.0)
     assert "fastest p95 among the candidates (1 s, n=10)" in rec.reasons
 
@@ -178,18 +183,25 @@ def test_pareto_front() -> None:
 
 def test_recommendation_reasons_and_caveats() -> None:
     rec = decide.recommendation(decide.score_table(raw(ROWS), Criteria()))
-    assert rec.model == "C" and rec.score == pytest.approx(0.55)
-    assert rec.reasons[0] == "highest weighted score among 3 candidates (0.55 of 1; next A 0.50)"
-    assert "quality 5.0 by people (n=12), the highest among the candidates" in rec.reasons
-    # a number the winner loses on is a trade-off (a caveat), never a reason; a tie says so
-    assert not any("latency" in r or "decod" in r for r in rec.reasons)
-    assert "C slower p95 than A (3 s vs 1 s)" in rec.caveats
-    assert "C decodes slower than A (75.0 tok/s vs 100.0 tok/s)" in rec.caveats
-    assert "memory added 100 MB, tied with B" in rec.reasons
+    assert rec.model == "A" and rec.score == pytest.approx(0.79)
+    assert rec.reasons[0].startswith("highest weighted score among 3 candidates (0.79 of 1; next C 0.6")
+    assert "fastest p95 among the candidates (1 s, n=10)" in rec.reasons
+    assert "fastest decoding among the candidates (100.0 tok/s, n=10)" in rec.reasons
+    # a number the winner loses on is a trade-off (a caveat), never a reason
+    assert not any("quality" in r or "memory" in r for r in rec.reasons)
+    assert "A scored lower by people than C (3.0 vs 5.0)" in rec.caveats
+    assert "A uses more memory than C (200 MB vs 100 MB)" in rec.caveats  # C comes first: higher ranked
     assert "p95 from fewer than 20 samples (n=10)" in rec.caveats
-    assert "C has no size on disk value: counted as 0" in rec.caveats
-    assert "runner-up within 0.05 of the score (A 0.50 vs 0.55)" in rec.caveats
     assert "D failed and is not ranked" in rec.caveats
+    assert rec.p_best is None and rec.tied == []  # from means alone: no uncertainty claimed
+
+
+def test_a_runner_up_within_005_is_a_caveat_without_samples() -> None:
+    rows = [{"model": "A", "latency": 1.0}, {"model": "B", "latency": 1.04}]
+    rec = decide.recommendation(decide.score_table(raw(rows), Criteria(quality=0, latency=1, throughput=0,
+                                                                          memory=0, size=0)))  # fmt: skip
+    assert rec.model == "A"
+    assert any(c.startswith("runner-up within 0.05 of the score (B 0.96") for c in rec.caveats)
 
 
 def test_single_candidate_gets_full_marks() -> None:

@@ -1,0 +1,105 @@
+"""Decide's words: the reasons, trade-offs and limit lines of a recommendation, and its table.
+
+Kept apart from :mod:`bench.decide` (the numbers) so each stays short; nothing here computes a
+ranking, it only says what one means, with the count behind every number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from bench.ranking import LOWER_IS_BETTER
+from bench.units import fmt_bytes, fmt_seconds, is_missing
+
+
+def _n(value: Any) -> int:
+    return 0 if is_missing(value) else int(value)
+
+
+def reason(c: str, row: pd.Series, best: bool, stat_words: str) -> str | None:
+    """One plain-words reason: ``fastest p95 among the candidates (1.2 s, n=10)`` or ``p95 latency 1.2 s (n=10)``."""
+    value = row.get(c)
+    if is_missing(value):
+        return None
+    if c == "latency":
+        if best:
+            return (
+                f"fastest {stat_words} among the candidates ({fmt_seconds(value)}, n={_n(row['latency_n'])})"
+            )
+        return f"{stat_words} latency {fmt_seconds(value)} (n={_n(row['latency_n'])})"
+    if c == "quality":
+        text = f"quality {value:.1f} by {row['scored_by']} (n={_n(row['quality_n'])})"
+        return text + (", the highest among the candidates" if best else "")
+    if c == "throughput":
+        if best:
+            return f"fastest decoding among the candidates ({value:.1f} tok/s, n={_n(row['throughput_n'])})"
+        return f"decodes {value:.1f} tok/s (n={_n(row['throughput_n'])})"
+    if c == "memory":
+        what = "memory added" if str(row.get("memory_basis", "")).startswith("added") else "peak memory"
+        return (
+            f"smallest {what} among the candidates ({fmt_bytes(value)})"
+            if best
+            else f"{what} {fmt_bytes(value)}"
+        )
+    if c == "size":
+        return (
+            f"smallest on disk among the candidates ({fmt_bytes(value)})"
+            if best
+            else f"{fmt_bytes(value)} on disk"
+        )
+    return None
+
+
+def standing(c: str, top: pd.Series, cands: pd.DataFrame) -> tuple[str, list[pd.Series]]:
+    """Where the winner stands on ``c``: ``best`` (alone), ``tied`` (with ``others``), ``worse``
+    (``others`` are better, best first) or ``alone`` (no other candidate has a value)."""
+    if is_missing(top[c]):
+        return "alone", []
+    rest = [r for _, r in cands.iterrows() if r["series"] != top["series"] and not is_missing(r[c])]
+    if not rest:
+        return "alone", []
+    lower = c in LOWER_IS_BETTER
+    better = [r for r in rest if (r[c] < top[c] if lower else r[c] > top[c])]
+    if better:
+        return "worse", sorted(better, key=lambda r: r[c] if lower else -r[c])
+    tied = [r for r in rest if r[c] == top[c]]
+    return ("tied", tied) if tied else ("best", [])
+
+
+def trade_off(c: str, top: pd.Series, better: list[pd.Series], stat_words: str) -> str:
+    """``uses more memory than small (1323 MB vs 400 MB)``: what the winner gives up, in numbers."""
+    best = better[0]
+    value: dict[str, Any] = {
+        "latency": fmt_seconds,
+        "throughput": lambda v: f"{v:.1f} tok/s",
+        "memory": fmt_bytes,
+        "size": fmt_bytes,
+        "quality": lambda v: f"{v:.1f}",
+    }
+    words = {
+        "latency": f"slower {stat_words} than",
+        "throughput": "decodes slower than",
+        "memory": "uses more memory than",
+        "size": "is larger on disk than",
+        "quality": f"scored lower by {top['scored_by']} than",
+    }
+    fmt = value.get(c, str)
+    return f"{top['series']} {words.get(c, 'is behind')} {best['series']} ({fmt(top[c])} vs {fmt(best[c])})"
+
+
+def weights_text(weights: dict[str, float]) -> str:
+    total = sum(weights.values()) or 1.0
+    return ", ".join(f"{c} {w / total:.0%}" for c, w in weights.items() if w > 0)
+
+
+def limit_lines(table: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """("series: why it is out", ...), ("series: what is close to a limit", ...)."""
+    excluded, flagged = [], []
+    for r in table.to_dict("records"):
+        if r.get("out"):
+            excluded.append(f"{r['series']}: {'; '.join(r.get('out_reasons') or [])}")
+        elif r.get("flags"):
+            flagged.append(f"{r['series']}: {'; '.join(r['flags'])}")
+    return excluded, flagged
