@@ -175,3 +175,26 @@ def _insert(conn: Any, table: str, cols: list[str], rows: list[list[Any]]) -> di
     for row in rows:
         new += max(conn.execute(sql, row).rowcount, 0)
     return {"new": new, "kept": len(rows) - new}
+
+
+def bundle_bytes(store: Store, run_ids: list[str]) -> bytes:
+    """The bundle file's bytes (for a download button)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="slm-bundle-") as tmp:
+        path = Path(tmp) / "runs.slmbundle"
+        export_runs(store, run_ids, path)
+        return path.read_bytes()
+
+
+def import_bytes(store: Store, data: bytes, name: str = "uploaded bundle") -> dict[str, dict[str, int]]:
+    """Import a bundle given as bytes (an upload); errors name ``name``."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="slm-bundle-") as tmp:
+        path = Path(tmp) / name.replace("/", "_")
+        path.write_bytes(data)
+        try:
+            return import_bundle(store, path)
+        except BenchError as exc:
+            raise BenchError(name, exc.what, exc.fix) from None

@@ -10,6 +10,7 @@ import streamlit as st
 
 from bench import report
 from bench.errors import BenchError
+from ui.bundle_view import export_button, import_panel
 from ui.errors import show_error
 from ui.resources import store
 from ui.routing import require_router
@@ -22,6 +23,7 @@ st.caption(
     "Byte for byte what `python -m bench report RUN_ID --format md|csv|json` writes: check the JSON into version "
     "control and diff it against the next run."
 )
+import_panel()
 run_ids = pick_runs("report")
 if not run_ids:
     st.stop()
@@ -52,6 +54,8 @@ st.caption(
     f"To write them from the command line: `python -m bench report {' '.join(run_ids)} --format md --out "
     "benchmark_report.md` (and `csv`, `json`)."
 )
+
+export_button(run_ids)
 
 tab_md, tab_csv, tab_json = st.tabs(["benchmark_report.md", "samples.csv", "report.json"])
 with tab_md, st.container(border=True):

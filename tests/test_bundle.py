@@ -29,21 +29,30 @@ def pg() -> Iterator[PgServer]:
     server.close()
 
 
+def _metrics(e2e: float) -> dict:
+    from bench.timing import RequestMetrics
+
+    return RequestMetrics(e2e_s=e2e, ttft_s=0.1, output_tokens=3, output_token_source="usage").to_dict()
+
+
 def _source(path: Path) -> tuple[Store, str, str]:
     """A store with two runs: samples, people's scores and a judge's on the first."""
     from rubrics import storage
 
     store = Store(path)
-    keep = store.create_run(
-        {"models": ["m"]}, {"prompts": [{"id": "p1"}]}, provenance.run_meta(), label="edge box"
-    )
-    other = store.create_run({"models": ["m"]}, {}, {})
+    from bench.config import PromptItem, PromptSet, RunSettings
+
+    settings = RunSettings(models=["m"], rounds=2).model_dump()
+    prompts = PromptSet(prompts=[PromptItem(id="p1", prompt="Say hi.")]).model_dump()
+    meta = provenance.run_meta() | {"transport": "http"}
+    keep = store.create_run(settings, prompts, meta, label="edge box")
+    other = store.create_run(settings, prompts, meta)
     for run_id in (keep, other):
         for rnd in (-1, 0, 1):
             store.add_sample({
                 "run_id": run_id, "model": "m", "prompt_id": "p1", "round": rnd, "warmup": rnd < 0, "cold": False,
                 "ok": True, "error": None, "stream": True, "transport": "http", "started_at": "t",
-                "metrics": {"e2e_s": 0.25 + rnd, "energy_j": None}, "answer": f"answer {rnd}", "reasoning": "",
+                "metrics": _metrics(0.25 + rnd), "answer": f"answer {rnd}", "reasoning": "",
                 "server_timings": None,
             })  # fmt: skip
     store.upsert_run_model(keep, "m", backend="openai", size_bytes=3 * 2**30, load_seconds=0.5)
@@ -168,3 +177,24 @@ def test_cli_export_and_import(tmp_path: Path):
     out.write_bytes(b"garbage")
     bad = cli("import", str(out), "--db", str(tmp_path / "t.db"))
     assert bad.returncode == 2 and "not a readable run bundle" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_report_page_offers_the_bundle_and_the_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from streamlit.testing.v1 import AppTest
+
+    source, keep, _ = _source(tmp_path / "source.db")
+    monkeypatch.setenv("SLM_BENCH_DB", str(source.path))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/report.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download run bundle" in labels
+    assert any("Import a run bundle" in e.label for e in at.expander)
+    # what the button serves is a valid bundle of the selected run
+    data = bundle.bundle_bytes(source, [keep])
+    target = Store(tmp_path / "t.db")
+    assert bundle.import_bytes(target, data, "x.slmbundle")["runs"] == {"new": 1, "kept": 0}
+    with pytest.raises(BenchError, match=r"x\.slmbundle"):
+        bundle.import_bytes(target, b"junk", "x.slmbundle")
