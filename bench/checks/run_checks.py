@@ -19,7 +19,7 @@ import pandas as pd
 from bench.checks import store as check_store
 from bench.checks.evaluate import evaluate
 from bench.checks.spec import PythonTestsCheck
-from bench.config import PromptSet
+from bench.config import PromptSet, validate
 from bench.errors import BenchError
 from bench.store import Store
 
@@ -45,7 +45,9 @@ class CheckRunSummary:
             f"{self.evaluated} checks evaluated ({self.passed} passed, {self.failed} failed"
             f", {sum(self.not_run.values())} not run), {self.kept} kept from before"
         ]
-        lines += [f"  not run ({n}): {reason}" for reason, n in self.not_run.items()]
+        lines += [
+            f"  not run ({n}): {reason.removeprefix('not run: ')}" for reason, n in self.not_run.items()
+        ]
         return "\n".join(lines)
 
 
@@ -71,7 +73,9 @@ def evaluate_run_checks(
     run = store.get_run(run_id)
     if run is None:
         raise BenchError(run_id, f"no such run in {store.path}", "list runs with `python -m bench runs`")
-    prompts = PromptSet.model_validate(run["prompts"])
+    prompts = validate(
+        PromptSet, run["prompts"], f"run {run_id}: prompts", "this run's stored prompt set is not readable"
+    )
     code_ok = allow_code or prompts.allow_code_execution
     by_id = {p.id: p for p in prompts.prompts if p.checks}
     samples = [
