@@ -6,7 +6,8 @@ compiled at load time, so a broken check fails when the set is loaded, not in th
 
 Every check may set ``strip`` (default true: surrounding whitespace is not part of an answer) and
 ``ignore_case``. Text checks and JSON checks may set ``field``: a dotted path into the answer parsed
-as JSON (``customer.name``, ``items.0.sku``), so a value of a structured answer can be checked alone.
+as JSON (``customer.name``, ``items.0.sku``), so a value of a structured answer can be checked alone;
+a value that is not a string is compared as its JSON text (``36``, ``true``, ``1.5``).
 """
 
 from __future__ import annotations
