@@ -18,8 +18,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bench.metrics import METRICS
-from bench.units import MB
+from bench.metrics import METRICS, MIN_N
+from bench.units import MB, is_missing
 
 #: Tableau 10: distinct, colour-blind-friendly, readable on white.
 PALETTE = [
@@ -67,7 +67,7 @@ def series_axis(**kwargs: object) -> alt.Axis:
 def series_legend(domain: Sequence[str]) -> alt.Legend:
     """The colour legend under the chart: one column per series name that fits, none cut."""
     longest = max((len(str(name)) for name in domain), default=0)
-    columns = 1 if longest > 40 else 2 if longest > 22 else 4
+    columns = 1 if longest > 22 else 2 if longest > 14 else 4  # half-page charts are ~450 px wide
     return alt.Legend(
         orient="bottom", columns=min(columns, max(len(domain), 1)), labelLimit=NO_LIMIT, symbolOpacity=1
     )
@@ -229,7 +229,7 @@ def percentile_bars(
         low = rec.get(f"{metric}_low_n") or []
         for stat in ("p50", "p95"):
             value = rec.get(f"{metric}_{stat}")
-            if value is None or (isinstance(value, float) and np.isnan(value)):
+            if is_missing(value):
                 continue
             weak = stat in low
             rows.append(
@@ -239,7 +239,9 @@ def percentile_bars(
                     "value": float(value),
                     "n": n,
                     "label": f"{stat}\nn={n}{' ⚠' if weak else ''}",
-                    "caveat": f"{stat} from {n} samples is a rough estimate (want ≥ 20)" if weak else "",
+                    "caveat": f"{stat} from {n} samples is a rough estimate (want ≥ {MIN_N[int(stat[1:])]})"
+                    if weak
+                    else "",
                     "token_source": rec.get("token_source") or "",
                     "transport": rec.get("transport") or "",
                     "run_id": rec.get("run_id"),

@@ -103,8 +103,8 @@ class Comparability:
     def headline(self) -> str:
         if self.comparable:
             return ""
-        settings = ", ".join(d.words for d in self.differences)
-        metrics = ", ".join(METRIC_WORDS[m] for m in self.not_comparable)
+        settings = _and([d.words for d in self.differences])
+        metrics = _and([METRIC_WORDS[m] for m in self.not_comparable])
         return (
             f"These {len(self.runs)} runs were measured with different settings ({settings}): "
             f"their {metrics} are not comparable across runs."
@@ -203,6 +203,11 @@ def _prompts(prompts: Any) -> str:
     digest = hashlib.sha256(json.dumps(sorted(texts)).encode()).hexdigest()[:6]
     name = prompts.get("name") or "prompts"
     return f"{name} ({len(items)} prompt{'s' if len(items) != 1 else ''}, #{digest})"
+
+
+def _and(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _plain(value: Any) -> str:

@@ -16,6 +16,7 @@ from ui.errors import show_error
 from ui.resources import store
 from ui.routing import require_router
 from ui.runs import pick_runs, warn_if_incomparable
+from ui.tables import dashed
 
 require_router()
 
@@ -134,7 +135,7 @@ def _chart(table: pd.DataFrame, front: decide.Front, domain: list[str], stat: st
         x=x,
         y=y,
         color=alt.Color(
-            "series:N", title=charts.SERIES_TITLE, scale=scale, legend=alt.Legend(orient="bottom", columns=3)
+            "series:N", title=charts.SERIES_TITLE, scale=scale, legend=charts.series_legend(domain)
         ),
         tooltip=tooltip,
     )
@@ -254,6 +255,8 @@ for c in decide.CRITERIA:
     num[f"{decide.LABELS[c].split(' (')[0]} 0..1"] = st.column_config.ProgressColumn(
         min_value=0.0, max_value=1.0, format="%.2f"
     )
+shown, num = dashed(shown, num)  # "—", not "None", for a number a model lacks
+styled = shown.style.map(lambda v: f"color: {colors.get(v, '#1B2333')}; font-weight: 600", subset=["Model"])
 st.dataframe(styled, hide_index=True, width="stretch", column_config=num)
 st.caption(
     "n is the count behind each number: warm, successful requests for latency and decode speed; scored items "

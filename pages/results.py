@@ -19,6 +19,7 @@ from ui.quality_view import render_quality
 from ui.resources import store
 from ui.routing import require_router
 from ui.runs import STATUS_ICON, pick_runs, settings_words, warn_if_incomparable
+from ui.tables import dashed
 
 require_router()
 
@@ -142,9 +143,9 @@ tiles[3].metric("Failed requests", n_failed, help="Excluded from every statistic
 if verdict.affects("latency"):
     tiles[4].metric(
         "Fastest p50 latency",
-        "not comparable",
-        help="The selected runs were measured with different settings (see the note at the top): "
-        "their latencies do not rank against each other.",
+        "—",
+        help="Not comparable: the selected runs were measured with different settings (see the note at "
+        "the top), so their latencies do not rank against each other.",
         border=True,
     )
 elif not summary.empty and summary["e2e_s_p50"].notna().any():
@@ -258,33 +259,26 @@ st.caption(
 st.subheader("Numbers")
 table = _table(results.models)
 colors = charts.color_map(domain)
+number_config = {
+    "Requests (warm)": st.column_config.NumberColumn(help="Warm, successful requests behind the statistics"),
+    "e2e p50 (s)": st.column_config.NumberColumn(format="%.3f"),
+    "e2e p95 (s)": st.column_config.NumberColumn(format="%.3f", help="See Caveat when the sample is small"),
+    "TTFT mean (s)": st.column_config.NumberColumn(format="%.3f"),
+    "Decode tok/s": st.column_config.NumberColumn(format="%.1f"),
+    "E2E tok/s": st.column_config.NumberColumn(format="%.1f", help="Output tokens / e2e"),
+    "Output tokens": st.column_config.NumberColumn(format="%.1f", help="Mean per request"),
+    "Cold e2e (s)": st.column_config.NumberColumn(format="%.3f", help="First request after load"),
+    "Load (s)": st.column_config.NumberColumn(format="%.2f"),
+    "Memory (MB)": st.column_config.NumberColumn(format="%.0f", help="MB = 10^6 bytes; see Memory is"),
+    "Size (MB)": st.column_config.NumberColumn(format="%.1f"),
+    "Token source": st.column_config.TextColumn(help="Where output token counts came from, × requests"),
+    "Transport": st.column_config.TextColumn(
+        help="in-process (Foundry Local SDK) or http (OpenAI-compatible)"
+    ),
+}
+table, number_config = dashed(table, number_config)  # "—", not "None", for a number not measured
 styled = table.style.map(lambda v: f"color: {colors.get(v, '#1B2333')}; font-weight: 600", subset=["Model"])
-st.dataframe(
-    styled,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "Requests (warm)": st.column_config.NumberColumn(
-            help="Warm, successful requests behind the statistics"
-        ),
-        "e2e p50 (s)": st.column_config.NumberColumn(format="%.3f"),
-        "e2e p95 (s)": st.column_config.NumberColumn(
-            format="%.3f", help="See Caveat when the sample is small"
-        ),
-        "TTFT mean (s)": st.column_config.NumberColumn(format="%.3f"),
-        "Decode tok/s": st.column_config.NumberColumn(format="%.1f"),
-        "E2E tok/s": st.column_config.NumberColumn(format="%.1f", help="Output tokens / e2e"),
-        "Output tokens": st.column_config.NumberColumn(format="%.1f", help="Mean per request"),
-        "Cold e2e (s)": st.column_config.NumberColumn(format="%.3f", help="First request after load"),
-        "Load (s)": st.column_config.NumberColumn(format="%.2f"),
-        "Memory (MB)": st.column_config.NumberColumn(format="%.0f", help="MB = 10^6 bytes; see Memory is"),
-        "Size (MB)": st.column_config.NumberColumn(format="%.1f"),
-        "Token source": st.column_config.TextColumn(help="Where output token counts came from, × requests"),
-        "Transport": st.column_config.TextColumn(
-            help="in-process (Foundry Local SDK) or http (OpenAI-compatible)"
-        ),
-    },
-)
+st.dataframe(styled, hide_index=True, width="stretch", column_config=number_config)
 st.caption(
     "Statistics use warm, successful requests; the cold request is shown apart; warm-up and failed requests are "
     "stored but excluded. Download the same numbers on **Report**."
@@ -299,6 +293,7 @@ if out.empty:
     )
 else:
     out = with_series(out, results.several_runs)
+    out["round"] = [round_words(r) for r in out["round"]]  # "round 1", as the CSV and the answers say
     st.dataframe(
         out[["series", "prompt_id", "round", "phase", "e2e_s", "fence_low", "fence_high", "run_id"]].rename(
             columns={
@@ -326,7 +321,11 @@ failed = frame[~frame["ok"]]
 if not failed.empty:
     with st.expander(f"Failed requests ({len(failed)})"):
         st.dataframe(
-            failed[["model", "prompt_id", "round", "error", "run_id"]], hide_index=True, width="stretch"
+            failed[["model", "prompt_id", "round", "error", "run_id"]].assign(
+                round=[round_words(r) for r in failed["round"]]
+            ),
+            hide_index=True,
+            width="stretch",
         )
 
 with st.expander("Answers"):

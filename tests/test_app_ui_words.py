@@ -72,3 +72,29 @@ def test_markdown_in_error_text_is_escaped_but_code_spans_stay() -> None:
     assert shown.startswith("**\\*/etc: permission denied**")
     assert "`chmod +r */etc`" in shown and "retry\\_now" in shown
     assert escape_markdown("a [link](x) $5 ~x~") == "a \\[link\\](x) \\$5 \\~x\\~"
+
+
+def test_tables_show_a_dash_for_a_missing_number(tmp_path, monkeypatch, tiny_model: str) -> None:  # type: ignore[no-untyped-def]
+    """Seen: Decide's Quality column and Results' TTFT read "None" for numbers nobody measured."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from bench.config import PromptSet
+    from bench.runner import run_benchmark
+    from bench.store import Store
+
+    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    prompts = PromptSet.model_validate({"prompts": [{"id": "a", "prompt": "Say hi."}]})
+    settings = RunSettings(models=[tiny_model], rounds=2, warmup=0, max_tokens=4, stream=False)
+    run_id, _ = run_benchmark(Store(tmp_path / "bench.db"), settings, prompts)
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    for page, column in (("pages/decide.py", "Quality"), ("pages/results.py", "TTFT mean (s)")):
+        at = AppTest.from_file(app, default_timeout=60)
+        at.run()
+        at.query_params["run"] = [run_id]
+        at.switch_page(page).run()
+        assert not at.exception, [e.message for e in at.exception]
+        table = next(df.value for df in at.dataframe if column in df.value.columns)
+        assert table[column].tolist() == ["—"], (page, table[column].tolist())

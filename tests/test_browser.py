@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,3 +163,81 @@ def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> 
 
     assert SCREENSHOT.stat().st_size > 50_000
     assert _distinct_colors(SCREENSHOT) > 1_000, "the screenshot looks blank"
+
+
+# ---- every page with two runs selected ------------------------------------------------------------
+ARTIFACTS = ROOT / "test-artifacts" / "pages"
+PAGE_PATHS = ["", "models", "prompts", "run", "results", "race", "annotate", "judge", "decide", "report"]
+
+
+@pytest.fixture
+def two_runs(tmp_path: Path, default_model: str) -> list[str]:
+    """Two runs of the default model with different max tokens, in the database ``app_url`` uses."""
+    from bench.config import RunSettings, resolve_prompt_set
+    from bench.runner import run_benchmark
+    from bench.store import Store
+
+    store = Store(tmp_path / "bench.db")
+    prompts = resolve_prompt_set("workshop")
+    ids = []
+    for cap in (24, 64):
+        settings = RunSettings(models=[default_model], rounds=2, warmup=1, max_tokens=cap)
+        run_id, status = run_benchmark(store, settings, prompts)
+        assert status == "completed"
+        ids.append(run_id)
+    return ids
+
+
+def _chart_texts(page: Any) -> list[str]:
+    """Every text drawn in the page's Vega charts (axis labels, titles, legends), read from the SVG."""
+    return page.eval_on_selector_all(
+        '[data-testid="stVegaLiteChart"] svg text', "nodes => nodes.map(n => n.textContent)"
+    )
+
+
+def _clipped_badges(page: Any) -> list[str]:
+    """Metric tiles whose text does not fit their box (Streamlit cuts them with an ellipsis)."""
+    return page.eval_on_selector_all(
+        '[data-testid="stMetricDelta"] div, [data-testid="stMetricValue"] div',
+        "nodes => nodes.filter(n => n.scrollWidth > n.clientWidth + 1).map(n => n.textContent)",
+    )
+
+
+def test_every_page_with_two_runs_keeps_its_labels(two_runs: list[str], app_url: str) -> None:
+    _chromium()
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    query = "&".join(f"run={r}" for r in two_runs)
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            for path in PAGE_PATHS:
+                page.goto(f"{app_url}/{path}?{query}")
+                page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=60_000)
+                page.wait_for_function(
+                    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+                )
+                time.sleep(2.5)  # charts finish drawing after the script run ends
+                assert page.locator('[data-testid="stException"]').count() == 0, path
+                name = path or "home"
+                # Streamlit scrolls inside its main container: grow the window to the page's height
+                height = page.evaluate(
+                    '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"],'
+                    ' [data-testid="stAppViewContainer"], section.main\')].map(e => e.scrollHeight), 1000)'
+                )
+                page.set_viewport_size({"width": 1440, "height": min(int(height) + 40, 16_000)})
+                time.sleep(1.5)  # charts redraw at the new size
+                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+                page.set_viewport_size({"width": 1440, "height": 1000})
+                cut = [t for t in _chart_texts(page) if "…" in t]
+                if cut:
+                    problems.append(f"{name}: chart text cut: {cut}")
+                clipped = _clipped_badges(page)
+                if clipped:
+                    problems.append(f"{name}: tiles cut: {clipped}")
+        finally:
+            browser.close()
+    assert not problems, "\n".join(problems)
