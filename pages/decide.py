@@ -11,7 +11,7 @@ import streamlit as st
 from bench import charts, decide
 from bench.errors import BenchError
 from bench.results import load_results
-from bench.units import MB
+from bench.units import MB, is_missing
 from ui.errors import show_error
 from ui.resources import store
 from ui.routing import require_router
@@ -59,7 +59,7 @@ def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
         rank = r["rank"]
         rows.append(
             {
-                "Rank": None if pd.isna(rank) else int(rank),
+                "Rank": None if is_missing(rank) else int(rank),
                 "Model": r["series"],
                 "Status": r["status"] + (f": {r['error']}" if r.get("error") else ""),
                 "Score": r["score"],
@@ -202,7 +202,7 @@ stat = c2.selectbox(
     list(STAT_LABELS),
     format_func=lambda k: STAT_LABELS[k],
     key="decide_stat",
-    help="p95 wants ≥ 20 warm requests to mean much; TTFT needs streaming.",
+    help=f"p95 wants ≥ {decide.P95_MIN_N} warm requests to mean much; TTFT needs streaming.",
 )
 
 if sum(weights.values()) <= 0:

@@ -59,10 +59,9 @@ def _provenance(summary: pd.DataFrame) -> str:
 def _caveat(row: dict[str, Any], metric: str = "e2e_s") -> str:
     low = row.get(f"{metric}_low_n") or []
     n = int(row.get(f"{metric}_n") or 0)
-    if "p95" in low:
-        return f"p95 from {n} samples (want ≥ 20)"
-    if "p90" in low:
-        return f"p90 from {n} samples (want ≥ 10)"
+    for p in (95, 90):
+        if f"p{p}" in low:
+            return f"p{p} from {n} samples (want ≥ {metrics.MIN_N[p]})"
     return ""
 
 
@@ -220,7 +219,7 @@ with left:
     _chart(
         charts.percentile_bars(summary, domain),
         "End-to-end latency of warm requests; the label is the sample count behind each bar (⚠: too few for a "
-        "stable p95, want ≥ 20).",
+        f"stable p95, want ≥ {metrics.MIN_N[95]}).",
     )
 with right:
     st.subheader("Time to first token vs decode speed")

@@ -1,28 +1,25 @@
-"""Number formatting for tiles and tables (pure Python, no Streamlit)."""
+"""Number formatting for tiles and tables: the formatters of :mod:`bench.units` under short names.
+
+The pages, the reports and Decide all print numbers through :mod:`bench.units`, so a size is in
+decimal MB/GB everywhere and a missing value reads "n/a" everywhere. Only ``duration`` (a wall-clock
+span such as "3 min 05 s") is a page-only idea and lives here.
+"""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from bench.units import MISSING, fmt_bytes, fmt_rate, fmt_seconds, is_missing
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def seconds(value: Any) -> str:
-    if _missing(value):
-        return "n/a"
-    value = float(value)
-    if value < 1:
-        return f"{value * 1000:.0f} ms"
-    return f"{value:.2f} s"
+seconds = fmt_seconds
+size = fmt_bytes
+rate = fmt_rate
 
 
 def duration(value: Any) -> str:
-    """Human duration: ``42 s``, ``3 min 05 s``."""
-    if _missing(value):
-        return "n/a"
+    """Human duration: ``42 s``, ``3 min 05 s``, ``1 h 02 min``."""
+    if is_missing(value):
+        return MISSING
     total = max(0, round(float(value)))
     if total < 60:
         return f"{total} s"
@@ -33,18 +30,4 @@ def duration(value: Any) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def size(value: Any) -> str:
-    if _missing(value):
-        return "n/a"
-    value = float(value)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit in ("B", "KB") else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
-
-
-def rate(value: Any, unit: str = "tok/s") -> str:
-    if _missing(value):
-        return "n/a"
-    return f"{float(value):.1f} {unit}"
+__all__ = ["duration", "rate", "seconds", "size"]
