@@ -26,6 +26,7 @@ from bench.backends.base import (
 from bench.backends.loaded import note_loaded, note_unloaded
 from bench.errors import ModelLoadError
 from bench.foundry_runtime import get_manager
+from bench.units import MB
 
 if TYPE_CHECKING:
     from foundry_local_sdk import IModel
@@ -54,7 +55,7 @@ def _entry(model: IModel, source: str) -> ModelEntry:
     path = model.get_path() if model.is_cached else ""
     size = sysmon.dir_size(path) if path else None
     if size is None and info.file_size_mb:
-        size = int(info.file_size_mb) * 1024 * 1024
+        size = int(info.file_size_mb) * MB  # decimal, as bench.acquire writes fileSizeMb for BYOM models
     return ModelEntry(
         name=model.alias or model.id,
         backend="foundry",
