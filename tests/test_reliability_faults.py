@@ -205,3 +205,54 @@ def test_without_streaming_ttfb_and_ttft_are_not_available(fault: FaultServer, d
     assert status == "completed"
     m = samples[0]["metrics"]
     assert m["ttfb_s"] is None and m["ttft_s"] is None and m["e2e_s"] > 0
+
+
+def test_cli_exit_code_and_words_for_a_partial_run(tmp_path: Path, prompt_file: Path):
+    import os
+    import subprocess
+    import sys
+
+    with FaultServer() as server:
+        server.config.plan.extend(["429"] * 2)
+        args = ["run", "--endpoint", server.url, "--models", MODEL, "--prompts", str(prompt_file)]
+        args += ["--rounds", "1", "--warmup", "0", "--retries", "1", "--out", str(tmp_path / "out")]
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "SLM_BENCH_DB": str(tmp_path / "bench.db")},
+            cwd=Path(__file__).resolve().parent.parent,
+            timeout=120,
+        )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    err = " ".join(proc.stderr.split())
+    assert "ended partial: 1 failed" in err and "resume with: python -m bench run --resume" in err
+    md = (tmp_path / "out" / "benchmark_report.md").read_text()
+    assert f"| {MODEL} | 1 | 1 | 0 | 0 | 1 |" in md  # 1 ok, 1 failed, 1 extra try
+    import pandas as pd
+
+    rows = pd.read_csv(tmp_path / "out" / "samples.csv")
+    failed = rows[rows["outcome"] == "failed"]
+    assert len(failed) == 1 and failed["http_status"].iloc[0] == 429 and failed["attempts"].iloc[0] == 2
+
+
+def test_runs_table_never_cuts_a_run_id_in_80_columns(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    store = Store(tmp_path / "bench.db")
+    settings = RunSettings(
+        models=["a-model-with-a-rather-long-name", "another-long-model-name"], label="x" * 60
+    )
+    run_id = store.create_run(settings.model_dump(), PROMPTS.model_dump(), {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "runs", "--db", str(tmp_path / "bench.db")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80", "TERM": "dumb"},
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert run_id in proc.stdout

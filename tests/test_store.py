@@ -52,3 +52,29 @@ def test_run_of_a_dead_process_reads_as_interrupted(db_path: Path):
     )
     store.set_run_status(run_id, "running", pid=int(dead.stdout))
     assert store.get_run(run_id)["status"] == "interrupted"
+
+
+def test_a_v1_database_migrates_in_place_to_sample_outcomes(db_path: Path):
+    """A database written by schema v1 (ok 0/1 only) gains outcome, tries and memory basis columns."""
+    from bench.store import _MIGRATIONS
+
+    conn = sqlite3.connect(db_path)
+    conn.executescript(_MIGRATIONS[1])
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (1)")
+    conn.execute("INSERT INTO runs VALUES ('r1', 't', 't', 'completed', '', NULL, NULL, '{}', '{}', '{}')")
+    for prompt, ok in (("p1", 1), ("p2", 0)):
+        conn.execute(
+            "INSERT INTO samples (run_id, model, prompt_id, round, warmup, cold, ok, error, stream, transport,"
+            " started_at, metrics_json) VALUES ('r1', 'm', ?, 0, 0, 0, ?, NULL, 1, 'http', 't', '{}')",
+            (prompt, ok),
+        )
+    conn.commit()
+    conn.close()
+    store = Store(db_path)
+    got = {s["prompt_id"]: s for s in store.samples(["r1"])}
+    assert got["p1"]["outcome"] == "ok" and got["p2"]["outcome"] == "failed"
+    assert got["p1"]["attempts"] == 1 and got["p1"]["retry_log"] == []
+    assert store.done_keys("r1") == {("m", "p1", 0)}  # resume retries the failed one
+    store.upsert_run_model("r1", "m", memory_comparable=0, memory_note="remote")
+    assert store.run_models("r1")[0]["memory_note"] == "remote"
