@@ -440,16 +440,9 @@ def _prompt_count(table: pd.DataFrame) -> int | None:
     return int(value) if value else None
 
 
-def recommendation_markdown(rec: Recommendation, criteria: Criteria) -> list[str]:
-    """Lines of the report's Recommendation section."""
-    if rec.model is None:
-        return [f"No recommendation: {'; '.join(rec.caveats) or 'nothing to rank'}."]
-    lines = [
-        f"Recommended default: **{rec.series or rec.model}** (score {rec.score:.2f} of 1; weights"
-        f" {weights_text(criteria.weights())}, latency {LATENCY_STATS[criteria.latency_stat][2]}).",
-        "",
-        *[f"- {r}" for r in rec.reasons],
-    ]
-    if rec.caveats:
-        lines += ["", "Caveats:", "", *[f"- {c}" for c in rec.caveats]]
-    return lines
+def recommendation_markdown(
+    rec: Recommendation, criteria: Criteria, table: pd.DataFrame | None = None, limits: Sequence[str] = ()
+) -> list[str]:
+    """Lines of the report's Recommendation section: the verdict, why, the limits, the ranked table."""
+    how = f"weights {weights_text(criteria.weights())}, latency {LATENCY_STATS[criteria.latency_stat][2]}"
+    return decide_text.markdown_lines(rec, how, table, limits)

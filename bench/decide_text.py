@@ -6,6 +6,7 @@ ranking, it only says what one means, with the count behind every number.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -103,3 +104,93 @@ def limit_lines(table: pd.DataFrame) -> tuple[list[str], list[str]]:
         elif r.get("flags"):
             flagged.append(f"{r['series']}: {'; '.join(r['flags'])}")
     return excluded, flagged
+
+
+# ---- the decision table (the same on the page, in the CLI and in the reports) -----------------------
+def _with_n(value: Any, n: Any, fmt: Any) -> str:
+    return "—" if is_missing(value) else f"{fmt(value)} (n={_n(n)})"
+
+
+def _limits_cell(row: dict[str, Any]) -> str:
+    if row.get("out"):
+        return "out: " + "; ".join(row.get("out_reasons") or [])
+    if row.get("flags"):
+        return "kept, flagged: " + "; ".join(row["flags"])
+    return ""
+
+
+def decision_rows(table: pd.DataFrame) -> list[dict[str, str]]:
+    """One row of text per (run, model): rank, P(best), rank interval, the raw values with n, limits."""
+    rows = []
+    for r in table.to_dict("records"):
+        ranked = not is_missing(r.get("rank"))
+        status = r.get("status") or ""
+        has_interval = ranked and not is_missing(r.get("rank_low"))
+        rows.append(
+            {
+                "rank": str(int(r["rank"])) if ranked else "—",
+                "model": str(r["series"]),
+                "score": f"{r['score']:.2f}"
+                if ranked
+                else ("failed" if status == "failed" else status or "—"),
+                "P(best)": f"{r['p_best']:.0%}" if has_interval else "—",
+                "rank 95%": f"{int(r['rank_low'])}–{int(r['rank_high'])}" if has_interval else "—",
+                "quality": _with_n(r.get("quality"), r.get("quality_n"), lambda v: f"{v:.2f}"),
+                "latency": _with_n(r.get("latency"), r.get("latency_n"), fmt_seconds),
+                "decode tok/s": _with_n(r.get("throughput"), r.get("throughput_n"), lambda v: f"{v:.1f}"),
+                "memory": fmt_bytes(r.get("memory")),
+                "size": fmt_bytes(r.get("size")),
+                "limits": _limits_cell(r),
+            }
+        )
+    return rows
+
+
+def rows_markdown(rows: list[dict[str, str]]) -> list[str]:
+    """A Markdown table of :func:`decision_rows` (cells escaped)."""
+    from bench.escape import md_cell
+
+    if not rows:
+        return []
+    head = list(rows[0])
+    return [
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+        *["| " + " | ".join(md_cell(r[h]) for h in head) + " |" for r in rows],
+    ]
+
+
+def markdown_lines(rec: Any, how: str, table: pd.DataFrame | None, limits: Sequence[str]) -> list[str]:
+    """Lines of the report's Recommendation section: the verdict, why, the limits, the ranked table."""
+    caveats = list(rec.caveats)
+    if rec.model is not None:
+        lines = [
+            f"Recommended default: **{rec.series or rec.model}** (score {rec.score:.2f} of 1; {how}).",
+            "",
+        ]
+        lines += [f"- {r}" for r in rec.reasons]
+    elif rec.tied:
+        lines = [f"**{rec.verdict}**", "", f"Scored with {how}."]
+    else:
+        lines = [f"No recommendation: {'; '.join(rec.caveats) or 'nothing to rank'}."]
+        caveats = []
+    lines += ["", "Hard limits: " + ("; ".join(limits) if limits else "none set") + "."]
+    for title, items in (
+        ("Out (a limit broken with 95% confidence)", rec.excluded),
+        ("Flagged", rec.flagged),
+    ):
+        if items:
+            lines += ["", f"{title}:", "", *[f"- {x}" for x in items]]
+    if caveats:
+        lines += ["", "Caveats:", "", *[f"- {c}" for c in caveats]]
+    if table is not None and len(table):
+        lines += ["", *rows_markdown(decision_rows(table))]
+        if table.attrs.get("uncertain"):
+            n_boot = getattr(table.attrs.get("ranking"), "n_boot", 0)
+            lines += [
+                "",
+                f"P(best): share of {n_boot:,} resamples (requests and scored items redrawn together) in which the"
+                " model ranked first; rank 95%: the middle 95% of its ranks. A model is named only when P(best)"
+                f" is at least {rec.level:.0%}.",
+            ]
+    return lines

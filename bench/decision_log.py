@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.store import Store, utc_now
+from bench.units import is_missing
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,68 @@ def latest(store: Store, run_ids: Sequence[str]) -> SavedDecision | None:
         json.loads(data["limits_json"]),
         json.loads(data["result_json"]),
     )
+
+
+# ---- a decision end to end: inputs -> table, recommendation, record ----------------------------------
+def take(
+    store: Store,
+    run_ids: Sequence[str],
+    criteria: Any = None,
+    limit_texts: Sequence[str] = (),
+    info: dict[str, Any] | None = None,
+    results: Any = None,
+) -> tuple[Any, Any, dict[str, Any]]:
+    """(decision table, recommendation, JSON record) for these runs, weights and limits.
+
+    The record is what is saved and what report.json carries: the verdict with its uncertainty, the
+    weights, the limits in words and as written, and every ranked row with its numbers.
+    """
+    from bench import constraints, decide
+    from bench import results as results_mod
+
+    criteria = criteria or decide.Criteria()
+    limits = constraints.parse_limits(limit_texts)
+    results = results or results_mod.load_results(store, run_ids)
+    table = decide.decision_table(store, run_ids, criteria, results=results, limits=limits, info=info)
+    prompts = {len(run["prompts"].get("prompts", [])) for run in results.runs}
+    table.attrs["prompts"] = prompts.pop() if len(prompts) == 1 else None
+    rec = decide.recommendation(table)
+    record = _record(table, rec, criteria, limits)
+    return table, rec, record
+
+
+def _record(table: Any, rec: Any, criteria: Any, limits: Sequence[Any]) -> dict[str, Any]:
+    data = {k: v for k, v in rec.to_dict().items() if k not in ("run_id", "series")}
+    data["model"] = rec.series or rec.model
+    data["criteria"] = criteria.model_dump()
+    data["limits"] = [{"text": lim.text, "words": lim.words()} for lim in limits]
+    keep = (
+        "series",
+        "rank",
+        "score",
+        "p_best",
+        "rank_low",
+        "rank_high",
+        "missing",
+        "out",
+        "out_reasons",
+        "flags",
+    )
+    ranking = []
+    for row in table.to_dict("records"):
+        item = {k: row.get(k) for k in keep}
+        item["model"] = item.pop("series")
+        for k in ("rank", "rank_low", "rank_high"):
+            item[k] = None if is_missing(item[k]) else int(item[k])
+        item["p_best"] = None if is_missing(item["p_best"]) else float(item["p_best"])
+        ranking.append(item)
+    data["ranking"] = ranking
+    return data
+
+
+def info_of(saved: SavedDecision | None) -> dict[str, Any] | None:
+    """The licenses and tags a saved decision was taken with (from its models file), if any."""
+    from bench.candidates import ModelInfo
+
+    raw = (saved.result.get("info") if saved else None) or {}
+    return {name: ModelInfo(**fields) for name, fields in raw.items()} or None

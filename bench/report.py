@@ -185,19 +185,28 @@ def _quality_section(results: Results) -> list[str]:
 
 
 def _recommendation(store: Store, results: Results) -> dict[str, Any]:
-    """The default-weights recommendation (bench.decide) as report lines and as stable JSON (no run ids)."""
-    criteria = decide.Criteria()
-    table = decide.decision_table(store, results.run_ids, criteria, results=results)
-    rec = decide.recommendation(table)
-    ranking = [
-        {"model": r["series"], "rank": int(r["rank"]), "score": r["score"], "missing": list(r["missing"])}
-        for r in table[table["rank"].notna()].to_dict("records")
+    """The decision (bench.decide) as report lines and as stable JSON (no run ids).
+
+    It uses the weights and hard limits of the latest decision saved for exactly these runs
+    (``python -m bench decide``, the Decide page), else the defaults without limits; it says which.
+    """
+    from bench import decision_log
+
+    saved = decision_log.latest(store, results.run_ids)
+    criteria = decide.Criteria(**saved.criteria) if saved else decide.Criteria()
+    limits = saved.limits if saved else []
+    table, rec, record = decision_log.take(
+        store, results.run_ids, criteria, limits, decision_log.info_of(saved), results=results
+    )
+    words = [limit["words"] for limit in record["limits"]]
+    source = f"the decision saved {saved.created_at}" if saved else "the default weights, no hard limits"
+    record["from"] = source
+    lines = [
+        f"Weights and limits: {source}.",
+        "",
+        *decide.recommendation_markdown(rec, criteria, table, words),
     ]
-    data = {k: v for k, v in rec.to_dict().items() if k not in ("run_id", "series")}
-    data["model"] = rec.series or rec.model
-    data["criteria"] = criteria.model_dump()
-    data["ranking"] = ranking
-    return {"markdown": decide.recommendation_markdown(rec, criteria), "json": data}
+    return {"markdown": lines, "json": record}
 
 
 # ---- csv / json --------------------------------------------------------------------------------

@@ -247,9 +247,13 @@ def test_real_run_failed_model_unranked_tiny_recommended(
     assert f"Recommended default: **{tiny_model}**" in md
     data = report.report_dict(store, [run_id])
     assert data["recommendation"]["model"] == tiny_model
-    assert data["recommendation"]["ranking"] == [
-        {"model": tiny_model, "rank": 1, "score": 1.0, "missing": []}
+    ranking = data["recommendation"]["ranking"]
+    assert [(r["model"], r["rank"], r["score"], r["p_best"]) for r in ranking] == [
+        (tiny_model, 1, 1.0, 1.0),
+        ("missing-model", None, None, None),
     ]
+    assert ranking[0]["missing"] == [] and ranking[0]["out"] is False
+    assert data["recommendation"]["limits"] == [] and "default weights" in data["recommendation"]["from"]
     assert run_id not in json.dumps(data["recommendation"])  # run ids stay in meta
     assert report.report_json(store, [run_id]) == report.report_json(store, [run_id])
 

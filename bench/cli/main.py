@@ -307,6 +307,9 @@ def _mount_optional() -> None:
     from bench.cli.compare import compare
 
     app.command("compare")(compare)
+    from bench.cli.decide import decide
+
+    app.command("decide")(decide)
     from bench.cli.load import load
 
     app.command("load")(load)
