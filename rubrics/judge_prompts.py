@@ -11,7 +11,8 @@ stays deterministic and a resumed run sends the very same request. Should an ans
 ``<<<END-k>>>`` anyway, the next ``k`` is taken.
 
 A reference answer from the prompt set (``reference``) is shown to the judge when there is one:
-reference-guided grading is more reliable on factual prompts.
+reference-guided grading is more reliable on factual prompts. So are the prompt's ``system``
+instructions: "reply with one label only" is an instruction the answer is graded against.
 """
 
 from __future__ import annotations
@@ -55,7 +56,12 @@ def _data_rule(labels: list[str], token: str) -> str:
 
 
 def _prompt_sections(prompt_item: PromptItem) -> list[str]:
-    parts = [_section("Prompt", prompt_item.prompt)]
+    parts = (
+        [_section("System instructions the model was given", prompt_item.system)]
+        if prompt_item.system
+        else []
+    )
+    parts.append(_section("Prompt", prompt_item.prompt))
     if prompt_item.reference:
         parts.append(_section("Reference answer (written by people, correct)", prompt_item.reference))
     return parts

@@ -336,3 +336,13 @@ def test_k_must_be_positive(tmp_path: Path):
     store, run_id = _run(tmp_path)
     with pytest.raises(BenchError):
         judge_run(store, run_id, FakeJudge(_score_by_answer), "j", RUBRIC, k=0)
+
+
+def test_system_instructions_are_shown_to_the_judge():
+    aspect = RUBRIC.aspect("format")
+    item = PromptItem(
+        id="p", prompt="Classify: great!", system="Reply with exactly one label and nothing else."
+    )
+    prompt = build_single_prompt(item, "Positive, because it is great.", aspect)
+    assert "System instructions the model was given" in prompt
+    assert prompt.index("Reply with exactly one label") < prompt.index("### Prompt")
