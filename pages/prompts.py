@@ -32,10 +32,18 @@ def _load_into(kind: str, data: dict[str, Any], origin: str) -> None:
     st.session_state[f"{kind}_version"] = st.session_state.get(f"{kind}_version", 0) + 1
     st.session_state[f"{kind}_name"] = data.get("name", "")
     st.session_state[f"{kind}_description"] = data.get("description", "")
+    if origin.startswith("uploaded "):  # the picker names what is open: the uploaded set
+        label = f"{data.get('name') or Path(origin.removeprefix('uploaded ')).stem} (uploaded)"
+        st.session_state[f"{kind}_uploaded"] = {"label": label, "data": data, "origin": origin}
+        st.session_state[f"{kind}_open"] = label
 
 
 def _open_selected(kind: str) -> None:
     label = st.session_state[f"{kind}_open"]
+    uploaded = st.session_state.get(f"{kind}_uploaded") or {}
+    if label == uploaded.get("label"):
+        _load_into(kind, uploaded["data"], uploaded["origin"])
+        return
     if label == NEW:
         empty = {"name": "my-prompts", "description": "", "prompts": []}
         if kind == "rubrics":
@@ -99,10 +107,11 @@ def _import_upload(kind: str) -> None:
 
 def _source_bar(kind: str, what: str) -> None:
     files = user_files.set_files(kind)
+    uploaded = (st.session_state.get(f"{kind}_uploaded") or {}).get("label")
     c1, c2 = st.columns([2, 3])
     c1.selectbox(
         f"Open a {what}",
-        [*files, NEW],
+        [*files, *([uploaded] if uploaded else []), NEW],
         key=f"{kind}_open",
         on_change=_open_selected,
         args=(kind,),
@@ -196,6 +205,41 @@ def _keep_checks(candidate: dict[str, Any], loaded: dict[str, Any]) -> int:
     return kept
 
 
+def _name_check(name: str, what: str) -> None:
+    """Refuse a name that cannot be a file name while it is typed, not only at Save."""
+    try:
+        user_files.safe_file_name(name, what)
+    except BenchError as exc:
+        show_error(exc, title=f"This {what} cannot be saved under that name.")
+
+
+def _renumber(kind: str, data: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Reload the editor with every row (blank ones too) numbered 1..n; keep what the table lacks."""
+    key = "prompts" if kind == "prompts" else "aspects"
+    extra = {item.get("id"): item for item in data.get(key, []) if item.get("id")}
+    st.session_state[f"{kind}_data"] = {**data, key: [{**extra.get(r["id"], {}), **r} for r in rows]}
+    st.session_state[f"{kind}_version"] = st.session_state.get(f"{kind}_version", 0) + 1
+    st.rerun()
+
+
+def _best_rubric(prompt_set: PromptSet, sets: dict[str, Path]) -> int:
+    """The rubric set named like the prompt set, else the one that defines most of its aspects."""
+    names = list(sets)
+    for i, label in enumerate(names):
+        if label.split(" (")[0] == prompt_set.name:
+            return i
+    wanted = {a for p in prompt_set.prompts for a in p.aspects}
+    best, best_known = 0, -1
+    for i, label in enumerate(names):
+        try:
+            known = len(wanted & set(rubric_schema.load_rubric_set(sets[label]).aspect_ids()))
+        except BenchError:
+            continue
+        if known > best_known:
+            best, best_known = i, known
+    return best
+
+
 st.title("Prompts & rubrics")
 st.caption(
     "A prompt set is what every model answers; a rubric set says how answers are graded — aspects, each with a "
@@ -211,6 +255,7 @@ with tab_prompts:
     c1, c2 = st.columns([1, 2])
     name = c1.text_input("Name", key="prompts_name", help="Also the file name when saved.")
     description = c2.text_input("Description", key="prompts_description")
+    _name_check(name, "prompt set")
     table = st.data_editor(
         editing.prompt_table(data),
         key=f"prompts_editor_{st.session_state['prompts_version']}",
@@ -231,13 +276,16 @@ with tab_prompts:
             ),
         },
     )
+    if editing.unnumbered(table):  # added or deleted rows: renumber 1..n so errors name visible rows
+        _renumber("prompts", data, editing.prompt_rows(table))
     candidate, notes = editing.prompt_data(name, description, table)
     with_checks = _keep_checks(candidate, data)
     rows = editing.kept_rows(table, editing.PROMPT_COLUMNS)
     try:
         prompt_set = prompt_set_from_data(candidate, "prompt set", name=candidate["name"])
     except BenchError as exc:
-        _show_problems(editing.cell_errors(exc, "prompts", rows), "prompt set")
+        ids = [p["id"] for p in candidate["prompts"]]
+        _show_problems(editing.cell_errors(exc, "prompts", rows, ids), "prompt set")
     else:
         st.success(f"Valid: {len(prompt_set.prompts)} prompts.", icon=":material/check_circle:")
         for note in notes:
@@ -255,9 +303,18 @@ with tab_prompts:
             )
         if rubric_schema is not None:
             sets = user_files.set_files("rubrics")
-            if sets:
+            if sets and not any(p.aspects for p in prompt_set.prompts):
+                st.caption(
+                    "No prompt names a rubric aspect: graders will score every aspect of the rubric set they pick."
+                )
+            elif sets:
                 pick = st.selectbox(
-                    "Check the aspects against a rubric set", list(sets), key="prompts_rubric_check"
+                    "Check the aspects against a rubric set",
+                    list(sets),
+                    index=_best_rubric(prompt_set, sets),
+                    key=f"prompts_rubric_check_{st.session_state['prompts_version']}",
+                    help="Preselected: the rubric set named like this prompt set, else the one that defines the "
+                    "most of its aspects.",
                 )
                 try:
                     rubric_set = rubric_schema.load_rubric_set(sets[pick])
@@ -288,8 +345,9 @@ with tab_rubrics:
         _source_bar("rubrics", "rubric set")
         data = st.session_state["rubrics_data"]
         c1, c2 = st.columns([1, 2])
-        name = c1.text_input("Name", key="rubrics_name")
+        name = c1.text_input("Name", key="rubrics_name", help="Also the file name when saved.")
         description = c2.text_input("Description", key="rubrics_description")
+        _name_check(name, "rubric set")
         anchor_help = {
             1: "What an answer that deserves 1 (the worst) looks like",
             3: "What a middling answer looks like",
@@ -315,6 +373,8 @@ with tab_rubrics:
                 },
             },
         )
+        if editing.unnumbered(table):  # added or deleted rows: renumber 1..n so errors name visible rows
+            _renumber("rubrics", data, editing.rubric_rows(table))
         candidate = editing.rubric_data(name, description, table)
         rows = editing.kept_rows(table, editing.RUBRIC_COLUMNS)
         try:
@@ -322,7 +382,8 @@ with tab_rubrics:
                 candidate, "rubric set", name=candidate["name"] or "rubric"
             )
         except BenchError as exc:
-            _show_problems(editing.cell_errors(exc, "aspects", rows), "rubric set")
+            ids = [a["id"] for a in candidate["aspects"]]
+            _show_problems(editing.cell_errors(exc, "aspects", rows, ids), "rubric set")
         else:
             st.success(
                 f"Valid: {len(rubric_set.aspects)} aspects, each with 5 anchors.",

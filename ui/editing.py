@@ -7,7 +7,6 @@ this module only converts between their JSON shape and an editable table, and tu
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from bench.errors import BenchError
+from bench.units import is_missing
 
 PROMPT_COLUMNS = ["id", "prompt", "aspects", "system", "reference"]
 ANCHOR_COLUMNS = [f"anchor_{score}" for score in range(1, 6)]
@@ -52,9 +52,7 @@ def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value).strip()
+    return "" if is_missing(value) else str(value).strip()
 
 
 # ---- prompt sets -----------------------------------------------------------------------------------
@@ -126,11 +124,17 @@ def rubric_data(name: str, description: str, table: pd.DataFrame) -> dict[str, A
 
 
 # ---- errors -> cells ---------------------------------------------------------------------------------
-def cell_errors(error: BenchError, list_key: str, keep_rows: list[int] | None = None) -> list[CellError]:
+_TWICE = re.compile(r"id '(?P<id>[^']*)' appears twice")
+
+
+def cell_errors(
+    error: BenchError, list_key: str, keep_rows: list[int] | None = None, ids: list[str] | None = None
+) -> list[CellError]:
     """Map ``source: <list_key>.<i>.<field>[.<sub>]: msg`` lines to table cells.
 
     ``keep_rows`` maps the i-th item of the validated list back to its 1-based table row (blank
-    rows are dropped before validation, so the two can differ).
+    rows are dropped before validation, so the two can differ). ``ids`` (the items' ids, in that
+    order) lets a duplicate-id error, which pydantic reports for the whole set, name both rows.
     """
     out: list[CellError] = []
     for line in error.what.splitlines()[1:] or [error.what]:
@@ -141,6 +145,10 @@ def cell_errors(error: BenchError, list_key: str, keep_rows: list[int] | None = 
             continue
         parts = match["loc"].split(".")
         msg = match["msg"]
+        twice = _TWICE.search(msg)
+        if twice and ids is not None:
+            out.extend(_duplicate(twice["id"], ids, keep_rows))
+            continue
         if parts[0] == list_key and len(parts) >= 2 and parts[1].isdigit():
             index = int(parts[1])
             row = keep_rows[index] if keep_rows and index < len(keep_rows) else index + 1
@@ -160,4 +168,48 @@ def kept_rows(table: pd.DataFrame, columns: list[str]) -> list[int]:
     for index, row in zip(_row_numbers(table), table.to_dict("records"), strict=True):
         if any(_text(row.get(col)) for col in columns):
             rows.append(index)
+    return rows
+
+
+def _duplicate(item_id: str, ids: list[str], keep_rows: list[int] | None) -> list[CellError]:
+    """Every row after the first that repeats ``item_id``, pointing back at the first."""
+    rows = [
+        keep_rows[i] if keep_rows and i < len(keep_rows) else i + 1 for i, v in enumerate(ids) if v == item_id
+    ]
+    if len(rows) < 2:
+        return [CellError(None, "id", f"`{item_id}` appears twice; ids must be unique")]
+    return [
+        CellError(r, "id", f"`{item_id}` is already the id of row {rows[0]}; ids must be unique")
+        for r in rows[1:]
+    ]
+
+
+# ---- rows the editor added -----------------------------------------------------------------------
+def unnumbered(table: pd.DataFrame) -> bool:
+    """True when the editor added rows: it shows "None" as their number until the table is renumbered."""
+    for label in table.index:
+        try:
+            int(label)
+        except (TypeError, ValueError):
+            return True
+    return list(table.index) != list(range(1, len(table) + 1))
+
+
+def prompt_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Every row (blank ones too) as prompt-set items, to reload the editor numbered 1..n."""
+    rows = []
+    for row in table.to_dict("records"):
+        values = {col: _text(row.get(col)) for col in PROMPT_COLUMNS}
+        values["aspects"] = [a.strip() for a in values["aspects"].split(",") if a.strip()]  # type: ignore[assignment]
+        rows.append(values)
+    return rows
+
+
+def rubric_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Every row (blank ones too) as rubric aspects, to reload the editor numbered 1..n."""
+    rows = []
+    for row in table.to_dict("records"):
+        values = {col: _text(row.get(col)) for col in RUBRIC_COLUMNS}
+        anchors = {str(s): values.pop(f"anchor_{s}") for s in range(1, 6)}
+        rows.append({**values, "anchors": anchors})
     return rows
