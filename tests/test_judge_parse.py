@@ -184,3 +184,31 @@ def test_pairwise_prompt_echo_is_ignored():
     prompt = build_pairwise_prompt(item, "one", "two", "Overall", "Overall quality.")
     assert parse_verdict(prompt, prompt=prompt) is None
     assert parse_verdict(prompt + "\nAnswer two is shorter. [[B]]", prompt=prompt) == "B"
+
+
+# ---- property-based: any reply reads as a 1..5 score or as missing with a reason, never an exception ----
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from(
+    ["Score: ", "[[", "]]", "[RESULT] ", "{", "}", '"score": ', "/5", "/10", "-", "2/5/2024", " ", "\n",
+     "Rating: ", "out of 5", "rationale", '"', "'", "```json", "1", "3", "5", "7", "4.5", "e.g. ", "between 1 and 5"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=30).map("".join))
+def test_any_reply_is_a_score_or_missing_with_a_reason(reply: str):
+    parsed = parse_judgment(reply)
+    if parsed.ok:
+        assert parsed.score in {1, 2, 3, 4, 5} and parsed.reason == ""
+    else:
+        assert parsed.score is None and parsed.reason
+    assert parse_verdict(reply) in {None, "A", "B", "tie"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=1, max_value=5), st.integers(min_value=1, max_value=5))
+def test_two_different_stated_scores_are_never_a_score(first: int, second: int):
+    reply = f'{{"rationale": "r", "score": {first}}}\nScore: {second}'
+    assert parse_judgment(reply).score == (first if first == second else None)
