@@ -194,11 +194,18 @@ def rating_chart(ratings: pd.DataFrame, scored_by: str) -> alt.Chart | alt.Layer
     """Bradley–Terry ratings ranked best first: a point per model and its 95% interval as a bar.
 
     ``ratings`` has model, rating, low, high, rank, votes, wins, losses, ties (one source, e.g.
-    ``votes:people``); the title names the source and the votes behind it.
+    ``votes:people``); the title names the source and the votes behind it. A summary frame of the
+    ``votes`` score source (``bench.quality_source.quality_summary``: mean, low, high, n) works too,
+    for one run: its mean is the rating and n the votes.
     """
     if ratings.empty:
         return _empty("No votes yet.")
     data = ratings.copy()
+    if "rating" not in data.columns:
+        data = data.rename(columns={"mean": "rating", "n": "votes"})
+        data["rank"] = data["rating"].rank(ascending=False, method="first").astype(int)
+        for column in ("wins", "losses", "ties"):
+            data[column] = pd.NA
     data["interval"] = [
         f"{lo:.0f} – {hi:.0f}" if pd.notna(lo) and pd.notna(hi) else "n/a (fewer than 2 votes)"
         for lo, hi in zip(data["low"], data["high"], strict=True)
