@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from bench import charts, decide
+from bench import charts, constraints, decide, decide_text
 from bench.errors import BenchError
 from bench.results import load_results
 from bench.units import MB, is_missing
@@ -55,7 +55,7 @@ def _weights() -> dict[str, float]:
 
 def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
     rows = []
-    for r in table.to_dict("records"):
+    for idx, r in zip(table.index, table.to_dict("records"), strict=True):
         rank = r["rank"]
         rows.append(
             {
@@ -63,6 +63,10 @@ def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
                 "Model": r["series"],
                 "Status": r["status"] + (f": {r['error']}" if r.get("error") else ""),
                 "Score": r["score"],
+                "P(best)": "" if is_missing(r.get("p_best")) else f"{r['p_best']:.0%}",
+                "Rank 95%": ""
+                if is_missing(r.get("rank_low"))
+                else f"{int(r['rank_low'])}–{int(r['rank_high'])}",
                 "Quality": r["quality"],
                 "Quality n": r["quality_n"],
                 f"Latency {stat} (s)": r["latency"],
@@ -74,6 +78,7 @@ def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
                 "Size (MB)": r["size"] / MB,
                 **{f"{decide.LABELS[c].split(' (')[0]} 0..1": r[f"norm_{c}"] for c in decide.CRITERIA},
                 "Missing": ", ".join(r["missing"]),
+                "Limits": decide_text.decision_rows(table.loc[[idx]])[0]["limits"],
             }
         )
     return pd.DataFrame(rows)
@@ -145,7 +150,24 @@ def _chart(table: pd.DataFrame, front: decide.Front, domain: list[str], stat: st
     return alt.layer(line, rings, points, labels).properties(height=380)
 
 
+def _limits(rec: decide.Recommendation) -> None:
+    if rec.excluded:
+        st.error("**Out: a hard limit broken with 95% confidence**\n\n" + "\n".join(f"- {x}" for x in rec.excluded),
+                 icon=":material/block:")  # fmt: skip
+    if rec.flagged:
+        st.warning("**Kept, but close to a limit or not checkable**\n\n" + "\n".join(f"- {x}" for x in rec.flagged),
+                   icon=":material/flag:")  # fmt: skip
+
+
 def _recommendation(rec: decide.Recommendation, criteria: decide.Criteria) -> None:
+    _limits(rec)
+    if rec.model is None and rec.tied:
+        st.warning(f"### No clear winner\n{rec.verdict}", icon=":material/balance:")
+        if rec.caveats:
+            st.warning(
+                "**Caveats**\n\n" + "\n".join(f"- {c}" for c in rec.caveats), icon=":material/warning:"
+            )
+        return
     if rec.model is None:
         st.warning("**No recommendation.** " + "; ".join(rec.caveats), icon=":material/warning:")
         return
@@ -162,9 +184,10 @@ def _recommendation(rec: decide.Recommendation, criteria: decide.Criteria) -> No
 
 st.title("Decide")
 st.caption(
-    "Weights turn the measured numbers into one score per model: each criterion is scaled 0..1 across the "
-    "candidates (best = 1; lower is better for latency, memory and size), then averaged with your weights. "
-    "The report's Recommendation uses the default weights."
+    "Hard limits first, then weights turn the measured numbers into one score per model: each criterion is "
+    "scored relative to the best candidate (best = 1), then averaged with your weights. The requests and scored "
+    "items are resampled to see how often each model comes first: a model is recommended only when that is "
+    "clear. The reports use the last saved decision of the same runs, else the default weights."
 )
 run_ids = pick_runs("decide")
 if not run_ids:
@@ -205,19 +228,55 @@ stat = c2.selectbox(
     help=f"p95 wants ≥ {decide.P95_MIN_N} warm requests to mean much; TTFT needs streaming.",
 )
 
+c3, c4 = st.columns([3, 1])
+limit_text = c3.text_area(
+    "Hard limits (one per line)",
+    key="decide_limits",
+    placeholder="p95=1.5s\nmemory=2GB\nquality:people=3.5",
+    help=constraints.HELP
+    + ". A model is out only when it breaks a limit with 95% confidence; one whose interval"
+    " straddles a limit stays in, flagged.",
+    height=110,
+)
+level = c4.slider(
+    "Confidence to name a winner",
+    min_value=0.6,
+    max_value=0.95,
+    value=float(DEFAULTS.level),
+    step=0.05,
+    key="decide_level",
+    help="A model is recommended only when it ranks first in at least this share of resamples of its requests"
+    " and scored items.",
+)
+
 if sum(weights.values()) <= 0:
     st.warning("Give at least one criterion a weight above 0.", icon=":material/warning:")
     st.stop()
-criteria = decide.Criteria(**weights, scored_by=scored_by, latency_stat=stat)
+criteria = decide.Criteria(**weights, scored_by=scored_by, latency_stat=stat, level=level)
+limit_lines = [line.strip() for line in limit_text.splitlines() if line.strip()]
+try:
+    limits = constraints.parse_limits(limit_lines)
+except BenchError as exc:
+    show_error(exc, title="A hard limit could not be read.")
+    st.stop()
 
-table = decide.decision_table(store(), run_ids, criteria, results=results)
+table = decide.decision_table(store(), run_ids, criteria, results=results, limits=limits)
 
 if table.empty:
     st.info("These runs have no models yet.", icon=":material/info:")
     st.stop()
 
+prompts = {len(run["prompts"].get("prompts", [])) for run in results.runs}
+table.attrs["prompts"] = prompts.pop() if len(prompts) == 1 else None
 rec = decide.recommendation(table)
 _recommendation(rec, criteria)
+if st.button("Save this decision", key="decide_save", icon=":material/save:",
+             help="Stores the weights and limits with the runs: their reports then print them."):  # fmt: skip
+    from bench import decision_log
+
+    _, _, record = decision_log.take(store(), run_ids, criteria, limit_lines, results=results)
+    saved = decision_log.save(store(), run_ids, criteria.model_dump(), limit_lines, record)
+    st.toast(f"Decision saved ({saved}): the reports of these runs now print its weights and limits.")
 
 domain = table.sort_values("order")["series"].tolist()
 colors = charts.color_map(domain)
@@ -242,6 +301,10 @@ num: dict[str, Any] = {
     "Score": st.column_config.NumberColumn(
         format="%.2f", help="sum(weight × 0..1) / sum(weights of measured criteria)"
     ),
+    "P(best)": st.column_config.TextColumn(
+        help="Share of resamples (requests and scored items redrawn together) in which this model ranked first"
+    ),
+    "Rank 95%": st.column_config.TextColumn(help="The middle 95% of this model's ranks over the resamples"),
     "Quality": st.column_config.NumberColumn(format="%.2f"),
     f"Latency {stat} (s)": st.column_config.NumberColumn(format="%.3f"),
     "Decode tok/s": st.column_config.NumberColumn(format="%.1f"),
