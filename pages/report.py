@@ -55,6 +55,25 @@ st.caption(
     "benchmark_report.md` (and `csv`, `json`)."
 )
 
+html_key = f"report_html_{'_'.join(run_ids)}"
+if st.button("Build report.html (one file with its charts, to send)", key="report_html_build",
+             icon=":material/html:"):  # fmt: skip
+    from bench.report_html import render_html
+
+    with st.spinner("Drawing the charts…"):
+        st.session_state[html_key] = render_html(store(), run_ids)
+if html_key in st.session_state:
+    st.download_button(
+        "Download report.html",
+        data=st.session_state[html_key].encode("utf-8"),
+        file_name="report.html",
+        mime="text/html",
+        icon=":material/download:",
+        key="report_dl_html",
+        on_click="ignore",
+    )
+    st.caption("Self-contained: the charts are inlined as SVG, nothing is fetched when it opens.")
+
 export_button(run_ids)
 
 tab_md, tab_csv, tab_json = st.tabs(["benchmark_report.md", "samples.csv", "report.json"])

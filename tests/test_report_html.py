@@ -143,3 +143,21 @@ def test_charts_flag_needs_an_out_file(real_run: str, db_path: Path) -> None:
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 2 and "--charts" in result.stderr and "--out" in result.stderr
+
+
+def test_report_page_offers_the_html_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    run_id = store_run(Store(tmp_path / "bench.db"), {"a": latencies(np.random.default_rng(1), 0.4)})
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    at.query_params["run"] = [run_id]
+    at.switch_page("pages/report.py").run()
+    at.button(key="report_html_build").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    page = at.session_state[f"report_html_{run_id}"]
+    assert page.startswith("<!doctype html>") and "<svg" in page
+    assert_self_contained(page)
+    assert "Self-contained" in "\n".join(str(c.value) for c in at.caption)
