@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bench.metrics import METRICS, MIN_N
+from bench.rounds import round_words
 from bench.units import MB, is_missing
 
 #: Tableau 10: distinct, colour-blind-friendly, readable on white.
@@ -158,9 +159,7 @@ def _sample_data(samples: pd.DataFrame, metric: str, include_warmup: bool) -> pd
     data = data[data[metric].notna()]
     if data.empty:
         return data
-    data["round_label"] = [
-        f"warm-up {abs(int(r))}" if r < 0 else str(int(r) + 1) for r in data["round"].fillna(0)
-    ]
+    data["round_label"] = [round_words(r) for r in data["round"].fillna(0)]  # as the app and the CSV say
     data["jitter"] = _jitter(data)
     keep = [
         "series",

@@ -17,6 +17,7 @@ from typing import Any
 from bench import decide, metrics
 from bench.escape import csv_frame, md_cell, md_inline
 from bench.results import DEFINITIONS, ModelResult, Results, load_results
+from bench.rounds import round_number
 from bench.store import Store
 from bench.units import fmt_bytes, fmt_number, is_missing
 
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 SAMPLE_COLUMNS = [
-    "run_id", "model", "prompt_id", "round", "phase", "ok", "outcome", "error", "http_status", "attempts",
+    "run_id", "model", "prompt_id", "round", "warmup", "phase", "ok", "outcome", "error", "http_status", "attempts",
     "stream", "transport",
     "started_at", "ttfb_s", "ttft_s", "ttfc_s", "e2e_s", "output_tokens", "output_token_source",
     "prompt_tokens", "prompt_token_source", "decode_tps", "tpot_s", "prefill_tps", "e2e_tps",
@@ -214,6 +215,8 @@ def samples_csv(store: Store, run_ids: Sequence[str]) -> str:
     frame = load_results(store, run_ids).samples
     if frame.empty:
         return ",".join(SAMPLE_COLUMNS) + "\n"
+    # rounds as the app numbers them: 1..R, and warm-up rounds 1..W (``warmup`` says which)
+    frame = frame.assign(round=[round_number(r) for r in frame["round"]])
     return csv_frame(frame.reindex(columns=SAMPLE_COLUMNS)).to_csv(index=False)
 
 

@@ -125,10 +125,11 @@ def _render(job: Job, key: str, live: bool) -> None:
                 c4.metric(
                     "Last request",
                     seconds(m.get("e2e_s")),
-                    f"{tps:.1f} tok/s decode" if tps else None,
+                    f"{tps:.0f} tok/s" if tps else None,  # short: a quarter of Home's left column
                     delta_color="off",
                     delta_arrow="off",
-                    help=f"Output tokens from `{m.get('output_token_source') or 'n/a'}`; "
+                    help="End-to-end time of the last request; below it, its decode speed (tokens/s after the "
+                    f"first token). Output tokens from `{m.get('output_token_source') or 'n/a'}`; "
                     f"transport {last.get('transport')}; phase "
                     f"{'warm-up' if last.get('warmup') else 'cold' if last.get('cold') else 'warm'}.",
                 )
