@@ -9,6 +9,7 @@ import streamlit as st
 from bench import user_files
 from bench.config import PromptSet, RunSettings, load_prompt_set, validate
 from bench.errors import BenchError
+from bench.rounds import plural
 from ui import tasks
 from ui.errors import guard, show_error
 from ui.form_state import keep, remember
@@ -156,8 +157,9 @@ with settings_box:
 
     n_requests = len(models) * (int(rounds) + int(warmup)) * (len(prompts.prompts) if prompts else 0)
     st.caption(
-        f"**{n_requests} requests**: {len(models)} model(s) × ({int(warmup)} warm-up + {int(rounds)} measured rounds) × "
-        f"{len(prompts.prompts) if prompts else 0} prompts · transport: "
+        f"**{n_requests} requests**: {plural(len(models), 'model')} × ({plural(int(warmup), 'warm-up round')} + "
+        f"{plural(int(rounds), 'measured round')}) × {plural(len(prompts.prompts) if prompts else 0, 'prompt')}"
+        " · transport: "
         f"{'in-process' if endpoint is None else 'HTTP'}"
     )
     start = st.button(
@@ -192,7 +194,8 @@ with settings_box:
                 "change the highlighted setting above",
             )
             title = (
-                f"Run: {', '.join(models)} · {prompts.name} · {int(rounds)} rounds + {int(warmup)} warm-up"
+                f"Run: {', '.join(models)} · {prompts.name} · {plural(int(rounds), 'round')} after "
+                f"{plural(int(warmup), 'warm-up round')}"
             )
             job = tasks.start_benchmark(settings, prompts, title)
             st.session_state[RUN_JOB] = job.id

@@ -35,5 +35,5 @@ def test_between_requests_the_line_keeps_the_runners_stage() -> None:
 
     last = {"model": "m", "prompt_id": "p1", "round": -1}
     assert progress_line("Loading m2…", ("m", "p1", -1), last, 3) == "Loading m2…"
-    assert progress_line("x", ("m", "p2", -1), last, 3) == "answering m · p2 · warm-up request"
+    assert progress_line("x", ("m", "p2", -1), last, 3) == "answering m · p2 · warm-up 1"
     assert progress_line("starting", ("", "", 0), None, 3) == "starting"

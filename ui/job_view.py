@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from bench.rounds import round_words
 from ui.errors import show_error
 from ui.format import duration, seconds
 from ui.jobs import Job, registry
@@ -57,11 +58,8 @@ def watch(
 
 
 def request_words(model: str, prompt_id: str, rnd: int, rounds: int = 0) -> str:
-    """``smollm2 · capital · round 2 of 3`` (``warm-up 1 of 1`` for warm-up rounds, stored as -W..-1)."""
-    if rnd < 0:
-        return f"{model} · {prompt_id} · warm-up request"
-    of = f" of {rounds}" if rounds else ""
-    return f"{model} · {prompt_id} · round {rnd + 1}{of}"
+    """``smollm2 · capital · round 2 of 3`` (``warm-up 1`` for a warm-up round), as Results says it."""
+    return f"{model} · {prompt_id} · {round_words(rnd, rounds)}"
 
 
 def progress_line(
