@@ -98,3 +98,38 @@ def test_tables_show_a_dash_for_a_missing_number(tmp_path, monkeypatch, tiny_mod
         assert not at.exception, [e.message for e in at.exception]
         table = next(df.value for df in at.dataframe if column in df.value.columns)
         assert table[column].tolist() == ["—"], (page, table[column].tolist())
+
+
+def test_settings_read_as_sentences(tmp_path, monkeypatch, tiny_model: str) -> None:  # type: ignore[no-untyped-def]
+    """Seen: "streamed True", "1 rounds", "round warm-up · warm-up" on Run and Results."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from bench.config import PromptSet
+    from bench.runner import run_benchmark
+    from bench.store import Store
+
+    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    prompts = PromptSet.model_validate({"prompts": [{"id": "a", "prompt": "Say hi."}]})
+    settings = RunSettings(models=[tiny_model], rounds=1, warmup=1, max_tokens=4)
+    run_id, _ = run_benchmark(Store(tmp_path / "bench.db"), settings, prompts)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
+    at.run()
+    at.query_params["run"] = [run_id]
+    at.switch_page("pages/results.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = "\n".join(str(m.value) for m in at.markdown)
+    assert "1 round after 1 warm-up round" in shown and "· streamed" in shown
+    assert "streamed True" not in shown and "1 rounds" not in shown
+    assert "round 1 (cold)" in shown or "round 1 (warm)" in shown
+    assert "warm-up 1 (not in statistics)" in shown or "warm-up 1 (cold)" in shown
+    assert "round warm-up" not in shown
+
+    at.switch_page("pages/run.py").run()
+    at.number_input(key="run_rounds").set_value(1)
+    at.number_input(key="run_warmup").set_value(1)
+    at.run()
+    caption = "\n".join(str(c.value) for c in at.caption)
+    assert "1 warm-up round + 1 measured round" in caption, caption
