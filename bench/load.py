@@ -56,6 +56,8 @@ class Record:
     scheduled_ns: int
     sent_ns: int = 0
     events: list[StreamEvent] = field(default_factory=list)
+    raw: list[tuple[int, str]] = field(default_factory=list)  # (arrival ns, "data: ..." line)
+    end_ns: int = 0
     error: str | None = None
     http_status: int | None = None
     started_at: float = 0.0  # wall clock (epoch s) when it was sent, for the stored sample
@@ -66,6 +68,7 @@ class Record:
 
 
 # ---- parsing the command line's values ----------------------------------------------------------
+LOOKAHEAD_S = 0.05  # open loop: a request's task exists this long before its arrival time
 _UNITS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "": 1.0}
 
 
@@ -156,34 +159,18 @@ class Engine:
                 await self._read(resp, rec)
         except httpx.HTTPError as exc:
             rec.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        except ValueError as exc:  # a malformed chunk
-            rec.error = str(exc)
+        finally:
+            rec.end_ns = now_ns()
 
-    async def _read(self, resp: httpx.Response, rec: Record) -> None:
-        events, ended = rec.events, False
-        first = True
+    @staticmethod
+    async def _read(resp: httpx.Response, rec: Record) -> None:
+        """The hot path: timestamp each ``data:`` line and keep it; parsing waits (see parse_stream)."""
+        raw = rec.raw
         async for line in resp.aiter_lines():
-            t = now_ns()
-            if first:
-                events.append(StreamEvent("first_byte", t))
-                first = False
-            if not line.startswith("data:"):
-                continue
-            payload = line[5:].strip()
-            if payload == "[DONE]":
-                ended = True
-                break
-            chunk = json.loads(payload)
-            if not isinstance(chunk, dict):
-                raise ValueError(f"malformed chunk from server: {payload[:120]!r}")
-            if "error" in chunk:
-                rec.error = f"server error mid-stream: {chunk['error']}"
-                return
-            for event in OpenAIBackend._chunk_events(chunk, t, message_key="delta"):
-                ended = ended or event.kind in ("finish", "usage")
-                events.append(event)
-        if not ended:
-            rec.error = "the stream ended without a finish reason, usage or [DONE] (cut short)"
+            if line.startswith("data:"):
+                raw.append((now_ns(), line))
+                if line.endswith("[DONE]"):
+                    return
 
     def _client(self, max_conn: int) -> httpx.AsyncClient:
         limits = httpx.Limits(max_connections=max_conn, max_keepalive_connections=max_conn)
@@ -219,23 +206,65 @@ class Engine:
     async def open_loop(
         self, rate: float, count: int | None, duration_s: float | None, seed: int, first_index: int = 0
     ) -> tuple[list[Record], float]:
-        """Requests at Poisson arrival times, each sent on time however many are in flight."""
+        """Requests at Poisson arrival times, each sent on time however many are in flight.
+
+        Each request's task is created a little ahead (``LOOKAHEAD_S``) and sleeps until its own
+        arrival, so it is sent straight from the timer wake-up, not one more loop turn later.
+        """
         arrivals = poisson_schedule(rate, count, duration_s, seed)
         records: list[Record] = []
         loop = asyncio.get_running_loop()
         tasks = []
+
+        async def fire(client: httpx.AsyncClient, rec: Record, due: float) -> None:
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self._one(client, rec)
+
         async with self._client(max(64, int(rate * 4))) as client:
             start_ns, start_loop = now_ns(), loop.time()
             for i, offset in enumerate(arrivals):
-                delay = start_loop + offset - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                ahead = start_loop + offset - LOOKAHEAD_S - loop.time()
+                if ahead > 0:
+                    await asyncio.sleep(ahead)
                 index = first_index + i
                 rec = Record(index, self.prompts[index % len(self.prompts)].id, start_ns + int(offset * 1e9))
                 records.append(rec)
-                tasks.append(asyncio.create_task(self._one(client, rec)))
+                tasks.append(asyncio.create_task(fire(client, rec, start_loop + offset)))
             await asyncio.gather(*tasks)
         return records, (now_ns() - start_ns) / 1e9
+
+
+def parse_stream(rec: Record) -> None:
+    """Turn a request's timestamped ``data:`` lines into events with the OpenAI backend's parser,
+    and name what went wrong (a malformed chunk, a mid-stream error, a stream cut short)."""
+    if rec.error or rec.events:
+        return
+    ended = False
+    for t, line in rec.raw:
+        payload = line[5:].strip()
+        if not rec.events:
+            rec.events.append(StreamEvent("first_byte", t))
+        if payload == "[DONE]":
+            ended = True
+            break
+        try:
+            chunk = json.loads(payload)
+        except ValueError:
+            chunk = None
+        if not isinstance(chunk, dict):
+            rec.error = f"malformed chunk from server: {payload[:120]!r}"
+            return
+        if "error" in chunk:
+            rec.error = f"server error mid-stream: {chunk['error']}"
+            return
+        for event in OpenAIBackend._chunk_events(chunk, t, message_key="delta"):
+            ended = ended or event.kind in ("finish", "usage")
+            rec.events.append(event)
+    rec.raw = []
+    if not ended:
+        rec.error = "the stream ended without a finish reason, usage or [DONE] (cut short)"
 
 
 def run_level(
@@ -251,7 +280,10 @@ def run_level(
         coro = engine.closed_loop(int(level.value), count, duration_s, first_index)
     else:
         coro = engine.open_loop(level.value, count, duration_s, seed, first_index)
-    return asyncio.run(coro)
+    records, wall = asyncio.run(coro)
+    for rec in records:  # after the level: parsing never competes with the load
+        parse_stream(rec)
+    return records, wall
 
 
 ProgressFn = Callable[[str], None]

@@ -98,7 +98,7 @@ def slm_bench(url: str, levels: list[Level], requests: int, tokens: int) -> list
         records, _ = run_level(engine, level, requests, None, seed=42)
         ok = [r for r in records if not r.error]
         start = min(r.scheduled_ns for r in records)
-        end = max(r.events[-1].t_ns for r in ok) if ok else start
+        end = max(r.end_ns for r in ok) if ok else start
         rows.append(
             _row(
                 "SLM Bench",

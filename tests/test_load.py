@@ -178,3 +178,20 @@ def test_cli_refuses_bad_flags_without_a_traceback(tmp_path: Path):
     assert unknown.returncode == 2 and "not served by" in unknown.stderr and "stub" in unknown.stderr
     assert bad_slo.returncode == 2 and "METRIC_pNN" in bad_slo.stderr
     assert all("Traceback" not in p.stderr for p in (both, unknown, bad_slo))
+
+
+def test_streams_are_parsed_after_the_level_with_the_backends_rules():
+    from bench.load import Record, parse_stream
+
+    def rec(*lines: str) -> Record:
+        r = Record(0, "a", 0, sent_ns=1)
+        r.raw = [(10 + i, line) for i, line in enumerate(lines)]
+        parse_stream(r)
+        return r
+
+    chunk = 'data: {"choices": [{"delta": {"content": "hi"}}]}'
+    done = rec(chunk, 'data: {"choices": [{"delta": {}, "finish_reason": "stop"}]}', "data: [DONE]")
+    assert done.error is None and [e.kind for e in done.events] == ["first_byte", "content", "finish"]
+    assert rec(chunk).error.endswith("(cut short)")
+    assert "malformed chunk" in rec("data: {oops").error
+    assert "mid-stream" in rec('data: {"error": "out of memory"}').error
