@@ -146,7 +146,13 @@ class Runner:
         keeps the full URL in memory for its own requests."""
         meta = provenance.run_meta()
         meta["transport"] = "http" if settings.endpoint else "in-process"
-        stored = settings.model_copy(update={"endpoint": strip_credentials(settings.endpoint)})
+        if settings.model_endpoints:
+            meta["transport"] = "mixed"  # each model says where it ran (run_models.transport, samples)
+        where = {m: e.model_copy(update={"endpoint": strip_credentials(e.endpoint)})
+                 for m, e in settings.model_endpoints.items()}  # fmt: skip
+        stored = settings.model_copy(
+            update={"endpoint": strip_credentials(settings.endpoint), "model_endpoints": where}
+        )
         run_id = store.create_run(stored.model_dump(), prompts.model_dump(), meta, label=settings.label)
         return cls(store, run_id, settings, prompts, **kwargs)
 
@@ -178,6 +184,15 @@ class Runner:
             key = api_key_from_env(self.settings.api_key_env)
             self._backend = backend_for(self.settings.endpoint, key)
         return self._backend
+
+    def backend_of(self, model: str) -> Backend:
+        """The run's backend, or the model's own endpoint in a mixed run (``settings.model_endpoints``)."""
+        where = self.settings.model_endpoints.get(model)
+        if where is None:
+            return self.backend
+        from bench.backends.openai_compat import api_key_from_env
+
+        return backend_for(where.endpoint, api_key_from_env(where.api_key_env))
 
     def _emit(self, event: str, **kwargs: Any) -> None:
         remaining = len(self.steps) - self.done
@@ -242,7 +257,7 @@ class Runner:
         todo = self._model_steps(model)
         if not todo:
             return
-        backend = self.backend
+        backend = self.backend_of(model)
         self.store.upsert_run_model(
             self.run_id, model, backend=backend.kind, transport=backend.transport, status="loading"
         )
@@ -274,12 +289,20 @@ class Runner:
                     return
                 self._execute(backend, step, cold=index == 0 and not info.already_loaded, probe=probe)
                 self.store.upsert_run_model(self.run_id, model, **probe.peaks())
-            self.store.upsert_run_model(self.run_id, model, status="done")
+            self._finish_model(model)
         finally:
             try:
                 backend.unload(model)  # a Cancel unloads too: the next baseline starts clean
             except Exception as exc:  # unloading is best effort: never lose the run over it
                 self._emit("model_unload_failed", model=model, message=f"{type(exc).__name__}: {exc}")
+
+    def _finish_model(self, model: str) -> None:
+        """``done``, or ``failed`` when not one of its requests ended ok (a model that only errs)."""
+        if self.store.outcome_counts(self.run_id).get(model, {}).get("ok", 0):
+            self.store.upsert_run_model(self.run_id, model, status="done")
+            return
+        errors = [s["error"] for s in self.store.samples([self.run_id]) if s["model"] == model and s["error"]]
+        self._fail_model(model, f"every request failed; the first: {errors[0] if errors else 'no answer'}", 0)
 
     def _fail_model(self, model: str, exc: BaseException | str, skipped: int) -> None:
         if isinstance(exc, str):

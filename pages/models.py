@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from bench import user_files
+from bench.backends.keys import SAFE_PREFIX, key_allowed
 from bench.errors import BenchError
 from ui import tasks
 from ui.errors import guard, show_error
@@ -18,6 +19,8 @@ from ui.job_view import watch
 from ui.jobs import registry
 from ui.resources import (
     TEST_MODELS,
+    confirmed_keys,
+    endpoint_api_key,
     foundry_backend,
     foundry_models,
     foundry_status,
@@ -365,14 +368,23 @@ with tab_endpoints:
                 f"**{ep.name}** · `{ep.base_url}` · {key_note}"
                 + (" · from the environment" if from_env else "")
             )
+            if ep.api_key_env and not key_allowed(ep.api_key_env, ep.base_url):
+                pair = (ep.api_key_env, ep.base_url)
+                if c1.checkbox(
+                    f"Send `${ep.api_key_env}` to this endpoint as its API key",
+                    value=pair in confirmed_keys(),
+                    key=f"ep_key_ok_{ep.name}",
+                    help=f"Only then is the variable's value sent (variables named {SAFE_PREFIX}* need no tick).",
+                ):
+                    confirmed_keys().add(pair)
+                else:
+                    confirmed_keys().discard(pair)
             if c2.button("Check", icon=":material/monitor_heart:", key=f"ep_check_{ep.name}"):
-                from bench.backends.openai_compat import OpenAIBackend, api_key_from_env
+                from bench.backends import backend_for
 
                 with st.spinner(f"GET {ep.base_url}/models…"):
                     try:
-                        backend = OpenAIBackend(
-                            ep.base_url, api_key=api_key_from_env(ep.api_key_env), timeout=10
-                        )
+                        backend = backend_for(ep.base_url, endpoint_api_key(ep.base_url, ep.api_key_env))
                         health[ep.name] = {"ok": True, **backend.health()}
                     except BenchError as exc:
                         health[ep.name] = {"ok": False, "error": exc.message}

@@ -15,7 +15,7 @@ from ui.errors import guard, show_error
 from ui.form_state import keep, remember
 from ui.job_view import watch
 from ui.jobs import Job, registry
-from ui.resources import endpoint_models, foundry_status, runnable_foundry_models, store
+from ui.resources import endpoint_api_key, endpoint_models, foundry_status, runnable_foundry_models, store
 from ui.routing import require_router
 from ui.runs import open_results
 
@@ -141,6 +141,29 @@ with settings_box:
         help="The page refreshes twice a second to show the answer; off, it refreshes every 2 s (less CPU taken from the model).",
     )
     label = c8.text_input("Label", key=keep("run_label", ""), placeholder="e.g. laptop on battery")
+    with st.expander("Faults and caching"):
+        r1, r2, r3 = st.columns(3)
+        retries = r1.number_input(
+            "Retries per request",
+            min_value=0,
+            max_value=10,
+            key=keep("run_retries", 3),
+            help="After HTTP 429/503, a dropped connection, a timeout or a cut stream; waits double each"
+            " time (a server's Retry-After wins). Every try is logged on the sample.",
+        )
+        request_timeout = r2.number_input(
+            "Request deadline (s)",
+            min_value=1.0,
+            max_value=3600.0,
+            key=keep("run_request_timeout", 300.0),
+            help="A request not finished by then (a stalled stream) fails and the run goes on.",
+        )
+        prompt_cache = r3.toggle(
+            "Server prompt cache",
+            key=keep("run_prompt_cache", True),
+            help="Off asks llama.cpp not to reuse its prompt cache (cache_prompt: false), so TTFT is a"
+            " real prefill; servers without the switch ignore it.",
+        )
     remember(
         "run_backend",
         f"run_models_{backend_label}",
@@ -153,6 +176,9 @@ with settings_box:
         "run_stream",
         "run_live",
         "run_label",
+        "run_retries",
+        "run_request_timeout",
+        "run_prompt_cache",
     )
 
     n_requests = len(models) * (int(rounds) + int(warmup)) * (len(prompts.prompts) if prompts else 0)
@@ -176,6 +202,8 @@ with settings_box:
                 raise BenchError("Models to compare", "no model chosen", "pick at least one model above")
             if prompts is None:
                 raise BenchError("Prompt set", "none usable", "pick or fix a prompt set on Prompts & rubrics")
+            if endpoint is not None:
+                endpoint_api_key(endpoint.base_url, endpoint.api_key_env)  # refuses an unconfirmed key
             settings = validate(
                 RunSettings,
                 {
@@ -189,6 +217,9 @@ with settings_box:
                     "endpoint": endpoint.base_url if endpoint else None,
                     "api_key_env": endpoint.api_key_env if endpoint else None,
                     "label": label,
+                    "retries": int(retries),
+                    "request_timeout_s": float(request_timeout),
+                    "prompt_cache": bool(prompt_cache),
                 },
                 "run settings",
                 "change the highlighted setting above",

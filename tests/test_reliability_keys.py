@@ -94,3 +94,61 @@ def test_url_credentials_are_stripped_before_anything_is_stored(tmp_path: Path, 
     assert store.get_run(run_id)["settings"]["endpoint"] == server.url
     for path in tmp_path.glob("bench.db*"):
         assert CANARY.encode() not in path.read_bytes()
+
+
+def test_the_app_sends_a_key_variable_only_once_the_user_confirms_it(tmp_path: Path, monkeypatch):
+    """Models page: naming a variable is not enough to send its value to a URL; a tick is."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
+    monkeypatch.setenv("SOME_SECRET", CANARY)
+    with FaultServer(FaultConfig(require_key=CANARY)) as server:
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+        at.run()
+        at.switch_page("pages/models.py").run()
+        at.text_input[-3].set_value("keyed")
+        at.text_input[-2].set_value(server.url)
+        at.text_input[-1].set_value("SOME_SECRET")
+        at.button[-1].click().run()
+        at.button(key="ep_check_keyed").click().run()
+        assert not at.exception
+        errors = " ".join(e.value for e in at.error).replace("\\", "")  # undo Markdown escapes
+        assert "is not confirmed as the API key" in errors and "SLM_BENCH_KEY_" in errors
+        assert server.seen == []  # nothing was sent, not even without the key
+        at.checkbox(key="ep_key_ok_keyed").check().run()
+        at.button(key="ep_check_keyed").click().run()
+        assert not at.exception
+        assert f"`{MODEL}`" in " ".join(m.value for m in at.markdown)
+        assert server.seen and all(s.authorized for s in server.seen)
+        assert CANARY not in " ".join(str(e.value) for e in [*at.markdown, *at.error, *at.caption])
+
+
+def test_a_variable_named_for_slm_bench_needs_no_confirmation(monkeypatch):
+    from bench.backends.keys import endpoint_key, key_allowed
+
+    monkeypatch.setenv("SLM_BENCH_KEY_LAB", CANARY)
+    monkeypatch.setenv("HOME_TOKEN", CANARY)
+    assert endpoint_key("SLM_BENCH_KEY_LAB", "http://h/v1") == CANARY
+    assert not key_allowed("HOME_TOKEN", "http://h/v1")
+    assert endpoint_key("HOME_TOKEN", "http://h/v1", {("HOME_TOKEN", "http://h/v1")}) == CANARY
+    # confirmed for one URL is not confirmed for another
+    assert not key_allowed("HOME_TOKEN", "http://other/v1", {("HOME_TOKEN", "http://h/v1")})
+
+
+def test_the_model_builder_never_trusts_remote_code(tmp_path: Path):
+    from bench.acquire.convert_worker import builder_command
+
+    cmd = builder_command(
+        tmp_path, tmp_path / "out", "int4", tmp_path / "c", ["hf_remote=true", "int4_block_size=32"]
+    )
+    opts = cmd[cmd.index("--extra_options") + 1 :]
+    assert "hf_remote=true" not in opts and opts[-1] == "hf_remote=false" and "int4_block_size=32" in opts
+
+
+def test_streamlit_listens_on_localhost_only():
+    import tomllib
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"

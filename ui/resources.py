@@ -164,10 +164,29 @@ def runnable_foundry_models() -> list[str]:
             return []
 
 
-@st.cache_data(ttl=30, show_spinner="Asking the endpoint for its models…")
+def confirmed_keys() -> set[tuple[str, str]]:
+    """``(env var, base URL)`` pairs the user allowed this session (see bench.backends.keys)."""
+    return st.session_state.setdefault("confirmed_key_vars", set())
+
+
+def endpoint_api_key(base_url: str, api_key_env: str | None) -> str | None:
+    """The endpoint's key when its variable may be sent there; else a BenchError saying how to allow it."""
+    from bench.backends.keys import endpoint_key
+
+    return endpoint_key(api_key_env, base_url, confirmed_keys())
+
+
 def endpoint_models(base_url: str, api_key_env: str | None) -> list[str]:
     """Models an endpoint serves (GET /v1/models); raises EndpointError when it is down (not cached)."""
-    from bench.backends.openai_compat import OpenAIBackend, api_key_from_env
+    from bench.backends import key_identity
 
-    backend = OpenAIBackend(base_url, api_key=api_key_from_env(api_key_env), timeout=10)
-    return backend.model_ids(refresh=True)
+    key = endpoint_api_key(base_url, api_key_env)
+    return _endpoint_models(base_url, key_identity(key), key)
+
+
+@st.cache_data(ttl=30, show_spinner="Asking the endpoint for its models…")
+def _endpoint_models(base_url: str, key_id: str, _key: str | None) -> list[str]:
+    """Cached per URL and key fingerprint (``_key`` is not hashed by Streamlit, so never kept)."""
+    from bench.backends import backend_for
+
+    return backend_for(base_url, _key).model_ids(refresh=True)

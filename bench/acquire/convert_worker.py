@@ -111,9 +111,12 @@ def _count_layers(hf_dir: Path) -> int:
 def builder_command(
     hf_dir: Path, out_dir: Path, precision: str, cache_dir: Path, extra: list[str]
 ) -> list[str]:
+    """The builder's command line. ``hf_remote`` is always false: a model folder's own Python code
+    (``trust_remote_code``) never runs here, whatever extra options ask for."""
     cmd = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", str(hf_dir)]
     cmd += ["-o", str(out_dir), "-p", precision, "-e", "cpu", "-c", str(cache_dir)]
-    return cmd + (["--extra_options", *extra] if extra else [])
+    safe = [opt for opt in extra if not opt.strip().lower().startswith("hf_remote")]
+    return [*cmd, "--extra_options", *safe, "hf_remote=false"]
 
 
 def hf_to_onnx(hf_dir: Path, out_dir: Path, precision: str, extra: list[str]) -> None:
