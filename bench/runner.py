@@ -27,7 +27,7 @@ from typing import Any
 
 import psutil
 
-from bench import provenance
+from bench import energy, provenance
 from bench.backends import Backend, ChatRequest, backend_for, unload_all
 from bench.backends.base import RequestCancelled, RequestError, StreamEvent, now_ns
 from bench.backends.http_support import strip_credentials
@@ -347,6 +347,7 @@ class Runner:
         row = metrics.to_dict()
         row["rss_peak_bytes"] = tried.rss_peak
         row["gpu_peak_bytes"] = tried.gpu_peak
+        row.update(tried.energy)
         sample = Sample(
             run_id=self.run_id,
             model=step.model,
@@ -405,6 +406,7 @@ class _Try:
     retry_after: float | None = None
     rss_peak: int | None = None
     gpu_peak: int | None = None
+    energy: dict[str, Any] = field(default_factory=dict)
 
 
 def _try_once(
@@ -416,7 +418,7 @@ def _try_once(
 ) -> _Try:
     """Send the request once; every way it can end becomes an outcome (never an exception)."""
     events: list[StreamEvent] = []
-    with probe.sampling() as peak:
+    with probe.sampling() as peak, energy.measure() as joules:
         tried = _Try(events, now_ns(), utc_now())
         try:
             for event in watch(backend.stream_chat(request), step):
@@ -432,6 +434,7 @@ def _try_once(
             traceback.print_exc()
             tried.outcome, tried.error = "failed", f"{type(exc).__name__}: {exc}"
     tried.rss_peak, tried.gpu_peak = peak.peak, peak.gpu_peak
+    tried.energy = joules.as_metrics()  # energy_j over the try (None without a sensor) and its source
     if tried.outcome == "ok" and not _finished(events):
         tried.outcome = "incomplete"
         tried.error = "the answer ended without a finish reason or usage (cut short)"

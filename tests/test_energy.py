@@ -116,3 +116,22 @@ def test_meter_is_safe_from_threads(tmp_path: Path):
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert results == [0.0] * 4 and pkg.exists()
+
+
+def test_every_stored_request_says_its_energy_or_that_there_is_no_sensor(tmp_path: Path):
+    from bench.config import PromptItem, PromptSet, RunSettings
+    from bench.runner import run_benchmark
+    from bench.store import Store
+    from benchmarks.stub_openai import StubServer
+
+    store = Store(tmp_path / "b.db")
+    prompts = PromptSet(prompts=[PromptItem(id="a", prompt="Hi.")])
+    with StubServer(tokens=4) as url:
+        run_id, status = run_benchmark(
+            store, RunSettings(models=["stub"], rounds=2, warmup=0, endpoint=url), prompts
+        )
+    assert status == "completed"
+    meter = energy.default_meter()
+    for sample in store.samples([run_id]):
+        assert sample["metrics"]["energy_source"] == meter.source
+        assert (sample["metrics"]["energy_j"] is None) == (not meter.available)
