@@ -167,6 +167,9 @@ def describe(key: str, run: Mapping[str, Any], backends: set[str] | None = None)
 
 def machine_words(meta: Mapping[str, Any]) -> str:
     """``AMD EPYC 7763 · 2 CPUs · 8 GB`` from a run's recorded hardware (plus its host when recorded)."""
+    fingerprint = meta.get("machine")
+    if isinstance(fingerprint, dict) and fingerprint.get("label"):
+        return str(fingerprint["label"])  # bench.machine: host · CPU · cores · RAM · GPU
     hw = meta.get("hardware") or {}
     if not hw:
         return "unknown"

@@ -48,3 +48,12 @@ def test_a_run_from_before_fingerprints_is_rebuilt_from_its_hardware_block():
     fp = machine.of_run(old, [])
     assert fp["machine_id"].startswith("unknown-") and fp["cpu_model"] == "Apple M3"
     assert fp["ram_gib"] == 16 and fp["execution_providers"] == ["n/a (not reported by the backend)"]
+
+
+def test_comparability_names_runs_by_their_machine_fingerprint():
+    from bench.comparability import machine_words
+
+    meta = {"hardware": {"processor": "x"}, "machine": machine.fingerprint()}
+    assert machine_words(meta) == meta["machine"]["label"]
+    other = dict(meta, machine=dict(meta["machine"], label="edge-box · ARM · 4 cores · 8 GiB · no GPU"))
+    assert machine_words(other) != machine_words(meta)  # two machines never read as one
