@@ -89,7 +89,7 @@ class JudgeProvider(_RubricProvider):
         judgments = judgments_frame(store, run_ids)
         infos = []
         for judge in sorted(judgments["judge"].dropna().unique()):
-            trust = judge_trust(store, run_ids, str(judge), resamples=TRUST_RESAMPLES)
+            trust = judge_trust(store, run_ids, str(judge), resamples=TRUST_RESAMPLES, kappa_only=True)
             note = f"{JUDGE_NOTE}; {trust.label}: {trust.reason}"
             infos.append(SourceInfo(f"judge:{judge}", validated=trust.validated, note=note))
         return infos

@@ -94,15 +94,24 @@ def _interval(
     return Interval(point.value, float(low), float(high), point.n)
 
 
+_STATS = {"kappa": weighted_kappa, "spearman": spearman, "within_one": within_one}
+
+
 def agreement_intervals(
-    people: Sequence[int], judge: Sequence[int], resamples: int = RESAMPLES, seed: int = SEED
+    people: Sequence[int],
+    judge: Sequence[int],
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+    which: Sequence[str] = tuple(_STATS),
 ) -> dict[str, Interval]:
-    """Kappa, Spearman and within-one of two aligned score lists, each with a bootstrap interval."""
+    """Kappa, Spearman and within-one of two aligned score lists, each with a bootstrap interval.
+
+    ``which`` limits the statistics computed (the label needs only kappa); the others are n/a.
+    """
     x, y = np.asarray(people, dtype=int), np.asarray(judge, dtype=int)
     return {
-        "kappa": _interval(weighted_kappa, x, y, resamples, seed),
-        "spearman": _interval(spearman, x, y, resamples, seed),
-        "within_one": _interval(within_one, x, y, resamples, seed),
+        name: _interval(stat, x, y, resamples, seed) if name in which else Interval(None, None, None, len(x))
+        for name, stat in _STATS.items()
     }
 
 
@@ -112,9 +121,10 @@ def trust_from_pairs(
     scores: Sequence[int],
     level: float = DEFAULT_LEVEL,
     resamples: int = RESAMPLES,
+    kappa_only: bool = False,
 ) -> JudgeTrust:
     """The trust label from aligned (people, judge) scores of the items both scored."""
-    stats = agreement_intervals(people, scores, resamples)
+    stats = agreement_intervals(people, scores, resamples, which=("kappa",) if kappa_only else tuple(_STATS))
     kappa = stats["kappa"]
     if kappa.n == 0:
         validated, reason = False, NOT_COMPARED
@@ -128,13 +138,22 @@ def trust_from_pairs(
 
 
 def judge_trust(
-    store: Store, run_ids: Sequence[str], judge: str, level: float = DEFAULT_LEVEL, resamples: int = RESAMPLES
+    store: Store,
+    run_ids: Sequence[str],
+    judge: str,
+    level: float = DEFAULT_LEVEL,
+    resamples: int = RESAMPLES,
+    kappa_only: bool = False,
 ) -> JudgeTrust:
-    """Trust of judge model ``judge`` from the items of ``run_ids`` both it and people scored."""
+    """Trust of judge model ``judge`` from the items of ``run_ids`` both it and people scored.
+
+    ``kappa_only`` skips the Spearman and within-one intervals (the label needs only kappa's).
+    """
     judgments = judgments_frame(store, run_ids)
     annotations = annotations_frame(store, run_ids)
     compared = judge_vs_people(judgments, annotations, judge=judge).pairs
-    return trust_from_pairs(judge, compared["people"].tolist(), compared["judge"].tolist(), level, resamples)
+    people, scores = compared["people"].tolist(), compared["judge"].tolist()
+    return trust_from_pairs(judge, people, scores, level, resamples, kappa_only)
 
 
 def validated_sources(

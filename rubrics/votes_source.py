@@ -61,7 +61,9 @@ class VotesProvider:
     family = FAMILY
 
     def __init__(self, trust: Callable[[Store, Sequence[str], str], bool] | None = None) -> None:
-        self._trust = trust or (lambda store, run_ids, judge: judge_trust(store, run_ids, judge).validated)
+        self._trust = trust or (
+            lambda store, run_ids, judge: judge_trust(store, run_ids, judge, kappa_only=True).validated
+        )
 
     def sources(self, store: Store, run_ids: Sequence[str]) -> list[SourceInfo]:
         found = []
