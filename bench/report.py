@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import decide, metrics
+from bench import decide, metrics, team_report
 from bench.escape import csv_frame, md_cell, md_inline
 from bench.results import DEFINITIONS, ModelResult, Results, load_results
 from bench.rounds import round_number
@@ -68,6 +68,7 @@ def render_markdown(store: Store, run_ids: Sequence[str]) -> str:
     quality = _quality_section(results)
     if quality:
         lines += ["## Quality", "", *quality, ""]
+    lines += team_report.markdown(store, run_ids)  # energy, cost estimate, load capacity
     lines += ["## How to read these numbers", "", DEFINITIONS]
     return "\n".join(lines)
 
@@ -263,6 +264,7 @@ def report_dict(store: Store, run_ids: Sequence[str]) -> dict[str, Any]:
             "answers": answers,
             "quality": quality,
             "recommendation": _recommendation(store, results)["json"],
+            **team_report.as_json(store, run_ids),
         }
     )
 
