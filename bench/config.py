@@ -92,8 +92,20 @@ class ModelSpec(BaseModel):
     name: str = Field(min_length=1)
     backend: Literal["foundry", "openai"] = "foundry"
     endpoint: str | None = None
+    #: the environment variable holding this endpoint's API key (the key itself is never stored)
+    api_key_env: str | None = None
     capabilities: list[str] = Field(default_factory=list)
     size_mb: float | None = None
+    license: str | None = None
+
+
+class ModelEndpoint(BaseModel):
+    """Where one model of a mixed run is served: an OpenAI-compatible base URL and its key variable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str = Field(min_length=1)
+    api_key_env: str | None = None
 
 
 class ModelList(BaseModel):
@@ -125,6 +137,8 @@ class RunSettings(BaseModel):
     request_timeout_s: float = Field(default=300.0, gt=0.0, le=3600.0)
     #: False sends llama.cpp's ``cache_prompt: false`` (other servers: see README, Reliability)
     prompt_cache: bool = True
+    #: a mixed run: these models run against their own endpoint, the others in-process (or ``endpoint``)
+    model_endpoints: dict[str, ModelEndpoint] = Field(default_factory=dict)
 
     @field_validator("models")
     @classmethod

@@ -58,6 +58,15 @@ def _model_names(models: str | None) -> list[str]:
     raise BenchError("--models", "no model given", "pass --models NAME[,NAME] or set BENCH_MODELS")
 
 
+def _model_refs(models: str | None) -> tuple[list[str], dict[str, config.ModelEndpoint]]:
+    """Names and, for a mixed run, where each model is served (``NAME@URL#ENV`` or models.json ``endpoint``)."""
+    from bench import model_refs
+
+    if models and (models.endswith(".json") or Path(models).is_file()):
+        return model_refs.from_specs(config.load_model_list(models).models)
+    return model_refs.parse_refs(_model_names(models))
+
+
 def _check_models(settings: config.RunSettings) -> None:
     """Fail before creating a run when the endpoint is down, refuses the key, or a model is unknown.
 
@@ -74,7 +83,13 @@ def _check_models(settings: config.RunSettings) -> None:
         )
     backend = backend_for(settings.endpoint, api_key_from_env(settings.api_key_env))
     for name in settings.models:
-        backend.resolve(name)
+        where = settings.model_endpoints.get(name)
+        if where and where.api_key_env and not api_key_from_env(where.api_key_env):
+            raise BenchError(f"--models {name}@{where.endpoint}#{where.api_key_env}",
+                             f"the environment variable {where.api_key_env} is not set (or empty)",
+                             f"export {where.api_key_env}=... before the run")  # fmt: skip
+        own = backend_for(where.endpoint, api_key_from_env(where.api_key_env)) if where else backend
+        own.resolve(name)
 
 
 @app.command()
@@ -129,8 +144,10 @@ def run(
             status = resume_run(store, resume, progress=printer, cancel=cancel)
             run_id = resume
         else:
+            names, where = _model_refs(models)
             settings = _settings(
-                models=_model_names(models),
+                models=names,
+                model_endpoints=where,
                 rounds=rounds,
                 warmup=warmup,
                 stream=config.stream_from_env() if stream is None else stream,

@@ -1,0 +1,84 @@
+"""One run, two backends: the tiny model in-process and the same model served by Foundry Local's web
+service on 127.0.0.1 (its HTTP name is ``NAME:1``), measured together and decided on together."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import decision_log, model_refs
+from bench.acquire import foundry_service
+from bench.config import RunSettings, load_prompt_set
+from bench.errors import BenchError
+from bench.runner import run_benchmark
+from bench.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_model_references() -> None:
+    names, where = model_refs.parse_refs(
+        ["tiny", "llama@http://127.0.0.1:8080/v1/#LLAMA_KEY", "b@https://h/v1"]
+    )
+    assert names == ["tiny", "llama", "b"]
+    assert where["llama"].endpoint == "http://127.0.0.1:8080/v1" and where["llama"].api_key_env == "LLAMA_KEY"
+    assert where["b"].api_key_env is None and "tiny" not in where
+    for bad, says in (
+        ("@http://h/v1", "no model name"),
+        ("x@ftp://h", r"not an http\(s\) URL"),
+        ("x@http://h#1A", "not an environment"),
+    ):
+        with pytest.raises(BenchError, match=says):
+            model_refs.parse_ref(bad)
+
+
+def test_a_mixed_run_in_process_and_over_http(tiny_model: str, db_path: Path, prompt_file: Path) -> None:
+    port = foundry_service.free_port()
+    with foundry_service.start_service_process([tiny_model], port=port) as handle:
+        served = f"{tiny_model}:1"
+        names, where = model_refs.parse_refs([tiny_model, f"{served}@{handle.base_url}"])
+        settings = RunSettings(models=names, model_endpoints=where, rounds=2, warmup=1, max_tokens=8)
+        store = Store(db_path)
+        run_id, status = run_benchmark(store, settings, load_prompt_set(prompt_file))
+        handle.stop()
+    assert status == "completed", store.get_run(run_id)
+    models = {m["model"]: m for m in store.run_models(run_id)}
+    assert models[tiny_model]["transport"] == "in-process" and models[served]["transport"] == "http"
+    assert models[tiny_model]["status"] == models[served]["status"] == "done"
+    samples = store.samples([run_id])
+    assert {s["transport"] for s in samples if s["model"] == served} == {"http"}
+    assert {s["transport"] for s in samples if s["model"] == tiny_model} == {"in-process"}
+    run = store.get_run(run_id)
+    assert run["meta"]["transport"] == "mixed"
+    assert run["settings"]["model_endpoints"][served]["endpoint"] == handle.base_url
+    # one decision over both backends
+    table, rec, _ = decision_log.take(store, [run_id])
+    assert set(table["series"]) == {tiny_model, served} and table["rank"].notna().all()
+    assert rec.model in (tiny_model, served) or set(rec.tied) == {tiny_model, served}
+
+
+def test_cli_mixed_run_checks_each_models_own_endpoint(
+    tiny_model: str, db_path: Path, prompt_file: Path
+) -> None:
+    port = foundry_service.free_port()  # nothing listens there
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "run", "--models", f"{tiny_model},other@http://127.0.0.1:{port}/v1",
+         "--prompts", str(prompt_file), "--rounds", "1", "--db", str(db_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"127.0.0.1:{port}" in result.stderr
+    models_json = Path(db_path).parent / "models.json"
+    models_json.write_text(json.dumps({"models": [
+        {"name": tiny_model}, {"name": "other", "endpoint": f"http://127.0.0.1:{port}/v1", "api_key_env": "NO_SUCH_KEY_VAR"},
+    ]}))  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "run", "--models", str(models_json), "--prompts", str(prompt_file),
+         "--rounds", "1", "--db", str(db_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 2 and "NO_SUCH_KEY_VAR is not set" in result.stderr
