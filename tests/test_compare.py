@@ -137,3 +137,21 @@ def test_cli_bad_input_names_it(db_path: Path, two_runs: tuple[str, str]) -> Non
     ):
         result = bench(*args, "--db", str(db_path))
         assert result.returncode == 2 and needle in result.stderr and "Traceback" not in result.stderr
+
+
+def test_quality_per_source_is_compared_item_by_item(db_path: Path) -> None:
+    from rubrics.annotate import save_scores
+
+    rng = np.random.default_rng(3)
+    store = Store(db_path)
+    base = store_run(store, {"m": latencies(rng, 0.4)})
+    new = store_run(store, {"m": latencies(rng, 0.4)})
+    for run_id, scores in ((base, [5, 4, 5, 4]), (new, [2, 1, 2, 2])):
+        for i, score in enumerate(scores):
+            save_scores(store, run_id, f"p{i}", "m", "ana", {"accuracy": score, "clarity": score})
+    result = compare.compare_runs(store, base, new)
+    row = next(r for r in result.rows if r.metric == "quality:people")
+    assert row.n_base == row.n_new == 8 and row.base == pytest.approx(4.5) and row.new == pytest.approx(1.75)
+    assert row.verdict == "worse" and row.label == "Quality by people"
+    gate = compare.gate(result, compare.parse_fail_on(["quality:people:20"]))
+    assert gate and gate[0].startswith("m: quality:people")
