@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bench.quality_source import SourceInfo, score_sources
 from bench.store import Store
 from rubrics.agreement import ITEM_KEY, Stat, judge_vs_people, spearman, weighted_kappa, within_one
 from rubrics.annotate import annotations_frame
@@ -158,14 +159,12 @@ def judge_trust(
 
 def validated_sources(
     store: Store, run_ids: Sequence[str], include_unvalidated: bool = False
-) -> list[object]:
+) -> list[SourceInfo]:
     """The score sources Decide may use: validated ones only, unless the user opted in.
 
     Each is a ``bench.quality_source.SourceInfo`` whose ``validated`` flag the providers set
     (people and task checks are validated; a judge by :func:`judge_trust`).
     """
-    from bench.quality_source import score_sources
-
     sources = score_sources(store, list(run_ids))
     return [s for s in sources if include_unvalidated or s.validated]
 

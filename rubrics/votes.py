@@ -22,11 +22,12 @@ from typing import Literal
 
 import pandas as pd
 
+from bench.config import PromptItem
 from bench.errors import BenchError
 from bench.store import Store
 from rubrics import bradley_terry as bt
 from rubrics import storage
-from rubrics.answers import answers_by_prompt
+from rubrics.answers import Answer, answers_by_prompt
 from rubrics.blind import stable_seed
 from rubrics.storage import VOTE_COLUMNS
 
@@ -61,7 +62,7 @@ def _sides(run_id: str, prompt_id: str, pair: tuple[str, str], annotator: str) -
     return (pair[1], pair[0]) if rng.random() < 0.5 else pair
 
 
-def _candidates(store: Store, run_id: str) -> list[tuple[object, tuple[str, str], dict]]:
+def _candidates(store: Store, run_id: str) -> list[tuple[PromptItem, tuple[str, str], dict[str, Answer]]]:
     """(prompt item, (model_a, model_b), answers) for every prompt and pair that both answered."""
     out = []
     for item, answers in answers_by_prompt(store, run_id):
@@ -101,7 +102,7 @@ def next_pair(store: Store, run_id: str, annotator: str, aspect: str = OVERALL) 
     if not annotator.strip():
         raise BenchError("annotator", "is empty", "enter your name or initials before voting")
     done = storage.voted_pairs(store, run_id, annotator.strip(), aspect)
-    open_items: dict[tuple[str, str], list] = {}
+    open_items: dict[tuple[str, str], list[tuple[PromptItem, dict[str, Answer]]]] = {}
     for item, pair, answers in _candidates(store, run_id):
         if (item.id, *pair) not in done:
             open_items.setdefault(pair, []).append((item, answers))

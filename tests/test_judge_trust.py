@@ -91,3 +91,14 @@ def test_judge_trust_from_the_store_and_the_stratified_sample(tmp_path: Path):
     rest = validation_sample(store, [run_id], "tiny", size=50)
     assert len(rest) == 11 and not ((rest["model"] == "m1") & (rest["prompt_id"] == "p0")).any()
     assert judge_trust(store, [run_id], "tiny", resamples=50).kappa.n == 1
+
+
+def test_validated_sources_leave_out_an_unvalidated_judge_unless_asked(tmp_path: Path):
+    from rubrics.trust import validated_sources
+
+    store, run_id = _store_with_judge(tmp_path)
+    storage.upsert_annotations(store, (run_id, "p0", "m1", "ana"), {"accuracy": 5})
+    default = [s.name for s in validated_sources(store, [run_id])]
+    everything = {s.name: s.validated for s in validated_sources(store, [run_id], include_unvalidated=True)}
+    assert default == ["people"]
+    assert everything == {"people": True, "judge:tiny": False}
