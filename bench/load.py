@@ -129,6 +129,7 @@ class Engine:
         if api_key:
             self.headers["Authorization"] = f"Bearer {api_key}"
         self.timeout_s = timeout_s
+        self.live: list[Record] = []  # the level in progress (read by the progress ticker)
 
     def _body(self, prompt: PromptItem, max_tokens: int, temperature: float, seed: int | None) -> bytes:
         messages = [{"role": "system", "content": prompt.system}] if prompt.system else []
@@ -181,6 +182,7 @@ class Engine:
     ) -> tuple[list[Record], float]:
         """``workers`` requests always in flight until ``count`` sent or ``duration_s`` passed."""
         records: list[Record] = []
+        self.live = records
         next_index = first_index
         start = now_ns()
         stop_at = start + int(duration_s * 1e9) if duration_s else None
@@ -213,6 +215,7 @@ class Engine:
         """
         arrivals = poisson_schedule(rate, count, duration_s, seed)
         records: list[Record] = []
+        self.live = records
         loop = asyncio.get_running_loop()
         tasks = []
 
@@ -274,16 +277,30 @@ def run_level(
     duration_s: float | None,
     seed: int = 42,
     first_index: int = 0,
+    tick: TickFn | None = None,
 ) -> tuple[list[Record], float]:
-    """One level on a fresh event loop: (records, wall seconds from first schedule to last end)."""
+    """One level on a fresh event loop: (records, wall seconds from first schedule to last end).
+
+    ``tick(done, sent, elapsed_s)`` is called about once a second while the level runs."""
     if level.kind == "concurrency":
         coro = engine.closed_loop(int(level.value), count, duration_s, first_index)
     else:
         coro = engine.open_loop(level.value, count, duration_s, seed, first_index)
-    records, wall = asyncio.run(coro)
+    records, wall = asyncio.run(_ticking(engine, coro, tick))
     for rec in records:  # after the level: parsing never competes with the load
         parse_stream(rec)
     return records, wall
 
 
-ProgressFn = Callable[[str], None]
+TickFn = Callable[[int, int, float], None]
+
+
+async def _ticking(engine: Engine, coro: Any, tick: TickFn | None) -> Any:
+    task = asyncio.ensure_future(coro)
+    started = time.perf_counter()
+    while not task.done():
+        await asyncio.wait({task}, timeout=1.0)
+        if tick and not task.done():
+            live = engine.live
+            tick(sum(1 for r in live if r.end_ns), len(live), time.perf_counter() - started)
+    return task.result()

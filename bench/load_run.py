@@ -135,8 +135,9 @@ def _run_model(store: Store, run_id: str, spec: LoadSpec, engine: Engine, say: P
         say(f"{model} · {level.label}: running")
         with meter.measure() as joules:
             records, wall = run_level(
-                engine, level, spec.requests, spec.duration_s, spec.seed + position, next_index
-            )
+                engine, level, spec.requests, spec.duration_s, spec.seed + position, next_index,
+                tick=_ticker(say, f"{model} · {level.label}"),
+            )  # fmt: skip
         next_index += len(records)
         metrics = [request_metrics(r) for r in records]
         result = summarize_level(level, records, metrics, wall, spec.slos, spec.max_error_rate)
@@ -154,6 +155,10 @@ def _run_model(store: Store, run_id: str, spec: LoadSpec, engine: Engine, say: P
             break
     store.upsert_run_model(run_id, model, status="done")
     return {"levels": [lv.to_dict() for lv in levels], "capacity": capacity(levels), "stopped": stopped}
+
+
+def _ticker(say: ProgressFn, what: str) -> Callable[[int, int, float], None]:
+    return lambda done, sent, t: say(f"{what}: {done} done, {sent - done} in flight, {t:.0f} s")
 
 
 def _line(model: str, r: LevelResult) -> str:

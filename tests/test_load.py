@@ -195,3 +195,13 @@ def test_streams_are_parsed_after_the_level_with_the_backends_rules():
     assert rec(chunk).error.endswith("(cut short)")
     assert "malformed chunk" in rec("data: {oops").error
     assert "mid-stream" in rec('data: {"error": "out of memory"}').error
+
+
+def test_a_level_over_a_second_reports_progress_every_second():
+    ticks: list[tuple[int, int, float]] = []
+    with StubServer(tokens=4, delay_s=0.1) as url:  # each request ~0.4 s: 12 requests at c=2 take ~2.4 s
+        engine = Engine(url, "stub", PROMPTS.prompts, max_tokens=4)
+        records, _ = run_level(engine, Level("concurrency", 2), 12, None, tick=lambda *a: ticks.append(a))
+    assert len(records) == 12 and ticks
+    assert all(done <= sent <= 12 for done, sent, _ in ticks)
+    assert [t for *_, t in ticks] == sorted(t for *_, t in ticks)
