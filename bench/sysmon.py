@@ -172,7 +172,12 @@ class MemoryProbe:
 
     def take_baseline(self) -> None:
         """Read before the load (after every model this process loaded elsewhere is unloaded)."""
-        self.baseline = rss_bytes(self.pid, self.tree) if self.pid else None
+        if self.in_process:
+            from bench.backends.loaded import remember_pristine_rss
+
+            self.baseline = remember_pristine_rss()  # not after a Race: unloading keeps some memory
+        else:
+            self.baseline = rss_bytes(self.pid, self.tree) if self.pid else None
         self.gpu_baseline = gpu_used_bytes()
         self.peak, self.gpu_peak = self.baseline, self.gpu_baseline
 
@@ -187,8 +192,12 @@ class MemoryProbe:
             )
         else:
             self.comparable = True
-            where = "this process" if self.in_process else f"server pid {self.pid} and its children"
-            self.note = f"{where}: baseline before the load, with no other SLM Bench model loaded"
+            self.note = (
+                "this process: baseline before it first loaded any model (includes the runtime's own memory)"
+                if self.in_process
+                else f"server pid {self.pid} and its children: baseline before the load, with no other"
+                " SLM Bench model loaded"
+            )
 
     def source(self) -> str:
         if self.pid is None:

@@ -23,7 +23,7 @@ from bench.backends.base import (
     StreamEvent,
     now_ns,
 )
-from bench.backends.loaded import note_loaded, note_unloaded
+from bench.backends.loaded import note_loaded, note_unloaded, remember_pristine_rss
 from bench.errors import ModelLoadError
 from bench.foundry_runtime import get_manager
 from bench.units import MB
@@ -153,6 +153,7 @@ class FoundryBackend:
         size = sysmon.dir_size(model.get_path())
         if model.is_loaded:
             return LoadInfo(model.id, 0.0, size, ep, already_loaded=True)
+        remember_pristine_rss()  # the in-process memory baseline: before any model was loaded here
         started = time.perf_counter()
         try:
             model.load()

@@ -40,4 +40,38 @@ def unload_all() -> list[str]:
             backend.unload(model)
             names.append(model)
         note_unloaded(backend, model)
+    release_freed_memory()
     return names
+
+
+_pristine: list[int] = []
+
+
+def remember_pristine_rss() -> int | None:
+    """This process's RSS before it first loaded any model (read once, then remembered).
+
+    Unloading a model does not give all of its memory back (the runtime's libraries stay mapped,
+    the allocator keeps freed pages), so a baseline read after a Race or a judge had a model
+    loaded would come out high and the next model's memory low. In-process runs measure against
+    this first reading instead; every load calls this before it loads.
+    """
+    with _lock:
+        if not _pristine:
+            import psutil
+
+            try:
+                _pristine.append(psutil.Process().memory_info().rss)
+            except (psutil.Error, OSError):
+                return None
+        return _pristine[0]
+
+
+def release_freed_memory() -> None:
+    """Give freed heap pages back to the OS (glibc ``malloc_trim``; a no-op elsewhere)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    with contextlib.suppress(OSError, AttributeError):
+        if name:
+            ctypes.CDLL(name).malloc_trim(0)
