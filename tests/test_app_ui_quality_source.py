@@ -47,13 +47,31 @@ def _run(env: Path, model: str) -> str:
     return run_id
 
 
+def _score_on_annotate(run_id: str) -> None:
+    """A person scores every answer of ``run_id`` on the Annotate page (accuracy 4, instructions 2)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/annotate.py").run()
+    at.selectbox(key="annotate_run").set_value(run_id).run()
+    at.text_input(key="annotator_name").set_value("ana").run()
+    for _ in PROMPTS["prompts"]:
+        assert not at.exception, [e.message for e in at.exception]
+        for control in at.segmented_control:
+            control.set_value(4 if control.label == "Accuracy" else 2)
+        at.button[0].click().run()  # the form's Save
+        following = at.button(key="annotate_next_unannotated")
+        if not following.disabled:
+            following.click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+
+
 def test_decide_never_credits_one_runs_scores_to_another(env: Path, tiny_model: str) -> None:
-    from rubrics.annotate import save_scores
+    from rubrics.annotate import annotations_frame
 
     scored, unscored = _run(env, tiny_model), _run(env, tiny_model)
-    store = Store(env / "bench.db")
-    save_scores(store, scored, "capital", tiny_model, "ana", {"accuracy": 4})
-    save_scores(store, scored, "color", tiny_model, "ana", {"instruction_following": 2})
+    _score_on_annotate(scored)
+    saved = annotations_frame(Store(env / "bench.db"), [scored, unscored])
+    assert set(saved["run_id"]) == {scored} and len(saved) == 2
 
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
@@ -62,17 +80,11 @@ def test_decide_never_credits_one_runs_scores_to_another(env: Path, tiny_model: 
     assert not at.exception, [e.message for e in at.exception]
     table = at.dataframe[0].value.set_index("Model")
     by_run = {name.rsplit("-", 1)[-1]: row for name, row in table.iterrows()}
-    assert by_run[scored[-4:]]["Quality"] == pytest.approx(3.0)
+    assert by_run[scored[-4:]]["Quality"] == "3.00"  # a text column: the other row shows "—"
     assert by_run[scored[-4:]]["Quality n"] == 2
-    assert pd_missing(by_run[unscored[-4:]]["Quality"]), table
+    assert by_run[unscored[-4:]]["Quality"] == "—", table
     assert by_run[unscored[-4:]]["Quality n"] == 0
     # the recommendation's reasons never give the unscored run a quality number
     success = texts(at.success)
     if unscored[-4:] in success.splitlines()[0]:
         assert "by people" not in success, success
-
-
-def pd_missing(value: Any) -> bool:
-    import pandas as pd
-
-    return value is None or bool(pd.isna(value))

@@ -56,6 +56,9 @@ def dashed(
         fmt = (old.get("type_config") or {}).get("format")
         fmt = fmt if isinstance(fmt, str) and "%" in fmt else None
         numeric = kind in ("number", "progress") or pd.api.types.is_numeric_dtype(frame[col])
+        present = [v for v in values if not _missing(v)]
+        if fmt is None and numeric and all(float(v).is_integer() for v in present):
+            fmt = "%d"  # ranks and counts: pandas made them floats only because of the gap
         out[col] = [_text(v, fmt) for v in values]
         if numeric or kind:
             config[col] = st.column_config.TextColumn(
