@@ -25,6 +25,7 @@ from pydantic import (
 
 from bench.checks.spec import Check
 from bench.errors import BenchError, plain_message
+from bench.escape import one_line
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
@@ -156,7 +157,7 @@ def format_validation_error(source: str, error: ValidationError) -> str:
     lines = []
     for err in error.errors():
         loc = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        lines.append(f"{source}: {loc}: {plain_message(err)}")
+        lines.append(one_line(f"{source}: {loc}: {plain_message(err)}"))
     return "\n".join(lines)
 
 

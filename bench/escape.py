@@ -8,9 +8,10 @@ Markdown table row (and can forge cells), and a CSV cell starting with ``=``, ``
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
@@ -44,8 +45,19 @@ def csv_cell(value: Any) -> Any:
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every text column of ``frame`` through :func:`csv_cell` (numbers stay numbers)."""
+    import pandas as pd  # only here: bench.config imports this module and must stay light
+
     out = frame.copy()
     for col in out.columns:
         if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(csv_cell)
     return out
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters shown as escapes (``\\n``, ``\\x1e``).
+
+    An error line names a field from the user's file; a key holding a line break must not split
+    the ``file: field: what is wrong`` line in two.
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -26,6 +26,7 @@ from typing_extensions import TypedDict
 
 from bench.config import PromptItem, check_unique_ids, read_json
 from bench.errors import BenchError, plain_message
+from bench.escape import one_line
 
 SCORES = (1, 2, 3, 4, 5)
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
@@ -150,7 +151,7 @@ def format_rubric_error(source: str, error: ValidationError) -> str:
     lines = []
     for err in error.errors():
         loc = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        lines.append(f"{source}: {loc}: {_describe(dict(err))}")
+        lines.append(one_line(f"{source}: {loc}: {_describe(dict(err))}"))
     return "\n".join(lines)
 
 

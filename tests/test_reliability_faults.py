@@ -256,3 +256,18 @@ def test_runs_table_never_cuts_a_run_id_in_80_columns(tmp_path: Path):
     )
     assert proc.returncode == 0, proc.stderr
     assert run_id in proc.stdout
+
+
+def test_a_server_that_already_had_the_model_is_marked_not_comparable(fault: FaultServer, db_path: Path):
+    """llama-server / vLLM load at start: the baseline holds the weights, so memory is not comparable."""
+    store, run_id, status, _ = _run(fault, db_path)
+    assert status == "completed"
+    row = store.run_models(run_id)[0]
+    assert row["memory_comparable"] == 0 and "already had the model loaded" in row["memory_note"]
+    assert row["rss_source"].startswith("server pid ") and "processes" in row["rss_source"]
+    from bench.results import memory_of
+    from bench.sysmon import gpu_used_bytes
+
+    assert not memory_of(row).comparable
+    if gpu_used_bytes() is None:  # no NVIDIA GPU on this machine: GPU memory is n/a, not 0
+        assert row["gpu_peak_bytes"] is None and row["gpu_source"] == "n/a (no NVIDIA GPU)"
