@@ -167,11 +167,9 @@ class Engine:
     async def _read(resp: httpx.Response, rec: Record) -> None:
         """The hot path: timestamp each ``data:`` line and keep it; parsing waits (see parse_stream)."""
         raw = rec.raw
-        async for line in resp.aiter_lines():
+        async for line in resp.aiter_lines():  # read to the end: a drained response keeps its connection
             if line.startswith("data:"):
                 raw.append((now_ns(), line))
-                if line.endswith("[DONE]"):
-                    return
 
     def _client(self, max_conn: int) -> httpx.AsyncClient:
         limits = httpx.Limits(max_connections=max_conn, max_keepalive_connections=max_conn)
