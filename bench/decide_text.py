@@ -119,6 +119,13 @@ def _limits_cell(row: dict[str, Any]) -> str:
     return ""
 
 
+def _unranked(row: dict[str, Any], status: str) -> str:
+    """Why a row has no score: out (a limit), failed, or not a candidate (no measured request)."""
+    if row.get("out"):
+        return "out"
+    return "failed" if status == "failed" else "not ranked"
+
+
 def decision_rows(table: pd.DataFrame) -> list[dict[str, str]]:
     """One row of text per (run, model): rank, P(best), rank interval, the raw values with n, limits."""
     rows = []
@@ -130,9 +137,7 @@ def decision_rows(table: pd.DataFrame) -> list[dict[str, str]]:
             {
                 "rank": str(int(r["rank"])) if ranked else "—",
                 "model": str(r["series"]),
-                "score": f"{r['score']:.2f}"
-                if ranked
-                else ("failed" if status == "failed" else status or "—"),
+                "score": f"{r['score']:.2f}" if ranked else _unranked(r, status),
                 "P(best)": f"{r['p_best']:.0%}" if has_interval else "—",
                 "rank 95%": f"{int(r['rank_low'])}–{int(r['rank_high'])}" if has_interval else "—",
                 "quality": _with_n(r.get("quality"), r.get("quality_n"), lambda v: f"{v:.2f}"),

@@ -135,6 +135,7 @@ def _print(table: Any, lines: list[str]) -> None:
 
     out = Console(width=220)
     text = [line for line in lines if not line.startswith("|")]
+    text = [line for i, line in enumerate(text) if line or (i and text[i - 1])]  # no double blank lines
     for line in text:
         out.print(line.replace("**", ""), highlight=False, soft_wrap=True)
     rows = decision_rows(table)
