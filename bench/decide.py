@@ -355,6 +355,8 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
     uncertain = bool(table.attrs.get("uncertain")) and result is not None
     prompts = _prompt_count(table)
     if uncertain and result.winner is None:
+        if "quality" not in available:
+            caveats.insert(0, "no quality scores: ranked on speed, memory and size only")
         return Recommendation(
             model=None,
             score=None,

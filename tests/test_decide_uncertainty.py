@@ -39,6 +39,7 @@ def test_437_vs_440_ms_is_a_tie_with_an_estimate_of_the_data_needed(db_path: Pat
     assert rec.model is None and set(rec.tied) == {"a", "b"}
     assert "No clear winner: a, b are tied within the noise" in rec.verdict or "b, a" in rec.verdict
     assert 0.2 < rec.p_best < 0.8
+    assert "no quality scores: ranked on speed, memory and size only" in rec.caveats
     rows = {r["series"]: r for r in table.to_dict("records")}
     assert rows["a"]["rank_low"] == 1 and rows["b"]["rank_low"] == 1  # both can be first
     assert abs(rows["a"]["score"] - rows["b"]["score"]) < 0.02  # relative scores: the gap stays small
