@@ -19,6 +19,13 @@ from bench.checks.sandbox import Limits, extract_code, run_code, run_python_test
 LIMITS = Limits(timeout_s=3.0)
 
 
+def attack(body: str) -> str:
+    """Hostile code inside a function that the check's assert calls (top-level demo calls are dropped)."""
+    return "import os\nimport socket\nimport time\n\ndef attack():\n" + "".join(
+        f"    {line}\n" for line in body.splitlines()
+    )
+
+
 def _leftovers(tag: str) -> list[int]:
     """Processes still carrying this run's tag on their command line (forked children inherit it)."""
     found = []
@@ -47,16 +54,29 @@ def test_code_block_extraction() -> None:
     assert extract_code("text\n```\ny = 2\n```\n```python\nz = 3\n```") == "y = 2\n"
     assert extract_code("```bash\nls\n```\n") == "ls\n"
     assert extract_code("def f():\n    return 1\n") == "def f():\n    return 1"
+    assert extract_code("Sure:\n```python\ndef f():\n    return 1\n") == "def f():\n    return 1\n"  # cut off
+
+
+def test_the_answers_own_demo_and_self_tests_are_not_run() -> None:
+    answer = (
+        '```python\ndef double(x):\n    """Twice x."""\n    return 2 * x\n\n'
+        "assert double(2) == 5  # the model's own wrong expectation\nprint(double(3))\nraise_me()\n"
+        "if __name__ == '__main__':\n    raise SystemExit(1)\nLIMIT = double(4)\n```"
+    )
+    verdict = run_python_tests(answer, ["assert double(2) == 4", "assert LIMIT == 8"])
+    assert verdict.passed is True, verdict.detail
+    broken = run_python_tests("```python\ndef double(x)\n    return 2 * x\n```", ["assert double(1) == 2"])
+    assert broken.passed is False and "SyntaxError" in broken.detail
 
 
 def test_writing_inside_the_working_directory_is_allowed() -> None:
-    code = "open('notes.txt', 'w').write('hi')\n"
-    verdict = run_code(code, ["assert open('notes.txt').read() == 'hi'"], LIMITS)
+    code = attack("with open('notes.txt', 'w') as f:\n    f.write('hi')")
+    verdict = run_code(code, ["attack()", "assert open('notes.txt').read() == 'hi'"], LIMITS)
     assert verdict.passed is True, verdict.detail
 
 
 def test_exiting_early_is_not_a_pass() -> None:
-    verdict = run_code("import os\nprint('ok')\nos._exit(0)\n", ["assert False"], LIMITS, audit=False)
+    verdict = run_code(attack("os._exit(0)"), ["attack()", "assert False"], LIMITS, audit=False)
     assert verdict.passed is False
     assert "without a result" in verdict.detail
 
@@ -64,19 +84,19 @@ def test_exiting_early_is_not_a_pass() -> None:
 @pytest.mark.parametrize("audit", [True, False], ids=["audit-hook", "os-layers-only"])
 def test_fork_bomb_is_stopped_and_cleaned_up(audit: bool) -> None:
     tag = f"forkbomb-{secrets.token_hex(4)}"
-    code = "import os\nwhile True:\n    try:\n        os.fork()\n    except Exception:\n        pass\n"
-    verdict = run_code(code, ["assert True"], LIMITS, audit=audit, tag=tag)
+    code = attack("while True:\n    try:\n        os.fork()\n    except Exception:\n        pass")
+    verdict = run_code(code, ["attack()"], LIMITS, audit=audit, tag=tag)
     assert verdict.passed is False
     assert _leftovers(tag) == []
 
 
 @pytest.mark.parametrize("audit", [True, False], ids=["audit-hook", "os-layers-only"])
 def test_infinite_loops_are_stopped(audit: bool) -> None:
-    busy = run_code("while True:\n    pass\n", ["assert True"], LIMITS, audit=audit)
+    busy = run_code(attack("while True:\n    pass"), ["attack()"], LIMITS, audit=audit)
     assert busy.passed is False
-    assert "CPU time limit" in busy.detail
+    assert "CPU time limit" in busy.detail or "timed out" in busy.detail  # which comes first depends on load
     tag = f"sleeper-{secrets.token_hex(4)}"
-    sleeping = run_code("import time\ntime.sleep(60)\n", ["assert True"], LIMITS, audit=audit, tag=tag)
+    sleeping = run_code(attack("time.sleep(60)"), ["attack()"], LIMITS, audit=audit, tag=tag)
     assert sleeping.passed is False
     assert "timed out" in sleeping.detail
     assert _leftovers(tag) == []
@@ -87,9 +107,11 @@ def test_a_file_outside_the_directory_is_not_written(tmp_path, audit: bool) -> N
     target = tmp_path / "outside.txt"
     victim = tmp_path / "keep.txt"
     victim.write_text("precious")
-    code = f"open({str(target)!r}, 'w').write('pwned')\nimport os\nos.remove({str(victim)!r})\n"
-    verdict = run_code(code, ["assert True"], LIMITS, audit=audit)
-    assert verdict.passed is False
+    code = attack(f"open({str(target)!r}, 'w').write('pwned')")
+    removal = attack(f"os.remove({str(victim)!r})")
+    verdict = run_code(code, ["attack()"], LIMITS, audit=audit)
+    removed = run_code(removal, ["attack()"], LIMITS, audit=audit)
+    assert verdict.passed is False and removed.passed is False
     assert not target.exists()
     assert victim.read_text() == "precious"
 
@@ -107,8 +129,8 @@ def test_a_socket_cannot_reach_the_host(audit: bool) -> None:
 
     thread = threading.Thread(target=accept)
     thread.start()
-    code = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1).sendall(b'hi')\n"
-    verdict = run_code(code, ["assert True"], LIMITS, audit=audit)
+    code = attack(f"socket.create_connection(('127.0.0.1', {port}), timeout=1).sendall(b'hi')")
+    verdict = run_code(code, ["attack()"], LIMITS, audit=audit)
     thread.join()
     server.close()
     assert verdict.passed is False
@@ -117,6 +139,6 @@ def test_a_socket_cannot_reach_the_host(audit: bool) -> None:
 
 @pytest.mark.parametrize("audit", [True, False], ids=["audit-hook", "os-layers-only"])
 def test_memory_is_capped(audit: bool) -> None:
-    verdict = run_code("block = bytearray(3 * 1024**3)\n", ["assert True"], LIMITS, audit=audit)
+    verdict = run_code("block = bytearray(3 * 1024**3)\n", ["assert len(block) > 0"], LIMITS, audit=audit)
     assert verdict.passed is False
     assert "MemoryError" in verdict.detail

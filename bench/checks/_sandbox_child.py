@@ -4,6 +4,7 @@ Stdlib only, started with ``python -I -B``. Reads the job from stdin *before* an
 so the nonce that marks the genuine result line is not lying around for the code to copy.
 """
 
+import ast
 import json
 import os
 import resource
@@ -62,11 +63,32 @@ def _audit_hook(workdir):
     return hook
 
 
+def _definitions(code):
+    """The answer's module without its own demo: top-level calls, asserts and ``if __name__`` blocks go.
+
+    Models often append example calls or self-tests (``check()`` at top level, an ``assert`` with a
+    wrong expectation); the check grades the function against *our* asserts, not theirs.
+    Definitions, imports and assignments stay.
+    """
+    tree = ast.parse(code, "answer.py")
+    keep = []
+    for node in tree.body:
+        if isinstance(node, ast.Assert):
+            continue
+        if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant):
+            continue  # a call or other expression; docstrings (constants) stay
+        if isinstance(node, ast.If) and "__name__" in ast.dump(node.test):
+            continue
+        keep.append(node)
+    tree.body = keep
+    return compile(tree, "answer.py", "exec")
+
+
 def _run(code, tests):
-    """Execute the code, then each test; the first failure ends it."""
+    """Execute the answer's definitions, then each test; the first failure ends it."""
     scope = {"__name__": "answer", "__builtins__": __builtins__}
     try:
-        exec(compile(code, "answer.py", "exec"), scope)
+        exec(_definitions(code), scope)
     except BaseException as exc:
         return {"ok": False, "stage": "code", "error": f"{type(exc).__name__}: {exc}"[:300]}
     for index, test in enumerate(tests):

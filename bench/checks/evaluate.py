@@ -38,6 +38,7 @@ class Verdict:
 
 def _short(text: Any) -> str:
     value = text if isinstance(text, str) else json.dumps(text, ensure_ascii=False)
+    value = value.replace("\n", "\\n")  # a detail is one line
     return value if len(value) <= 60 else value[:57] + "..."
 
 

@@ -13,6 +13,10 @@ Layers, outermost first (Linux only; anything less and ``python_tests`` refuses 
 5. An audit hook (``sys.addaudithook``) in the child refuses sockets, new processes, ctypes and
    writes outside the working directory: a second layer that also gives a readable reason.
 
+What runs: the answer's first Python code block without its own demo (top-level calls, asserts and
+``if __name__ == "__main__"`` blocks are dropped: a model's wrong self-test must not fail a correct
+function), then each of the check's asserts in the same namespace.
+
 Every way the code can go wrong (a failing assert, an exception, a timeout, a blown limit) is a
 failed check with the reason in ``detail``; nothing raises to the caller.
 """
@@ -51,6 +55,7 @@ cd "$W" || exit 96
 exec "$@"
 """
 _UNSHARE = ["--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--kill-child"]
+_OPEN_FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[^\n]*\n")
 _FENCE = re.compile(r"```[ \t]*(?P<lang>[A-Za-z0-9_+-]*)[^\n]*\n(?P<body>.*?)```", re.DOTALL)
 
 
@@ -69,14 +74,18 @@ class SandboxUnavailable(Exception):
 
 
 def extract_code(answer: str) -> str:
-    """The code of an answer: its first ```python (or unlabelled) block, else the whole answer."""
+    """The code of an answer: its first ```python (or unlabelled) block, else the whole answer.
+
+    A block cut off by ``max_tokens`` (no closing fence) counts up to where the answer ends.
+    """
     blocks = list(_FENCE.finditer(answer))
     for block in blocks:
         if block["lang"].lower() in ("python", "py", "python3", ""):
             return block["body"]
     if blocks:
         return blocks[0]["body"]
-    return answer.strip()
+    opened = _OPEN_FENCE.search(answer)
+    return answer[opened.end() :] if opened else answer.strip()
 
 
 def _pids_cgroup_root() -> Path | None:
