@@ -118,3 +118,20 @@ def test_judge_preselects_the_fastest_model_that_is_not_graded_and_estimates_the
     shown = texts(at.markdown)
     assert "**3 requests**" in shown, shown  # 2 prompts: 2 + 1 aspects of one model
     assert "about" in shown and "tok/s decode" in shown
+
+
+def test_a_two_model_race_still_names_its_winners(env: Path, tiny_model: str, default_model: str) -> None:
+    import time
+
+    at = open_page("pages/race.py")
+    at.multiselect[0].set_value([tiny_model, default_model])
+    at.number_input(key="race_max_tokens").set_value(8)
+    ok(at.button(key="race_start").click().run())
+    deadline = time.monotonic() + 180
+    while not any(b.key == "race_save" for b in at.button):
+        assert time.monotonic() < deadline, texts(at.markdown)[:2000]
+        time.sleep(0.3)
+        ok(at.run())
+    banner = texts(at.success)
+    assert "Fastest first token" in banner and "Fastest decoding" in banner
+    assert "ran alone" not in texts(at.info)
