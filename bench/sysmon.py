@@ -204,7 +204,8 @@ class MemoryProbe:
             return "unavailable (remote server)"
         if self.in_process:
             return "this process (model in-process)"
-        return f"server pid {self.pid} + children ({process_tree_size(self.pid)} processes)"
+        n = process_tree_size(self.pid)
+        return f"server pid {self.pid} and its children ({n} process{'' if n == 1 else 'es'} in all)"
 
     def columns(self) -> dict[str, Any]:
         """The ``run_models`` columns known once the model is loaded."""

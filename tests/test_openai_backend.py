@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from bench.acquire import foundry_service
-from bench.backends.base import ChatRequest, now_ns
+from bench.backends.base import ChatRequest, RequestError, now_ns
 from bench.backends.openai_compat import OpenAIBackend
 from bench.config import RunSettings, load_prompt_set
-from bench.errors import EndpointError
 from bench.runner import run_benchmark
 from bench.store import Store
 from bench.timing import summarize
@@ -56,7 +55,7 @@ def test_health_lists_the_model(backend: OpenAIBackend, model_id: str, tiny_mode
 def test_no_auto_load_then_load_is_timed(backend: OpenAIBackend, model_id: str):
     backend.unload(model_id)
     assert backend._foundry_loaded() == []
-    with pytest.raises(EndpointError, match="not loaded"):
+    with pytest.raises(RequestError, match="not loaded"):
         list(backend.stream_chat(ChatRequest(model_id, "hi", max_tokens=4)))
     info = backend.load(model_id)
     assert not info.already_loaded and info.seconds > 0 and info.model_id == model_id
@@ -111,5 +110,6 @@ def test_full_run_over_http(
         assert m["rss_peak_bytes"] and m["rss_peak_bytes"] > 0  # the server's memory, read by pid
     (row,) = store.run_models(run_id)
     assert row["status"] == "done" and row["transport"] == "http"
-    assert row["rss_source"] == f"server pid {service.pid}"
+    assert row["rss_source"].startswith(f"server pid {service.pid} and its children (")
+    assert row["memory_comparable"] == 1  # the run loaded the model on the service: baseline without it
     assert store.get_run(run_id)["meta"]["transport"] == "http"

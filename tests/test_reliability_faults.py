@@ -264,7 +264,7 @@ def test_a_server_that_already_had_the_model_is_marked_not_comparable(fault: Fau
     assert status == "completed"
     row = store.run_models(run_id)[0]
     assert row["memory_comparable"] == 0 and "already had the model loaded" in row["memory_note"]
-    assert row["rss_source"].startswith("server pid ") and "processes" in row["rss_source"]
+    assert row["rss_source"].startswith("server pid ") and "in all)" in row["rss_source"]
     from bench.results import memory_of
     from bench.sysmon import gpu_used_bytes
 
