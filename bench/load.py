@@ -19,11 +19,12 @@ every other run. Statistics, SLOs and capacity live in :mod:`bench.load_stats`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,7 @@ class Record:
 
 # ---- parsing the command line's values ----------------------------------------------------------
 LOOKAHEAD_S = 0.05  # open loop: a request's task exists this long before its arrival time
+OPEN_LOOP_POOLS, OPEN_LOOP_PER_POOL = 32, 16  # open loop: up to 512 requests in flight
 _UNITS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "": 1.0}
 
 
@@ -175,6 +177,13 @@ class Engine:
         limits = httpx.Limits(max_connections=max_conn, max_keepalive_connections=max_conn)
         return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(self.timeout_s, connect=10.0))
 
+    @contextlib.asynccontextmanager
+    async def _clients(self, count: int, per_client: int) -> AsyncIterator[list[httpx.AsyncClient]]:
+        """``count`` small connection pools instead of one big one: httpx's pool scans every
+        connection on every request, which costs milliseconds per request with hundreds open."""
+        async with contextlib.AsyncExitStack() as stack:
+            yield [await stack.enter_async_context(self._client(per_client)) for _ in range(count)]
+
     async def closed_loop(
         self, workers: int, count: int | None, duration_s: float | None, first_index: int = 0
     ) -> tuple[list[Record], float]:
@@ -199,8 +208,8 @@ class Engine:
                 await self._one(client, rec)
                 scheduled = now_ns()
 
-        async with self._client(workers) as client:
-            await asyncio.gather(*(worker(client) for _ in range(workers)))
+        async with self._clients(workers, 1) as clients:  # one keep-alive connection per worker
+            await asyncio.gather(*(worker(c) for c in clients))
         return records, (now_ns() - start) / 1e9
 
     async def open_loop(
@@ -217,13 +226,21 @@ class Engine:
         loop = asyncio.get_running_loop()
         tasks = []
 
-        async def fire(client: httpx.AsyncClient, rec: Record, due: float) -> None:
+        busy: list[int] = []
+
+        async def fire(rec: Record, due: float) -> None:
             delay = due - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await self._one(client, rec)
+            pool = busy.index(min(busy))  # the least busy pool: warm connections get reused
+            busy[pool] += 1
+            try:
+                await self._one(clients[pool], rec)
+            finally:
+                busy[pool] -= 1
 
-        async with self._client(max(64, int(rate * 4))) as client:
+        async with self._clients(OPEN_LOOP_POOLS, OPEN_LOOP_PER_POOL) as clients:
+            busy.extend(0 for _ in clients)
             start_ns, start_loop = now_ns(), loop.time()
             for i, offset in enumerate(arrivals):
                 ahead = start_loop + offset - LOOKAHEAD_S - loop.time()
@@ -232,7 +249,7 @@ class Engine:
                 index = first_index + i
                 rec = Record(index, self.prompts[index % len(self.prompts)].id, start_ns + int(offset * 1e9))
                 records.append(rec)
-                tasks.append(asyncio.create_task(fire(client, rec, start_loop + offset)))
+                tasks.append(asyncio.create_task(fire(rec, start_loop + offset)))
             await asyncio.gather(*tasks)
         return records, (now_ns() - start_ns) / 1e9
 
