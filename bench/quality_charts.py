@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from bench.charts import color_scale
+from bench.charts import NO_LIMIT, color_scale, series_legend
 
 SCORE_DOMAIN = [1, 5]
 
@@ -66,13 +66,13 @@ def quality_points(table: pd.DataFrame, models: Sequence[str] | None = None) -> 
         alt.Tooltip("scorer:N", title="Scored by"),
     ]
     base = alt.Chart(data).encode(
-        y=alt.Y("aspect:N", title=None, sort=aspects, axis=alt.Axis(labelLimit=200)),
+        y=alt.Y("aspect:N", title=None, sort=aspects, axis=alt.Axis(labelLimit=NO_LIMIT)),
         yOffset=alt.YOffset("model:N", sort=domain),
         color=alt.Color(
             "model:N",
             title="Model",
             scale=color_scale(domain),
-            legend=alt.Legend(orient="bottom", columns=3, labelLimit=320),
+            legend=series_legend(domain),
         ),
         tooltip=tooltip,
     )
@@ -168,7 +168,7 @@ def win_rate_bars(wins: pd.DataFrame) -> alt.Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("pair:N", title=None, axis=alt.Axis(labelLimit=420)),
+            y=alt.Y("pair:N", title=None, axis=alt.Axis(labelLimit=NO_LIMIT)),
             x=alt.X("count:Q", stack="normalize", title="Share of prompts", axis=alt.Axis(format="%")),
             color=alt.Color(
                 "outcome:N",
