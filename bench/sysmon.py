@@ -55,8 +55,13 @@ def process_tree_size(pid: int) -> int:
         return 0
 
 
+_NO_GPU: list[bool] = []  # remembered once NVML said there is no NVIDIA GPU here
+
+
 def gpu_used_bytes() -> int | None:
     """GPU memory in use on every NVIDIA device (NVML, ``nvidia-ml-py``); None without one (n/a)."""
+    if _NO_GPU:
+        return None
     try:
         import pynvml  # type: ignore[import-not-found]
 
@@ -66,7 +71,8 @@ def gpu_used_bytes() -> int | None:
             int(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(i)).used)
             for i in range(count)
         )
-    except Exception:  # no library, no driver, no device: GPU memory is n/a
+    except Exception:  # no library, no driver, no device: GPU memory is n/a (asked once)
+        _NO_GPU.append(True)
         return None
 
 
