@@ -121,7 +121,7 @@ def lenient_section(store: Store, runs: dict[str, dict], models: list[str]) -> l
     return [*lines, ""]
 
 
-def render(store: Store, runs: dict[str, dict], models: list[str]) -> str:
+def render(store: Store, runs: dict[str, dict], models: list[str], findings: list[str] | None = None) -> str:
     provider = ChecksProvider()
     lines = [
         "# Task checks: SmolLM2-135M and Qwen2.5-Coder-0.5B on the built-in task sets",
@@ -156,6 +156,15 @@ def render(store: Store, runs: dict[str, dict], models: list[str]) -> str:
                 f"| {name} (max_tokens {info['max_tokens']}) | {model} | **{_pct(r['mean'])}** |"
                 f" {_pct(r['low'])}–{_pct(r['high'])} | {int(r['n'])} | {cut.get(model, 0)} |"
             )
+    if findings:
+        lines += [
+            "",
+            "## What it says",
+            "",
+            "Written by hand from this run (kept in `benchmarks/quality.json`, `findings`):",
+            "",
+        ]
+        lines += [f"- {text}" for text in findings]
     lines += ["", "## Per check type", "", "Each check of each prompt counted once.", ""]
     lines += ["| set | model | check | pass rate | 95% interval | n |", "|---|---|---|---|---|---|"]
     for name, info in runs.items():
@@ -193,7 +202,9 @@ def render(store: Store, runs: dict[str, dict], models: list[str]) -> str:
             for r in rows.to_dict("records"):
                 answer = answers.get((model, r["prompt_id"]), "").strip().replace("\n", " ⏎ ")
                 answer = answer if len(answer) <= 140 else answer[:137] + "..."
-                lines.append(f"- `{r['prompt_id']}` {r['check_type']}: {r['detail']} — answer: `{answer}`")
+                lines.append(
+                    f"- `{r['prompt_id']}` {r['check_type']}: {r['detail']} — answer: `` {answer} ``"
+                )
             lines.append("")
     lines += [
         "## Run time (for scale only, not a benchmark)",
@@ -216,13 +227,15 @@ def main() -> None:
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     store = Store(args.db)
+    findings: list[str] = []
     if args.render:
-        runs = json.loads(Path(args.render).read_text())["runs"]
+        record = json.loads(Path(args.render).read_text())
+        runs, findings = record["runs"], record.get("findings", [])
     else:
         runs = run_all(store, models, {s: SETS[s] for s in args.sets.split(",")})
         record = {"db": args.db, "models": models, "runs": runs}
         Path(args.write).with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
-    Path(args.write).write_text(render(store, runs, models), encoding="utf-8")
+    Path(args.write).write_text(render(store, runs, models, findings), encoding="utf-8")
     print(f"wrote {args.write}")
 
 
