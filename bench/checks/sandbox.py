@@ -176,7 +176,7 @@ def _verdict(out: str, err: str, code: int, nonce: str, n_tests: int) -> Verdict
             return Verdict(False, f"test {report['index']} failed: {report['error']}")
     tail = (err.strip().splitlines() or [""])[-1][:200]
     if code in (96, 97):
-        return Verdict(False, f"sandbox could not be set up: {tail}")
+        return Verdict(None, f"not run: the sandbox could not be set up here ({tail})")
     if code < 0:
         return Verdict(False, f"killed by {signal.Signals(-code).name} (a limit was hit) {tail}".strip())
     return Verdict(False, f"the child ended without a result (exit {code}): {tail}".strip())

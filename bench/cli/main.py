@@ -98,7 +98,11 @@ def run(
         str | None, typer.Option(help="Comma list or a models.json file (env BENCH_MODELS).")
     ] = None,
     prompts: Annotated[
-        str, typer.Option(help="Prompt file, or a built-in set: workshop, meeting-notes.")
+        str,
+        typer.Option(
+            help="Prompt file (.json, .jsonl, .csv) or a built-in set: workshop, meeting-notes, extraction,"
+            " classification, python-functions."
+        ),
     ] = "workshop",
     rounds: Annotated[int, typer.Option(help="Measured rounds per prompt.")] = 3,
     warmup: Annotated[int, typer.Option(help="Warm-up rounds (stored, excluded from statistics).")] = 1,
