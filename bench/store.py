@@ -22,6 +22,7 @@ from typing import Any
 import psutil
 
 from bench import db, paths
+from bench.samples import OUTCOMES, Sample
 
 SCHEMA_VERSION = 1
 
