@@ -15,6 +15,8 @@ import pandas as pd
 from bench.charts import NO_LIMIT, color_scale, series_legend
 
 SCORE_DOMAIN = [1, 5]
+#: the ``checks`` source (bench.checks) scores a pass rate 0–1, not a 1–5 mean
+PASS_RATE_SOURCES = ("checks",)
 
 
 def scorer_label(scored_by: str) -> str:
@@ -23,6 +25,8 @@ def scorer_label(scored_by: str) -> str:
         return "people (annotators)"
     if scored_by.startswith("judge:"):
         return f"judge model {scored_by.removeprefix('judge:')}"
+    if scored_by in PASS_RATE_SOURCES:
+        return "task checks"
     return scored_by
 
 
@@ -55,11 +59,13 @@ def quality_points(table: pd.DataFrame, models: Sequence[str] | None = None) -> 
     ]
     data["has_interval"] = data["low"].notna() & data["high"].notna()
     data["scorer"] = [scorer_label(s) for s in data["scored_by"]]
+    rate = str(sources[0]) in PASS_RATE_SOURCES
+    score_domain = [0, 1] if rate else SCORE_DOMAIN
     domain = list(models) if models else sorted(data["model"].unique())
     tooltip = [
         alt.Tooltip("model:N", title="Model"),
         alt.Tooltip("aspect:N", title="Aspect"),
-        alt.Tooltip("mean:Q", title="Mean score", format=".2f"),
+        alt.Tooltip("mean:Q", title="Pass rate" if rate else "Mean score", format=".0%" if rate else ".2f"),
         alt.Tooltip("interval:N", title="95% interval"),
         alt.Tooltip("n:Q", title="Items (n)"),
         alt.Tooltip("missing:Q", title="Missing scores"),
@@ -78,14 +84,14 @@ def quality_points(table: pd.DataFrame, models: Sequence[str] | None = None) -> 
     )
     x = alt.X(
         "mean:Q",
-        title="Mean score (1–5) with 95% interval",
-        scale=alt.Scale(domain=SCORE_DOMAIN, nice=False),
-        axis=alt.Axis(values=[1, 2, 3, 4, 5], format="d"),
+        title="Pass rate with 95% interval" if rate else "Mean score (1–5) with 95% interval",
+        scale=alt.Scale(domain=score_domain, nice=False),
+        axis=alt.Axis(format="%") if rate else alt.Axis(values=[1, 2, 3, 4, 5], format="d"),
     )
     bars = (
         base.transform_filter("datum.has_interval")
         .mark_rule(strokeWidth=3, opacity=0.55)
-        .encode(x=alt.X("low:Q", scale=alt.Scale(domain=SCORE_DOMAIN, nice=False)), x2="high:Q")
+        .encode(x=alt.X("low:Q", scale=alt.Scale(domain=score_domain, nice=False)), x2="high:Q")
     )
     points = base.mark_point(size=90, filled=False, strokeWidth=2, opacity=1).encode(
         x=x,

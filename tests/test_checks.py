@@ -190,3 +190,15 @@ def test_the_prompt_set_can_allow_code(tmp_path) -> None:
     run_id = _run(store, allowed)
     summary = evaluate_run_checks(store, run_id)
     assert not summary.not_run and summary.passed + summary.failed == 20
+
+
+def test_the_quality_chart_draws_pass_rates_on_a_0_to_1_axis(tmp_path) -> None:
+    from bench.quality_charts import quality_points, scorer_label
+
+    store = Store(tmp_path / "bench.db")
+    run_id = _run(store)
+    evaluate_run_checks(store, run_id, allow_code=True)
+    spec = quality_points(ChecksProvider().table(store, [run_id])).to_dict()
+    x = spec["layer"][1]["encoding"]["x"]
+    assert x["title"] == "Pass rate with 95% interval" and x["scale"]["domain"] == [0, 1]
+    assert scorer_label("checks") == "task checks"
