@@ -162,7 +162,8 @@ def _limits(rec: decide.Recommendation) -> None:
 def _recommendation(rec: decide.Recommendation, criteria: decide.Criteria) -> None:
     _limits(rec)
     if rec.model is None and rec.tied:
-        st.warning(f"### No clear winner\n{rec.verdict}", icon=":material/balance:")
+        detail = rec.verdict.removeprefix("No clear winner: ")
+        st.warning(f"### No clear winner\n{detail[:1].upper()}{detail[1:]}", icon=":material/balance:")
         if rec.caveats:
             st.warning(
                 "**Caveats**\n\n" + "\n".join(f"- {c}" for c in rec.caveats), icon=":material/warning:"
