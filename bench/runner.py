@@ -20,21 +20,21 @@ from __future__ import annotations
 import os
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
 
-from bench import energy, provenance
+from bench import provenance
+from bench.attempt import try_once
 from bench.backends import Backend, ChatRequest, backend_for, unload_all
-from bench.backends.base import RequestCancelled, RequestError, StreamEvent, now_ns
+from bench.backends.base import RequestCancelled, StreamEvent
 from bench.backends.http_support import strip_credentials
 from bench.config import PromptItem, PromptSet, RunSettings
 from bench.errors import BenchError
-from bench.samples import Attempt, Outcome, Sample
-from bench.store import Store, utc_now
+from bench.samples import Attempt, Sample
+from bench.store import Store
 from bench.sysmon import MemoryProbe
 from bench.timing import summarize
 
@@ -332,7 +332,7 @@ class Runner:
         request = self._request(step)
         log: list[Attempt] = []
         while True:
-            tried = _try_once(backend, request, self._watch, step, probe)
+            tried = try_once(backend, request, lambda events: self._watch(events, step), probe)
             retry = tried.retryable and len(log) < self.settings.retries and not self.cancel.is_set()
             if not retry:
                 break
@@ -390,59 +390,6 @@ class Runner:
                 self.on_token(step.model, step.prompt.id, step.round, event.text)
             if self.cancel.is_set():
                 raise RequestCancelled()
-
-
-@dataclass
-class _Try:
-    """What one try of a request produced."""
-
-    events: list[StreamEvent]
-    t_send: int
-    started_at: str
-    outcome: Outcome = "ok"
-    error: str | None = None
-    http_status: int | None = None
-    retryable: bool = False
-    retry_after: float | None = None
-    rss_peak: int | None = None
-    gpu_peak: int | None = None
-    energy: dict[str, Any] = field(default_factory=dict)
-
-
-def _try_once(
-    backend: Backend,
-    request: ChatRequest,
-    watch: Callable[[Iterator[StreamEvent], Step], Iterator[StreamEvent]],
-    step: Step,
-    probe: MemoryProbe,
-) -> _Try:
-    """Send the request once; every way it can end becomes an outcome (never an exception)."""
-    events: list[StreamEvent] = []
-    with probe.sampling() as peak, energy.measure() as joules:
-        tried = _Try(events, now_ns(), utc_now())
-        try:
-            for event in watch(backend.stream_chat(request), step):
-                events.append(event)
-        except RequestCancelled:
-            tried.outcome, tried.error = "cancelled", "cancelled while the answer was streaming"
-        except RequestError as exc:
-            tried.outcome, tried.error, tried.http_status = exc.outcome, exc.message, exc.http_status
-            tried.retryable, tried.retry_after = exc.retryable, exc.retry_after
-        except BenchError as exc:
-            tried.outcome, tried.error = "failed", exc.message
-        except Exception as exc:  # a backend bug: keep its trace on stderr, the run goes on
-            traceback.print_exc()
-            tried.outcome, tried.error = "failed", f"{type(exc).__name__}: {exc}"
-    tried.rss_peak, tried.gpu_peak = peak.peak, peak.gpu_peak
-    tried.energy = joules.as_metrics()  # energy_j over the try (None without a sensor) and its source
-    if tried.outcome == "ok" and not _finished(events):
-        tried.outcome = "incomplete"
-        tried.error = "the answer ended without a finish reason or usage (cut short)"
-    return tried
-
-
-def _finished(events: list[StreamEvent]) -> bool:
-    return any(e.kind in ("finish", "usage") for e in events)
 
 
 def run_benchmark(
