@@ -100,9 +100,10 @@ def load(
 
 def _check_endpoint(endpoint: str, models: list[str], api_key_env: str | None) -> None:
     """Fail before the first level when the server is down or does not serve a model."""
-    from bench.backends.openai_compat import OpenAIBackend, api_key_from_env
+    from bench.backends import backend_for
+    from bench.backends.openai_compat import api_key_from_env
 
-    served = OpenAIBackend(endpoint, api_key_from_env(api_key_env)).model_ids(refresh=True)
+    served = backend_for(endpoint, api_key_from_env(api_key_env)).model_ids(refresh=True)
     unknown = [m for m in models if m not in served]
     if unknown:
         raise BenchError(
