@@ -202,3 +202,10 @@ def test_the_quality_chart_draws_pass_rates_on_a_0_to_1_axis(tmp_path) -> None:
     x = spec["layer"][1]["encoding"]["x"]
     assert x["title"] == "Pass rate with 95% interval" and x["scale"]["domain"] == [0, 1]
     assert scorer_label("checks") == "task checks"
+
+
+def test_the_run_hook_never_raises(tmp_path, capsys) -> None:
+    from bench.checks.run_checks import evaluate_after_run
+
+    assert evaluate_after_run(Store(tmp_path / "bench.db"), "no-such-run") is None
+    assert "checks of run no-such-run were not evaluated" in capsys.readouterr().err

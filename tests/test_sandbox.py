@@ -142,3 +142,15 @@ def test_memory_is_capped(audit: bool) -> None:
     verdict = run_code("block = bytearray(3 * 1024**3)\n", ["assert len(block) > 0"], LIMITS, audit=audit)
     assert verdict.passed is False
     assert "MemoryError" in verdict.detail
+
+
+def test_without_unshare_it_refuses_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform that cannot cut the network off (here: no `unshare` on PATH) records 'not run', never a pass."""
+    support_problem.cache_clear()
+    monkeypatch.setenv("PATH", "/nonexistent")
+    try:
+        assert "needs `unshare`" in (support_problem() or "")
+        verdict = run_code("def f():\n    return 1\n", ["assert f() == 1"], LIMITS)
+        assert verdict.passed is None and verdict.detail.startswith("not run: ")
+    finally:
+        support_problem.cache_clear()
