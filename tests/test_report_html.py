@@ -133,8 +133,15 @@ def test_markdown_with_chart_files(real_run: str, db_path: Path, tmp_path: Path)
     for link in links:
         image = out.parent / link
         assert image.is_file() and image.read_text(encoding="utf-8").startswith("<svg")
-    png = report_html.write_chart_files(Store(db_path), [real_run], tmp_path / "png", fmt="png")
-    assert png and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for _, p in png)
+    wiki = tmp_path / "wiki" / "report.md"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "report", real_run, "--format", "md", "--charts", "--charts-format", "png",
+         "--out", str(wiki), "--db", str(db_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    pngs = [wiki.parent / link for link in re.findall(r"!\[[^\]]+\]\(([^)]+)\)", wiki.read_text())]
+    assert pngs and all(p.suffix == ".png" and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
 
 
 def test_charts_flag_needs_an_out_file(real_run: str, db_path: Path) -> None:

@@ -205,6 +205,7 @@ def report(
             "--charts", help="With --format md --out FILE: write the charts as SVG files and link them."
         ),
     ] = False,
+    charts_format: Annotated[str, typer.Option(help="Image format of --charts: svg or png.")] = "svg",
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Print or write a run's report (benchmark_report.md, samples.csv, report.json or report.html)."""
@@ -224,7 +225,9 @@ def report(
         elif charts and out_file:
             from bench.report_html import markdown_with_charts
 
-            text = markdown_with_charts(Store(db), run_ids, out_file)
+            if charts_format not in ("svg", "png"):
+                raise BenchError("--charts-format", f"unknown format {charts_format!r}", "use svg or png")
+            text = markdown_with_charts(Store(db), run_ids, out_file, charts_format)
         else:
             text = FORMATS[fmt][1](Store(db), run_ids)
         if out_file:
