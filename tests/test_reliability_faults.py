@@ -227,6 +227,8 @@ def test_cli_exit_code_and_words_for_a_partial_run(tmp_path: Path, prompt_file: 
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     err = " ".join(proc.stderr.split())
     assert "ended partial: 1 failed" in err and "resume with: python -m bench run --resume" in err
+    assert "retry: try 1 failed" in err and "FAILED" in err  # each try and the outcome, line by line
+    assert "started: 2 requests" in err and err.count("started:") == 1
     md = (tmp_path / "out" / "benchmark_report.md").read_text()
     assert f"| {MODEL} | 1 | 1 | 0 | 0 | 1 |" in md  # 1 ok, 1 failed, 1 extra try
     import pandas as pd

@@ -26,7 +26,8 @@ class PlainLines:
     def __call__(self, p: RunProgress) -> None:
         if p.event == "sample" and p.sample is not None:
             m = p.sample["metrics"]
-            result = "ok" if p.sample["ok"] else f"ERROR {p.sample['error']}"
+            outcome = p.sample.get("outcome") or ("ok" if p.sample["ok"] else "failed")
+            result = "ok" if outcome == "ok" else f"{outcome.upper()} {p.sample['error']}"
             tps = f" {m['decode_tps']:.1f} tok/s" if m.get("decode_tps") else ""
             e2e = f"{m['e2e_s']:.3f}s" if m.get("e2e_s") is not None else "n/a"
             text = f"[{p.done}/{p.total}] {_describe(p)}: {e2e}{tps} {result}"
@@ -34,6 +35,8 @@ class PlainLines:
             text = f"[{p.done}/{p.total}] {p.model}: {p.event.replace('model_', '')} {p.message}"
         elif p.event == "run_finished":
             text = f"run {p.run_id} {p.status} {p.message}".rstrip()
+        elif p.event in ("retry", "model_unload_failed"):
+            text = f"[{p.done}/{p.total}] {p.model}: {p.event.replace('_', ' ')}: {p.message}"
         else:
             text = f"run {p.run_id} started: {p.total} requests"
         print(text, file=self.stream, flush=True)
@@ -64,6 +67,8 @@ class RichBar:
             self.console.print(f"[red]{p.model} failed:[/red] {p.message}")
         elif p.event == "model_loading":
             self.bar.update(self.task, description=f"loading {p.model}")
+        elif p.event == "retry":
+            self.console.print(f"[yellow]{p.model} · {p.prompt_id}:[/yellow] {p.message}", highlight=False)
         elif p.event == "run_finished":
             self.bar.update(self.task, completed=p.total)
             self.bar.stop()
