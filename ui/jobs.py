@@ -104,7 +104,9 @@ class Job:
             elif p.event == "run_finished":
                 self.run_status = p.status
                 self.stage = f"Run {p.run_id} {p.status}"
-        if p.event in ("model_failed", "model_loaded", "run_finished"):
+            elif p.event == "retry":
+                self.stage = f"{p.model} · {p.prompt_id}: {p.message}"
+        if p.event in ("model_failed", "model_loaded", "run_finished", "retry"):
             self.note(f"{p.model or 'run'}: {p.event.replace('_', ' ')} {p.message}".rstrip())
 
     def on_token(self, model: str, prompt_id: str, rnd: int, text: str) -> None:
