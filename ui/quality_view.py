@@ -26,6 +26,7 @@ from rubrics.quality import INTERVAL_METHOD, quality_overall, quality_table, sco
 from rubrics.schema import RubricSet, resolve_rubric_set
 from ui.errors import show_error
 from ui.jobs import Job, registry
+from ui.tables import dashed
 
 GRADABLE = ("completed", "cancelled")
 _RUN = "quality_run"  # the run picked on Annotate / Judge, shared between them
@@ -159,7 +160,8 @@ QUALITY_COLUMNS_CONFIG = {
 
 
 def show_quality_table(table: pd.DataFrame) -> None:
-    st.dataframe(quality_frame(table), hide_index=True, width="stretch", column_config=QUALITY_COLUMNS_CONFIG)
+    shown, config = dashed(quality_frame(table), QUALITY_COLUMNS_CONFIG)  # "—" where a number is undefined
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
 def parse_rate_of(judgments: pd.DataFrame, judge: str) -> tuple[int, int, float | None]:
@@ -255,10 +257,10 @@ KAPPA_CONFIG = {
     "Annotator B": st.column_config.TextColumn(),
     "n": st.column_config.NumberColumn(help="Items both scored"),
     "Weighted kappa": st.column_config.NumberColumn(
-        format="%.2f", help="Cohen's kappa, quadratic weights, scores 1–5; empty (None) when undefined"
+        format="%.2f", help="Cohen's kappa, quadratic weights, scores 1–5; — when undefined"
     ),
     "Spearman": st.column_config.NumberColumn(
-        format="%.2f", help="Rank correlation; empty (None) when one annotator gave a single score throughout"
+        format="%.2f", help="Rank correlation; — when one annotator gave a single score throughout"
     ),
     "Exact": st.column_config.NumberColumn(format="percent", help="Share of items with the same score"),
     "Within 1": st.column_config.NumberColumn(
@@ -300,14 +302,15 @@ def render_people_agreement(store: Store, run_ids: list[str]) -> None:
         border=True,
     )
     with c2:
-        st.dataframe(kappas, hide_index=True, width="stretch", column_config=KAPPA_CONFIG)
+        shown, config = dashed(kappas, KAPPA_CONFIG)  # "—" where agreement is undefined
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
     st.caption(
         "Scored by **people**. **Weighted kappa** (Cohen, quadratic weights): agreement of two annotators "
         "beyond chance, where a near-miss (4 vs 5) costs less than a big miss (1 vs 5); 1 = perfect, 0 = "
         "chance, below 0 = worse than chance; n = answers × aspects both scored. **Krippendorff's alpha**: "
         "the same idea for all annotators at once, gaps allowed; n = items with two or more scores. Above "
-        "0.8 is reliable, 0.67–0.8 tentative, below that the rubric or its anchors need work. An empty cell "
-        "(None) is undefined: too few items, or no variation to compare."
+        "0.8 is reliable, 0.67–0.8 tentative, below that the rubric or its anchors need work. A cell with "
+        "— is undefined: too few items, or no variation to compare."
     )
 
 
