@@ -10,6 +10,7 @@ share between Streamlit's script threads and the runner's worker thread.
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import time
 import uuid
@@ -408,10 +409,13 @@ def _dumps(value: Any) -> str:
 
 def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
     data = dict(row)
-    if data["status"] == "running" and data.get("pid") and not psutil.pid_exists(data["pid"]):
-        data["status"] = "interrupted"  # its process died (killed, crashed): resume it
     for key in ("settings", "prompts", "meta"):
         data[key] = json.loads(data.pop(f"{key}_json"))
+    # a pid means something only on the machine that runs it (a team store serves many machines)
+    host = (data["meta"].get("machine") or {}).get("hostname")
+    here = host is None or host == socket.gethostname()
+    if data["status"] == "running" and data.get("pid") and here and not psutil.pid_exists(data["pid"]):
+        data["status"] = "interrupted"  # its process died (killed, crashed): resume it
     return data
 
 

@@ -235,3 +235,20 @@ def test_a_run_whose_team_store_restarts_stops_clearly_and_resumes(pg: PgServer)
     assert sorted((s["prompt_id"], s["round"]) for s in store.samples([run_id])) == [
         ("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2)
     ]  # fmt: skip
+
+
+def test_a_run_in_progress_on_another_machine_is_not_called_interrupted(pg: PgServer):
+    from bench import provenance
+
+    store = Store(pg.new_db())
+    meta = provenance.run_meta()
+    elsewhere = dict(meta, machine=dict(meta["machine"], hostname="edge-box-7"))
+    mine = store.create_run({}, {}, meta)
+    theirs = store.create_run({}, {}, elsewhere)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    for run_id in (mine, theirs):
+        store.set_run_status(run_id, "running", pid=int(dead.stdout))  # a pid not alive *here*
+    assert store.get_run(mine)["status"] == "interrupted"
+    assert store.get_run(theirs)["status"] == "running"  # that pid lives on edge-box-7, not here
