@@ -152,6 +152,18 @@ def votes_frame(store: Store, run_ids: Iterable[str]) -> pd.DataFrame:
     return pd.DataFrame(storage.vote_records(store, run_ids), columns=VOTE_COLUMNS)
 
 
+def left_share(votes: pd.DataFrame) -> tuple[float | None, int]:
+    """Share of decisive votes (not tie, not skip) won by the answer shown on the left, and n.
+
+    Near 0.5 when people read both sides; far from it is a position bias worth a look.
+    """
+    decisive = votes[votes["verdict"].isin(["A", "B"]) & (votes["left_model"] != "")]
+    if decisive.empty:
+        return None, 0
+    winner = decisive["model_a"].where(decisive["verdict"] == "A", decisive["model_b"])
+    return float((winner == decisive["left_model"]).mean()), len(decisive)
+
+
 def people_ratings(
     votes: pd.DataFrame, aspect: str | None = None, resamples: int = bt.RESAMPLES
 ) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from bench.errors import BenchError
 from bench.quality_source import quality_summary, quality_table, score_sources
 from bench.store import Store, utc_now
 from rubrics import storage
-from rubrics.votes import next_pair, people_ratings, record_vote, vote_progress, votes_frame
+from rubrics.votes import left_share, next_pair, people_ratings, record_vote, vote_progress, votes_frame
 from rubrics.votes_source import VotesProvider
 
 MODELS = ("alpha", "beta", "gamma")
@@ -58,6 +58,7 @@ def test_vote_is_stored_about_the_models_not_the_sides(run) -> None:
     row = votes_frame(store, [run_id]).iloc[0]
     winner = row["model_a"] if row["verdict"] == "A" else row["model_b"]
     assert winner == pair.left_model and row["left_model"] == pair.left_model
+    assert left_share(votes_frame(store, [run_id])) == (1.0, 1)  # the left answer won the one decisive vote
     assert record_vote(store, pair, "ana", "tie") == "tie"  # a changed mind replaces the vote
     assert len(votes_frame(store, [run_id])) == 1
     with pytest.raises(BenchError):

@@ -17,6 +17,7 @@ from rubrics.schema import RubricSet
 from rubrics.votes import (
     OVERALL,
     VotePair,
+    left_share,
     next_pair,
     people_ratings,
     record_vote,
@@ -70,7 +71,9 @@ def render_ranking(db: Store, run_id: str, aspect: str) -> None:
     st.altair_chart(rating_chart(ratings, "votes:people"), width="stretch")
     table = ratings.rename(columns=str.capitalize).round({"Rating": 0, "Low": 0, "High": 0})
     st.dataframe(table, hide_index=True, width="stretch")
-    st.caption(f"Scored by people's blind votes (skips left out). {INTERVAL_METHOD}.")
+    share, n = left_share(votes[votes["aspect"] == aspect])
+    side = f" The left answer won {share:.0%} of {n} decisive votes (0.5 = no position bias)." if n else ""
+    st.caption(f"Scored by people's blind votes (skips left out). {INTERVAL_METHOD}.{side}")
 
 
 def render_votes(db: Store, run_id: str, rubric: RubricSet | None, annotator: str) -> None:
