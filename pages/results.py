@@ -20,6 +20,7 @@ from ui.resources import store
 from ui.routing import require_router
 from ui.runs import STATUS_ICON, pick_runs, settings_words, warn_if_incomparable
 from ui.tables import dashed
+from ui.team_view import energy_panel
 
 require_router()
 
@@ -326,6 +327,8 @@ if not failed.empty:
             hide_index=True,
             width="stretch",
         )
+
+energy_panel(run_ids)
 
 with st.expander("Answers"):
     shown = samples[samples["ok"]]

@@ -63,3 +63,25 @@ def test_curve_and_capacity_of_a_stored_load_run(kind: str, monkeypatch: pytest.
     assert list(table["level"]) == ["c=1", "c=2"] and list(table["n (ok)"]) == [8, 8]
     at.selectbox(key="load_latency").set_value("ttft").run()
     assert not at.exception
+
+
+def test_results_show_machine_energy_and_cost_of_a_load_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    db = str(tmp_path / "b.db")
+    run_id = _load_run(db)
+    monkeypatch.setenv("SLM_BENCH_PRICE_PER_HOUR", "1.0")
+    monkeypatch.setenv("SLM_BENCH_DB", db)
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/results.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(e.label == "Machine, energy and cost" for e in at.expander)
+    frames = [d.value for d in at.dataframe]
+    machine = next(f for f in frames if "machine_id" in f.columns)
+    assert list(machine["run"]) == [run_id] and machine["machine_id"][0]
+    energy = next(f for f in frames if "J per output token" in f.columns)
+    assert (
+        list(energy["energy source"]) == ["n/a: no energy sensor"]
+        or energy["J per output token"].notna().all()
+    )
+    assert "1/h machine price" in energy["cost basis"][0]

@@ -1,0 +1,51 @@
+"""Results' "Machine, energy and cost" panel: where each run ran, joules per request and per output
+token (n and the sensor shown; "n/a: no energy sensor" where there is none) and the cost estimate."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from bench import machine, team_report
+from ui.resources import store
+
+
+def energy_panel(run_ids: list[str]) -> None:
+    with st.expander("Machine, energy and cost", icon=":material/bolt:"):
+        runs = [store().get_run(r) for r in run_ids]
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "run": r["id"],
+                        **machine.machine_columns(machine.of_run(r, store().run_models(r["id"]))),
+                    }
+                    for r in runs
+                    if r
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        rows = team_report.energy_and_cost(store(), run_ids)
+        frame = pd.DataFrame(
+            [
+                {
+                    "run/model": key,
+                    "J per request": r["per_request_j"],
+                    "J per output token": r["per_token_j"],
+                    "n": r["n"],
+                    "energy source": r["source"],
+                    "output tok/s": r["tokens_per_s"],
+                    "cost per 1k tokens (estimate)": r["cost_per_1k_tokens"],
+                    "cost basis": r["cost_basis"],
+                }
+                for key, r in rows.items()
+            ]
+        )
+        st.dataframe(frame, hide_index=True, width="stretch")
+        st.caption(
+            "Joules: what the machine drew while each request ran (RAPL / NVML counters). Cost: an estimate from"
+            " the price you set in SLM_BENCH_PRICE_PER_HOUR, or SLM_BENCH_PRICE_PER_KWH (with measured joules, else"
+            " SLM_BENCH_WATTS)."
+        )
