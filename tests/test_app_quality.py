@@ -462,3 +462,19 @@ def test_pairwise_votes_are_blind_stored_and_ranked(env: Path) -> None:
     at.button(key="vote_skip").click()
     check(at.run())
     assert "Every comparison of this run on `overall` has your vote" in texts(at.success)
+
+
+def test_render_quality_shows_the_rankings_from_votes(env: Path) -> None:
+    from rubrics import storage
+
+    rid = _two_model_run(env)
+    storage.upsert_annotations(db(env), (rid, "capital", "m-alpha", "ana"), {"accuracy": 4})
+    for prompt in ("capital", "color"):
+        storage.upsert_vote(db(env), {"run_id": rid, "prompt_id": prompt, "model_a": "m-alpha", "model_b": "m-beta",
+                                      "aspect": "overall", "annotator": "ana", "verdict": "B", "left_model": "m-beta"})  # fmt: skip
+    at = AppTest.from_function(_quality_script, args=(rid,), default_timeout=TIMEOUT)
+    check(at.run())
+    assert any(e.label == f"Rankings from pairwise votes · run {rid}" for e in at.expander)
+    ranking = next(d.value for d in at.dataframe if "Rating" in d.value)
+    assert list(ranking["Model"]) == ["m-beta", "m-alpha"]
+    assert "The left answer won 100% of 2 decisive votes" in texts(at.caption)

@@ -27,6 +27,7 @@ from rubrics.schema import RubricSet, resolve_rubric_set
 from ui.errors import show_error
 from ui.jobs import Job, registry
 from ui.tables import dashed
+from ui.votes_view import render_vote_rankings
 
 GRADABLE = ("completed", "cancelled")
 _RUN = "quality_run"  # the run picked on Annotate / Judge, shared between them
@@ -249,6 +250,7 @@ def render_quality(store: Store, run_ids: list[str], key: str = "quality") -> No
         + ("; several annotators on one item are averaged first." if judge is None else ".")
         + (" Missing = unreadable judge replies, left out of the mean." if judge else "")
     )
+    render_vote_rankings(store, ids)  # the pairwise sources: Bradley–Terry per run
 
 
 # ---- agreement between people --------------------------------------------------------------------

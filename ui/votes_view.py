@@ -13,6 +13,7 @@ from bench.errors import BenchError
 from bench.quality_charts import rating_chart
 from bench.store import Store
 from rubrics.bradley_terry import INTERVAL_METHOD
+from rubrics.judge_pairwise import pairwise_frame
 from rubrics.schema import RubricSet
 from rubrics.votes import (
     OVERALL,
@@ -26,6 +27,7 @@ from rubrics.votes import (
 )
 from ui.errors import show_error
 from ui.resources import store
+from ui.trust_view import render_judge_ranking
 
 BUTTONS = [
     ("left", "A is better", "a"),
@@ -133,3 +135,19 @@ def _render_pair(pair: VotePair, annotator: str) -> None:
             help=f"Key: {key.upper()}",
         )
     st.caption("Models are hidden and sides shuffled for you; the names are shown after you vote.")
+
+
+def render_vote_rankings(db: Store, run_ids: list[str]) -> None:
+    """Every pairwise ranking of these runs (people's votes, each judge's verdicts), one run at a time."""
+
+    for run_id in run_ids:
+        votes = votes_frame(db, [run_id])
+        pairs = pairwise_frame(db, [run_id])
+        if votes.empty and pairs.empty:
+            continue
+        with st.expander(f"Rankings from pairwise votes · run {run_id}", icon=":material/leaderboard:"):
+            for aspect in sorted(votes.loc[votes["verdict"] != "skip", "aspect"].unique()):
+                st.markdown(f"**People's votes · {aspect}**")
+                render_ranking(db, run_id, aspect)
+            for judge, aspect in sorted(set(zip(pairs["judge"], pairs["aspect"], strict=True))):
+                render_judge_ranking(db, run_id, judge, aspect)
