@@ -252,3 +252,25 @@ def test_a_run_in_progress_on_another_machine_is_not_called_interrupted(pg: PgSe
         store.set_run_status(run_id, "running", pid=int(dead.stdout))  # a pid not alive *here*
     assert store.get_run(mine)["status"] == "interrupted"
     assert store.get_run(theirs)["status"] == "running"  # that pid lives on edge-box-7, not here
+
+
+def _portable_store_tests() -> list:
+    """Every test of tests/test_store.py that takes only ``db_path`` and does not open the file
+    with sqlite3 itself: the same suite, run again on PostgreSQL."""
+    import inspect
+
+    from tests import test_store as suite
+
+    found = []
+    for name, fn in sorted(vars(suite).items()):
+        if not name.startswith("test_") or not callable(fn):
+            continue
+        if list(inspect.signature(fn).parameters) != ["db_path"] or "sqlite3." in inspect.getsource(fn):
+            continue  # a SQLite-only check (WAL, an old SQLite file migrating)
+        found.append(fn)
+    return found
+
+
+@pytest.mark.parametrize("test", _portable_store_tests(), ids=lambda fn: fn.__name__)
+def test_the_store_suite_on_postgresql(test, pg: PgServer):
+    test(pg.new_db())
