@@ -274,3 +274,23 @@ def _portable_store_tests() -> list:
 @pytest.mark.parametrize("test", _portable_store_tests(), ids=lambda fn: fn.__name__)
 def test_the_store_suite_on_postgresql(test, pg: PgServer):
     test(pg.new_db())
+
+
+def test_decisions_and_check_verdicts_live_in_the_team_store_too(location: str):
+    from bench import decision_log
+    from bench.checks import store as checks_store
+
+    store = Store(location)
+    run_id = store.create_run({}, {}, {})
+    saved = decision_log.save(store, [run_id], {"quality": 0.5}, ["p95=1.5s"], {"recommended": "m"})
+    got = decision_log.latest(store, [run_id])
+    assert (
+        got is not None
+        and got.id == saved
+        and got.limits == ["p95=1.5s"]
+        and got.result == {"recommended": "m"}
+    )
+    verdict = checks_store.CheckResult(run_id, "m", "p1", 0, 0, "contains", True, "found")
+    assert checks_store.save(store, [verdict, verdict]) == 2  # the same verdict twice is one row
+    frame = checks_store.frame(store, [run_id])
+    assert len(frame) == 1 and bool(frame["passed"][0]) is True
