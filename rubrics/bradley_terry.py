@@ -9,7 +9,10 @@ and centred so the mean θ is 0. Ratings are shown on the Elo scale people know 
 ``1000 + 400·θ / ln 10`` (a 400-point gap means 10:1 odds).
 
 Intervals: a percentile bootstrap over votes (resample the votes with replacement, refit;
-:data:`RESAMPLES` resamples, fixed seed, so the same votes give the same interval).
+:data:`RESAMPLES` resamples, fixed seed, so the same votes give the same interval), widened where
+needed to the normal interval of the fit itself (±1.96 standard errors from the inverse Fisher
+information): two unanimous votes resample to the very same fit every time, and a zero-width
+interval would claim a certainty two votes cannot give.
 
 Active pairing: the next pair to show is the one whose order is least certain, weighted by how
 much a vote can still settle it: the largest ``Φ(−|θ_i − θ_j| / se) · se²``, ``se`` from the
@@ -38,7 +41,7 @@ ELO_SCALE = 400.0 / math.log(10.0)
 ELO_BASE = 1000.0
 INTERVAL_METHOD = (
     f"Bradley–Terry (ties = half a win, weak prior λ={PRIOR_PRECISION}), Elo scale; 95% percentile "
-    f"bootstrap over votes ({RESAMPLES:,} resamples, fixed seed)"
+    f"bootstrap over votes ({RESAMPLES:,} resamples, fixed seed), at least ±1.96 s.e. of the fit"
 )
 RATING_COLUMNS = ["model", "rating", "low", "high", "rank", "votes", "wins", "losses", "ties"]
 
@@ -148,6 +151,13 @@ def least_certain_pair(data: Comparisons, allowed: set[tuple[int, int]] | None =
     return max(candidates, key=lambda ij: (round(float(value[ij]), 12), -games[ij], -ij[0], -ij[1]))
 
 
+def centred_se(data: Comparisons, theta: np.ndarray, prior: float = PRIOR_PRECISION) -> np.ndarray:
+    """Standard error of each θ_i − mean(θ) from the inverse Fisher information (with the prior)."""
+    k = len(theta)
+    centre = np.eye(k) - np.full((k, k), 1.0 / k)
+    return np.sqrt(np.maximum(np.diag(centre @ covariance(data, theta, prior) @ centre), 0.0))
+
+
 def to_elo(theta: np.ndarray) -> np.ndarray:
     return ELO_BASE + ELO_SCALE * np.asarray(theta)
 
@@ -176,6 +186,9 @@ def ratings_table(
     if len(data) >= 2:
         draws = to_elo(bootstrap(data, resamples, seed))
         low, high = np.percentile(draws, [2.5, 97.5], axis=0)
+        normal = 1.96 * ELO_SCALE * centred_se(data, theta)  # never narrower than the fit's own uncertainty
+        rating = to_elo(theta)
+        low, high = np.minimum(low, rating - normal), np.maximum(high, rating + normal)
     rows = []
     for i, model in enumerate(data.models):
         mine = (data.first == i) | (data.second == i)

@@ -117,3 +117,10 @@ def test_least_certain_pair_prefers_an_unsettled_close_pair():
     assert tuple(data.models[i] for i in bt.least_certain_pair(data)) == ("b", "c")
     allowed = {(0, 1), (0, 2)}
     assert bt.least_certain_pair(data, allowed) in allowed
+
+
+def test_a_few_unanimous_votes_do_not_give_a_zero_width_interval():
+    table = bt.ratings_table([("a", "b", "A"), ("a", "b", "A")], resamples=100)
+    widths = table["high"] - table["low"]
+    assert (widths > 100).all()  # Elo points: two votes leave the order far from settled
+    assert (table["low"] < table["rating"]).all() and (table["rating"] < table["high"]).all()
