@@ -269,7 +269,7 @@ def percentile_bars(
         color=_color(domain),
         opacity=alt.Opacity("stat:N", scale=alt.Scale(domain=["p50", "p95"], range=[1.0, 0.55]), legend=None),
     )
-    labels = base.mark_text(dy=-6, fontSize=11, color="#374151", baseline="bottom", lineBreak="\n").encode(
+    labels = base.mark_text(dy=-20, fontSize=11, color="#374151", baseline="bottom", lineBreak="\n").encode(
         text="label:N"
     )
     return alt.layer(bars, labels).properties(height=320)
