@@ -478,3 +478,17 @@ def test_render_quality_shows_the_rankings_from_votes(env: Path) -> None:
     ranking = next(d.value for d in at.dataframe if "Rating" in d.value)
     assert list(ranking["Model"]) == ["m-beta", "m-alpha"]
     assert "The left answer won 100% of 2 decisive votes" in texts(at.caption)
+
+
+def test_an_untouched_answer_beside_a_scored_one_is_not_stored(env: Path) -> None:
+    rid = _two_model_run(env)
+    at = annotate_as(open_page(ANNOTATE), "ana")
+    at.selectbox(key="annotate_run").set_value(rid)
+    check(at.run())
+    assert [s.label for s in at.segmented_control] == ["Accuracy", "Concision"] * 2  # two answers, blind
+    at.segmented_control[0].set_value(5)  # Answer A's accuracy only
+    at.button[0].click()
+    check(at.run())
+    frame = annotations_frame(db(env), [rid])
+    assert len(frame) == 1 and frame.iloc[0]["aspect"] == "accuracy" and frame.iloc[0]["score"] == 5
+    assert "Left on this prompt: 3" in texts(at.caption)
