@@ -18,6 +18,7 @@ from bench import decide, metrics, team_report
 from bench.escape import csv_frame, md_cell, md_inline
 from bench.results import DEFINITIONS, ModelResult, Results, load_results
 from bench.rounds import round_number
+from bench.server_figures import server_figures
 from bench.store import Store
 from bench.units import fmt_bytes, fmt_number, is_missing
 
@@ -64,6 +65,9 @@ def render_markdown(store: Store, run_ids: Sequence[str]) -> str:
     lines += _comparability(results)
     lines += ["## Models", "", *_model_table(results), ""]
     lines += ["## Requests", "", *_requests_table(results), ""]
+    server = _server_table(results)
+    if server:
+        lines += ["## What the server reported", "", *server, ""]
     lines += ["## Highlights", "", *_highlights(results), ""]
     lines += ["## Recommendation", "", *_recommendation(store, results)["markdown"], ""]
     quality = _quality_section(results)
@@ -149,6 +153,30 @@ def _requests_table(results: Results) -> list[str]:
             tries = int((mine["attempts"].fillna(1) - 1).clip(lower=0).sum())
         counts = [int(m.stat(f"n_{o}") or 0) for o in ("ok", "failed", "incomplete", "cancelled")]
         lines.append(f"| {md_cell(m.series)} | " + " | ".join(map(str, counts)) + f" | {tries} |")
+    return lines
+
+
+def _server_table(results: Results) -> list[str]:
+    """Our decode rate beside the server's own, and prompt-cache hits (bench.server_figures)."""
+    rows = server_figures(results.samples)
+    if not rows:
+        return []
+    lines = [
+        "| model | n | decode tok/s (ours) | decode tok/s (server) | ours vs server | cache hits | cached prompt tokens |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        m = results.get(r["run_id"], r["model"])
+        diff = f"{r['diff_pct']:+.1f}%" if r["diff_pct"] is not None else "n/a"
+        hits = f"{r['n_cache_hits']} of {r['n_cache_reported']}" if r["n_cache_reported"] else "n/a"
+        lines.append(
+            f"| {md_cell(m.series if m else r['model'])} | {r['n_timed']} | {fmt_number(r['decode_tps'], 1)}"
+            f" | {fmt_number(r['server_decode_tps'], 1)} | {diff} | {hits} | {fmt_number(r['cached_tokens_mean'], 1)} |"
+        )
+    lines += [
+        "",
+        "A cache hit's TTFT is not a cold prefill: `--prompt-cache off` asks llama.cpp not to reuse it.",
+    ]
     return lines
 
 

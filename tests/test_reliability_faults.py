@@ -273,3 +273,17 @@ def test_a_server_that_already_had_the_model_is_marked_not_comparable(fault: Fau
     assert not memory_of(row).comparable
     if gpu_used_bytes() is None:  # no NVIDIA GPU on this machine: GPU memory is n/a, not 0
         assert row["gpu_peak_bytes"] is None and row["gpu_source"] == "n/a (no NVIDIA GPU)"
+
+
+def test_the_report_puts_the_servers_own_figures_beside_ours(fault: FaultServer, db_path: Path):
+    from bench import report
+
+    fault.config.default = "timings"
+    fault.config.gap_s = 0.01
+    store, run_id, status, _ = _run(fault, db_path)
+    assert status == "completed"
+    md = report.render_markdown(store, [run_id])
+    assert "## What the server reported" in md
+    section = md.split("## What the server reported")[1]
+    row = next(line for line in section.splitlines() if line.startswith(f"| {MODEL} | 2 |"))
+    assert "| 100.0 |" in row and "| 2 of 2 |" in row and "| 41.0 |" in row
