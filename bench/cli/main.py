@@ -280,6 +280,10 @@ def judge(
         str | None, typer.Option(help="Name of the env var holding the judge endpoint's API key.")
     ] = None,
     attempts: Annotated[int, typer.Option(help="Tries per item before it is stored as missing.")] = 2,
+    k: Annotated[
+        int,
+        typer.Option(help="Judgments per item: 1 = deterministic; more = at temperature 0.3, median kept."),
+    ] = 1,
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Grade a run's answers per rubric aspect with a local judge model (1-5 with anchors)."""
@@ -303,7 +307,7 @@ def judge(
             )
 
         summary = judge_run(
-            store, run_id, backend, judge_model, rubric_set, max_attempts=attempts, progress=show
+            store, run_id, backend, judge_model, rubric_set, max_attempts=attempts, progress=show, k=k
         )
         parsed = summary.judged - summary.missing
         out.print(
