@@ -18,7 +18,7 @@ from rich.table import Table
 
 from bench import config
 from bench.cli.output import fail
-from bench.errors import BenchError
+from bench.errors import BenchError, plain_message
 
 app = typer.Typer(
     help="SLM Bench: measure small language models on your own hardware.",
@@ -42,7 +42,7 @@ def _settings(**values: Any) -> config.RunSettings:
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else ""
             flag = FLAG_NAMES.get(field, f"--{field.replace('_', '-')}")
-            lines.append(f"{flag}: {err['msg'].removeprefix('Value error, ')}")
+            lines.append(f"{flag}: {plain_message(err)}")
         raise BenchError("command line", "; ".join(lines), "see `python -m bench run --help`") from None
 
 
