@@ -164,6 +164,10 @@ class Runner:
             raise BenchError(run_id, "no such run in " + str(store.path), f"recent runs: {known}")
         if run["status"] == "completed":
             raise BenchError(run_id, "is already completed", "start a new run instead of resuming")
+        if run["meta"].get("load"):
+            raise BenchError(
+                run_id, "is a load run: its levels cannot be resumed", "start a new `python -m bench load`"
+            )
         owner = run.get("pid")
         if run["status"] == "running" and owner and owner != os.getpid() and psutil.pid_exists(owner):
             raise BenchError(

@@ -205,3 +205,15 @@ def test_a_level_over_a_second_reports_progress_every_second():
     assert len(records) == 12 and ticks
     assert all(done <= sent <= 12 for done, sent, _ in ticks)
     assert [t for *_, t in ticks] == sorted(t for *_, t in ticks)
+
+
+def test_a_load_run_cannot_be_resumed_as_a_benchmark(tmp_path: Path):
+    from bench.runner import resume_run
+
+    store = Store(tmp_path / "b.db")
+    spec = LoadSpec(endpoint="x", models=["stub"], levels=[1], requests=2, warmup=0)
+    with StubServer(tokens=2) as url:
+        run_id = run_load(store, spec.model_copy(update={"endpoint": url}), PROMPTS)["run_id"]
+    store.set_run_status(run_id, "cancelled")
+    with pytest.raises(BenchError, match="is a load run"):
+        resume_run(store, run_id)
