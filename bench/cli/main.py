@@ -318,42 +318,27 @@ def judge(
         fail(exc)
 
 
-def _mount_optional() -> None:
-    """Sub-commands that live in their own modules."""
-    try:
-        from bench.cli.models import models_app
-
-        app.add_typer(models_app, name="models", help="List, import, fetch and register models.")
-    except ImportError:
-        pass
-    try:
-        from bench.cli.serve import serve
-
-        app.command("serve")(serve)
-    except ImportError:
-        pass
-    from bench.cli.compare import compare
-
-    app.command("compare")(compare)
-    from bench.cli.decide import decide
-
-    app.command("decide")(decide)
-    from bench.cli.load import load
-
-    app.command("load")(load)
+def _mount_subcommands() -> None:
+    """Sub-commands that live in their own modules (imported here so each module stays one idea)."""
+    from bench.cli.bundle import export_runs, import_bundle
     from bench.cli.checks import checks
+    from bench.cli.compare import compare
+    from bench.cli.decide import decide
+    from bench.cli.load import load
+    from bench.cli.models import models_app
+    from bench.cli.serve import serve
 
+    app.add_typer(models_app, name="models", help="List, import, fetch and register models.")
+    app.command("serve")(serve)
+    app.command("compare")(compare)
+    app.command("decide")(decide)
+    app.command("load")(load)
     app.command("checks")(checks)
-    try:
-        from bench.cli.bundle import export_runs, import_bundle
-
-        app.command("export")(export_runs)
-        app.command("import")(import_bundle)
-    except ImportError:
-        pass
+    app.command("export")(export_runs)
+    app.command("import")(import_bundle)
 
 
-_mount_optional()
+_mount_subcommands()
 
 
 def main() -> None:
