@@ -178,7 +178,14 @@ def sidebar_status() -> None:
     job = registry().active()
     if job is None:
         return
+    with job.lock:
+        stage = job.stage
+        if job.kind in ("benchmark", "quick"):
+            live = job.live
+            stage = progress_line(
+                stage, (live.model, live.prompt_id, live.round), job.last_sample, job.rounds
+            )
     with st.sidebar:
-        st.caption(f":material/hourglass_top: **{job.title}** — {job.stage}")
+        st.caption(f":material/hourglass_top: **{job.title}** — {stage}")
         if job.fraction is not None:
             st.progress(min(max(job.fraction, 0.0), 1.0))
