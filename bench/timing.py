@@ -1,5 +1,7 @@
 """Per-request metrics from a timed event stream — the metric definitions in code.
 
+The definitions in words, with the aggregates, memory and intervals: ``docs/metrics.md``.
+
 Every backend yields :class:`~bench.backends.base.StreamEvent`s; this module is the only place
 that turns them into numbers, so in-process and HTTP backends are measured by the same rules:
 
