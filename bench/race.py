@@ -227,12 +227,13 @@ def _best(done: list[RaceResult], label: str, metric: str, unit: str, lowest: bo
     if not ranked:
         return None
     best, nxt = ranked[0], ranked[1] if len(ranked) > 1 else None
+    source = best.metrics.output_token_source if best.metrics else ""
     return Winner(
         label,
         best.model,
         getattr(best.metrics, metric),
         unit,
-        best.metrics.output_token_source,  # type: ignore[union-attr]
+        source,
         nxt.model if nxt else None,
         getattr(nxt.metrics, metric) if nxt else None,
     )

@@ -89,8 +89,11 @@ def foundry_backend() -> FoundryBackend:
         )
     foundry_manager()
     from bench.backends import backend_for
+    from bench.backends.foundry import FoundryBackend
 
-    return backend_for()  # type: ignore[return-value]
+    backend = backend_for()
+    assert isinstance(backend, FoundryBackend)  # the registry's in-process kind
+    return backend
 
 
 # ---- model listings ------------------------------------------------------------------------------
