@@ -20,7 +20,7 @@ from bench.results import DEFINITIONS, ModelResult, Results, load_results
 from bench.rounds import round_number
 from bench.server_figures import server_figures
 from bench.store import Store
-from bench.units import fmt_bytes, fmt_number, is_missing
+from bench.units import fmt_bytes, fmt_number, fmt_rate, fmt_seconds, is_missing
 
 __all__ = [
     "DEFINITIONS",
@@ -193,10 +193,10 @@ def _highlights(results: Results) -> list[str]:
         pick = (min if lowest else max)(have, key=value)
         out.append(f"- {label}: **{md_inline(pick.series)}** ({fmt(value(pick))}, n={pick.n})")
 
-    best(lambda m: m.stat("e2e_s_mean"), "Lowest average latency", "{:.3f} s".format, True)
-    best(lambda m: m.stat("e2e_s_p95"), "Lowest p95 latency", "{:.3f} s".format, True)
-    best(lambda m: m.stat("ttft_s_mean"), "Fastest first token", "{:.3f} s".format, True)
-    best(lambda m: m.stat("decode_tps_mean"), "Fastest decoding", "{:.1f} tok/s".format, False)
+    best(lambda m: m.stat("e2e_s_mean"), "Lowest average latency", fmt_seconds, True)
+    best(lambda m: m.stat("e2e_s_p95"), "Lowest p95 latency", fmt_seconds, True)
+    best(lambda m: m.stat("ttft_s_mean"), "Fastest first token", fmt_seconds, True)
+    best(lambda m: m.stat("decode_tps_mean"), "Fastest decoding", fmt_rate, False)
     best(lambda m: m.memory_bytes if m.memory_comparable else None, "Least memory", fmt_bytes, True)
     for m in results.models:
         if m.status == "failed":
