@@ -115,8 +115,9 @@ class OpenAIBackend:
         )
 
     def _get_json(self, url: str) -> Any:
+        """A discovery GET: short timeouts, so a server that hangs never freezes a page or the CLI."""
         try:
-            response = self.client.get(url)
+            response = self.client.get(url, timeout=httpx.Timeout(15.0, connect=5.0))
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
         if response.status_code in (401, 403):
