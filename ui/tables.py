@@ -8,7 +8,6 @@ with "—" for the missing cells; complete columns stay numbers (so they still s
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Mapping
 from typing import Any
@@ -16,17 +15,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from bench.units import is_missing
+
 DASH = "—"
 
 
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
 def _text(value: Any, fmt: str | None) -> str:
-    if _missing(value):
+    if is_missing(value):
         return DASH
     if fmt and isinstance(value, numbers.Real):
         try:
@@ -49,14 +44,14 @@ def dashed(
     out = frame.copy()
     for col in frame.columns:
         values = frame[col].tolist()
-        if not any(_missing(v) for v in values):
+        if not any(is_missing(v) for v in values):
             continue
         old = config.get(col) or {}
         kind = (old.get("type_config") or {}).get("type")
         fmt = (old.get("type_config") or {}).get("format")
         fmt = fmt if isinstance(fmt, str) and "%" in fmt else None
         numeric = kind in ("number", "progress") or pd.api.types.is_numeric_dtype(frame[col])
-        present = [v for v in values if not _missing(v)]
+        present = [v for v in values if not is_missing(v)]
         if fmt is None and numeric and all(float(v).is_integer() for v in present):
             fmt = "%d"  # ranks and counts: pandas made them floats only because of the gap
         out[col] = [_text(v, fmt) for v in values]
