@@ -13,17 +13,43 @@ import hashlib
 import json
 import platform
 import socket
+from importlib import metadata
 from typing import Any
 
 import psutil
 
 from bench import sysmon
 
+#: the packages whose versions every run and machine fingerprint records
+PACKAGES = (
+    "foundry-local-sdk",
+    "onnxruntime",
+    "onnxruntime-genai-core",
+    "openai",
+    "httpx",
+    "numpy",
+    "pandas",
+    "streamlit",
+    "altair",
+    "pydantic",
+    "psycopg",
+    "psutil",
+)
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of :data:`PACKAGES` (absent ones are left out): part of what a number depends on."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
 
 def fingerprint(packages: dict[str, str] | None = None) -> dict[str, Any]:
     """Everything a reader needs to know about this machine, with its ids."""
-    from bench.provenance import package_versions
-
     hw = sysmon.hardware()
     fp: dict[str, Any] = {
         "hostname": socket.gethostname(),

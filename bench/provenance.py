@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-from importlib import metadata
 from typing import Any
 
-from bench import __version__, paths, sysmon
+from bench import __version__, machine, paths, sysmon
+from bench.machine import PACKAGES, package_versions
 
-PACKAGES = (
-    "foundry-local-sdk",
-    "onnxruntime",
-    "onnxruntime-genai-core",
-    "openai",
-    "httpx",
-    "numpy",
-    "pandas",
-    "streamlit",
-    "altair",
-    "pydantic",
-    "psycopg",
-    "psutil",
-)
+__all__ = ["PACKAGES", "git_commit", "package_versions", "run_meta"]
 
 
 def git_commit() -> str:
@@ -42,20 +29,8 @@ def git_commit() -> str:
     return f"{head}{'-dirty' if dirty else ''}" if head else "unknown"
 
 
-def package_versions() -> dict[str, str]:
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
 def run_meta() -> dict[str, Any]:
     """Stored with every run: ``machine`` is the fingerprint Results and Compare group by."""
-    from bench import machine
-
     packages = package_versions()
     return {
         "slm_bench_version": __version__,
