@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,17 +22,12 @@ from bench.checks.spec import (
     RegexCheck,
     TextCheck,
 )
+from bench.checks.verdict import Verdict
+
+__all__ = ["Verdict", "evaluate", "parse_json", "unfence"]
 
 _FENCE = re.compile(r"^```[A-Za-z0-9_+-]*\s*\n(?P<body>.*?)\n?```\s*$", re.DOTALL)
 _MAX_DETAIL = 300
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """``passed`` is True / False, or None when the check was not run (``detail`` says why)."""
-
-    passed: bool | None
-    detail: str = ""
 
 
 def _short(text: Any) -> str:

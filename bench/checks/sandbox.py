@@ -39,7 +39,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.checks.evaluate import Verdict
+from bench.checks.verdict import Verdict
 
 CHILD = Path(__file__).with_name("_sandbox_child.py")
 
