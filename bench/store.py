@@ -25,8 +25,6 @@ import psutil
 from bench import db, paths
 from bench.samples import OUTCOMES, Sample
 
-SCHEMA_VERSION = 1
-
 _MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE runs (

@@ -69,10 +69,6 @@ class Limits:
     fsize_bytes: int = 4 * 1024 * 1024
 
 
-class SandboxUnavailable(Exception):
-    """This platform cannot isolate the code; ``python_tests`` is not run (the message says why)."""
-
-
 def extract_code(answer: str) -> str:
     """The code of an answer: its first ```python (or unlabelled) block, else the whole answer.
 
