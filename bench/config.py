@@ -4,13 +4,15 @@ Accepts SLM Bench's own formats and the workshop's: a prompt file may be a bare 
 strings, a list of ``{id, prompt, aspects}`` objects, or ``{"name": ..., "prompts": [...]}``; a
 model file may be the workshop's ``{alias: {capabilities: [...], size_mb: ...}}``. Every problem is
 reported as ``file: path.to.field: what is wrong`` through :class:`bench.errors.BenchError`.
+
+The prompt-set schema lives in :mod:`bench.prompt_set`, JSONL/CSV prompt files in
+:mod:`bench.prompt_formats`, the validation helpers in :mod:`bench.validation`; this module keeps
+the model lists, the run settings and where prompt sets are found, and re-exports the rest.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,71 +20,37 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
-    model_validator,
 )
 
-from bench.checks.spec import Check
-from bench.errors import BenchError, plain_message
-from bench.escape import one_line
+from bench.errors import BenchError
+from bench.prompt_set import PromptItem, PromptSet, check_unique_ids, prompt_set_from_data
+from bench.validation import format_validation_error, read_json, validate
 
-_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
-
-
-def check_unique_ids(kind: str, ids: list[str]) -> None:
-    """Raise (for pydantic to report) when an id appears twice: answers and scores are keyed by it."""
-    seen: set[str] = set()
-    for item_id in ids:
-        if item_id in seen:
-            raise ValueError(f"{kind} id {item_id!r} appears twice; ids must be unique")
-        seen.add(item_id)
-
-
-class PromptItem(BaseModel):
-    """One prompt of a set; ``aspects`` names the rubric aspects that apply to its answers."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=1, max_length=80)
-    prompt: str = Field(min_length=1)
-    aspects: list[str] = Field(default_factory=list)
-    system: str | None = None
-    reference: str | None = None
-    #: deterministic pass/fail tests of the answer (bench.checks.spec); results are a score source
-    checks: list[Check] = Field(default_factory=list)
-
-    @field_validator("id")
-    @classmethod
-    def _id_chars(cls, value: str) -> str:
-        if not _ID_RE.match(value):
-            raise ValueError("use letters, digits and . _ : - only")
-        return value
-
-    @field_validator("prompt")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("prompt is blank")
-        return value
-
-
-class PromptSet(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = "prompts"
-    description: str = ""
-    #: lets ``python_tests`` checks run the answers' code (in the sandbox); off unless the set says so
-    allow_code_execution: bool = False
-    prompts: list[PromptItem] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> PromptSet:
-        check_unique_ids("prompt", [item.id for item in self.prompts])
-        return self
-
-    def by_id(self) -> dict[str, PromptItem]:
-        return {p.id: p for p in self.prompts}
+# re-exported: the prompt-set schema and the validation helpers have their own modules
+__all__ = [
+    "PROMPT_SUFFIXES",
+    "ModelEndpoint",
+    "ModelList",
+    "ModelSpec",
+    "PromptItem",
+    "PromptSet",
+    "RunSettings",
+    "builtin_prompt_sets_dir",
+    "check_unique_ids",
+    "endpoint_from_env",
+    "format_validation_error",
+    "load_model_list",
+    "load_prompt_set",
+    "model_list_from_data",
+    "models_from_env",
+    "prompt_set_from_data",
+    "read_json",
+    "resolve_prompt_set",
+    "stream_from_env",
+    "user_prompt_sets_dir",
+    "validate",
+]  # fmt: skip
 
 
 class ModelSpec(BaseModel):
@@ -150,69 +118,6 @@ class RunSettings(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError("a model is listed twice")
         return names
-
-
-def format_validation_error(source: str, error: ValidationError) -> str:
-    """``file: path.to.field: what is wrong`` for every problem pydantic found."""
-    lines = []
-    for err in error.errors():
-        loc = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        lines.append(one_line(f"{source}: {loc}: {plain_message(err)}"))
-    return "\n".join(lines)
-
-
-def validate(model: type[BaseModel], data: Any, source: str, fix: str) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise BenchError(source, "invalid\n" + format_validation_error(source, exc), fix) from None
-
-
-def read_json(path: str | Path, what: str) -> Any:
-    """Read a JSON file, turning every failure into a BenchError that names the file."""
-    path = Path(path)
-    if not path.exists():
-        raise BenchError(
-            str(path),
-            f"{what} file not found",
-            f"check the path (cwd is {os.getcwd()})",
-        )
-    if path.is_dir():
-        raise BenchError(
-            str(path),
-            f"is a folder, not a {what} JSON file",
-            "pass the .json file itself",
-        )
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise BenchError(str(path), "is not UTF-8 text", f"save the {what} file as UTF-8 JSON") from None
-    except json.JSONDecodeError as exc:
-        raise BenchError(
-            str(path),
-            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-            "fix the JSON syntax (a trailing comma or a missing quote is the usual cause)",
-        ) from None
-
-
-def prompt_set_from_data(data: Any, source: str, name: str = "prompts") -> PromptSet:
-    """Normalise the three accepted prompt formats, then validate."""
-    if isinstance(data, list):
-        items = [
-            {"id": f"p{i + 1}", "prompt": entry} if isinstance(entry, str) else entry
-            for i, entry in enumerate(data)
-        ]
-        data = {"name": name, "prompts": items}
-    elif isinstance(data, dict) and "prompts" in data:
-        data = {"name": name, **data}
-    else:
-        raise BenchError(
-            source,
-            "is not a prompt set",
-            'use a JSON list of strings, or {"name": ..., "prompts": [{"id": ..., "prompt": ...}]}',
-        )
-    fix = "each prompt needs a unique id and a non-empty prompt text; the set needs at least one"
-    return validate(PromptSet, data, source, fix)
 
 
 PROMPT_SUFFIXES = (".json", ".jsonl", ".csv")

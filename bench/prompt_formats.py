@@ -20,8 +20,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bench.config import PromptItem, PromptSet, format_validation_error
 from bench.errors import BenchError
+from bench.prompt_set import PromptItem, PromptSet, prompt_set_from_data
+from bench.validation import format_validation_error
 
 CSV_COLUMNS = ("id", "prompt", "system", "reference", "aspects")
 _FIX = {
@@ -121,8 +122,6 @@ def parse_prompt_bytes(data: bytes, source: str) -> PromptSet:
         return parse_jsonl(data, source)
     if suffix == ".csv":
         return parse_csv(data, source)
-    from bench.config import prompt_set_from_data
-
     try:
         raw = json.loads(_text(data, source))
     except json.JSONDecodeError as exc:
