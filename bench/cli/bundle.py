@@ -8,12 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bench.cli.output import fail
+from bench.cli.output import DB_HELP, fail
 from bench.errors import BenchError
 
 console = Console(stderr=True)
 out = Console()
-DB_HELP = "SQLite file or postgresql://USER@HOST/DB (env SLM_BENCH_DB; default .slm-bench/bench.db)."
 
 
 def export_runs(

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli.output import fail
+from bench.cli.output import DB_HELP, fail
 from bench.errors import BenchError
 
 err = Console(stderr=True)
@@ -30,7 +30,7 @@ def checks(
         ),
     ] = False,
     force: Annotated[bool, typer.Option(help="Evaluate again even where a verdict is stored.")] = False,
-    db: Annotated[str | None, typer.Option(help="SQLite file or postgresql:// URL.")] = None,
+    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Evaluate the prompts' checks on a run's answers (stored per sample and check) and show pass rates."""
     from bench.checks.run_checks import evaluate_run_checks

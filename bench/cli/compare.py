@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli.output import fail
+from bench.cli.output import DB_HELP, fail
 from bench.errors import BenchError
 
 FORMATS = ("table", "md", "json")
@@ -31,7 +31,7 @@ def compare(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, md or json.")] = "table",
     out_file: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
-    db: Annotated[str | None, typer.Option(help="SQLite file or postgresql:// URL.")] = None,
+    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Compare two runs model by model: each metric's change with a 95% interval and a verdict."""
     from bench import compare as cmp

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli.output import fail
+from bench.cli.output import DB_HELP, fail
 from bench.errors import BenchError
 
 FORMATS = ("table", "md", "json")
@@ -84,7 +84,7 @@ def decide(
     save: Annotated[
         bool, typer.Option("--save/--no-save", help="Store the decision with its limits.")
     ] = True,
-    db: Annotated[str | None, typer.Option(help="SQLite file or postgresql:// URL.")] = None,
+    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Recommend a default model: limits first, then a weighted ranking with P(best) and rank intervals."""
     from bench import decide as decide_mod

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli.output import fail
+from bench.cli.output import DB_HELP, fail
 from bench.errors import BenchError
 
 console = Console(stderr=True)
@@ -46,9 +46,7 @@ def load(
     ] = False,
     api_key_env: Annotated[str | None, typer.Option(help="Env var holding the endpoint's API key.")] = None,
     label: Annotated[str, typer.Option(help="A note stored with the run.")] = "",
-    db: Annotated[
-        str | None, typer.Option(help="SQLite file or postgresql://USER@HOST/DB (env SLM_BENCH_DB).")
-    ] = None,
+    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Measure a server under rising load; stop once it saturates; report the capacity within the SLOs."""
     from bench import config

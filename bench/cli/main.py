@@ -6,6 +6,7 @@ Bad input never shows a traceback: every :class:`~bench.errors.BenchError` is pr
 
 from __future__ import annotations
 
+import importlib
 import sys
 import threading
 from pathlib import Path
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import config
-from bench.cli.output import fail
+from bench.cli.output import DB_HELP, fail
 from bench.errors import BenchError, plain_message
 
 app = typer.Typer(
@@ -29,7 +30,6 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 
-DB_HELP = "SQLite file or postgresql://USER@HOST/DB (env SLM_BENCH_DB; default .slm-bench/bench.db)."
 FLAG_NAMES = {"max_tokens": "--max-tokens", "models": "--models", "rounds": "--rounds", "warmup": "--warmup"}
 
 
@@ -266,56 +266,8 @@ def runs(
     out.print(table)
 
 
-@app.command()
-def judge(
-    run_id: Annotated[str, typer.Argument(help="The run whose answers to grade.")],
-    judge_model: Annotated[str, typer.Option("--judge", help="The judge model (a second local model).")],
-    rubric: Annotated[
-        str, typer.Option(help="Rubric file or built-in set: workshop, meeting-notes.")
-    ] = "workshop",
-    endpoint: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible base URL of the judge; default in-process.")
-    ] = None,
-    api_key_env: Annotated[
-        str | None, typer.Option(help="Name of the env var holding the judge endpoint's API key.")
-    ] = None,
-    attempts: Annotated[int, typer.Option(help="Tries per item before it is stored as missing.")] = 2,
-    k: Annotated[
-        int,
-        typer.Option(help="Judgments per item: 1 = deterministic; more = at temperature 0.3, median kept."),
-    ] = 1,
-    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
-) -> None:
-    """Grade a run's answers per rubric aspect with a local judge model (1-5 with anchors)."""
-    from bench.backends import backend_for
-    from bench.store import Store
-    from rubrics.judge import judge_run
-    from rubrics.schema import resolve_rubric_set
-
-    try:
-        store = Store(db)
-        if store.get_run(run_id) is None:
-            raise BenchError(run_id, f"no such run in {store.path}", "list runs with `python -m bench runs`")
-        rubric_set = resolve_rubric_set(rubric)
-        from bench.backends.openai_compat import api_key_from_env
-
-        backend = backend_for(endpoint or config.endpoint_from_env(), api_key_from_env(api_key_env))
-
-        def show(p: Any) -> None:
-            console.print(
-                f"[{p.done}/{p.total}] {p.model} · {p.prompt_id} · {p.aspect}: {p.outcome}", highlight=False
-            )
-
-        summary = judge_run(
-            store, run_id, backend, judge_model, rubric_set, max_attempts=attempts, progress=show, k=k
-        )
-        parsed = summary.judged - summary.missing
-        out.print(
-            f"judged {summary.judged} (parsed {parsed}, missing {summary.missing}), skipped {summary.skipped}"
-            f" already judged, of {summary.total}"
-        )
-    except BenchError as exc:
-        fail(exc)
+#: commands that other packages plug in (found by name, like score sources), so bench never imports them
+PLUGIN_COMMANDS = {"judge": "rubrics.cli:judge"}
 
 
 def _mount_subcommands() -> None:
@@ -336,6 +288,9 @@ def _mount_subcommands() -> None:
     app.command("checks")(checks)
     app.command("export")(export_runs)
     app.command("import")(import_bundle)
+    for name, target in PLUGIN_COMMANDS.items():
+        module, attr = target.split(":")
+        app.command(name)(getattr(importlib.import_module(module), attr))
 
 
 _mount_subcommands()

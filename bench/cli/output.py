@@ -9,6 +9,9 @@ from bench.errors import BenchError
 
 err = Console(stderr=True)
 
+#: the --db option's help, the same for every command that opens the store
+DB_HELP = "SQLite file or postgresql://USER@HOST/DB (env SLM_BENCH_DB; default .slm-bench/bench.db)."
+
 
 def fail(exc: BenchError) -> None:
     """Print a BenchError as 'subject: what' + fix, in red, and exit 2 (never a traceback)."""
