@@ -100,6 +100,7 @@ def _chart(table: pd.DataFrame, front: decide.Front, domain: list[str], stat: st
             "throughput", "throughput_n", "memory_mb", "size_mb", "on_front",
         ]
     ]  # fmt: skip
+    data.attrs = {}  # the decision's objects ride on attrs; a chart's data needs none of them
     y_title = (
         f"Quality (mean, {data['scored_by'].iloc[0]})" if front.y == "quality" else "Decode tok/s (mean)"
     )
@@ -297,7 +298,6 @@ st.caption(caption.strip())
 
 st.subheader("Ranking")
 shown = _display(table, stat)
-styled = shown.style.map(lambda v: f"color: {colors.get(v, '#1B2333')}; font-weight: 600", subset=["Model"])
 num: dict[str, Any] = {
     "Score": st.column_config.NumberColumn(
         format="%.2f", help="sum(weight × 0..1) / sum(weights of measured criteria)"
@@ -320,6 +320,7 @@ for c in decide.CRITERIA:
         min_value=0.0, max_value=1.0, format="%.2f"
     )
 shown, num = dashed(shown, num)  # "—", not "None", for a number a model lacks
+shown.attrs = {}  # the ranking object rides on attrs; the browser table needs none of it
 styled = shown.style.map(lambda v: f"color: {colors.get(v, '#1B2333')}; font-weight: 600", subset=["Model"])
 st.dataframe(styled, hide_index=True, width="stretch", column_config=num)
 st.caption(
