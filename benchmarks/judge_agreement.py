@@ -208,7 +208,8 @@ def write(judge_json: Path, human_json: Path, judge_md: Path) -> None:
     lines = []
     for judge_model in judged["meta"]["judges"]:
         lines += [*agreement_lines(one_judge(judged, judge_model), human), ""]
-    lines += [NOTE]
+    if "qwen2.5-coder-1.5b" not in judged["meta"]["judges"]:
+        lines += [NOTE]
     judge_md.write_text(head + "\n".join(lines) + "\n", encoding="utf-8")
     print(f"agreement section -> {judge_md}", file=sys.stderr)
 
