@@ -7,11 +7,13 @@ and its single measurements (memory, size on disk) with where they came from.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from bench.bootstrap import clean
 
@@ -34,11 +36,28 @@ class Candidate:
     quality: dict[str, np.ndarray] = field(default_factory=dict)
     license: str | None = None
     tags: list[str] | None = None  # None = unknown (no model list said)
+    #: joules and output tokens of each request that had an energy reading (paired, same order)
+    energy_j: np.ndarray = field(default_factory=lambda: np.empty(0))
+    energy_tokens: np.ndarray = field(default_factory=lambda: np.empty(0))
+    cost: float = float("nan")  # estimate per 1,000 output tokens (a price the user set)
 
     def __post_init__(self) -> None:
         self.model = self.model or self.name
         self.e2e, self.ttft, self.decode_tps = clean(self.e2e), clean(self.ttft), clean(self.decode_tps)
         self.quality = {k: clean(v) for k, v in self.quality.items()}
+
+    def energy_per_token(self) -> float:
+        """Joules per output token: summed joules over summed tokens (NaN without a sensor)."""
+        tokens = float(self.energy_tokens.sum())
+        return float(self.energy_j.sum()) / tokens if self.energy_j.size and tokens > 0 else float("nan")
+
+    def energy_draws(self, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+        """:meth:`energy_per_token` over ``n_boot`` resamples of the requests (joules and tokens together)."""
+        if math.isnan(self.energy_per_token()):
+            return np.full(n_boot, np.nan)
+        idx = rng.integers(0, self.energy_j.size, size=(n_boot, self.energy_j.size))
+        tokens = self.energy_tokens[idx].sum(axis=1)
+        return np.where(tokens > 0, self.energy_j[idx].sum(axis=1) / np.where(tokens > 0, tokens, 1), np.nan)
 
     def samples(self, metric: str) -> np.ndarray:
         """The per-request values of ``e2e``, ``ttft`` or ``decode_tps``."""
@@ -59,6 +78,20 @@ def warm_samples(samples: Any, run_id: str, model: str) -> Any:
         return samples
     mask = (samples["run_id"] == run_id) & (samples["model"] == model)
     return samples[mask & (~samples["warmup"]) & samples["ok"] & (~samples["cold"])]
+
+
+def energy_samples(samples: Any, run_id: str, model: str) -> tuple[np.ndarray, np.ndarray]:
+    """(joules, output tokens) of the requests with an energy reading: successful, not warm-up
+    (the requests :func:`bench.energy.joules_per_token` sums, so the ranking and the reports agree)."""
+    if samples.empty or "energy_j" not in samples:
+        return np.empty(0), np.empty(0)
+    mine = samples[
+        (samples["run_id"] == run_id) & (samples["model"] == model) & samples["ok"] & ~samples["warmup"]
+    ]
+    joules = pd.to_numeric(mine["energy_j"], errors="coerce")
+    mine = mine[joules.notna()]
+    tokens = pd.to_numeric(mine["output_tokens"], errors="coerce").fillna(0)
+    return joules[joules.notna()].to_numpy(float), tokens.to_numpy(float)
 
 
 def from_results(
@@ -90,6 +123,7 @@ def from_results(
             for source, frame in items.items()
         }
         meta = info.get(m.model, ModelInfo())
+        joules, tokens = energy_samples(results.samples, m.run_id, m.model)
         out.append(
             Candidate(
                 name=m.series,
@@ -105,6 +139,9 @@ def from_results(
                 quality={k: v for k, v in quality.items() if v.size},
                 license=meta.license,
                 tags=meta.tags,
+                energy_j=joules,
+                energy_tokens=tokens,
+                cost=float("nan") if m.cost_per_1k_tokens is None else float(m.cost_per_1k_tokens),
             )
         )
     return out

@@ -20,19 +20,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+import numpy as np
+
 from bench import bootstrap
 from bench.candidates import Candidate
 from bench.errors import BenchError
 
-Kind = Literal["p95", "p50", "ttft", "memory", "size", "quality", "license", "tag"]
+Kind = Literal["p95", "p50", "ttft", "memory", "size", "quality", "license", "tag", "energy", "cost"]
 TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+ENERGY_UNITS = {"j": 1.0, "mj": 1e-3, "uj": 1e-6}  # joules per output token
 BYTE_UNITS = {
     "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30,
 }  # fmt: skip
-KINDS = ("p95", "p50", "ttft", "memory", "size", "quality:SOURCE", "license", "tag")
+KINDS = ("p95", "p50", "ttft", "memory", "size", "quality:SOURCE", "license", "tag", "energy", "cost")
 HELP = (
     "write KIND=VALUE, e.g. p95=1.5s, p50=800ms, ttft=300ms, memory=2GB, size=900MB,"
-    " quality:people=3.5, license=apache-2.0,mit, tag=chat"
+    " quality:people=3.5, license=apache-2.0,mit, tag=chat, energy=0.5J (per output token), cost=0.01"
+    " (estimate per 1k output tokens)"
 )
 _NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
 
@@ -58,6 +62,10 @@ class Limit:
             return f"{what} at most {_bytes(self.value)}"
         if self.kind == "quality":
             return f"quality by {self.source} at least {self.value:g}"
+        if self.kind == "energy":
+            return f"energy at most {self.value:g} J per output token"
+        if self.kind == "cost":
+            return f"cost estimate at most {self.value:g} per 1k output tokens"
         if self.kind == "license":
             return f"license one of {', '.join(self.allowed)}"
         return f"capabilities include {', '.join(self.allowed)}"
@@ -116,6 +124,10 @@ def parse_limit(text: str) -> Limit:
         return Limit(key_l, _quantity(text, raw, TIME_UNITS, "s"), text=text)  # type: ignore[arg-type]
     if key_l in ("memory", "size"):
         return Limit(key_l, _quantity(text, raw, BYTE_UNITS, "b"), text=text)  # type: ignore[arg-type]
+    if key_l == "energy":
+        return Limit("energy", _quantity(text, raw, ENERGY_UNITS, "j"), text=text)
+    if key_l == "cost":
+        return Limit("cost", _quantity(text, raw, {"": 1.0}, ""), text=text)
     if key_l == "quality" or key_l.startswith("quality:"):
         source = key.split(":", 1)[1].strip() if ":" in key else ""
         if not source:
@@ -210,6 +222,38 @@ def _check_quality(limit: Limit, cand: Candidate) -> tuple[str, str]:
     return "", ""
 
 
+def _check_energy(limit: Limit, cand: Candidate) -> tuple[str, str]:
+    """Joules per output token against a ceiling: out only when the whole 95% interval is over."""
+    cap = limit.value or 0.0
+    value = cand.energy_per_token()
+    if math.isnan(value):
+        return "", f"energy not measured (n/a: no energy sensor): {limit.words()} unchecked"
+    n = int(cand.energy_j.size)
+    if n < 2:
+        return (
+            ("", f"energy {value:.3g} J/token is over {cap:g} but n={n} is too few to be sure")
+            if value > cap
+            else ("", "")
+        )
+    draws = cand.energy_draws(bootstrap.N_BOOT, np.random.default_rng(0))
+    low, high = (float(x) for x in np.nanpercentile(draws, [2.5, 97.5]))
+    shown = f"energy {value:.3g} J/token (95% interval {low:.3g}–{high:.3g}, n={n})"
+    if low > cap:
+        return f"{shown} is over the limit {cap:g} J/token", ""
+    if high > cap:
+        return "", f"{shown} straddles the limit {cap:g} J/token"
+    return "", ""
+
+
+def _check_cost(limit: Limit, cand: Candidate) -> tuple[str, str]:
+    """The cost estimate is one number from a price the user set: over the limit is out."""
+    if math.isnan(cand.cost):
+        return "", f"no cost estimate (set a price): {limit.words()} unchecked"
+    if cand.cost > (limit.value or 0.0):
+        return f"cost estimate {cand.cost:.3g} per 1k output tokens is over the limit {limit.value:g}", ""
+    return "", ""
+
+
 def _check_set(limit: Limit, cand: Candidate) -> tuple[str, str]:
     if limit.kind == "license":
         if not cand.license:
@@ -235,6 +279,8 @@ def check(cand: Candidate, limits: Sequence[Limit]) -> Verdict:
             reason, flag = _check_bytes(limit, cand)
         elif limit.kind == "quality":
             reason, flag = _check_quality(limit, cand)
+        elif limit.kind in ("energy", "cost"):
+            reason, flag = (_check_energy if limit.kind == "energy" else _check_cost)(limit, cand)
         else:
             reason, flag = _check_set(limit, cand)
         if reason:

@@ -34,18 +34,20 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bench import constraints, decide_text, ranking
 from bench.candidates import Candidate, ModelInfo, from_results
 from bench.metrics import MIN_N, MIN_N_QUALITY
+from bench.pareto import Front, pareto_front  # noqa: F401  (re-exported: the page and reports use decide.*)
+from bench.ranking import CRITERIA, LOWER_IS_BETTER
 from bench.results import Results, load_results
 from bench.store import Store
 from bench.units import is_missing
 
-CRITERIA = ("quality", "latency", "throughput", "memory", "size")
-LOWER_IS_BETTER = {"latency", "memory", "size"}
 LATENCY_STATS: dict[str, tuple[str, str, str]] = {
     # key -> (summary column, its count column, words)
     "p95": ("e2e_s_p95", "e2e_s_n", "p95"),
     "p50": ("e2e_s_p50", "e2e_s_n", "p50"),
     "ttft": ("ttft_s_mean", "ttft_s_n", "mean time to first token"),
 }
+#: criteria weighted 0 by default and listed only when weighted
+OPTIONAL = ("energy", "cost")
 P95_MIN_N = MIN_N[95]
 QUALITY_MIN_N = MIN_N_QUALITY
 CLOSE_SCORE = 0.05
@@ -57,6 +59,8 @@ LABELS = {
     "throughput": "Decode tok/s",
     "memory": "Memory (MB)",
     "size": "Size on disk (MB)",
+    "energy": "Energy (J/token)",
+    "cost": "Cost per 1k tokens (estimate)",
 }
 
 
@@ -70,6 +74,9 @@ class Criteria(BaseModel):
     throughput: float = Field(default=0.1, ge=0)
     memory: float = Field(default=0.1, ge=0)
     size: float = Field(default=0.1, ge=0)
+    #: joules per output token and the cost estimate: 0 unless asked for (not every machine measures)
+    energy: float = Field(default=0.0, ge=0)
+    cost: float = Field(default=0.0, ge=0)
     #: "people" or "judge:<model>"; None = the first source with scores (people before judges)
     scored_by: str | None = None
     latency_stat: Literal["p95", "p50", "ttft"] = "p95"
@@ -83,17 +90,8 @@ class Criteria(BaseModel):
         return self
 
     def weights(self) -> dict[str, float]:
-        return {c: float(getattr(self, c)) for c in CRITERIA}
-
-
-@dataclass
-class Front:
-    """The Pareto front of ``x`` (lower is better) against ``y`` (higher is better)."""
-
-    points: pd.DataFrame  # the non-dominated candidates, sorted by x
-    x: str
-    y: str
-    note: str = ""
+        """Every criterion's weight; energy and cost only when given one (most machines lack a sensor)."""
+        return {c: float(getattr(self, c)) for c in CRITERIA if c not in OPTIONAL or getattr(self, c) > 0}
 
 
 @dataclass
@@ -164,6 +162,12 @@ def raw_table(
                 "memory": memory,
                 "memory_basis": m.memory_basis if not is_missing(memory) else "",
                 "size": _float(m.size_bytes),
+                "energy": _float(m.energy_j_per_token),
+                "energy_n": m.energy_n,
+                "energy_source": m.energy_source,
+                "cost": _float(m.cost_per_1k_tokens),
+                "cost_basis": m.cost_basis,
+                "machine": m.machine,
             }
         )
     return pd.DataFrame(rows, columns=_RAW_COLUMNS)
@@ -172,7 +176,8 @@ def raw_table(
 _RAW_COLUMNS = [
     "order", "run_id", "model", "series", "status", "error", "n", "candidate", "quality", "quality_n",
     "quality_low", "quality_high", "scored_by", "latency", "latency_n", "latency_stat", "throughput",
-    "throughput_n", "memory", "memory_basis", "size",
+    "throughput_n", "memory", "memory_basis", "size", "energy", "energy_n", "energy_source", "cost",
+    "cost_basis", "machine",
 ]  # fmt: skip
 
 
@@ -210,6 +215,9 @@ def _point_candidates(rows: pd.DataFrame, source: str, stat: str) -> list[Candid
             memory=_float(r.get("memory")),
             size=_float(r.get("size")),
             quality={source: _one(r.get("quality"))},
+            energy_j=_one(r.get("energy")),
+            energy_tokens=np.ones(_one(r.get("energy")).size),  # J/token over one "token": the mean itself
+            cost=_float(r.get("cost")),
         )
         for r in rows.to_dict("records")
     ]
@@ -296,32 +304,6 @@ def decision_table(
     return table
 
 
-# ---- Pareto front --------------------------------------------------------------------------------
-def pareto_front(table: pd.DataFrame, x: str = "latency", y: str = "quality") -> Front:
-    """Candidates no other candidate beats on both ``x`` (lower is better) and ``y`` (higher).
-
-    Without any ``quality`` value the front is drawn against decode tok/s instead, and ``note``
-    says so. Candidates lacking x or y cannot be placed and are left out (also in ``note``).
-    """
-    cand = table[table["candidate"].astype(bool)] if "candidate" in table else table
-    notes = []
-    if y == "quality" and (cand.empty or cand["quality"].isna().all()):
-        y = "throughput"
-        notes.append("No quality scores: the front is latency against decode tok/s.")
-    placed = cand[cand[x].notna() & cand[y].notna()]
-    left_out = sorted(set(cand["model"]) - set(placed["model"]))
-    if left_out:
-        notes.append(f"Not placed (no {x} or {y}): {', '.join(left_out)}.")
-    xs, ys = placed[x].to_numpy(dtype=float), placed[y].to_numpy(dtype=float)
-    keep = []
-    for i in range(len(placed)):
-        dominated = ((xs <= xs[i]) & (ys >= ys[i]) & ((xs < xs[i]) | (ys > ys[i]))).any()
-        keep.append(not dominated)
-    points = placed[np.array(keep, dtype=bool)] if len(placed) else placed
-    points = points.sort_values([x, y], ascending=[True, False], kind="stable")
-    return Front(points=points, x=x, y=y, note=" ".join(notes))
-
-
 weights_text = decide_text.weights_text
 
 
@@ -334,7 +316,7 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
     ]
     ranked = table[table["rank"].notna()].sort_values("rank")
     failed = [r["model"] for r in table.to_dict("records") if r["status"] == "failed"]
-    caveats = [f"{m} failed and is not ranked" for m in failed]
+    caveats = [f"{m} failed and is not ranked" for m in failed] + decide_text.unmeasured(weights, available)
     excluded, flagged = decide_text.limit_lines(table)
     result: ranking.Ranking | None = table.attrs.get("ranking")
     level = result.level if result else ranking.LEVEL
@@ -410,7 +392,7 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
         caveats.append(f"p95 from fewer than {P95_MIN_N} samples (n={_n(top['latency_n'])})")
     for c in top["missing"]:
         if c != "quality":
-            caveats.append(f"{top['model']} has no {LABELS[c].split(' (')[0].lower()} value: counted as 0")
+            caveats.append(f"{top['model']} has no {decide_text.NAMES[c]} value: counted as 0")
     if not uncertain and len(ranked) > 1 and top["score"] - ranked.iloc[1]["score"] <= CLOSE_SCORE + 1e-12:
         caveats.append(
             f"runner-up within {CLOSE_SCORE} of the score ({ranked.iloc[1]['series']}"

@@ -11,8 +11,33 @@ from typing import Any
 
 import pandas as pd
 
+from bench.energy import NO_SENSOR
 from bench.ranking import LOWER_IS_BETTER
 from bench.units import fmt_bytes, fmt_seconds, is_missing
+
+#: a criterion in a sentence
+NAMES = {
+    "quality": "quality", "latency": "latency", "throughput": "decode speed", "memory": "memory",
+    "size": "size on disk", "energy": "energy per output token", "cost": "cost estimate",
+}  # fmt: skip
+
+
+def _joules(value: Any) -> str:
+    return f"{value:.3g} J/token"
+
+
+def _cost(value: Any) -> str:
+    return f"{value:.3g} per 1k output tokens (estimate)"
+
+
+def unmeasured(weights: dict[str, float], available: Sequence[str]) -> list[str]:
+    """Caveats for weighted criteria no candidate has: left out of the score, and why."""
+    why = {"energy": NO_SENSOR, "cost": "no price set (SLM_BENCH_PRICE_PER_HOUR or SLM_BENCH_PRICE_PER_KWH)"}
+    return [
+        f"{NAMES[c]} not measured ({why.get(c, 'no candidate has a value')}): left out of the score"
+        for c, w in weights.items()
+        if w > 0 and c not in available
+    ]
 
 
 def _n(value: Any) -> int:
@@ -50,6 +75,11 @@ def reason(c: str, row: pd.Series, best: bool, stat_words: str) -> str | None:
             if best
             else f"{fmt_bytes(value)} on disk"
         )
+    if c == "energy":
+        n = f"n={_n(row.get('energy_n'))}, {row.get('energy_source') or '?'}"
+        return f"{'least energy among the candidates: ' if best else ''}{_joules(value)} ({n})"
+    if c == "cost":
+        return f"{'cheapest among the candidates: ' if best else ''}{_cost(value)}"
     return None
 
 
@@ -78,6 +108,8 @@ def trade_off(c: str, top: pd.Series, better: list[pd.Series], stat_words: str) 
         "memory": fmt_bytes,
         "size": fmt_bytes,
         "quality": lambda v: f"{v:.1f}",
+        "energy": _joules,
+        "cost": _cost,
     }
     words = {
         "latency": f"slower {stat_words} than",
@@ -85,6 +117,8 @@ def trade_off(c: str, top: pd.Series, better: list[pd.Series], stat_words: str) 
         "memory": "uses more memory than",
         "size": "is larger on disk than",
         "quality": f"scored lower by {top['scored_by']} than",
+        "energy": "uses more energy per output token than",
+        "cost": "costs more (estimate) than",
     }
     fmt = value.get(c, str)
     return f"{top['series']} {words.get(c, 'is behind')} {best['series']} ({fmt(top[c])} vs {fmt(best[c])})"
@@ -126,6 +160,12 @@ def _unranked(row: dict[str, Any], status: str) -> str:
     return "failed" if status == "failed" else "not ranked"
 
 
+def _cost_cell(row: dict[str, Any]) -> str:
+    if is_missing(row.get("cost")):
+        return str(row.get("cost_basis") or "n/a: set a price per hour, or a price per kWh") + " (estimate)"
+    return _cost(row["cost"])
+
+
 def decision_rows(table: pd.DataFrame) -> list[dict[str, str]]:
     """One row of text per (run, model): rank, P(best), rank interval, the raw values with n, limits."""
     rows = []
@@ -145,6 +185,10 @@ def decision_rows(table: pd.DataFrame) -> list[dict[str, str]]:
                 "decode tok/s": _with_n(r.get("throughput"), r.get("throughput_n"), lambda v: f"{v:.1f}"),
                 "memory": fmt_bytes(r.get("memory")),
                 "size": fmt_bytes(r.get("size")),
+                "energy": NO_SENSOR
+                if is_missing(r.get("energy"))
+                else f"{_joules(r['energy'])} (n={_n(r.get('energy_n'))})",
+                "cost": _cost_cell(r),
                 "limits": _limits_cell(r),
             }
         )

@@ -3,14 +3,16 @@
 Min-max normalising raw means turns 437 ms against 440 ms into 1.0 against 0.0, so noise decides.
 Here each criterion is scored **relative to the best candidate**: the best gets 1, another gets
 ``best / value`` when lower is better (latency, memory, size) or ``value / best`` when higher is
-better (quality, decode tok/s). 437 ms vs 440 ms becomes 1.0 vs 0.993: a 0.7% difference stays a
+better (quality, decode tok/s; energy per output token and the cost estimate are lower-is-better
+and weighted 0 unless asked for). 437 ms vs 440 ms becomes 1.0 vs 0.993: a 0.7% difference stays a
 0.7% difference. A candidate without a value gets 0 on that criterion (named in ``missing``).
 
 Uncertainty: every resample redraws each candidate's requests (latency statistic, decode tok/s) and
 its scored items (quality) with replacement, all in the same resample, and recomputes the weighted
 scores and ranks. ``p_best`` is the share of resamples a candidate came first (ties shared), the
-rank interval the 2.5th–97.5th percentile of its ranks. Memory and size are single measurements
-and do not vary between resamples. Seeded: the same data gives the same probabilities.
+rank interval the 2.5th–97.5th percentile of its ranks. Energy per token is the ratio of summed
+joules to summed output tokens over the redrawn requests. Memory, size and the cost estimate (a
+price the user sets, applied once) are single values and do not vary between resamples. Seeded: the same data gives the same probabilities.
 
 A model is named only when its ``p_best`` reaches ``level`` (default 0.8). Otherwise the candidates
 whose rank interval reaches 1 are tied within the noise, and :func:`more_data` estimates how much
@@ -31,8 +33,8 @@ import numpy as np
 from bench import bootstrap
 from bench.candidates import Candidate
 
-CRITERIA = ("quality", "latency", "throughput", "memory", "size")
-LOWER_IS_BETTER = {"latency", "memory", "size"}
+CRITERIA = ("quality", "latency", "throughput", "memory", "size", "energy", "cost")
+LOWER_IS_BETTER = {"latency", "memory", "size", "energy", "cost"}
 LATENCY = {"p95": ("e2e", "p95"), "p50": ("e2e", "p50"), "ttft": ("ttft", "mean")}
 N_BOOT = 2000
 LEVEL = 0.8
@@ -92,9 +94,11 @@ def _draws(
     rng: np.random.Generator,
 ) -> tuple[float, np.ndarray]:
     """(point value, n_boot resampled values) of one criterion; NaN when the candidate lacks it."""
-    if criterion in ("memory", "size"):
-        value = float(cand.memory if criterion == "memory" else cand.size)
+    if criterion in ("memory", "size", "cost"):
+        value = float({"memory": cand.memory, "size": cand.size, "cost": cand.cost}[criterion])
         return value, np.full(n_boot, value)
+    if criterion == "energy":
+        return cand.energy_per_token(), cand.energy_draws(n_boot, rng)
     if criterion == "quality":
         data, stat = cand.quality.get(source or "", np.empty(0)), "mean"
     elif criterion == "latency":

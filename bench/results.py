@@ -12,6 +12,10 @@ names live here and nowhere else:
   (``run_models.memory_comparable = 0``, with ``memory_note``) or when the server is remote;
 - **quality** comes only through :mod:`bench.quality_source`, one entry per score source, never
   mixed, keyed by (run, model): two runs of one model never pool their scored items;
+- **energy and cost** are :func:`bench.team_report.energy_and_cost` (the reports' numbers): joules
+  per output token over successful, non-warm-up requests with a reading, and a cost *estimate* per
+  1,000 output tokens from the prices in the environment;
+- the **machine** is :func:`bench.machine.of_run` (the fingerprint the run recorded);
 - the **series** name tells runs apart: ``model`` for one run, ``model · 184653-3fa2`` for several.
 """
 
@@ -19,12 +23,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import pandas as pd
 
-from bench import metrics, quality_source
+from bench import machine, metrics, quality_source, team_report
+from bench.energy import NO_SENSOR
 from bench.errors import BenchError
 from bench.quality_source import SourceInfo
 from bench.store import Store
@@ -111,6 +116,17 @@ class ModelResult:
     stats: Mapping[str, Any] = field(default_factory=dict)
     #: score source (``people``, ``judge:<model>``...) -> its quality of this (run, model)
     quality: Mapping[str, QualityScore] = field(default_factory=dict)
+    #: the machine the run ran on (:mod:`bench.machine`): an id to group by, a label to read
+    machine_id: str = ""
+    machine: str = ""
+    #: joules per output token and per request (None: "n/a: no energy sensor"), with n and source
+    energy_j_per_token: float | None = None
+    energy_j_per_request: float | None = None
+    energy_n: int = 0
+    energy_source: str = NO_SENSOR
+    #: an estimate per 1,000 output tokens from the prices the user set; ``cost_basis`` says how
+    cost_per_1k_tokens: float | None = None
+    cost_basis: str = ""
 
     def stat(self, column: str) -> Any:
         """One summary value, ``None`` when it was not measured."""
@@ -194,12 +210,40 @@ def load_results(store: Store, run_ids: Sequence[str]) -> Results:
     overall = {s.name: quality_source.quality_summary(store, ids, s.name) for s in sources}
     tables = {s.name: quality_source.quality_table(store, ids, s.name) for s in sources}
     stats = {(r["run_id"], r["model"]): r for r in summary.to_dict("records")} if not summary.empty else {}
-    run_models = [m for run in runs for m in _in_settings_order(run, store.run_models(run["id"]))]
+    per_run = {run["id"]: _in_settings_order(run, store.run_models(run["id"])) for run in runs}
+    extra = _extras(store, ids, runs, per_run)
+    run_models = [m for run in runs for m in per_run[run["id"]]]
     models = [
         _model_result(order, m, several, stats.get((m["run_id"], m["model"]), {}), overall)
         for order, m in enumerate(run_models)
     ]
+    models = [replace(m, **extra.get((m.run_id, m.model), extra[m.run_id])) for m in models]
     return Results(tuple(ids), runs, models, samples, summary, sources, tables)
+
+
+def _extras(
+    store: Store, ids: list[str], runs: list[dict[str, Any]], per_run: Mapping[str, list[dict[str, Any]]]
+) -> dict[Any, dict[str, Any]]:
+    """Machine columns per run id, plus energy and cost per (run id, model)."""
+    out: dict[Any, dict[str, Any]] = {}
+    for run in runs:
+        cols = machine.machine_columns(machine.of_run(run, per_run[run["id"]]))
+        out[run["id"]] = {"machine_id": str(cols["machine_id"] or ""), "machine": str(cols["machine"] or "")}
+    for run_id, models in per_run.items():
+        found = team_report.energy_and_cost(store, [run_id])
+        for m in models:
+            e = found.get(f"{run_id}/{m['model']}")
+            if e:
+                out[(run_id, m["model"])] = {
+                    **out[run_id],
+                    "energy_j_per_token": e["per_token_j"],
+                    "energy_j_per_request": e["per_request_j"],
+                    "energy_n": int(e["n"]),
+                    "energy_source": str(e["source"]),
+                    "cost_per_1k_tokens": e["cost_per_1k_tokens"],
+                    "cost_basis": str(e["cost_basis"]),
+                }
+    return out
 
 
 def _run(store: Store, run_id: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ DEFAULTS = decide.Criteria()
 
 def _weights() -> dict[str, float]:
     st.markdown("**Weights** (only their ratios matter)")
-    cols = st.columns(5)
+    cols = st.columns(len(decide.CRITERIA))
     helps = {
         "quality": "Mean quality score of the chosen source; higher is better",
         "latency": "The latency statistic chosen below; lower is better",
@@ -38,6 +38,10 @@ def _weights() -> dict[str, float]:
         "memory": "Memory added by the model (peak - baseline RSS), else peak RSS; left out where not comparable"
         " (a remote server); lower is better",
         "size": "Model folder size on disk; lower is better",
+        "energy": "Joules per output token from the machine's energy counters (RAPL, NVML); lower is better."
+        " Left out of the score where no candidate has a sensor",
+        "cost": "An estimate per 1,000 output tokens from the price you set (SLM_BENCH_PRICE_PER_HOUR, or"
+        " SLM_BENCH_PRICE_PER_KWH with measured joules or SLM_BENCH_WATTS); lower is better",
     }
     return {
         c: col.slider(
@@ -57,6 +61,7 @@ def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
     rows = []
     for idx, r in zip(table.index, table.to_dict("records"), strict=True):
         rank = r["rank"]
+        text = decide_text.decision_rows(table.loc[[idx]])[0]  # the CLI's and the reports' cells
         rows.append(
             {
                 "Rank": None if is_missing(rank) else int(rank),
@@ -76,9 +81,11 @@ def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
                 "Memory (MB)": r["memory"] / MB,
                 "Memory is": r["memory_basis"],
                 "Size (MB)": r["size"] / MB,
+                "Energy per output token": text["energy"],
+                "Cost per 1k output tokens": text["cost"],
                 **{f"{decide.LABELS[c].split(' (')[0]} 0..1": r[f"norm_{c}"] for c in decide.CRITERIA},
                 "Missing": ", ".join(r["missing"]),
-                "Limits": decide_text.decision_rows(table.loc[[idx]])[0]["limits"],
+                "Limits": text["limits"],
             }
         )
     return pd.DataFrame(rows)
@@ -311,6 +318,12 @@ num: dict[str, Any] = {
     "Decode tok/s": st.column_config.NumberColumn(format="%.1f"),
     "Memory (MB)": st.column_config.NumberColumn(format="%.0f"),
     "Size (MB)": st.column_config.NumberColumn(format="%.1f"),
+    "Energy per output token": st.column_config.TextColumn(
+        help="Joules the machine drew per output token (n = requests with a reading); n/a without a sensor"
+    ),
+    "Cost per 1k output tokens": st.column_config.TextColumn(
+        help="Always an estimate: from the price you set, not a bill"
+    ),
     "Missing": st.column_config.TextColumn(
         help="Criteria this model lacks while others have them: counted as 0"
     ),

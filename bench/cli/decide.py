@@ -21,7 +21,7 @@ from bench.cli.output import DB_HELP, fail
 from bench.errors import BenchError
 
 FORMATS = ("table", "md", "json")
-CRITERIA = ("quality", "latency", "throughput", "memory", "size")
+CRITERIA = ("quality", "latency", "throughput", "memory", "size", "energy", "cost")  # bench.ranking's
 err = Console(stderr=True)
 
 
@@ -64,11 +64,16 @@ def decide(
         typer.Option(
             "--limit",
             help="A hard limit, repeatable: p95=1.5s, p50=800ms, ttft=300ms, memory=2GB, size=900MB,"
-            " quality:people=3.5, license=apache-2.0,mit, tag=chat. Out only when broken with 95% confidence.",
+            " quality:people=3.5, license=apache-2.0,mit, tag=chat, energy=0.5J (per output token),"
+            " cost=0.01 (estimate per 1k output tokens). Out only when broken with 95% confidence.",
         ),
     ] = None,
     weights: Annotated[
-        str | None, typer.Option(help="e.g. quality=0.5,latency=0.3,memory=0.2 (unnamed criteria get 0).")
+        str | None,
+        typer.Option(
+            help="e.g. quality=0.5,latency=0.3,memory=0.2,energy=0.2,cost=0.1 (unnamed criteria get 0;"
+            " energy = J per output token, cost = estimate per 1k output tokens)."
+        ),
     ] = None,
     level: Annotated[
         float, typer.Option(help="Name a model only when it is best in this share of resamples.")
