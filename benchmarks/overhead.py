@@ -32,7 +32,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.acquire import foundry_service, provenance, sysmon  # noqa: E402
+from bench import provenance, sysmon  # noqa: E402
+from bench.acquire import foundry_service  # noqa: E402
 from bench.backends.base import ChatRequest, now_ns  # noqa: E402
 from bench.backends.foundry import FoundryBackend  # noqa: E402
 from bench.backends.openai_compat import OpenAIBackend  # noqa: E402
