@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from bench import compare as cmp
+from bench import machine
 from bench.compare_charts import change_chart
 from bench.errors import BenchError
 from ui.errors import show_error
@@ -25,7 +26,8 @@ if len(runs) < 2:
     st.page_link("pages/run.py", label="Run a benchmark", icon=":material/play_circle:")
     st.stop()
 
-labels = {r["id"]: run_label(r) for r in runs}
+machines = {r["id"]: machine.of_run(r) for r in runs}
+labels = {r["id"]: f"{run_label(r)} · {machines[r['id']]['label']}" for r in runs}
 ids = list(labels)
 c1, c2 = st.columns(2)
 base = c1.selectbox("Base run (before)", ids, index=1, format_func=labels.get, key="compare_base")
@@ -66,7 +68,16 @@ st.altair_chart(change_chart(comparison), use_container_width=True)
 st.caption(cmp.method_note())
 
 st.subheader("The numbers")
-st.dataframe(cmp.table_rows(comparison), hide_index=True, use_container_width=True)
+rows = cmp.table_rows(comparison)
+if machines[base]["machine_id"] != machines[new]["machine_id"]:
+    hosts = f"differ: {machines[base].get('hostname', '?')} → {machines[new].get('hostname', '?')}"
+    rows = [{**row, "machines": hosts} for row in rows]
+    st.warning(
+        f"Different machines: base ran on **{machines[base]['label']}**, new on **{machines[new]['label']}**."
+        " Each change includes the change of machine.",
+        icon=":material/devices:",
+    )
+st.dataframe(rows, hide_index=True, use_container_width=True)
 st.download_button(
     "Download as Markdown",
     cmp.markdown(comparison),

@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from bench import charts, metrics
+from bench import charts, machine, metrics
 from bench.errors import BenchError
-from bench.results import DEFINITIONS, ModelResult, load_results, with_series
+from bench.results import DEFINITIONS, ModelResult, Results, load_results, with_series
 from bench.rounds import round_words
 from bench.units import is_missing, to_mb
 from ui import truncation
@@ -99,11 +99,33 @@ def _table(models: list[ModelResult]) -> pd.DataFrame:
                 "Token source": m.token_source,
                 "Transport": m.transport,
                 "Execution provider": m.execution_provider or "",
+                "Machine": m.machine,
                 "Caveat": _caveat(dict(m.stats)) if m.stats else "",
                 "Run": m.run_id,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _machine_filter(results: Results) -> list[str]:
+    """The runs of the machines picked (a filter shown only when the runs come from several machines)."""
+    fps = {run["id"]: machine.of_run(run) for run in results.runs}
+    labels = {fp["machine_id"]: fp["label"] for fp in fps.values()}
+    if len(labels) < 2:
+        return list(results.run_ids)
+    chosen = st.multiselect(
+        "Machine",
+        list(labels),
+        default=list(labels),
+        format_func=labels.get,
+        key="results_machine",
+        help="The selected runs ran on several machines: keep the runs of the machines picked here.",
+    )
+    kept = [run_id for run_id in results.run_ids if fps[run_id]["machine_id"] in chosen]
+    if not kept:
+        st.info("Pick at least one machine.", icon=":material/info:")
+        st.stop()
+    return kept
 
 
 st.title("Results")
@@ -113,6 +135,9 @@ if not run_ids:
 
 try:
     results = load_results(store(), run_ids)
+    run_ids = _machine_filter(results)
+    if list(results.run_ids) != run_ids:
+        results = load_results(store(), run_ids)
 except BenchError as exc:
     show_error(exc, title="These runs could not be read.")
     st.stop()
@@ -272,6 +297,7 @@ number_config = {
     "Memory (MB)": st.column_config.NumberColumn(format="%.0f", help="MB = 10^6 bytes; see Memory is"),
     "Size (MB)": st.column_config.NumberColumn(format="%.1f"),
     "Token source": st.column_config.TextColumn(help="Where output token counts came from, × requests"),
+    "Machine": st.column_config.TextColumn(help="Where the run ran: host · CPU · cores · RAM · GPU"),
     "Transport": st.column_config.TextColumn(
         help="in-process (Foundry Local SDK) or http (OpenAI-compatible)"
     ),

@@ -244,26 +244,46 @@ def report(
 def runs(
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
     limit: Annotated[int, typer.Option(help="How many.")] = 20,
+    machine: Annotated[
+        str | None,
+        typer.Option(
+            help="Only runs whose machine (host, CPU, GPU, id) contains this text, case-insensitive."
+        ),
+    ] = None,
 ) -> None:
     """List stored runs, newest first (an interrupted run can be resumed with run --resume)."""
+    from bench import machine as machines
     from bench.store import Store
 
     table = Table()
     table.add_column(
         "run", no_wrap=True, min_width=len("20261122-184653-3fa2")
     )  # never cut: it is typed back
-    for name in ("status", "models", "samples", "created", "label"):
+    for name in ("status", "models", "samples", "created", "machine", "label"):
         table.add_column(name, overflow="fold")
-    for r in Store(db).list_runs(limit):
+    stored = Store(db).list_runs(limit if machine is None else 10**6)
+    shown = 0
+    for r in stored:
+        fp = machines.of_run(r)
+        if machine and machine.lower() not in f"{fp['label']} {fp['machine_id']}".lower():
+            continue
+        if shown >= limit:
+            break
+        shown += 1
         table.add_row(
             r["id"],
             r["status"],
             ",".join(r["settings"].get("models", [])),
             str(r["n_samples"]),
             r["created_at"],
+            fp["label"],
             r["label"],
         )
     out.print(table)
+    if machine and not shown:
+        console.print(
+            f"no stored run ran on a machine matching {machine!r} (see the machine column of `runs`)"
+        )
 
 
 #: commands that other packages plug in (found by name, like score sources), so bench never imports them
