@@ -151,3 +151,28 @@ def test_cli_weights_and_limits_name_energy_and_cost(db_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Recommended default: **frugal**" in result.output and "energy 100%" in result.output
     assert "energy at most 0.5 J per output token" in result.output
+
+
+def test_decide_page_energy_slider_and_cells(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SLM_BENCH_DB", str(db_path))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(db_path.parent / "app"))
+    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
+    run_id = store_run(Store(db_path), {"frugal": (0.8, 0.02), "hungry": (0.4, 0.05)})
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
+    at.run()
+    at.query_params["run"] = [run_id]
+    at.switch_page("pages/decide.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.slider(key="decide_w_energy").value == 0.0 and at.slider(key="decide_w_cost").value == 0.0
+    assert "hungry" in at.success[0].value  # the default weights favour the faster model
+    for c in ONLY:
+        at.slider(key=f"decide_w_{c}").set_value(0.0)
+    at.slider(key="decide_w_energy").set_value(1.0).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Recommended default: frugal" in at.success[0].value and "J/token" in at.success[0].value
+    table = at.dataframe[0].value
+    cells = dict(zip(table["Model"], table["Energy per output token"], strict=True))
+    assert cells["frugal"].endswith("J/token (n=20)")
+    assert all(v.endswith("(estimate)") for v in table["Cost per 1k output tokens"])
