@@ -43,8 +43,9 @@ test: venv build-env browser-deps postgres-deps  ## the whole test suite (real m
 lint: venv
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
-benchmark: default-model            ## in-process vs HTTP overhead, and the three real models -> benchmarks/*.md
+benchmark: default-model            ## in-process vs HTTP overhead, the load harness vs guidellm, the three real models -> benchmarks/*.md
 	$(VENV)/bin/python benchmarks/overhead.py --write benchmarks/overhead.md
+	$(VENV)/bin/python benchmarks/harness.py --write benchmarks/harness.md
 	$(VENV)/bin/python benchmarks/models.py --write benchmarks/models.md
 
 screenshot: venv browser-deps       ## refresh the README's screenshot (docs/screenshot.png) from the browser test
