@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 from bench.backends.base import StreamEvent, now_ns
-from bench.backends.openai_compat import OpenAIBackend, normalize_base_url
+from bench.backends.openai_compat import OpenAIBackend, decode_sse_payload, normalize_base_url
 from bench.config import PromptItem
 from bench.errors import BenchError
 
@@ -265,22 +265,16 @@ def parse_stream(rec: Record) -> None:
         return
     ended = False
     for t, line in rec.raw:
-        payload = line[5:].strip()
         if not rec.events:
             rec.events.append(StreamEvent("first_byte", t))
-        if payload == "[DONE]":
+        try:
+            chunk = decode_sse_payload(line[5:].strip())
+        except ValueError as exc:
+            rec.error = str(exc)
+            return
+        if chunk is None:
             ended = True
             break
-        try:
-            chunk = json.loads(payload)
-        except ValueError:
-            chunk = None
-        if not isinstance(chunk, dict):
-            rec.error = f"malformed chunk from server: {payload[:120]!r}"
-            return
-        if "error" in chunk:
-            rec.error = f"server error mid-stream: {chunk['error']}"
-            return
         for event in OpenAIBackend._chunk_events(chunk, t, message_key="delta"):
             ended = ended or event.kind in ("finish", "usage")
             rec.events.append(event)

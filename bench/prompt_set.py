@@ -7,16 +7,13 @@ read by :mod:`bench.prompt_formats`; both land here.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bench.checks.spec import Check
 from bench.errors import BenchError
-from bench.validation import validate
-
-_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
+from bench.validation import check_id, validate
 
 
 def check_unique_ids(kind: str, ids: list[str]) -> None:
@@ -44,9 +41,7 @@ class PromptItem(BaseModel):
     @field_validator("id")
     @classmethod
     def _id_chars(cls, value: str) -> str:
-        if not _ID_RE.match(value):
-            raise ValueError("use letters, digits and . _ : - only")
-        return value
+        return check_id(value)
 
     @field_validator("prompt")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,15 @@ from pydantic import BaseModel, ValidationError
 
 from bench.errors import BenchError, plain_message
 from bench.escape import one_line
+
+_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
+
+
+def check_id(value: str) -> str:
+    """The one id rule for prompts and rubric aspects (ids become file names, URL parts and SQL keys)."""
+    if not _ID_RE.match(value):
+        raise ValueError("use letters, digits and . _ : - only")
+    return value
 
 
 def format_validation_error(source: str, error: ValidationError) -> str:

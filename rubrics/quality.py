@@ -56,7 +56,8 @@ def item_scores(store: Store, run_ids: Iterable[str], scored_by: str = PEOPLE) -
     raise BenchError(f"scored_by {scored_by!r}", "is not a score source", "use 'people' or 'judge:<model>'")
 
 
-def _summary(scores: pd.Series) -> dict[str, float | int]:
+def item_summary(scores: pd.Series) -> dict[str, float | int]:
+    """mean, bootstrap interval, n scored items and missing ones of one group of items."""
     values = scores.dropna().to_numpy(dtype=float)
     low, high = bootstrap_interval(values)
     return {
@@ -75,7 +76,7 @@ def quality_table(store: Store, run_ids: Iterable[str], scored_by: str = PEOPLE)
     """
     items = item_scores(store, run_ids, scored_by)
     rows = [
-        {"model": model, "aspect": aspect, **_summary(group["score"]), "scored_by": scored_by}
+        {"model": model, "aspect": aspect, **item_summary(group["score"]), "scored_by": scored_by}
         for (model, aspect), group in items.groupby(["model", "aspect"], sort=True)
     ]
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
@@ -85,7 +86,7 @@ def quality_overall(store: Store, run_ids: Iterable[str], scored_by: str = PEOPL
     """Per model over all its items and aspects (each item-aspect counts once); aspect "all"."""
     items = item_scores(store, run_ids, scored_by)
     rows = [
-        {"model": model, "aspect": "all", **_summary(group["score"]), "scored_by": scored_by}
+        {"model": model, "aspect": "all", **item_summary(group["score"]), "scored_by": scored_by}
         for model, group in items.groupby("model", sort=True)
     ]
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)

@@ -8,7 +8,6 @@ level is required and none may be blank; a rubric with a gap is rejected with th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,9 +26,9 @@ from typing_extensions import TypedDict
 from bench.config import PromptItem, check_unique_ids, read_json
 from bench.errors import BenchError, plain_message
 from bench.escape import one_line
+from bench.validation import check_id
 
 SCORES = (1, 2, 3, 4, 5)
-_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -52,9 +51,7 @@ class Aspect(BaseModel):
     @field_validator("id")
     @classmethod
     def _id_chars(cls, value: str) -> str:
-        if not _ID_RE.match(value):
-            raise ValueError("use letters, digits and . _ : - only")
-        return value
+        return check_id(value)
 
     @field_validator("anchors", mode="before")
     @classmethod

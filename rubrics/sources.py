@@ -23,7 +23,7 @@ from bench.quality_source import SUMMARY_COLUMNS, TABLE_COLUMNS, SourceInfo, reg
 from bench.store import Store
 from rubrics.annotate import annotations_frame
 from rubrics.judge import judgments_frame
-from rubrics.quality import INTERVAL_METHOD, PEOPLE, bootstrap_interval, item_scores
+from rubrics.quality import INTERVAL_METHOD, PEOPLE, item_scores, item_summary
 from rubrics.trust import judge_trust
 from rubrics.votes_source import VotesProvider
 
@@ -34,22 +34,9 @@ TRUST_RESAMPLES = 500  # the label only needs the kappa interval's lower end; pa
 JUDGE_NOTE = f"a local judge model's 1–5 scores, unparsed replies counted as missing; {INTERVAL_METHOD}"
 
 
-def _stats(scores: pd.Series) -> dict[str, float | int]:
-    """mean, bootstrap interval, n scored items and missing ones of one group of items."""
-    values = scores.dropna().to_numpy(dtype=float)
-    low, high = bootstrap_interval(values)
-    return {
-        "mean": float(values.mean()) if len(values) else float("nan"),
-        "low": low,
-        "high": high,
-        "n": len(values),
-        "missing": int(scores.isna().sum()),
-    }
-
-
 def _grouped(items: pd.DataFrame, keys: list[str], columns: list[str], source: str) -> pd.DataFrame:
     rows = [
-        {**dict(zip(keys, key, strict=True)), **_stats(group["score"]), "scored_by": source}
+        {**dict(zip(keys, key, strict=True)), **item_summary(group["score"]), "scored_by": source}
         for key, group in items.groupby(keys, sort=False)
     ]
     return pd.DataFrame(rows, columns=columns)

@@ -357,22 +357,13 @@ class OpenAIBackend:
             line = line.strip()
             if not line.startswith("data:"):
                 continue
-            payload = line[5:].strip()
-            if payload == "[DONE]":
+            try:
+                chunk = decode_sse_payload(line[5:].strip())
+            except ValueError as exc:
+                raise RequestError(subject, str(exc), "see the server log") from None
+            if chunk is None:
                 ended = True
                 break
-            try:
-                chunk = json.loads(payload)
-            except ValueError:
-                chunk = None
-            if not isinstance(chunk, dict):
-                raise RequestError(
-                    subject, f"malformed chunk from server: {payload[:120]!r}", "see the server log"
-                )
-            if "error" in chunk:
-                raise RequestError(
-                    subject, f"server error mid-stream: {chunk['error']}", "see the server log"
-                )
             for event in self._chunk_events(chunk, t, message_key="delta"):
                 ended = ended or event.kind in ("finish", "usage")
                 yield event
@@ -430,3 +421,22 @@ def _server_timings(chunk: dict[str, Any]) -> dict[str, Any]:
 def api_key_from_env(env_name: str | None) -> str | None:
     """API keys are read from a named environment variable only; they are never stored."""
     return os.environ.get(env_name) if env_name else None
+
+
+def decode_sse_payload(payload: str) -> dict[str, Any] | None:
+    """One SSE ``data:`` payload: the chunk, or None for ``[DONE]``.
+
+    Raises ValueError naming a malformed chunk or an error the server sent mid-stream; the live
+    backend and the load engine (which parses recorded lines after a level) share this one reading.
+    """
+    if payload == "[DONE]":
+        return None
+    try:
+        chunk = json.loads(payload)
+    except ValueError:
+        chunk = None
+    if not isinstance(chunk, dict):
+        raise ValueError(f"malformed chunk from server: {payload[:120]!r}")
+    if "error" in chunk:
+        raise ValueError(f"server error mid-stream: {chunk['error']}")
+    return chunk
