@@ -3,7 +3,7 @@
 Each test gets its own SQLite file (``SLM_BENCH_DB``) and its own folder for endpoints and user
 prompt/rubric sets (``SLM_BENCH_APP_DIR``); models stay in the repo's ``.slm-bench`` (built once).
 Runs happen on a background thread of the app, so tests poll with ``at.run()`` like a browser does.
-Each test module turns :func:`isolated_env` into its ``env`` fixture.
+The ``env`` fixture that gives each test its own database and app folder is in ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench.store import Store
@@ -25,14 +24,6 @@ APP = str(ROOT / "app.py")
 PAGES = [path for _, path, _, _ in routing.PAGES]
 CHART = "vega_lite_chart"  # the node type AppTest gives st.altair_chart
 TIMEOUT = 60
-
-
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The ``env`` fixture of the page tests: this test's own database and app folder."""
-    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
-    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
-    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
-    return tmp_path
 
 
 def app() -> AppTest:

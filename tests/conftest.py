@@ -45,3 +45,12 @@ def prompt_file(tmp_path: Path) -> Path:
     path = tmp_path / "prompts.json"
     path.write_text('["Say hello.", "Name a color."]', encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The app's page tests: this test's own database and app folder (endpoints, user sets)."""
+    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
+    return tmp_path

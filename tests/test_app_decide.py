@@ -1,7 +1,6 @@
 """The Decide page through ``streamlit.testing.v1.AppTest``: empty database, a real run, people's scores.
 
-The page is opened through the router (``app.py`` + ``switch_page``) like every other page. Until
-``pages/decide.py`` is listed in ``ui.routing.PAGES`` the test adds it for its own duration.
+The page is opened through the router (``app.py`` + ``switch_page``) like every other page.
 """
 
 from __future__ import annotations
@@ -9,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench.config import PromptSet, RunSettings
@@ -28,20 +26,6 @@ PROMPTS = {
         {"id": "color", "prompt": "Name a color.", "aspects": ["instruction_following"]},
     ],
 }
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
-    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
-    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
-    from ui import routing
-
-    if DECIDE not in [path for _, path, _, _ in routing.PAGES]:
-        monkeypatch.setattr(
-            routing, "PAGES", [*routing.PAGES, ("Decide", DECIDE, "Decide", ":material/balance:")]
-        )
-    return tmp_path
 
 
 def texts(elements: Any) -> str:

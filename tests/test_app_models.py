@@ -18,18 +18,12 @@ import pytest
 from tests.app_support import (
     app,
     db,
-    isolated_env,
     job_finished,
     open_page,
     start_run,
     texts,
     wait_for,
 )
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolated_env(tmp_path, monkeypatch)
 
 
 # ---- an OpenAI-compatible endpoint: one model fails, the run goes on -----------------------------------

@@ -17,18 +17,12 @@ from tests.app_support import (
     PAGES,
     app,
     db,
-    isolated_env,
     job_finished,
     open_page,
     start_run,
     texts,
     wait_for,
 )
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolated_env(tmp_path, monkeypatch)
 
 
 # ---- every page renders ------------------------------------------------------------------------------

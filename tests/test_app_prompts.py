@@ -11,15 +11,9 @@ import pytest
 
 from tests.app_support import (
     app,
-    isolated_env,
     open_page,
     texts,
 )
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolated_env(tmp_path, monkeypatch)
 
 
 # ---- prompt and rubric sets ------------------------------------------------------------------------

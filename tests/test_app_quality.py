@@ -39,14 +39,6 @@ PROMPTS = {
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
-    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
-    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
-    return tmp_path
-
-
-@pytest.fixture
 def run_id(env: Path, tiny_model: str) -> str:
     """A completed run of the tiny model over the two prompts, in the test's database."""
     settings = RunSettings(models=[tiny_model], rounds=1, warmup=0, max_tokens=8)

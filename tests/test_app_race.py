@@ -1,7 +1,6 @@
 """The Race page through AppTest: race the tiny model, watch tiles and answer, save it as a run.
 
-The page is opened through the router like every other page; until ``pages/race.py`` is listed in
-``ui.routing.PAGES`` the test adds it for itself (Streamlit only switches to registered pages).
+The page is opened through the router like every other page.
 """
 
 from __future__ import annotations
@@ -19,20 +18,6 @@ from bench.store import Store
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/race.py"
 TIMEOUT = 60
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from ui import routing
-
-    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
-    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
-    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
-    if not any(p[1] == PAGE for p in routing.PAGES):
-        monkeypatch.setattr(
-            routing, "PAGES", [*routing.PAGES, ("Demo", PAGE, "Race", ":material/sports_score:")]
-        )
-    return tmp_path
 
 
 def texts(elements: Any) -> str:

@@ -29,20 +29,6 @@ PROMPTS = {
 }
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
-    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
-    monkeypatch.setenv("SLM_BENCH_SHOW_TEST_MODELS", "1")
-    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
-    from ui import routing
-
-    for title, path, icon in (("Race", "pages/race.py", ":material/sports_score:"),):
-        if not any(p[1] == path for p in routing.PAGES):
-            monkeypatch.setattr(routing, "PAGES", [*routing.PAGES, ("Demo", path, title, icon)])
-    return tmp_path
-
-
 def texts(elements: Any) -> str:
     return "\n".join(str(e.value) for e in elements)
 

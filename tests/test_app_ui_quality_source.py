@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench.config import PromptSet, RunSettings
@@ -25,15 +24,6 @@ PROMPTS = {
         {"id": "color", "prompt": "Name a color.", "aspects": ["instruction_following"]},
     ],
 }
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
-    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
-    monkeypatch.setenv("SLM_BENCH_SHOW_TEST_MODELS", "1")
-    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
-    return tmp_path
 
 
 def texts(elements: Any) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench.config import PromptSet, RunSettings, resolve_prompt_set
@@ -19,14 +18,6 @@ from ui.tasks import QUICK
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
-    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
-    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
-    return tmp_path
 
 
 def texts(elements: Any) -> str:

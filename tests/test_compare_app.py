@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench.store import Store
@@ -18,14 +17,6 @@ from test_compare import latencies, store_run
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PAGE = "pages/compare.py"
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
-    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
-    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
-    return tmp_path
 
 
 def texts(elements: Any) -> str:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench import decision_log
@@ -22,14 +21,6 @@ NOISE = np.random.default_rng(12345).normal(0, 0.03, 20)
 
 def shaped(centre: float, seed: int) -> np.ndarray:
     return centre + np.random.default_rng(seed).permutation(NOISE)
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
-    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
-    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
-    return tmp_path
 
 
 def texts(elements: Any) -> str:

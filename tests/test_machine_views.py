@@ -47,14 +47,6 @@ def store_run(store: Store, fp: dict[str, Any], centre: float, seed: int) -> str
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
-    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
-    monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
-    return tmp_path
-
-
-@pytest.fixture
 def two_machines(env: Path) -> tuple[Store, str, str]:
     store = Store(env / "bench.db")
     laptop = store_run(store, LAPTOP, 0.8, 1)
