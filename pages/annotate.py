@@ -19,8 +19,9 @@ from rubrics.annotate import (
 )
 from rubrics.schema import SCORES, RubricSet
 from ui import truncation
+from ui.agreement_view import render_people_agreement
 from ui.errors import show_error
-from ui.quality_view import pick_rubric, pick_run, render_people_agreement
+from ui.quality_view import pick_rubric, pick_run
 from ui.resources import store
 from ui.routing import require_router
 from ui.votes_view import render_votes

@@ -21,6 +21,7 @@ from rubrics.judge import (
 from rubrics.quality import quality_table
 from rubrics.schema import unknown_aspects
 from ui import truncation
+from ui.agreement_view import render_judge_vs_people
 from ui.errors import guard, show_error
 from ui.job_view import watch
 from ui.jobs import registry
@@ -28,7 +29,6 @@ from ui.quality_view import (
     percent,
     pick_rubric,
     pick_run,
-    render_judge_vs_people,
     scorer_label,
     show_parse_rate,
     show_quality_table,

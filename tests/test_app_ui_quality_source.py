@@ -78,3 +78,20 @@ def test_decide_never_credits_one_runs_scores_to_another(env: Path, tiny_model: 
     success = texts(at.success)
     if unscored[-4:] in success.splitlines()[0]:
         assert "by people" not in success, success
+
+
+def test_results_quality_keeps_each_run_apart(env: Path, tiny_model: str) -> None:
+    """Results with runs X and Y of one model: X's scores are X's; Y has none (never a pooled row)."""
+    scored, unscored = _run(env, tiny_model), _run(env, tiny_model)
+    _score_on_annotate(scored)
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.query_params["run"] = [scored, unscored]
+    at.switch_page("pages/results.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    quality = next(df.value for df in at.dataframe if "Aspect" in df.value.columns)
+    models = set(quality["Model"])
+    assert any(scored[-4:] in str(m) for m in models), models  # the row names its run
+    assert not any(unscored[-4:] in str(m) for m in models), models  # nothing lent to the unscored run
+    assert tiny_model not in models, models  # never a bare model name pooling both runs

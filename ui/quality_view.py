@@ -14,15 +14,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from bench import quality_charts, user_files
+from bench import quality_charts, quality_source, user_files
 from bench.backends.base import Backend
 from bench.errors import BenchError
+from bench.results import series_name
 from bench.store import Store
 from bench.units import is_missing
-from rubrics.agreement import PEOPLE_SCORE_RULE, Stat, judge_vs_people, pairwise_kappas, people_alpha
-from rubrics.annotate import annotations_frame
+from rubrics.agreement import Stat
 from rubrics.judge import JudgeProgress, JudgeSummary, judge_pairwise, judge_run, judgments_frame, parse_rates
-from rubrics.quality import INTERVAL_METHOD, quality_overall, quality_table, score_sources
+from rubrics.quality import INTERVAL_METHOD
 from rubrics.schema import RubricSet, resolve_rubric_set
 from ui.errors import show_error
 from ui.jobs import Job, registry
@@ -203,35 +203,51 @@ def warn_parse_rate(judgments: pd.DataFrame, judge: str) -> None:
         )
 
 
+def _by_run(frame: pd.DataFrame, several_runs: bool) -> pd.DataFrame:
+    """Name each row's run in its model label when several runs are shown: quality is a run's own."""
+    out = frame.copy()
+    out["model"] = [series_name(m, r, several_runs) for m, r in zip(out["model"], out["run_id"], strict=True)]
+    return out
+
+
 def render_quality(store: Store, run_ids: list[str], key: str = "quality") -> None:
-    """Quality per model and aspect for one scorer (people or one judge), table and chart."""
+    """Quality per (run, model) and aspect for one score source (people, one judge, task checks)."""
     ids = list(run_ids)
     try:
-        sources = score_sources(store, ids)
+        infos = {
+            i.name: i for i in quality_source.score_sources(store, ids) if not i.name.startswith("votes")
+        }
     except BenchError as exc:
         show_error(exc, title="Quality scores could not be read.")
         return
-    if not sources:
+    if not infos:
         st.info(
             "No quality scores for these runs yet. Score answers on **Annotate**, or let a judge model "
             "grade them on **Judge**.",
             icon=":material/info:",
         )
+        render_vote_rankings(store, ids)
         return
     scored_by = st.selectbox(
         "Scored by",
-        sources,
+        list(infos),
         format_func=scorer_label,
         key=f"{key}_scored_by",
-        help="People's scores and a judge's scores are different instruments; they are shown one at a time, "
-        "never averaged together.",
+        help="People's scores, a judge's scores and task checks are different instruments; they are shown one "
+        "at a time, never averaged together.",
     )
+    several = len(ids) > 1
     try:
-        table = quality_table(store, ids, scored_by=scored_by)
-        overall = quality_overall(store, ids, scored_by=scored_by)
+        table = _by_run(quality_source.quality_table(store, ids, scored_by), several)
+        overall = _by_run(quality_source.quality_summary(store, ids, scored_by), several).assign(aspect="all")
     except BenchError as exc:
         show_error(exc, title="Quality scores could not be read.")
         return
+    if not infos[scored_by].validated:
+        st.warning(
+            f"**{scorer_label(scored_by)} is not validated**: {infos[scored_by].note or 'never compared with people'}",
+            icon=":material/gpp_maybe:",
+        )
     judge = scored_by.removeprefix("judge:") if scored_by.startswith("judge:") else None
     if judge is not None:
         judgments = judgments_frame(store, ids)
@@ -245,120 +261,11 @@ def render_quality(store: Store, run_ids: list[str], key: str = "quality") -> No
     with st.expander("Over all aspects, per model"):
         show_quality_table(overall)
     st.caption(
-        f"Scored by **{scorer_label(scored_by)}**. Interval: {INTERVAL_METHOD}; n = items "
-        "(model × prompt × aspect)"
-        + ("; several annotators on one item are averaged first." if judge is None else ".")
+        f"Scored by **{scorer_label(scored_by)}** ({infos[scored_by].scale}); each run's scores are its own"
+        f" (a row names its run when several are shown). {infos[scored_by].note or INTERVAL_METHOD}."
         + (" Missing = unreadable judge replies, left out of the mean." if judge else "")
     )
     render_vote_rankings(store, ids)  # the pairwise sources: Bradley–Terry per run
-
-
-# ---- agreement between people --------------------------------------------------------------------
-KAPPA_CONFIG = {
-    "Annotator A": st.column_config.TextColumn(),
-    "Annotator B": st.column_config.TextColumn(),
-    "n": st.column_config.NumberColumn(help="Items both scored"),
-    "Weighted kappa": st.column_config.NumberColumn(
-        format="%.2f", help="Cohen's kappa, quadratic weights, scores 1–5; — when undefined"
-    ),
-    "Spearman": st.column_config.NumberColumn(
-        format="%.2f", help="Rank correlation; — when one annotator gave a single score throughout"
-    ),
-    "Exact": st.column_config.NumberColumn(format="percent", help="Share of items with the same score"),
-    "Within 1": st.column_config.NumberColumn(
-        format="percent", help="Share of items whose scores differ by at most 1"
-    ),
-}
-
-
-def render_people_agreement(store: Store, run_ids: list[str]) -> None:
-    """Pairwise weighted kappa per pair of annotators and Krippendorff's alpha over all of them."""
-    annotations = annotations_frame(store, run_ids)
-    annotators = sorted(annotations["annotator"].unique()) if not annotations.empty else []
-    if len(annotators) < 2:
-        st.info(
-            "Agreement needs at least two annotators on the same answers"
-            + (f"; so far only **{annotators[0]}** has scored this run." if annotators else "."),
-            icon=":material/group:",
-        )
-        return
-    alpha = people_alpha(annotations)
-    kappas = pairwise_kappas(annotations).rename(
-        columns={
-            "annotator_a": "Annotator A",
-            "annotator_b": "Annotator B",
-            "kappa": "Weighted kappa",
-            "spearman": "Spearman",
-            "exact": "Exact",
-            "within_one": "Within 1",
-        }
-    )
-    c1, c2 = st.columns([1, 3])
-    c1.metric(
-        "Krippendorff's alpha",
-        stat_text(alpha),
-        f"n = {alpha.n} items",
-        delta_color="off",
-        delta_arrow="off",
-        help="All annotators together, interval metric; units are answer × aspect scored by two or more people.",
-        border=True,
-    )
-    with c2:
-        shown, config = dashed(kappas, KAPPA_CONFIG)  # "—" where agreement is undefined
-        st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
-    st.caption(
-        "Scored by **people**. **Weighted kappa** (Cohen, quadratic weights): agreement of two annotators "
-        "beyond chance, where a near-miss (4 vs 5) costs less than a big miss (1 vs 5); 1 = perfect, 0 = "
-        "chance, below 0 = worse than chance; n = answers × aspects both scored. **Krippendorff's alpha**: "
-        "the same idea for all annotators at once, gaps allowed; n = items with two or more scores. Above "
-        "0.8 is reliable, 0.67–0.8 tentative, below that the rubric or its anchors need work. A cell with "
-        "— is undefined: too few items, or no variation to compare."
-    )
-
-
-# ---- judge vs people -----------------------------------------------------------------------------
-def render_judge_vs_people(store: Store, run_ids: list[str], judge: str) -> None:
-    """Weighted kappa, Spearman, exact and within-1 agreement of one judge with people, and a heat map."""
-    annotations = annotations_frame(store, run_ids)
-    judgments = judgments_frame(store, run_ids)
-    try:
-        result = judge_vs_people(judgments, annotations, judge=judge)
-    except BenchError as exc:
-        show_error(exc)
-        return
-    if result.n == 0:
-        st.info(
-            f"No answer × aspect is scored by both people and judge {judge} yet. Annotate some answers of this "
-            "run on **Annotate** to see how far the judge can be trusted.",
-            icon=":material/info:",
-        )
-        return
-    tiles = st.columns(4)
-    for col, (label, stat, fmt, help_text) in zip(
-        tiles,
-        [
-            ("Weighted kappa", result.kappa, "{:.2f}", "Cohen's kappa with quadratic weights, 1–5"),
-            ("Spearman", result.spearman, "{:.2f}", "Rank correlation (average ranks for ties)"),
-            ("Exact agreement", result.exact, "{:.0%}", "Same score"),
-            ("Within 1", result.within_one, "{:.0%}", "Scores differ by at most 1"),
-        ],
-        strict=True,
-    ):
-        col.metric(
-            label,
-            stat_text(stat, fmt),
-            f"n = {stat.n} items",
-            delta_color="off",
-            delta_arrow="off",
-            help=f"{help_text}. Judge {judge} vs people, on items both scored.",
-            border=True,
-        )
-    st.markdown(f"**Judge {judge} vs people: items per pair of scores** (n = {result.n})")
-    st.altair_chart(quality_charts.confusion_heatmap(result.confusion, judge), width="content")
-    st.caption(
-        f"Judge **{judge}** vs **people** on {result.n} items (answer × aspect) both scored; items the judge "
-        f"left missing are skipped. Rule: {result.rule or PEOPLE_SCORE_RULE}."
-    )
 
 
 # ---- background jobs (ui.jobs): grading and pairwise comparison ----------------------------------
