@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench import bootstrap, metrics
+from bench import bootstrap, machine, metrics
 from bench.errors import BenchError
 from bench.store import Store
 
@@ -69,11 +69,29 @@ class Comparison:
     rows: list[MetricChange] = field(default_factory=list)
     only_base: list[str] = field(default_factory=list)
     only_new: list[str] = field(default_factory=list)
+    #: where each run ran (``bench.machine.label``), so a cross-machine comparison says so
+    base_machine: str = ""
+    new_machine: str = ""
+
+    @property
+    def machines_differ(self) -> bool:
+        return bool(self.base_machine and self.new_machine and self.base_machine != self.new_machine)
+
+    def machine_line(self) -> str:
+        """One sentence on where the two runs ran."""
+        if self.machines_differ:
+            return (
+                f"Different machines: base on {self.base_machine}, new on {self.new_machine}: a change mixes"
+                " the machines' difference with the software's."
+            )
+        return f"Both runs on {self.base_machine or 'an unknown machine'}."
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "base_run": self.base_run,
             "new_run": self.new_run,
+            "base_machine": self.base_machine,
+            "new_machine": self.new_machine,
             "only_in_base": self.only_base,
             "only_in_new": self.only_new,
             "changes": [{k: _clean(v) for k, v in asdict(r).items()} for r in self.rows],
@@ -132,6 +150,11 @@ def _warm(store: Store, run_id: str) -> pd.DataFrame:
     return frame[(~frame["warmup"]) & frame["ok"] & (~frame["cold"])]
 
 
+def _machine(store: Store, run_id: str) -> str:
+    run = store.get_run(run_id)
+    return machine.of_run(run, store.run_models(run_id)).get("label", "") if run else ""
+
+
 def _run_models(store: Store, run_id: str) -> dict[str, dict[str, Any]]:
     if store.get_run(run_id) is None:
         recent = ", ".join(r["id"] for r in store.list_runs(5)) or "none"
@@ -163,7 +186,9 @@ def compare_runs(
     """Every metric of every model present in both runs."""
     models_a, models_b = _run_models(store, base_run), _run_models(store, new_run)
     warm_a, warm_b = _warm(store, base_run), _warm(store, new_run)
-    out = Comparison(base_run, new_run)
+    out = Comparison(
+        base_run, new_run, base_machine=_machine(store, base_run), new_machine=_machine(store, new_run)
+    )
     out.only_base = [m for m in models_a if m not in models_b]
     out.only_new = [m for m in models_b if m not in models_a]
     both = [m for m in models_a if m in models_b]
@@ -275,7 +300,7 @@ def table_rows(comparison: Comparison) -> list[dict[str, str]]:
 
 
 def markdown(comparison: Comparison, failures: Sequence[str] = ()) -> str:
-    lines = [f"# Run {comparison.new_run} against {comparison.base_run}", ""]
+    lines = [f"# Run {comparison.new_run} against {comparison.base_run}", "", comparison.machine_line(), ""]
     rows = table_rows(comparison)
     if rows:
         head = list(rows[0])

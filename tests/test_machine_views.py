@@ -138,3 +138,20 @@ def test_runs_command_shows_and_filters_by_machine(two_machines: tuple[Store, st
     assert (
         laptop not in none.output and "no stored run ran on a machine matching 'no-such-box'" in none.output
     )
+
+
+def test_compare_reports_name_both_machines(two_machines: tuple[Store, str, str]) -> None:
+    """`bench compare` (table, Markdown, JSON) says where each run ran, and when the machines differ."""
+    from bench import compare as cmp
+
+    store, laptop, edge = two_machines
+    comparison = cmp.compare_runs(store, laptop, edge)
+    assert comparison.machines_differ
+    text = cmp.markdown(comparison)
+    assert f"base on {LAPTOP['label']}, new on {EDGE['label']}" in text
+    data = cmp.json.loads(cmp.to_json(comparison))
+    assert (data["base_machine"], data["new_machine"]) == (LAPTOP["label"], EDGE["label"])
+    same = store_run(store, EDGE, 0.4, 3)
+    assert (
+        cmp.markdown(cmp.compare_runs(store, edge, same)).splitlines()[2] == f"Both runs on {EDGE['label']}."
+    )

@@ -78,6 +78,7 @@ def _print_table(comparison: object, failures: list[str]) -> None:
     for row in rows:
         style = {"worse": "red", "better": "green"}.get(row["verdict"], "")
         table.add_row(*row.values(), style=style)
+    table.caption = comparison.machine_line()
     out.print(table)
     for line in cmp.only_lines(comparison):
         out.print(line, highlight=False)
