@@ -36,7 +36,7 @@ def unmeasured(weights: dict[str, float], available: Sequence[str]) -> list[str]
     return [
         f"{NAMES[c]} not measured ({why.get(c, 'no candidate has a value')}): left out of the score"
         for c, w in weights.items()
-        if w > 0 and c not in available
+        if w > 0 and c not in available and c != "quality"  # quality has its own caveat, in words
     ]
 
 
@@ -192,7 +192,18 @@ def decision_rows(table: pd.DataFrame) -> list[dict[str, str]]:
                 "limits": _limits_cell(r),
             }
         )
-    return rows
+    return _without_idle_columns(rows, table)
+
+
+def _without_idle_columns(rows: list[dict[str, str]], table: pd.DataFrame) -> list[dict[str, str]]:
+    """Energy and cost columns only where they say something: weighted, or measured/priced for a model.
+
+    Most machines have no energy sensor and most users set no price; three rows of "n/a" would push
+    the numbers that decide off the screen.
+    """
+    weights = table.attrs.get("weights") or {}
+    idle = [c for c in ("energy", "cost") if not weights.get(c) and (c not in table or table[c].isna().all())]
+    return [{k: v for k, v in row.items() if k not in idle} for row in rows]
 
 
 def rows_markdown(rows: list[dict[str, str]]) -> list[str]:

@@ -95,9 +95,16 @@ def _num(value: float | None, fmt: str) -> str:
 def markdown(store: Store, run_ids: Sequence[str]) -> list[str]:
     """``## Energy and cost`` (always) and ``## Load`` (for load runs) as Markdown lines."""
     rows = energy_and_cost(store, run_ids)
-    lines = [
-        "## Energy and cost",
-        "",
+    lines = ["## Energy and cost", ""]
+    if rows and all(r["n"] == 0 and r["cost_per_1k_tokens"] is None for r in rows.values()):
+        sources = sorted({str(r["source"]) for r in rows.values()})
+        lines += [
+            f"Not measured for any model ({', '.join(sources)}) and no price set: set SLM_BENCH_PRICE_PER_HOUR"
+            " (or SLM_BENCH_PRICE_PER_KWH with SLM_BENCH_WATTS) for a cost estimate per 1,000 output tokens.",
+            "",
+        ]
+        return lines + _load_lines(store, run_ids)
+    lines += [
         "| run/model | J per request | J per output token | n | energy source | output tok/s | cost per 1k tokens (estimate) |",
         "|---|---:|---:|---:|---|---:|---|",
     ]
@@ -114,6 +121,12 @@ def markdown(store: Store, run_ids: Sequence[str]) -> list[str]:
         " SLM_BENCH_WATTS).",
         "",
     ]
+    return lines + _load_lines(store, run_ids)
+
+
+def _load_lines(store: Store, run_ids: Sequence[str]) -> list[str]:
+    """``## Load`` for load runs: the capacity per model and every level's rate with n."""
+    lines: list[str] = []
     loads = load_capacity(store, run_ids)
     if loads:
         lines += ["## Load", "", "| run/model | capacity | why | levels run |", "|---|---|---|---|"]

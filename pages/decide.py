@@ -59,9 +59,9 @@ def _weights() -> dict[str, float]:
 
 def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
     rows = []
-    for idx, r in zip(table.index, table.to_dict("records"), strict=True):
+    texts = decide_text.decision_rows(table)  # the CLI's and the reports' cells, row for row
+    for r, text in zip(table.to_dict("records"), texts, strict=True):
         rank = r["rank"]
-        text = decide_text.decision_rows(table.loc[[idx]])[0]  # the CLI's and the reports' cells
         rows.append(
             {
                 "Rank": None if is_missing(rank) else int(rank),
@@ -81,8 +81,9 @@ def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
                 "Memory (MB)": r["memory"] / MB,
                 "Memory is": r["memory_basis"],
                 "Size (MB)": r["size"] / MB,
-                "Energy per output token": text["energy"],
-                "Cost per 1k output tokens": text["cost"],
+                # energy and cost only where weighted, measured or priced (decide_text drops idle ones)
+                **({"Energy per output token": text["energy"]} if "energy" in text else {}),
+                **({"Cost per 1k output tokens": text["cost"]} if "cost" in text else {}),
                 **{f"{decide.LABELS[c].split(' (')[0]} 0..1": r[f"norm_{c}"] for c in decide.CRITERIA},
                 "Missing": ", ".join(r["missing"]),
                 "Limits": text["limits"],

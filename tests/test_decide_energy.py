@@ -87,7 +87,9 @@ def test_without_any_sensor_energy_is_not_measured_and_changes_nothing(db_path: 
     rec = decide.recommendation(weighted)
     assert f"energy per output token not measured ({NO_SENSOR}): left out of the score" in rec.caveats
     assert {r["energy"] for r in decide_text.decision_rows(weighted)} == {NO_SENSOR}
-    assert all("(estimate)" in r["cost"] for r in decide_text.decision_rows(weighted))
+    # cost neither weighted nor priced: its column is left out instead of a row of "n/a"
+    assert all("cost" not in r for r in decide_text.decision_rows(weighted))
+    assert all("energy" not in r and "cost" not in r for r in decide_text.decision_rows(plain))
     # only energy weighted and no sensor anywhere: nothing to rank on, said so
     only = decide.recommendation(decide.decision_table(store, [run_id], Criteria(**ONLY, energy=1.0)))
     assert only.model is None and any("energy per output token not measured" in c for c in only.caveats)
@@ -175,4 +177,4 @@ def test_decide_page_energy_slider_and_cells(db_path: Path, monkeypatch: pytest.
     table = at.dataframe[0].value
     cells = dict(zip(table["Model"], table["Energy per output token"], strict=True))
     assert cells["frugal"].endswith("J/token (n=20)")
-    assert all(v.endswith("(estimate)") for v in table["Cost per 1k output tokens"])
+    assert "Cost per 1k output tokens" not in table.columns  # neither weighted nor priced: no column of n/a

@@ -62,3 +62,20 @@ def test_measured_joules_give_per_token_energy_and_a_kwh_cost(
     assert data["cost_per_1k_tokens"] == pytest.approx(0.3 * 1000 / 3.6e6 * 0.36)
     assert "measured 0.3 J/token" in data["cost_basis"]
     assert "## Load" not in report.render_markdown(store, [run_id])
+
+
+def test_no_sensor_and_no_price_is_one_sentence_not_a_table_of_na(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+    from synthetic_runs import store_run
+
+    for name in ("SLM_BENCH_PRICE_PER_HOUR", "SLM_BENCH_PRICE_PER_KWH", "SLM_BENCH_WATTS"):
+        monkeypatch.delenv(name, raising=False)
+    store = Store(tmp_path / "b.db")
+    run_id = store_run(store, {"a": np.full(5, 0.4), "b": np.full(5, 0.5)})
+    text = report.render_markdown(store, [run_id])
+    section = text.split("## Energy and cost", 1)[1].split("\n## ", 1)[0]
+    assert "Not measured for any model (n/a: no energy sensor) and no price set" in section
+    assert "| run/model |" not in section  # no table of n/a rows
+    assert "| energy |" not in text and "| cost |" not in text  # nor idle columns in the decision table
