@@ -151,3 +151,27 @@ def test_bad_model_list_file(tmp_path: Path, db_path: Path):
 
 def test_report_of_unknown_run(db_path: Path):
     assert_clean_error(bench("report", "no-such-run", "--db", str(db_path)), "no-such-run", "no such run")
+
+
+def test_every_commands_bad_flags_read_in_plain_words_naming_the_flag(tmp_path: Path) -> None:
+    """run, load and decide share one flag-error printer (bench.cli.output.flag_errors)."""
+    from typer.testing import CliRunner
+
+    from bench.cli.main import app
+
+    db = str(tmp_path / "b.db")
+    cases = {
+        "--max-tokens: must be at least 1": [
+            "load", "--endpoint", "http://127.0.0.1:9/v1", "--models", "m", "--prompts", "workshop",
+            "--concurrency", "1", "--max-tokens", "0", "--db", db,
+        ],
+        "--weights: at least one weight must be above 0": [
+            "decide", "any-run", "--weights", "quality=0,latency=0,throughput=0,memory=0,size=0", "--db", db,
+        ],
+        "--rounds: must be at least 1": ["run", "--models", "m", "--rounds", "0", "--db", db],
+    }  # fmt: skip
+    for expected, args in cases.items():
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert expected in " ".join(result.output.split()), (args, result.output)
+        assert "Input should" not in result.output and "validation error" not in result.output

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli.output import DB_HELP, fail
+from bench.cli.output import DB_HELP, fail, flag_errors
 from bench.errors import BenchError
 
 FORMATS = ("table", "md", "json")
@@ -51,7 +51,7 @@ def _criteria(weights: str | None, scored_by: str | None, latency: str, level: f
     try:
         return Criteria(**values, scored_by=scored_by, latency_stat=latency, level=level)
     except ValidationError as exc:
-        what = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'weights'}: {e['msg']}" for e in exc.errors())
+        what = flag_errors(exc, {"scored_by": "--scored-by", "latency_stat": "--latency"}, whole="--weights")
         raise BenchError(
             "decide options", what, "weights >= 0 and not all 0; --level between 0.5 and 1"
         ) from None

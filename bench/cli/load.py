@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli.output import DB_HELP, fail
+from bench.cli.output import DB_HELP, fail, flag_errors
 from bench.errors import BenchError
 
 console = Console(stderr=True)
@@ -83,8 +83,10 @@ def load(
                 stop_at_saturation=not keep_going,
             )
         except ValidationError as exc:
-            msgs = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'flags'}: {e['msg']}" for e in exc.errors())
-            raise BenchError("command line", msgs, "see `python -m bench load --help`") from None
+            flags = {"slos": "--slo", "levels": "--concurrency/--rate", "duration_s": "--duration"}
+            raise BenchError(
+                "command line", flag_errors(exc, flags), "see `python -m bench load --help`"
+            ) from None
         prompt_set = config.resolve_prompt_set(prompts)
         _check_endpoint(spec.endpoint, spec.models, api_key_env)
         result = run_load(

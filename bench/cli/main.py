@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import config
-from bench.cli.output import DB_HELP, fail
-from bench.errors import BenchError, plain_message
+from bench.cli.output import DB_HELP, fail, flag_errors
+from bench.errors import BenchError
 
 app = typer.Typer(
     help="SLM Bench: measure small language models on your own hardware.",
@@ -38,12 +38,9 @@ def _settings(**values: Any) -> config.RunSettings:
     try:
         return config.RunSettings(**values)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else ""
-            flag = FLAG_NAMES.get(field, f"--{field.replace('_', '-')}")
-            lines.append(f"{flag}: {plain_message(err)}")
-        raise BenchError("command line", "; ".join(lines), "see `python -m bench run --help`") from None
+        raise BenchError(
+            "command line", flag_errors(exc, FLAG_NAMES), "see `python -m bench run --help`"
+        ) from None
 
 
 def _model_names(models: str | None) -> list[str]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
-from bench.errors import BenchError
+from bench.errors import BenchError, plain_message
 
 err = Console(stderr=True)
 
@@ -19,3 +20,18 @@ def fail(exc: BenchError) -> None:
     if exc.fix:
         err.print(f"  [yellow]fix:[/yellow] {exc.fix}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def flag_errors(exc: ValidationError, flag_names: dict[str, str] | None = None, whole: str = "flags") -> str:
+    """A flags model's errors in the user's words, each naming its flag: ``--rounds: must be >= 1``.
+
+    A field maps to ``--field-name`` unless ``flag_names`` says otherwise; an error about the whole
+    model (no field) is put under ``whole``.
+    """
+    names = flag_names or {}
+    lines = []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else ""
+        flag = names.get(field, f"--{field.replace('_', '-')}") if field else whole
+        lines.append(f"{flag}: {plain_message(err)}")
+    return "; ".join(lines)
