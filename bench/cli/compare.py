@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli.output import DB_HELP, fail
+from bench.cli.output import DB_HELP, emit, fail
 from bench.errors import BenchError
 
 FORMATS = ("table", "md", "json")
@@ -52,12 +51,7 @@ def compare(
             _print_table(comparison, failures)
         else:
             text = cmp.markdown(comparison, failures) if fmt == "md" else cmp.to_json(comparison, failures)
-            if out_file:
-                out_file.parent.mkdir(parents=True, exist_ok=True)
-                out_file.write_text(text, encoding="utf-8")
-                err.print(f"wrote {out_file}")
-            else:
-                sys.stdout.write(text)
+            emit(text, out_file)
         for failure in failures:
             err.print(f"[bold red]gate failed:[/bold red] {failure}", highlight=False, soft_wrap=True)
         if failures:

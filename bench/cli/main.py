@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import config
-from bench.cli.output import DB_HELP, fail, flag_errors
+from bench.cli.output import DB_HELP, emit, fail, flag_errors
 from bench.errors import BenchError
 
 app = typer.Typer(
@@ -227,12 +227,7 @@ def report(
             text = markdown_with_charts(Store(db), run_ids, out_file, charts_format)
         else:
             text = FORMATS[fmt][1](Store(db), run_ids)
-        if out_file:
-            out_file.parent.mkdir(parents=True, exist_ok=True)
-            out_file.write_text(text, encoding="utf-8")
-            console.print(f"wrote {out_file}")
-        else:
-            sys.stdout.write(text)
+        emit(text, out_file)
     except BenchError as exc:
         fail(exc)
 

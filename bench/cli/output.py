@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -35,3 +38,13 @@ def flag_errors(exc: ValidationError, flag_names: dict[str, str] | None = None, 
         flag = names.get(field, f"--{field.replace('_', '-')}") if field else whole
         lines.append(f"{flag}: {plain_message(err)}")
     return "; ".join(lines)
+
+
+def emit(text: str, out_file: Path | None) -> None:
+    """A report's text to ``--out`` (folders made, the path said on stderr) or to stdout."""
+    if out_file:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out_file}")
+    else:
+        sys.stdout.write(text)
