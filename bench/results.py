@@ -204,14 +204,15 @@ def load_results(store: Store, run_ids: Sequence[str]) -> Results:
     ids = list(dict.fromkeys(run_ids))
     runs = [_run(store, run_id) for run_id in ids]
     several = len(ids) > 1
-    samples = with_series(metrics.samples_frame(store.samples(ids)), several)
+    raw = store.samples(ids)
+    samples = with_series(metrics.samples_frame(raw), several)
     summary = with_series(metrics.model_summary(samples), several)
     sources = quality_source.score_sources(store, ids)
     overall = {s.name: quality_source.quality_summary(store, ids, s.name) for s in sources}
     tables = {s.name: quality_source.quality_table(store, ids, s.name) for s in sources}
     stats = {(r["run_id"], r["model"]): r for r in summary.to_dict("records")} if not summary.empty else {}
     per_run = {run["id"]: _in_settings_order(run, store.run_models(run["id"])) for run in runs}
-    extra = _extras(store, ids, runs, per_run)
+    extra = _extras(store, raw, runs, per_run)
     run_models = [m for run in runs for m in per_run[run["id"]]]
     models = [
         _model_result(order, m, several, stats.get((m["run_id"], m["model"]), {}), overall)
@@ -222,15 +223,18 @@ def load_results(store: Store, run_ids: Sequence[str]) -> Results:
 
 
 def _extras(
-    store: Store, ids: list[str], runs: list[dict[str, Any]], per_run: Mapping[str, list[dict[str, Any]]]
+    store: Store,
+    samples: list[dict[str, Any]],
+    runs: list[dict[str, Any]],
+    per_run: Mapping[str, list[dict[str, Any]]],
 ) -> dict[Any, dict[str, Any]]:
-    """Machine columns per run id, plus energy and cost per (run id, model)."""
+    """Machine columns per run id, plus energy and cost per (run id, model), from samples read once."""
     out: dict[Any, dict[str, Any]] = {}
     for run in runs:
         cols = machine.machine_columns(machine.of_run(run, per_run[run["id"]]))
         out[run["id"]] = {"machine_id": str(cols["machine_id"] or ""), "machine": str(cols["machine"] or "")}
+    found = team_report.energy_and_cost(store, list(per_run), samples)
     for run_id, models in per_run.items():
-        found = team_report.energy_and_cost(store, [run_id])
         for m in models:
             e = found.get(f"{run_id}/{m['model']}")
             if e:

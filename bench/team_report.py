@@ -45,17 +45,24 @@ def _tokens_per_s(samples: list[dict[str, Any]]) -> float | None:
     return tokens / seconds if tokens and seconds else None
 
 
-def energy_and_cost(store: Store, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """``{"run_id/model": {per_request_j, per_token_j, n, source, tokens_per_s, cost}}``."""
+def energy_and_cost(
+    store: Store, run_ids: Sequence[str], samples: list[dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """``{"run_id/model": {per_request_j, per_token_j, n, source, tokens_per_s, cost}}``.
+
+    ``samples`` are the runs' stored samples when the caller has already read them (the results
+    layer has), so they are not read a second time.
+    """
     from bench.load_run import capacity_of, load_results
 
     price = prices()
+    every = store.samples(run_ids) if samples is None else samples
     out: dict[str, dict[str, Any]] = {}
     for run_id in run_ids:
-        samples = store.samples([run_id])
+        of_run = [s for s in every if s["run_id"] == run_id]
         levels = load_results(store, run_id)
-        for model in sorted({s["model"] for s in samples}):
-            mine = _measured([s for s in samples if s["model"] == model])
+        for model in sorted({s["model"] for s in of_run}):
+            mine = _measured([s for s in of_run if s["model"] == model])
             joules = energy.joules_per_token(mine)
             tps = _tokens_per_s(mine)
             if model in levels:  # a load run: the throughput the box holds within its SLOs
