@@ -17,7 +17,7 @@ import streamlit as st
 from bench import quality_charts, quality_source, user_files
 from bench.backends.base import Backend
 from bench.errors import BenchError
-from bench.results import series_name
+from bench.results import with_series
 from bench.store import Store
 from bench.units import is_missing
 from rubrics.agreement import Stat
@@ -205,9 +205,7 @@ def warn_parse_rate(judgments: pd.DataFrame, judge: str) -> None:
 
 def _by_run(frame: pd.DataFrame, several_runs: bool) -> pd.DataFrame:
     """Name each row's run in its model label when several runs are shown: quality is a run's own."""
-    out = frame.copy()
-    out["model"] = [series_name(m, r, several_runs) for m, r in zip(out["model"], out["run_id"], strict=True)]
-    return out
+    return with_series(frame, several_runs).drop(columns="model").rename(columns={"series": "model"})
 
 
 def render_quality(store: Store, run_ids: list[str], key: str = "quality") -> None:
