@@ -42,7 +42,7 @@ def _empty(message: str) -> alt.Chart:
 def quality_points(table: pd.DataFrame, models: Sequence[str] | None = None) -> alt.Chart | alt.LayerChart:
     """Mean score (point) and 95% interval (bar) per model, grouped by aspect; one scorer only.
 
-    ``table`` is :func:`rubrics.quality.quality_table` (or ``quality_overall``): model, aspect,
+    ``table`` is :func:`bench.quality_source.quality_table` of one run (or one series per run): model, aspect,
     mean, low, high, n, missing, scored_by. A mean from one item has no interval (NaN): its point
     is drawn hollow, with n=1 in the tooltip.
     """

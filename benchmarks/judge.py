@@ -24,9 +24,10 @@ import pandas as pd  # noqa: E402
 
 from bench.backends import backend_for  # noqa: E402
 from bench.decide import Criteria, decision_table, recommendation, recommendation_markdown  # noqa: E402
+from bench.quality_source import quality_table  # noqa: E402
 from bench.store import Store  # noqa: E402
 from rubrics.judge import judge_run, judgments_frame, parse_rate  # noqa: E402
-from rubrics.quality import INTERVAL_METHOD, quality_table  # noqa: E402
+from rubrics.quality import INTERVAL_METHOD  # noqa: E402
 from rubrics.schema import resolve_rubric_set  # noqa: E402
 
 
@@ -42,7 +43,7 @@ def render(store: Store, run_id: str, judge: str, total: int) -> str:
     frame = frame[frame["judge"] == judge]
     parsed, n = parse_rate(frame)
     per = seconds_per_judgment(frame)
-    table = quality_table(store, [run_id], scored_by=f"judge:{judge}")
+    table = quality_table(store, [run_id], f"judge:{judge}")
     lines = [
         f"# {judge} as a judge", "",
         f"Run `{run_id}` graded per aspect of the built-in `workshop` rubric, temperature 0, seed 42,"

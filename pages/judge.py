@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bench import quality_charts, user_files
+from bench import quality_charts, quality_source, user_files
 from bench.backends import Backend, backend_for
 from bench.backends.openai_compat import api_key_from_env
 from bench.errors import BenchError
@@ -18,7 +18,6 @@ from rubrics.judge import (
     position_consistency,
     win_rates,
 )
-from rubrics.quality import quality_table
 from rubrics.schema import unknown_aspects
 from ui import truncation
 from ui.agreement_view import render_judge_vs_people
@@ -230,7 +229,7 @@ else:
     left, right = st.columns([1, 3], gap="large")
     show_parse_rate(judgments, judge, left)
     with right:
-        table = quality_table(db, [run_id], scored_by=f"judge:{judge}")
+        table = quality_source.quality_table(db, [run_id], f"judge:{judge}")
         show_quality_table(table)
     st.markdown(f"**Quality per aspect · scored by {scorer_label(f'judge:{judge}')}**")
     st.altair_chart(quality_charts.quality_points(table, run_models), width="stretch")

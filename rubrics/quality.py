@@ -1,4 +1,5 @@
-"""Quality per model and aspect, from one source of scores at a time.
+"""People's and judges' items and their summary statistic; the tables per (run, model) are
+:mod:`bench.quality_source`'s, through the providers in :mod:`rubrics.sources`.
 
 People's scores and a judge's scores are never averaged together: they are different instruments
 with different biases, and a mixed mean would hide which one moved. ``scored_by`` picks one source:
@@ -28,7 +29,6 @@ PEOPLE = "people"
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 20261122
 INTERVAL_METHOD = "95% percentile bootstrap of the mean over items (2,000 resamples, fixed seed)"
-QUALITY_COLUMNS = ["model", "aspect", "mean", "low", "high", "n", "missing", "scored_by"]
 
 
 def bootstrap_interval(
@@ -67,34 +67,3 @@ def item_summary(scores: pd.Series) -> dict[str, float | int]:
         "n": len(values),
         "missing": int(scores.isna().sum()),
     }
-
-
-def quality_table(store: Store, run_ids: Iterable[str], scored_by: str = PEOPLE) -> pd.DataFrame:
-    """Per model x aspect: mean, 95% bootstrap interval (low, high), n items, missing scores.
-
-    Runs are pooled: a model in two of ``run_ids`` contributes the items of both.
-    """
-    items = item_scores(store, run_ids, scored_by)
-    rows = [
-        {"model": model, "aspect": aspect, **item_summary(group["score"]), "scored_by": scored_by}
-        for (model, aspect), group in items.groupby(["model", "aspect"], sort=True)
-    ]
-    return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
-
-
-def quality_overall(store: Store, run_ids: Iterable[str], scored_by: str = PEOPLE) -> pd.DataFrame:
-    """Per model over all its items and aspects (each item-aspect counts once); aspect "all"."""
-    items = item_scores(store, run_ids, scored_by)
-    rows = [
-        {"model": model, "aspect": "all", **item_summary(group["score"]), "scored_by": scored_by}
-        for model, group in items.groupby("model", sort=True)
-    ]
-    return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
-
-
-def score_sources(store: Store, run_ids: Iterable[str]) -> list[str]:
-    """The ``scored_by`` values that have scores in these runs: ``people`` first, then judges."""
-    ids = list(run_ids)
-    sources = [PEOPLE] if not annotations_frame(store, ids).empty else []
-    judges = judgments_frame(store, ids)["scored_by"].dropna().unique()
-    return sources + sorted(judges)

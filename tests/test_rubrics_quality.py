@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from bench.errors import BenchError
+from bench.quality_source import quality_summary, quality_table, score_sources
 from bench.store import Store, utc_now
 from rubrics.annotate import save_scores
-from rubrics.quality import bootstrap_interval, quality_overall, quality_table, score_sources
+from rubrics.quality import bootstrap_interval
 
 PROMPTS = {"name": "t", "prompts": [{"id": f"p{i}", "prompt": f"Q{i}", "aspects": ["acc"]} for i in range(4)]}
 
@@ -66,9 +67,9 @@ def test_judge_table_is_separate_and_counts_missing(scored: tuple[Store, str]):
     assert table.loc["m1", "n"] == 3 and table.loc["m1", "missing"] == 1
     assert table.loc["m2", "mean"] == 1.0
     assert np.isclose(table.loc["m2", "low"], 1.0) and np.isclose(table.loc["m2", "high"], 1.0)
-    overall = quality_overall(store, [run_id], "judge:j").set_index("model")
-    assert overall.loc["m2", "aspect"] == "all" and overall.loc["m2", "n"] == 4
-    assert score_sources(store, [run_id]) == ["people", "judge:j"]
+    overall = quality_summary(store, [run_id], "judge:j").set_index("model")  # every item and aspect
+    assert overall.loc["m2", "n"] == 4 and overall.loc["m2", "mean"] == 1.0
+    assert [s.name for s in score_sources(store, [run_id])] == ["people", "judge:j"]
     with pytest.raises(BenchError, match="not a score source"):
         quality_table(store, [run_id], "mixed")
     assert quality_table(store, [run_id], "judge:other").empty
