@@ -45,7 +45,7 @@ def csv_cell(value: Any) -> Any:
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every text column of ``frame`` through :func:`csv_cell` (numbers stay numbers)."""
-    import pandas as pd  # only here: bench.config imports this module and must stay light
+    import pandas as pd  # only here: bench.inputs.config imports this module and must stay light
 
     out = frame.copy()
     for col in out.columns:

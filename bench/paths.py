@@ -69,3 +69,13 @@ def build_python() -> Path:
     if env:
         return Path(env)
     return REPO_ROOT / ".venv-build" / "bin" / "python"
+
+
+def dir_size(path: str | Path) -> int | None:
+    """Bytes of every regular file under ``path`` (a model folder), or None if it is missing."""
+    root = Path(path)
+    if not root.exists():
+        return None
+    if root.is_file():
+        return root.stat().st_size
+    return sum(f.stat().st_size for f in root.rglob("*") if f.is_file() and not f.is_symlink())

@@ -4,18 +4,18 @@ One function, :func:`load_results`, loads a set of runs once and returns typed p
 rows, so the join of a run's model rows with the statistics, the memory definition and the series
 names live here and nowhere else:
 
-- **statistics** are :func:`bench.metrics.model_summary` (warm, successful requests; ``n`` and the
+- **statistics** are :func:`bench.stats.aggregates.model_summary` (warm, successful requests; ``n`` and the
   low-n flags with every metric);
 - **memory** has one definition: the peak resident set minus the baseline before the load when both
   are known (``memory_basis`` says "added by the model"), else the peak alone ("process peak (no
   baseline)"); it is *not comparable* across models when the run marked it so
   (``run_models.memory_comparable = 0``, with ``memory_note``) or when the server is remote;
-- **quality** comes only through :mod:`bench.quality_source`, one entry per score source, never
+- **quality** comes only through :mod:`bench.quality.score_sources`, one entry per score source, never
   mixed, keyed by (run, model): two runs of one model never pool their scored items;
-- **energy and cost** are :func:`bench.team_report.energy_and_cost` (the reports' numbers): joules
+- **energy and cost** are :func:`bench.stats.energy_cost_load.energy_and_cost` (the reports' numbers): joules
   per output token over successful, non-warm-up requests with a reading, and a cost *estimate* per
   1,000 output tokens from the prices in the environment;
-- the **machine** is :func:`bench.machine.of_run` (the fingerprint the run recorded);
+- the **machine** is :func:`bench.measure.machine.of_run` (the fingerprint the run recorded);
 - the **series** name tells runs apart: ``model`` for one run, ``model · 184653-3fa2`` for several.
 """
 
@@ -28,11 +28,13 @@ from typing import Any
 
 import pandas as pd
 
-from bench import machine, metrics, quality_source, team_report
-from bench.energy import NO_SENSOR
 from bench.errors import BenchError
-from bench.quality_source import SourceInfo
-from bench.store import Store
+from bench.measure import machine
+from bench.measure.energy import NO_SENSOR
+from bench.quality import score_sources
+from bench.quality.score_sources import SourceInfo
+from bench.stats import aggregates, energy_cost_load
+from bench.store.store import Store
 from bench.units import is_missing
 
 MEMORY_ADDED = "added by the model (peak - baseline RSS)"
@@ -112,11 +114,11 @@ class ModelResult:
     memory_basis: str
     memory_comparable: bool
     memory_note: str
-    #: the :func:`bench.metrics.model_summary` columns (``e2e_s_p95``, ``e2e_s_n``, ``e2e_s_low_n``...)
+    #: the :func:`bench.stats.aggregates.model_summary` columns (``e2e_s_p95``, ``e2e_s_n``, ``e2e_s_low_n``...)
     stats: Mapping[str, Any] = field(default_factory=dict)
     #: score source (``people``, ``judge:<model>``...) -> its quality of this (run, model)
     quality: Mapping[str, QualityScore] = field(default_factory=dict)
-    #: the machine the run ran on (:mod:`bench.machine`): an id to group by, a label to read
+    #: the machine the run ran on (:mod:`bench.measure.machine`): an id to group by, a label to read
     machine_id: str = ""
     machine: str = ""
     #: joules per output token and per request (None: "n/a: no energy sensor"), with n and source
@@ -165,13 +167,13 @@ class Results:
     run_ids: tuple[str, ...]
     runs: list[dict[str, Any]]
     models: list[ModelResult]
-    #: one row per request (:func:`bench.metrics.samples_frame`) plus its ``series``
+    #: one row per request (:func:`bench.stats.aggregates.samples_frame`) plus its ``series``
     samples: pd.DataFrame
-    #: :func:`bench.metrics.model_summary` plus ``series``
+    #: :func:`bench.stats.aggregates.model_summary` plus ``series``
     summary: pd.DataFrame
     #: score sources with scores in these runs, people first
     sources: list[SourceInfo] = field(default_factory=list)
-    #: source -> per (run_id, model, aspect) table (:data:`bench.quality_source.TABLE_COLUMNS`)
+    #: source -> per (run_id, model, aspect) table (:data:`bench.quality.score_sources.TABLE_COLUMNS`)
     quality_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
@@ -205,11 +207,11 @@ def load_results(store: Store, run_ids: Sequence[str]) -> Results:
     runs = [_run(store, run_id) for run_id in ids]
     several = len(ids) > 1
     raw = store.samples(ids)
-    samples = with_series(metrics.samples_frame(raw), several)
-    summary = with_series(metrics.model_summary(samples), several)
-    sources = quality_source.score_sources(store, ids)
-    overall = {s.name: quality_source.quality_summary(store, ids, s.name) for s in sources}
-    tables = {s.name: quality_source.quality_table(store, ids, s.name) for s in sources}
+    samples = with_series(aggregates.samples_frame(raw), several)
+    summary = with_series(aggregates.model_summary(samples), several)
+    sources = score_sources.score_sources(store, ids)
+    overall = {s.name: score_sources.quality_summary(store, ids, s.name) for s in sources}
+    tables = {s.name: score_sources.quality_table(store, ids, s.name) for s in sources}
     stats = {(r["run_id"], r["model"]): r for r in summary.to_dict("records")} if not summary.empty else {}
     per_run = {run["id"]: _in_settings_order(run, store.run_models(run["id"])) for run in runs}
     extra = _extras(store, raw, runs, per_run)
@@ -233,7 +235,7 @@ def _extras(
     for run in runs:
         cols = machine.machine_columns(machine.of_run(run, per_run[run["id"]]))
         out[run["id"]] = {"machine_id": str(cols["machine_id"] or ""), "machine": str(cols["machine"] or "")}
-    found = team_report.energy_and_cost(store, list(per_run), samples)
+    found = energy_cost_load.energy_and_cost(store, list(per_run), samples)
     for run_id, models in per_run.items():
         for m in models:
             e = found.get(f"{run_id}/{m['model']}")

@@ -1,4 +1,4 @@
-"""Is the load generator the bottleneck? SLM Bench's ``bench.load`` vs guidellm, same server, same session.
+"""Is the load generator the bottleneck? SLM Bench's ``bench.load.engine`` vs guidellm, same server, same session.
 
 Both drive the same stdlib OpenAI-compatible server (``benchmarks/stub_openai.py``, in its own
 process, answering instantly with ``--tokens`` streamed chunks) at each level:
@@ -36,9 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.config import PromptItem  # noqa: E402
-from bench.load import Engine, Level, run_level  # noqa: E402
-from bench.provenance import git_commit, package_versions  # noqa: E402
+from bench.inputs.config import PromptItem  # noqa: E402
+from bench.load.engine import Engine, Level, run_level  # noqa: E402
+from bench.measure.provenance import git_commit, package_versions  # noqa: E402
 
 GUIDELLM = "guidellm==0.8.1"
 
@@ -192,7 +192,7 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         f" {meta['cpu']} ({meta['cores']} cores), load average before: {meta['loadavg']}.",
         f"Server: `benchmarks/stub_openai.py` in its own process, {meta['tokens']} streamed tokens per answer,"
         f" no delay. {meta['requests']} requests per level and tool; guidellm {meta['guidellm']},"
-        f" SLM Bench's `bench.load` (asyncio + httpx {meta['packages'].get('httpx', '?')}).",
+        f" SLM Bench's `bench.load.engine` (asyncio + httpx {meta['packages'].get('httpx', '?')}).",
         "",
         "Requests/s = successful requests / (last end - first scheduled start), the same for both tools.",
         "Send lag = sent - scheduled per request (closed loop: scheduled when a slot frees; open loop: the",
@@ -223,7 +223,7 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         f"Highest rate: SLM Bench {best['SLM Bench']:.0f} req/s, guidellm {best['guidellm']:.0f} req/s."
         f" Worst SLM Bench send-lag p99 over all levels: {worst_lag:.2f} ms (aim: under 5 ms)."
         + (
-            f" Levels over the aim: {', '.join(over)}: a late send here is the client's own pause (before `bench.load` froze the"
+            f" Levels over the aim: {', '.join(over)}: a late send here is the client's own pause (before `bench.load.engine` froze the"
             " pre-level heap out of the garbage collector's scans, a full collection made the p99 40 ms at"
             " 800/s)."
             if over
@@ -263,7 +263,7 @@ def main() -> None:
         "guidellm": "not run" if exe is None else GUIDELLM.split("==")[1],
         "packages": package_versions(),
     }
-    from bench.sysmon import hardware
+    from bench.measure.sysmon import hardware
 
     meta["cpu"] = hardware().get("processor") or meta["cpu"]
     stub, url = start_stub(args.tokens)

@@ -23,9 +23,9 @@ sys.path.insert(0, str(REPO))
 import pandas as pd  # noqa: E402
 
 from bench.backends import backend_for  # noqa: E402
-from bench.decide import Criteria, decision_table, recommendation, recommendation_markdown  # noqa: E402
-from bench.quality_source import quality_table  # noqa: E402
-from bench.store import Store  # noqa: E402
+from bench.decide.recommend import Criteria, decision_table, recommendation, recommendation_markdown  # noqa: E402
+from bench.quality.score_sources import quality_table  # noqa: E402
+from bench.store.store import Store  # noqa: E402
 from rubrics.judge import judge_run, judgments_frame, parse_rate  # noqa: E402
 from rubrics.quality import INTERVAL_METHOD  # noqa: E402
 from rubrics.schema import resolve_rubric_set  # noqa: E402

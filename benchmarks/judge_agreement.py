@@ -27,8 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.config import PromptSet, RunSettings, resolve_prompt_set  # noqa: E402
-from bench.store import Store  # noqa: E402
+from bench.inputs.config import PromptSet, RunSettings, resolve_prompt_set  # noqa: E402
+from bench.store.store import Store  # noqa: E402
 from rubrics.schema import RubricSet, resolve_rubric_set  # noqa: E402
 
 DB = REPO / ".slm-bench" / "benchmarks" / "judge_agreement.db"
@@ -74,7 +74,7 @@ def the_run(store: Store) -> str | None:
 
 
 def make_answers(store: Store) -> str:
-    from bench.runner import run_benchmark
+    from bench.run.runner import run_benchmark
 
     if (run_id := the_run(store)) is not None:
         return run_id

@@ -21,10 +21,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.acquire.importer import import_model  # noqa: E402
-from bench.config import RunSettings, resolve_prompt_set  # noqa: E402
-from bench.report import render_markdown  # noqa: E402
-from bench.runner import run_benchmark  # noqa: E402
-from bench.store import Store  # noqa: E402
+from bench.inputs.config import RunSettings, resolve_prompt_set  # noqa: E402
+from bench.report.exports import render_markdown  # noqa: E402
+from bench.run.runner import run_benchmark  # noqa: E402
+from bench.store.store import Store  # noqa: E402
 
 MODELS = ["smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]
 

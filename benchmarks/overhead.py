@@ -33,12 +33,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench import provenance, sysmon  # noqa: E402
 from bench.acquire import foundry_service  # noqa: E402
 from bench.backends.base import ChatRequest, now_ns  # noqa: E402
 from bench.backends.foundry import FoundryBackend  # noqa: E402
 from bench.backends.openai_compat import OpenAIBackend  # noqa: E402
-from bench.timing import RequestMetrics, summarize  # noqa: E402
+from bench.measure import provenance, sysmon  # noqa: E402
+from bench.measure.request_metrics import RequestMetrics, summarize  # noqa: E402
 
 PROMPT = "Write a long, detailed story about a lighthouse keeper who finds a message in a bottle."
 TINY_PROMPT = "Say hello."

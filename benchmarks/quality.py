@@ -23,13 +23,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.checks.run_checks import evaluate_run_checks  # noqa: E402
-from bench.checks.source import INTERVAL_METHOD, ChecksProvider  # noqa: E402
-from bench.checks.spec import OneOfCheck  # noqa: E402
-from bench.checks.store import frame as check_frame  # noqa: E402
-from bench.config import PromptItem, RunSettings, resolve_prompt_set  # noqa: E402
-from bench.runner import Progress, run_benchmark  # noqa: E402
-from bench.store import Store  # noqa: E402
+from bench.inputs.check_spec import OneOfCheck  # noqa: E402
+from bench.inputs.config import PromptItem, RunSettings, resolve_prompt_set  # noqa: E402
+from bench.quality.checks.run_checks import evaluate_run_checks  # noqa: E402
+from bench.quality.checks.source import INTERVAL_METHOD, ChecksProvider  # noqa: E402
+from bench.quality.checks.store import frame as check_frame  # noqa: E402
+from bench.run.runner import Progress, run_benchmark  # noqa: E402
+from bench.store.store import Store  # noqa: E402
 
 SETS = {"extraction": 256, "classification": 32, "python-functions": 320}  # set -> max_tokens
 MODELS = "smollm2-135m,qwen2.5-coder-0.5b"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bench import compare as cmp
-from bench import machine
-from bench.compare_charts import change_chart
+from bench.compare import changes as cmp
 from bench.errors import BenchError
+from bench.measure import machine
+from bench.report.compare_charts import change_chart
 from ui.errors import show_error
 from ui.resources import store
 from ui.routing import require_router

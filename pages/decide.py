@@ -8,8 +8,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from bench import charts, constraints, decide, decide_text
+from bench.decide import explain as decide_text
+from bench.decide import hard_limits, recommend
 from bench.errors import BenchError
+from bench.report import charts
 from bench.results import load_results
 from bench.units import MB, is_missing
 from ui.errors import show_error
@@ -25,12 +27,12 @@ STAT_LABELS = {
     "p50": "p50 (median) end-to-end latency",
     "ttft": "mean time to first token",
 }
-DEFAULTS = decide.Criteria()
+DEFAULTS = recommend.Criteria()
 
 
 def _weights() -> dict[str, float]:
     st.markdown("**Weights** (only their ratios matter)")
-    cols = st.columns(len(decide.CRITERIA))
+    cols = st.columns(len(recommend.CRITERIA))
     helps = {
         "quality": "Mean quality score of the chosen source; higher is better",
         "latency": "The latency statistic chosen below; lower is better",
@@ -45,7 +47,7 @@ def _weights() -> dict[str, float]:
     }
     return {
         c: col.slider(
-            decide.LABELS[c].split(" (")[0],
+            recommend.LABELS[c].split(" (")[0],
             min_value=0.0,
             max_value=1.0,
             value=float(getattr(DEFAULTS, c)),
@@ -53,7 +55,7 @@ def _weights() -> dict[str, float]:
             key=f"decide_w_{c}",
             help=helps[c],
         )
-        for col, c in zip(cols, decide.CRITERIA, strict=True)
+        for col, c in zip(cols, recommend.CRITERIA, strict=True)
     }
 
 
@@ -84,7 +86,7 @@ def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
                 # energy and cost only where weighted, measured or priced (decide_text drops idle ones)
                 **({"Energy per output token": text["energy"]} if "energy" in text else {}),
                 **({"Cost per 1k output tokens": text["cost"]} if "cost" in text else {}),
-                **{f"{decide.LABELS[c].split(' (')[0]} 0..1": r[f"norm_{c}"] for c in decide.CRITERIA},
+                **{f"{recommend.LABELS[c].split(' (')[0]} 0..1": r[f"norm_{c}"] for c in recommend.CRITERIA},
                 "Missing": ", ".join(r["missing"]),
                 "Limits": text["limits"],
             }
@@ -92,7 +94,9 @@ def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _chart(table: pd.DataFrame, front: decide.Front, domain: list[str], stat: str) -> alt.LayerChart | None:
+def _chart(
+    table: pd.DataFrame, front: recommend.Front, domain: list[str], stat: str
+) -> alt.LayerChart | None:
     cand = table[table["candidate"].astype(bool)]
     data = cand[cand[front.x].notna() & cand[front.y].notna()].copy()
     if data.empty:
@@ -159,7 +163,7 @@ def _chart(table: pd.DataFrame, front: decide.Front, domain: list[str], stat: st
     return alt.layer(line, rings, points, labels).properties(height=380)
 
 
-def _limits(rec: decide.Recommendation) -> None:
+def _limits(rec: recommend.Recommendation) -> None:
     if rec.excluded:
         st.error("**Out: a hard limit broken with 95% confidence**\n\n" + "\n".join(f"- {x}" for x in rec.excluded),
                  icon=":material/block:")  # fmt: skip
@@ -168,7 +172,7 @@ def _limits(rec: decide.Recommendation) -> None:
                    icon=":material/flag:")  # fmt: skip
 
 
-def _recommendation(rec: decide.Recommendation, criteria: decide.Criteria) -> None:
+def _recommendation(rec: recommend.Recommendation, criteria: recommend.Criteria) -> None:
     _limits(rec)
     if rec.model is None and rec.tied:
         detail = rec.verdict.removeprefix("No clear winner: ")
@@ -184,7 +188,7 @@ def _recommendation(rec: decide.Recommendation, criteria: decide.Criteria) -> No
     body = "\n".join(f"- {r}" for r in rec.reasons)
     st.success(
         f"### Recommended default: {rec.series or rec.model}\n"
-        f"Score **{rec.score:.2f}** of 1 (weights {decide.weights_text(criteria.weights())};"
+        f"Score **{rec.score:.2f}** of 1 (weights {recommend.weights_text(criteria.weights())};"
         f" latency: {STAT_LABELS[criteria.latency_stat]}).\n\n{body}",
         icon=":material/verified:",
     )
@@ -235,7 +239,7 @@ stat = c2.selectbox(
     list(STAT_LABELS),
     format_func=lambda k: STAT_LABELS[k],
     key="decide_stat",
-    help=f"p95 wants ≥ {decide.P95_MIN_N} warm requests to mean much; TTFT needs streaming.",
+    help=f"p95 wants ≥ {recommend.P95_MIN_N} warm requests to mean much; TTFT needs streaming.",
 )
 
 c3, c4 = st.columns([3, 1])
@@ -243,7 +247,7 @@ limit_text = c3.text_area(
     "Hard limits (one per line)",
     key="decide_limits",
     placeholder="p95=1.5s\nmemory=2GB\nquality:people=3.5",
-    help=constraints.HELP
+    help=hard_limits.HELP
     + ". A model is out only when it breaks a limit with 95% confidence; one whose interval"
     " straddles a limit stays in, flagged.",
     height=110,
@@ -262,15 +266,15 @@ level = c4.slider(
 if sum(weights.values()) <= 0:
     st.warning("Give at least one criterion a weight above 0.", icon=":material/warning:")
     st.stop()
-criteria = decide.Criteria(**weights, scored_by=scored_by, latency_stat=stat, level=level)
+criteria = recommend.Criteria(**weights, scored_by=scored_by, latency_stat=stat, level=level)
 limit_lines = [line.strip() for line in limit_text.splitlines() if line.strip()]
 try:
-    limits = constraints.parse_limits(limit_lines)
+    limits = hard_limits.parse_limits(limit_lines)
 except BenchError as exc:
     show_error(exc, title="A hard limit could not be read.")
     st.stop()
 
-table = decide.decision_table(store(), run_ids, criteria, results=results, limits=limits)
+table = recommend.decision_table(store(), run_ids, criteria, results=results, limits=limits)
 
 if table.empty:
     st.info("These runs have no models yet.", icon=":material/info:")
@@ -278,11 +282,11 @@ if table.empty:
 
 prompts = {len(run["prompts"].get("prompts", [])) for run in results.runs}
 table.attrs["prompts"] = prompts.pop() if len(prompts) == 1 else None
-rec = decide.recommendation(table)
+rec = recommend.recommendation(table)
 _recommendation(rec, criteria)
 if st.button("Save this decision", key="decide_save", icon=":material/save:",
              help="Stores the weights and limits with the runs: their reports then print them."):  # fmt: skip
-    from bench import decision_log
+    from bench.decide import decision_log
 
     _, _, record = decision_log.take(store(), run_ids, criteria, limit_lines, results=results)
     saved = decision_log.save(store(), run_ids, criteria.model_dump(), limit_lines, record)
@@ -292,7 +296,7 @@ domain = table.sort_values("order")["series"].tolist()
 colors = charts.color_map(domain)
 
 st.subheader("Quality against latency")
-front = decide.pareto_front(table)
+front = recommend.pareto_front(table)
 chart = _chart(table, front, domain, stat)
 if chart is None:
     st.info("No candidate has both numbers to place on the chart.", icon=":material/info:")
@@ -329,8 +333,8 @@ num: dict[str, Any] = {
         help="Criteria this model lacks while others have them: counted as 0"
     ),
 }
-for c in decide.CRITERIA:
-    num[f"{decide.LABELS[c].split(' (')[0]} 0..1"] = st.column_config.ProgressColumn(
+for c in recommend.CRITERIA:
+    num[f"{recommend.LABELS[c].split(' (')[0]} 0..1"] = st.column_config.ProgressColumn(
         min_value=0.0, max_value=1.0, format="%.2f"
     )
 shown, num = dashed(shown, num)  # "—", not "None", for a number a model lacks

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bench import quality_charts, quality_source, user_files
 from bench.backends import Backend, backend_for
 from bench.backends.openai_compat import api_key_from_env
 from bench.errors import BenchError
+from bench.inputs import user_files
+from bench.quality import score_sources
+from bench.report import quality_charts
 from rubrics.answers import graded_answers, run_prompt_set
 from rubrics.judge import (
     OVERALL,
@@ -229,7 +231,7 @@ else:
     left, right = st.columns([1, 3], gap="large")
     show_parse_rate(judgments, judge, left)
     with right:
-        table = quality_source.quality_table(db, [run_id], f"judge:{judge}")
+        table = score_sources.quality_table(db, [run_id], f"judge:{judge}")
         show_quality_table(table)
     st.markdown(f"**Quality per aspect · scored by {scorer_label(f'judge:{judge}')}**")
     st.altair_chart(quality_charts.quality_points(table, run_models), width="stretch")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from bench.errors import BenchError
-from bench.load_charts import LATENCIES, level_frame, throughput_latency
-from bench.load_run import capacity_of, load_results, load_run_ids
+from bench.load.run import capacity_of, load_results, load_run_ids
+from bench.report.load_charts import LATENCIES, level_frame, throughput_latency
 from ui.errors import show_error
 from ui.resources import store
 from ui.routing import require_router

@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from bench import user_files
 from bench.acquire import importer
 from bench.backends.keys import SAFE_PREFIX, key_allowed
 from bench.errors import BenchError
+from bench.inputs import user_files
 from ui import tasks
 from ui.errors import guard, show_error
 from ui.format import duration, seconds, size

@@ -8,9 +8,9 @@ from typing import Any
 
 import streamlit as st
 
-from bench import prompt_formats, user_files
-from bench.config import PromptSet, prompt_set_from_data, read_json
 from bench.errors import BenchError
+from bench.inputs import prompt_formats, user_files
+from bench.inputs.config import PromptSet, prompt_set_from_data, read_json
 from rubrics import schema as rubric_schema
 from ui import editing
 from ui.errors import show_error

@@ -6,10 +6,10 @@ from typing import Any
 
 import streamlit as st
 
-from bench import race as races
-from bench import user_files
-from bench.config import resolve_prompt_set
 from bench.errors import BenchError
+from bench.inputs import user_files
+from bench.inputs.config import resolve_prompt_set
+from bench.run import race as races
 from ui.errors import guard, show_error
 from ui.form_state import keep, remember
 from ui.jobs import Job, registry

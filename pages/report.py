@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from bench import report
 from bench.errors import BenchError
+from bench.report import exports as report
 from ui.bundle_view import export_button, import_panel
 from ui.errors import show_error
 from ui.resources import store
@@ -58,7 +58,7 @@ st.caption(
 html_key = f"report_html_{'_'.join(run_ids)}"
 if st.button("Build report.html (one file with its charts, to send)", key="report_html_build",
              icon=":material/html:"):  # fmt: skip
-    from bench.report_html import render_html
+    from bench.report.html import render_html
 
     with st.spinner("Drawing the charts…"):
         st.session_state[html_key] = render_html(store(), run_ids)

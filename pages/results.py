@@ -7,10 +7,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from bench import charts, machine, metrics
 from bench.errors import BenchError
+from bench.measure import machine
+from bench.report import charts
+from bench.report.round_labels import round_words
 from bench.results import DEFINITIONS, ModelResult, Results, load_results, with_series
-from bench.rounds import round_words
+from bench.stats import aggregates
 from bench.units import is_missing, to_mb
 from ui import truncation
 from ui.errors import show_error
@@ -62,7 +64,7 @@ def _caveat(row: dict[str, Any], metric: str = "e2e_s") -> str:
     n = int(row.get(f"{metric}_n") or 0)
     for p in (95, 90):
         if f"p{p}" in low:
-            return f"p{p} from {n} samples (want ≥ {metrics.MIN_N[p]})"
+            return f"p{p} from {n} samples (want ≥ {aggregates.MIN_N[p]})"
     return ""
 
 
@@ -146,13 +148,13 @@ verdict = warn_if_incomparable(results.runs, results.models)
 frame = samples = results.samples
 summary = results.summary
 prompt_stats = (
-    with_series(metrics.prompt_summary(frame), results.several_runs) if not frame.empty else pd.DataFrame()
+    with_series(aggregates.prompt_summary(frame), results.several_runs) if not frame.empty else pd.DataFrame()
 )
 models_df = results.table()
 domain = results.domain
 
 # ---- headline tiles ------------------------------------------------------------------------------
-measured = metrics.measured(frame) if not frame.empty else frame
+measured = aggregates.measured(frame) if not frame.empty else frame
 n_failed = int((~frame["ok"]).sum()) if not frame.empty else 0
 n_warmup = int(frame["warmup"].sum()) if not frame.empty else 0
 tiles = st.columns(5)
@@ -227,7 +229,7 @@ c1, c2 = st.columns([2, 1])
 metric = c1.selectbox(
     "Metric",
     DISTRIBUTION_METRICS,
-    format_func=lambda m: f"{metrics.METRICS[m][0]} ({metrics.METRICS[m][1]})",
+    format_func=lambda m: f"{aggregates.METRICS[m][0]} ({aggregates.METRICS[m][1]})",
     key="results_metric",
 )
 include_warmup = c2.toggle(
@@ -245,7 +247,7 @@ with left:
     _chart(
         charts.percentile_bars(summary, domain),
         "End-to-end latency of warm requests; the label is the sample count behind each bar (⚠: too few for a "
-        f"stable p95, want ≥ {metrics.MIN_N[95]}).",
+        f"stable p95, want ≥ {aggregates.MIN_N[95]}).",
     )
 with right:
     st.subheader("Time to first token vs decode speed")
@@ -312,7 +314,7 @@ st.caption(
 
 # ---- outliers ------------------------------------------------------------------------------------
 st.subheader("Outliers")
-out = metrics.outliers(frame)
+out = aggregates.outliers(frame)
 if out.empty:
     st.caption(
         "No warm request lies outside its model's Tukey fences (1.5 × IQR); needs ≥ 4 requests per model."
@@ -374,6 +376,6 @@ with st.expander("Answers"):
 with st.expander("How these numbers are defined", icon=":material/menu_book:"):
     st.markdown(DEFINITIONS)
     st.markdown(
-        "\n".join(f"- **{label}** (`{col}`, {unit})" for col, (label, unit) in metrics.METRICS.items())
+        "\n".join(f"- **{label}** (`{col}`, {unit})" for col, (label, unit) in aggregates.METRICS.items())
     )
     st.caption(f"Elapsed time of the selected runs' requests: {duration(frame['e2e_s'].sum())}.")

@@ -1,4 +1,4 @@
-"""Run: choose models, prompts and settings; start, watch live, cancel; stored through bench.runner."""
+"""Run: choose models, prompts and settings; start, watch live, cancel; stored through bench.run.runner."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import Any
 
 import streamlit as st
 
-from bench import user_files
-from bench.config import PromptSet, RunSettings, load_prompt_set, validate
 from bench.errors import BenchError
-from bench.rounds import plural
+from bench.inputs import user_files
+from bench.inputs.config import PromptSet, RunSettings, load_prompt_set, validate
+from bench.report.round_labels import plural
 from ui import tasks
 from ui.errors import guard, show_error
 from ui.form_state import keep, remember

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bench.errors import BenchError
-from bench.store import Store
+from bench.store.store import Store
 from rubrics import storage
 from rubrics.answers import answers_by_prompt
 from rubrics.blind import blind_label, blind_order

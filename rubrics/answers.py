@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.config import PromptItem, PromptSet
 from bench.errors import BenchError
-from bench.store import Store
+from bench.inputs.config import PromptItem, PromptSet
+from bench.store.store import Store
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from bench import config
 from bench.cli.output import DB_HELP, fail
 from bench.errors import BenchError
+from bench.inputs import config
 
 console = Console(stderr=True)
 out = Console()
@@ -40,7 +40,7 @@ def judge(
 ) -> None:
     """Grade a run's answers per rubric aspect with a local judge model (1-5 with anchors)."""
     from bench.backends import backend_for
-    from bench.store import Store
+    from bench.store.store import Store
     from rubrics.judge import judge_run
     from rubrics.schema import resolve_rubric_set
 

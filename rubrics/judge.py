@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable
 import pandas as pd
 
 from bench.backends.base import Backend
-from bench.config import PromptItem
-from bench.store import Store
+from bench.inputs.config import PromptItem
+from bench.store.store import Store
 from rubrics import storage
 from rubrics.answers import answers_by_prompt
 from rubrics.judge_ask import (

@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 
 from bench.backends.base import Backend
-from bench.config import PromptItem
 from bench.errors import BenchError
-from bench.store import Store, utc_now
+from bench.inputs.config import PromptItem
+from bench.store.store import Store, utc_now
 from rubrics import storage
 from rubrics.agreement import Stat
 from rubrics.answers import answers_by_prompt

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import string
 
-from bench.config import PromptItem
+from bench.inputs.config import PromptItem
 from rubrics.schema import Aspect
 
 OVERALL = "overall"

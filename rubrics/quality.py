@@ -1,5 +1,5 @@
 """People's and judges' items and their summary statistic; the tables per (run, model) are
-:mod:`bench.quality_source`'s, through the providers in :mod:`rubrics.sources`.
+:mod:`bench.quality.score_sources`'s, through the providers in :mod:`rubrics.sources`.
 
 People's scores and a judge's scores are never averaged together: they are different instruments
 with different biases, and a mixed mean would hide which one moved. ``scored_by`` picks one source:
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bench.errors import BenchError
-from bench.store import Store
+from bench.store.store import Store
 from rubrics.agreement import ITEM_KEY
 from rubrics.annotate import annotations_frame
 from rubrics.judge import judgments_frame

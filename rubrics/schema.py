@@ -3,7 +3,7 @@
 Anchors are what make a 1..5 score mean the same thing to two people and to a judge model
 (Prometheus-style rubrics): "4" is not a feeling, it is the sentence written next to 4. So every
 level is required and none may be blank; a rubric with a gap is rejected with the exact place,
-``file: aspects.2.anchors.3: missing ...``, in the format of :mod:`bench.config`.
+``file: aspects.2.anchors.3: missing ...``, in the format of :mod:`bench.inputs.config`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
-from bench.config import PromptItem, check_unique_ids, read_json
 from bench.errors import BenchError, plain_message
 from bench.escape import one_line
-from bench.validation import check_id
+from bench.inputs.config import PromptItem, check_unique_ids, read_json
+from bench.inputs.validation import check_id
 
 SCORES = (1, 2, 3, 4, 5)
 

@@ -1,4 +1,4 @@
-"""People's and judges' scores as score sources of :mod:`bench.quality_source`.
+"""People's and judges' scores as score sources of :mod:`bench.quality.score_sources`.
 
 ``bench`` never imports :mod:`rubrics`; it finds this module by name and this module registers the
 ``people`` family (blind 1–5 sliders, annotators averaged per item first), the ``judge`` family
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from bench.quality_source import SUMMARY_COLUMNS, TABLE_COLUMNS, SourceInfo, register
-from bench.store import Store
+from bench.quality.score_sources import SUMMARY_COLUMNS, TABLE_COLUMNS, SourceInfo, register
+from bench.store.store import Store
 from rubrics.annotate import annotations_frame
 from rubrics.judge import judgments_frame
 from rubrics.quality import INTERVAL_METHOD, PEOPLE, item_scores, item_summary
@@ -56,7 +56,7 @@ class _RubricProvider:
         return _grouped(items, ["run_id", "model", "aspect"], TABLE_COLUMNS, source)
 
     def items(self, store: Store, run_ids: Sequence[str], source: str) -> pd.DataFrame:
-        """One row per item (run_id, model, prompt_id, aspect, score): what resampling needs (bench.quality_items)."""
+        """One row per item (run_id, model, prompt_id, aspect, score): what resampling needs (bench.quality.scored_items)."""
         return item_scores(store, run_ids, source)
 
 

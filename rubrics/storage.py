@@ -1,6 +1,6 @@
 """Every SQL statement on the quality tables: annotations, judgments, pairwise verdicts, votes.
 
-The tables are created by ``bench.store`` migrations (v1, and v3 for the ``aspect`` column of
+The tables are created by ``bench.store.store`` migrations (v1, and v3 for the ``aspect`` column of
 ``pairwise_judgments`` and the ``votes`` table); this module is the only place that reads or writes
 them, so a schema change touches one file. Writes are upserts (``INSERT ... ON CONFLICT DO
 UPDATE``, portable to PostgreSQL), each one short transaction: two people annotating or voting at
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bench.errors import BenchError
-from bench.store import Store, utc_now
+from bench.store.store import Store, utc_now
 
 ANNOTATION_COLUMNS = ["run_id", "model", "prompt_id", "aspect", "annotator", "score", "comment", "created_at"]
 VOTE_COLUMNS = [

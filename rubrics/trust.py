@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bench.quality_source import SourceInfo, score_sources
-from bench.store import Store
+from bench.quality.score_sources import SourceInfo, score_sources
+from bench.store.store import Store
 from rubrics.agreement import ITEM_KEY, Stat, judge_vs_people, spearman, weighted_kappa, within_one
 from rubrics.annotate import annotations_frame
 from rubrics.judge import judgments_frame
@@ -162,7 +162,7 @@ def validated_sources(
 ) -> list[SourceInfo]:
     """The score sources Decide may use: validated ones only, unless the user opted in.
 
-    Each is a ``bench.quality_source.SourceInfo`` whose ``validated`` flag the providers set
+    Each is a ``bench.quality.score_sources.SourceInfo`` whose ``validated`` flag the providers set
     (people and task checks are validated; a judge by :func:`judge_trust`).
     """
     sources = score_sources(store, list(run_ids))

@@ -22,9 +22,9 @@ from typing import Literal
 
 import pandas as pd
 
-from bench.config import PromptItem
 from bench.errors import BenchError
-from bench.store import Store
+from bench.inputs.config import PromptItem
+from bench.store.store import Store
 from rubrics import bradley_terry as bt
 from rubrics import storage
 from rubrics.answers import Answer, answers_by_prompt

@@ -1,4 +1,4 @@
-"""Pairwise preferences as a score source (family ``votes``) of :mod:`bench.quality_source`.
+"""Pairwise preferences as a score source (family ``votes``) of :mod:`bench.quality.score_sources`.
 
 Sources: ``votes:people`` (people's blind votes on the Annotate page) and ``votes:judge:<model>``
 (a judge's pairwise verdicts, both orders combined). The number is a Bradley–Terry rating on the
@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from bench.quality_source import SUMMARY_COLUMNS, TABLE_COLUMNS, SourceInfo
-from bench.store import Store
+from bench.quality.score_sources import SUMMARY_COLUMNS, TABLE_COLUMNS, SourceInfo
+from bench.store.store import Store
 from rubrics.bradley_terry import INTERVAL_METHOD
 from rubrics.judge_pairwise import pairwise_frame
 from rubrics.trust import judge_trust

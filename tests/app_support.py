@@ -15,7 +15,7 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from bench.store import Store
+from bench.store.store import Store
 from ui import routing
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ _databases: dict[str, str] = {}
 
 def pytest_configure(config: Any) -> None:
     global _server
-    from bench import db
+    from bench.store import db
 
     _server = PgServer()
     _server.start()

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.store import Store
+from bench.store.store import Store
 
 PROMPTS = {
     "name": "synthetic",
@@ -59,7 +59,7 @@ def store_run(store: Store, models: dict[str, np.ndarray], load_s: float = 1.0, 
 
 
 def _bulk(store: Store, samples: list[dict[str, Any]]) -> None:
-    from bench.samples import Sample
+    from bench.measure.samples import Sample
 
     rows = [Sample.from_dict(s).row() for s in samples]
     cols = list(rows[0])

@@ -10,9 +10,9 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from bench.config import PromptSet, RunSettings
-from bench.runner import run_benchmark
-from bench.store import Store
+from bench.inputs.config import PromptSet, RunSettings
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bench.config import PromptItem, PromptSet
-from bench.load_run import LoadSpec, run_load
-from bench.load_stats import parse_slos
-from bench.store import Store
+from bench.inputs.config import PromptItem, PromptSet
+from bench.load.levels import parse_slos
+from bench.load.run import LoadSpec, run_load
+from bench.store.store import Store
 from benchmarks.stub_openai import StubServer
 from tests.pg_server import PgServer
 

@@ -222,7 +222,7 @@ def test_public_catalog_is_fetched_only_on_request(env: Path) -> None:
 
 
 def test_an_endpoint_can_be_removed(env: Path) -> None:
-    from bench import user_files
+    from bench.inputs import user_files
 
     user_files.add_endpoint("old", "http://127.0.0.1:9", None)
     at = open_page(app(), "pages/models.py")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import report
+from bench.report import exports as report
 from tests.app_support import (
     CHART,
     PAGES,
@@ -104,8 +104,8 @@ def test_run_without_a_model_says_what_to_do(env: Path, tiny_model: str) -> None
 
 # ---- results: several runs side by side --------------------------------------------------------------
 def test_results_compares_runs_side_by_side(env: Path, tiny_model: str) -> None:
-    from bench.config import RunSettings, resolve_prompt_set
-    from bench.runner import run_benchmark
+    from bench.inputs.config import RunSettings, resolve_prompt_set
+    from bench.run.runner import run_benchmark
 
     settings = RunSettings(models=[tiny_model], rounds=1, warmup=0, max_tokens=8)
     ids = [run_benchmark(db(env), settings, resolve_prompt_set("workshop"))[0] for _ in range(2)]

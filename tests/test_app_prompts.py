@@ -66,8 +66,8 @@ def test_editing_a_cell_points_at_its_row_and_column(env: Path) -> None:
 
 
 def test_editor_errors_name_row_and_column() -> None:
-    from bench.config import prompt_set_from_data
     from bench.errors import BenchError
+    from bench.inputs.config import prompt_set_from_data
     from rubrics import schema
     from ui import editing
 

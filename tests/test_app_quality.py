@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bench.config import PromptSet, RunSettings
-from bench.runner import run_benchmark
-from bench.store import Store
+from bench.inputs.config import PromptSet, RunSettings
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 from rubrics.annotate import annotations_frame, save_scores
 from rubrics.judge import judgments_frame
 
@@ -340,7 +340,7 @@ def test_a_judge_never_compared_with_people_is_not_validated_and_gets_a_sample(
 
 
 def test_judge_pairwise_verdicts_are_ranked_with_intervals(env: Path) -> None:
-    from bench.store import utc_now
+    from bench.store.store import utc_now
     from rubrics import storage
 
     rid = _two_model_run(env)

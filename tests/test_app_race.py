@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bench.store import Store
+from bench.store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/race.py"

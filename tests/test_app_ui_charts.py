@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench import charts
+from bench.report import charts
 
 RUNS = ["20261201-135944-cbcc", "20261201-141502-0b1c"]
 MODEL = "smollm2-135m"

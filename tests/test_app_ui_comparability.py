@@ -1,4 +1,4 @@
-"""Runs measured with different settings are never compared silently (bench.comparability + pages).
+"""Runs measured with different settings are never compared silently (bench.stats.comparability + pages).
 
 Seen: Results' "Fastest p50 latency" and Decide ranked a 48-token run against a 128-token run
 without a word. The pure function says which settings differ and which numbers that spoils.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.comparability import compare_runs
+from bench.stats.comparability import compare_runs
 
 PROMPTS = {"name": "workshop", "prompts": [{"id": "a", "prompt": "Say hi."}, {"id": "b", "prompt": "Bye."}]}
 HW = {"processor": "AMD EPYC", "cpu_count_logical": 2, "memory_total_bytes": 8 * 10**9, "gpu": []}
@@ -83,9 +83,9 @@ def test_a_setting_a_run_did_not_record_is_not_called_a_difference() -> None:
 def test_results_and_decide_say_so_at_the_top(tmp_path: Path, monkeypatch: Any, tiny_model: str) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from bench.config import PromptSet, RunSettings
-    from bench.runner import run_benchmark
-    from bench.store import Store
+    from bench.inputs.config import PromptSet, RunSettings
+    from bench.run.runner import run_benchmark
+    from bench.store.store import Store
 
     monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
     monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
@@ -105,7 +105,7 @@ def test_results_and_decide_say_so_at_the_top(tmp_path: Path, monkeypatch: Any, 
         assert "measured with different settings (max tokens)" in warning, (page, warning)
         assert "end-to-end latency" in warning and "4 in" in warning and "12 in" in warning
         if page == "pages/results.py":
-            from bench.report import render_markdown
+            from bench.report.exports import render_markdown
 
             assert "> **These 2 runs were measured with different settings (max tokens)" in render_markdown(
                 store, ids

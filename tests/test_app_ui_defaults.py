@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bench.config import PromptSet, RunSettings
-from bench.runner import run_benchmark
-from bench.speeds import Speed, estimate, fastest_first, measured_speeds
-from bench.store import Store
+from bench.inputs.config import PromptSet, RunSettings
+from bench.run.runner import run_benchmark
+from bench.stats.speed_history import Speed, estimate, fastest_first, measured_speeds
+from bench.store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

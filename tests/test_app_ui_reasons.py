@@ -1,4 +1,4 @@
-"""Reasons never contradict the numbers (bench.decide.recommendation on synthetic tables).
+"""Reasons never contradict the numbers (bench.decide.recommend.recommendation on synthetic tables).
 
 Seen: "memory added 1323 MB" listed as a reason for a winner that used *more* memory, and "the
 highest among the candidates" for a quality tied with another model.
@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench import decide
+from bench.decide import recommend
 
 MB = 10**6
 
@@ -26,9 +26,9 @@ def _row(model: str, **values: Any) -> dict[str, Any]:
     return {**base, **values}
 
 
-def _recommend(rows: list[dict[str, Any]], **weights: float) -> decide.Recommendation:
-    criteria = decide.Criteria(**weights)
-    return decide.recommendation(decide.score_table(pd.DataFrame(rows), criteria))
+def _recommend(rows: list[dict[str, Any]], **weights: float) -> recommend.Recommendation:
+    criteria = recommend.Criteria(**weights)
+    return recommend.recommendation(recommend.score_table(pd.DataFrame(rows), criteria))
 
 
 def test_a_criterion_the_winner_is_worse_on_is_a_trade_off_not_a_reason() -> None:

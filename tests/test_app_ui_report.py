@@ -11,11 +11,11 @@ import csv
 import io
 from pathlib import Path
 
-from bench import report
-from bench.config import PromptSet, RunSettings
+from bench.inputs.config import PromptSet, RunSettings
+from bench.report import exports as report
 from bench.results import run_short
-from bench.runner import run_benchmark
-from bench.store import Store
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 
 PROMPTS = {
     "name": "report-test",

@@ -11,9 +11,9 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from bench.config import PromptSet, RunSettings, resolve_prompt_set
-from bench.runner import run_benchmark
-from bench.store import Store
+from bench.inputs.config import PromptSet, RunSettings, resolve_prompt_set
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 from ui.tasks import QUICK
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.config import RunSettings, prompt_set_from_data
 from bench.errors import BenchError
+from bench.inputs.config import RunSettings, prompt_set_from_data
 from ui.errors import error_markdown, escape_markdown, gui_words
 
 
@@ -80,9 +80,9 @@ def test_tables_show_a_dash_for_a_missing_number(tmp_path, monkeypatch, tiny_mod
 
     from streamlit.testing.v1 import AppTest
 
-    from bench.config import PromptSet
-    from bench.runner import run_benchmark
-    from bench.store import Store
+    from bench.inputs.config import PromptSet
+    from bench.run.runner import run_benchmark
+    from bench.store.store import Store
 
     monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
     monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
@@ -106,9 +106,9 @@ def test_settings_read_as_sentences(tmp_path, monkeypatch, tiny_model: str) -> N
 
     from streamlit.testing.v1 import AppTest
 
-    from bench.config import PromptSet
-    from bench.runner import run_benchmark
-    from bench.store import Store
+    from bench.inputs.config import PromptSet
+    from bench.run.runner import run_benchmark
+    from bench.store.store import Store
 
     monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
     monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))

@@ -177,9 +177,9 @@ PAGE_PATHS = ["", "models", "prompts", "run", "results", "race", "annotate", "ju
 @pytest.fixture
 def two_runs(tmp_path: Path, default_model: str) -> list[str]:
     """Two runs of the default model with different max tokens, in the database ``app_url`` uses."""
-    from bench.config import RunSettings, resolve_prompt_set
-    from bench.runner import run_benchmark
-    from bench.store import Store
+    from bench.inputs.config import RunSettings, resolve_prompt_set
+    from bench.run.runner import run_benchmark
+    from bench.store.store import Store
 
     store = Store(tmp_path / "bench.db")
     prompts = resolve_prompt_set("workshop")

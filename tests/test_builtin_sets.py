@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bench.checks.evaluate import evaluate
-from bench.checks.spec import JsonSchemaCheck, OneOfCheck
-from bench.config import PromptItem, resolve_prompt_set
+from bench.inputs.check_spec import JsonSchemaCheck, OneOfCheck
+from bench.inputs.config import PromptItem, resolve_prompt_set
+from bench.quality.checks.evaluate import evaluate
 
 SETS = ("extraction", "classification", "python-functions")
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import bundle, provenance
 from bench.errors import BenchError
-from bench.store import Store
+from bench.measure import provenance
+from bench.store import bundle
+from bench.store.store import Store
 from tests.pg_server import PgServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ def pg() -> Iterator[PgServer]:
 
 
 def _metrics(e2e: float) -> dict:
-    from bench.timing import RequestMetrics
+    from bench.measure.request_metrics import RequestMetrics
 
     return RequestMetrics(e2e_s=e2e, ttft_s=0.1, output_tokens=3, output_token_source="usage").to_dict()
 
@@ -40,7 +41,7 @@ def _source(path: Path) -> tuple[Store, str, str]:
     from rubrics import storage
 
     store = Store(path)
-    from bench.config import PromptItem, PromptSet, RunSettings
+    from bench.inputs.config import PromptItem, PromptSet, RunSettings
 
     settings = RunSettings(models=["m"], rounds=2).model_dump()
     prompts = PromptSet(prompts=[PromptItem(id="p1", prompt="Say hi.")]).model_dump()

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
-from bench import quality_source
-from bench.checks.evaluate import evaluate
-from bench.checks.run_checks import evaluate_run_checks
-from bench.checks.source import ChecksProvider, wilson
-from bench.checks.spec import Check
-from bench.config import PromptSet
-from bench.store import Store, utc_now
+from bench.inputs.check_spec import Check
+from bench.inputs.config import PromptSet
+from bench.quality import score_sources
+from bench.quality.checks.evaluate import evaluate
+from bench.quality.checks.run_checks import evaluate_run_checks
+from bench.quality.checks.source import ChecksProvider, wilson
+from bench.store.store import Store, utc_now
 
 CHECK = TypeAdapter(Check)
 
@@ -169,9 +169,9 @@ def test_run_checks_store_and_pass_rates(tmp_path) -> None:
     per_prompt = provider.per_prompt(store, [run_id]).set_index(["model", "prompt_id"])
     assert per_prompt.loc[("weak", "code"), "failed_check"].startswith("python_tests: test 0 failed")
 
-    assert [s.name for s in quality_source.score_sources(store, [run_id]) if s.name == "checks"] == ["checks"]
-    registry = quality_source.quality_summary(store, [run_id], "checks")
-    assert list(registry.columns) == quality_source.SUMMARY_COLUMNS
+    assert [s.name for s in score_sources.score_sources(store, [run_id]) if s.name == "checks"] == ["checks"]
+    registry = score_sources.quality_summary(store, [run_id], "checks")
+    assert list(registry.columns) == score_sources.SUMMARY_COLUMNS
     items = provider.items(store, [run_id])
     assert set(items["score"]) == {0.0, 1.0} and len(items) == 6
 
@@ -193,7 +193,7 @@ def test_the_prompt_set_can_allow_code(tmp_path) -> None:
 
 
 def test_the_quality_chart_draws_pass_rates_on_a_0_to_1_axis(tmp_path) -> None:
-    from bench.quality_charts import quality_points, scorer_label
+    from bench.report.quality_charts import quality_points, scorer_label
 
     store = Store(tmp_path / "bench.db")
     run_id = _run(store)
@@ -205,7 +205,7 @@ def test_the_quality_chart_draws_pass_rates_on_a_0_to_1_axis(tmp_path) -> None:
 
 
 def test_the_run_hook_never_raises(tmp_path, capsys) -> None:
-    from bench.checks.run_checks import evaluate_after_run
+    from bench.quality.checks.run_checks import evaluate_after_run
 
     assert evaluate_after_run(Store(tmp_path / "bench.db"), "no-such-run") is None
     assert "checks of run no-such-run were not evaluated" in capsys.readouterr().err

@@ -6,11 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.checks.source import ChecksProvider
-from bench.checks.store import frame
-from bench.config import PromptSet, RunSettings
-from bench.runner import run_benchmark
-from bench.store import Store
+from bench.inputs.config import PromptSet, RunSettings
+from bench.quality.checks.source import ChecksProvider
+from bench.quality.checks.store import frame
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.store import Store
+from bench.store.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 

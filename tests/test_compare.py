@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import compare
+from bench.compare import changes
 from bench.errors import BenchError
-from bench.store import Store
+from bench.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic_runs import latencies, store_run
@@ -23,10 +23,10 @@ REPO = Path(__file__).resolve().parent.parent
 def test_a_planted_ten_percent_slowdown_is_worse() -> None:
     rng = np.random.default_rng(2026)
     base, new = latencies(rng, 0.44), latencies(rng, 0.44 * 1.10)
-    row = compare.metric_change("m", "e2e_p50", base, new)
+    row = changes.metric_change("m", "e2e_p50", base, new)
     assert row is not None and row.verdict == "worse"
     assert 0 < row.low < row.pct < row.high and row.n_base == row.n_new == 20
-    tps = compare.metric_change("m", "decode_tps", 1 / base, 1 / new)  # the same slowdown, as a rate
+    tps = changes.metric_change("m", "decode_tps", 1 / base, 1 / new)  # the same slowdown, as a rate
     assert tps is not None and tps.verdict == "worse" and tps.high < 0
 
 
@@ -35,7 +35,7 @@ def test_planted_slowdown_is_found_in_most_draws() -> None:
     found = 0
     for seed in range(100):
         rng = np.random.default_rng(seed)
-        row = compare.metric_change("m", "e2e_p50", latencies(rng, 0.44), latencies(rng, 0.484), seed=seed)
+        row = changes.metric_change("m", "e2e_p50", latencies(rng, 0.44), latencies(rng, 0.484), seed=seed)
         found += row is not None and row.verdict == "worse"
     assert found >= 80
 
@@ -45,19 +45,19 @@ def test_one_distribution_gives_no_detectable_change_95_of_100(metric: str) -> N
     same = 0
     for seed in range(100):
         rng = np.random.default_rng(1000 + seed)
-        row = compare.metric_change("m", metric, latencies(rng, 0.44), latencies(rng, 0.44), seed=seed)
+        row = changes.metric_change("m", metric, latencies(rng, 0.44), latencies(rng, 0.44), seed=seed)
         same += row is not None and row.verdict == "no detectable change"
     assert same >= 95
 
 
 def test_load_time_is_one_value_each_and_never_trips_the_gate() -> None:
-    row = compare.metric_change("m", "load_s", [2.0], [4.0])
-    assert row is not None and row.pct == pytest.approx(100.0) and row.verdict == compare.NO_INTERVAL
-    assert not compare.worse_beyond(row, 10)
+    row = changes.metric_change("m", "load_s", [2.0], [4.0])
+    assert row is not None and row.pct == pytest.approx(100.0) and row.verdict == changes.NO_INTERVAL
+    assert not changes.worse_beyond(row, 10)
 
 
 def test_gate_rules() -> None:
-    assert compare.parse_fail_on(["decode_tps:5", "e2e_p95:10%", "quality:people:3"]) == {
+    assert changes.parse_fail_on(["decode_tps:5", "e2e_p95:10%", "quality:people:3"]) == {
         "decode_tps": 5.0, "e2e_p95": 10.0, "quality:people": 3.0,
     }  # fmt: skip
     for bad, says in (
@@ -66,13 +66,13 @@ def test_gate_rules() -> None:
         ("e2e_p95:lots", "not a percent"),
     ):
         with pytest.raises(BenchError, match=says):
-            compare.parse_fail_on([bad])
+            changes.parse_fail_on([bad])
     rng = np.random.default_rng(4)
-    slower = compare.metric_change(
+    slower = changes.metric_change(
         "m", "e2e_p95", latencies(rng, 0.4, 40, 0.03), latencies(rng, 0.6, 40, 0.03)
     )
     assert slower is not None and slower.low > 30  # 50% slower, tight
-    assert compare.worse_beyond(slower, 10) and not compare.worse_beyond(slower, 80)
+    assert changes.worse_beyond(slower, 10) and not changes.worse_beyond(slower, 80)
 
 
 # ---- stored runs, through the CLI -------------------------------------------------------------
@@ -97,14 +97,14 @@ def two_runs(db_path: Path) -> tuple[str, str]:
 
 def test_compare_stored_runs(db_path: Path, two_runs: tuple[str, str]) -> None:
     base, new = two_runs
-    result = compare.compare_runs(Store(db_path), base, new)
+    result = changes.compare_runs(Store(db_path), base, new)
     assert result.only_base == ["gone"] and result.only_new == ["added"]
     rows = {(r.model, r.metric): r for r in result.rows}
     assert rows["slowed", "e2e_p50"].verdict == "worse" and rows["slowed", "decode_tps"].verdict == "worse"
     assert rows["steady", "e2e_p50"].verdict == "no detectable change"
     assert rows["steady", "e2e_p50"].n_base == 20  # warm-up / cold sample left out
     assert rows["steady", "memory"].base == pytest.approx(300.0, abs=0.1)  # MB above the model's baseline
-    assert rows["steady", "load_s"].verdict == compare.NO_INTERVAL
+    assert rows["steady", "load_s"].verdict == changes.NO_INTERVAL
 
 
 def test_cli_gate_exit_codes_and_formats(db_path: Path, two_runs: tuple[str, str]) -> None:
@@ -149,9 +149,9 @@ def test_quality_per_source_is_compared_item_by_item(db_path: Path) -> None:
     for run_id, scores in ((base, [5, 4, 5, 4]), (new, [2, 1, 2, 2])):
         for i, score in enumerate(scores):
             save_scores(store, run_id, f"p{i}", "m", "ana", {"accuracy": score, "clarity": score})
-    result = compare.compare_runs(store, base, new)
+    result = changes.compare_runs(store, base, new)
     row = next(r for r in result.rows if r.metric == "quality:people")
     assert row.n_base == row.n_new == 8 and row.base == pytest.approx(4.5) and row.new == pytest.approx(1.75)
     assert row.verdict == "worse" and row.label == "Quality by people"
-    gate = compare.gate(result, compare.parse_fail_on(["quality:people:20"]))
+    gate = changes.gate(result, changes.parse_fail_on(["quality:people:20"]))
     assert gate and gate[0].startswith("m: quality:people")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from bench.store import Store
+from bench.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_compare import latencies, store_run

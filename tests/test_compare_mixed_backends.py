@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bench import decision_log, model_refs
 from bench.acquire import foundry_service
-from bench.config import RunSettings, load_prompt_set
+from bench.decide import decision_log
 from bench.errors import BenchError
-from bench.runner import run_benchmark
-from bench.store import Store
+from bench.inputs import model_refs
+from bench.inputs.config import RunSettings, load_prompt_set
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 

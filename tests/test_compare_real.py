@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.config import RunSettings, load_prompt_set
-from bench.runner import run_benchmark
-from bench.store import Store
+from bench.inputs.config import RunSettings, load_prompt_set
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench import constraints
-from bench.candidates import Candidate
+from bench.decide import hard_limits
+from bench.decide.candidates import Candidate
 from bench.errors import BenchError
 
 
@@ -15,7 +15,7 @@ def latencies(centre: float, sd: float = 0.05, n: int = 30, seed: int = 0) -> np
 
 
 def test_parse_every_kind_with_units() -> None:
-    got = {lim.kind: lim for lim in constraints.parse_limits(
+    got = {lim.kind: lim for lim in hard_limits.parse_limits(
         ["p95=1.5s", "ttft=300ms", "memory=2GB", "size=900MB", "quality:people=3.5",
          "license=Apache-2.0, MIT", "tag=chat", "p50=0.8"]
     )}  # fmt: skip
@@ -27,8 +27,8 @@ def test_parse_every_kind_with_units() -> None:
     assert got["p95"].words() == "p95 latency at most 1.5 s"
     assert got["ttft"].words() == "mean time to first token at most 300 ms"
     assert got["memory"].words() == "memory at most 2 GB"
-    assert constraints.parse_limit("quality:judge:qwen=3").source == "judge:qwen"
-    assert constraints.parse_limit("memory=1GiB").value == 2**30
+    assert hard_limits.parse_limit("quality:judge:qwen=3").source == "judge:qwen"
+    assert hard_limits.parse_limit("memory=1GiB").value == 2**30
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_parse_every_kind_with_units() -> None:
 )
 def test_bad_limits_name_the_limit_and_the_fix(text: str, says: str) -> None:
     with pytest.raises(BenchError) as err:
-        constraints.parse_limit(text)
+        hard_limits.parse_limit(text)
     assert err.value.subject == f"--limit {text}"
     assert says in err.value.what
     assert "p95=1.5s" in err.value.fix
@@ -55,15 +55,15 @@ def test_bad_limits_name_the_limit_and_the_fix(text: str, says: str) -> None:
 
 def test_the_same_limit_twice_is_an_error() -> None:
     with pytest.raises(BenchError, match="given twice"):
-        constraints.parse_limits(["p95=1s", "p95=2s"])
+        hard_limits.parse_limits(["p95=1s", "p95=2s"])
 
 
 def test_clearly_over_is_out_straddling_is_flagged_clearly_under_passes() -> None:
-    limit = constraints.parse_limits(["p50=0.5s"])
+    limit = hard_limits.parse_limits(["p50=0.5s"])
     over = Candidate("over", e2e=latencies(0.60))  # the whole interval is above 0.5 s
     edge = Candidate("edge", e2e=latencies(0.50))  # the interval straddles 0.5 s
     under = Candidate("under", e2e=latencies(0.40))
-    kept, verdicts = constraints.apply([over, edge, under], limit)
+    kept, verdicts = hard_limits.apply([over, edge, under], limit)
     assert [c.name for c in kept] == ["edge", "under"]
     v = {x.name: x for x in verdicts}
     assert (
@@ -77,23 +77,23 @@ def test_clearly_over_is_out_straddling_is_flagged_clearly_under_passes() -> Non
 
 
 def test_one_sample_over_the_limit_is_flagged_not_out() -> None:
-    v = constraints.check(Candidate("one", e2e=[2.0]), constraints.parse_limits(["p95=1s"]))
+    v = hard_limits.check(Candidate("one", e2e=[2.0]), hard_limits.parse_limits(["p95=1s"]))
     assert not v.out and "n=1 is too few" in v.flags[0]
 
 
 def test_ttft_unmeasured_is_flagged() -> None:
-    v = constraints.check(Candidate("nostream", e2e=latencies(0.4)), constraints.parse_limits(["ttft=300ms"]))
+    v = hard_limits.check(Candidate("nostream", e2e=latencies(0.4)), hard_limits.parse_limits(["ttft=300ms"]))
     assert not v.out and "not measured" in v.flags[0]
 
 
 def test_memory_size_license_and_tags() -> None:
-    limits = constraints.parse_limits(["memory=2GB", "size=1GB", "license=mit", "tag=chat"])
+    limits = hard_limits.parse_limits(["memory=2GB", "size=1GB", "license=mit", "tag=chat"])
     big = Candidate(
         "big", memory=3e9, memory_basis="added by the model", size=5e8, license="MIT", tags=["chat"]
     )
     wrong = Candidate("wrong", memory=1e9, size=2e9, license="llama3", tags=["code"])
     unknown = Candidate("unknown")
-    v = {x.name: x for x in constraints.apply([big, wrong, unknown], limits)[1]}
+    v = {x.name: x for x in hard_limits.apply([big, wrong, unknown], limits)[1]}
     assert v["big"].out and v["big"].reasons == ["memory 3 GB, added by the model is over the limit 2 GB"]
     assert v["wrong"].out and len(v["wrong"].reasons) == 3
     assert "license llama3 is not one of mit" in v["wrong"].reasons
@@ -103,7 +103,7 @@ def test_memory_size_license_and_tags() -> None:
 
 def test_memory_not_comparable_is_flagged_not_out() -> None:
     remote = Candidate("remote", memory=9e9, memory_basis="remote server", memory_comparable=False)
-    v = constraints.check(remote, constraints.parse_limits(["memory=2GB"]))
+    v = hard_limits.check(remote, hard_limits.parse_limits(["memory=2GB"]))
     assert not v.out and "checked loosely" in v.flags[0]
 
 
@@ -112,8 +112,8 @@ def test_quality_floor_with_its_interval() -> None:
     poor = Candidate("poor", quality={"people": np.clip(rng.normal(2.5, 0.5, 40), 1, 5)})
     close = Candidate("close", quality={"people": np.clip(rng.normal(3.5, 0.8, 20), 1, 5)})
     judged = Candidate("judged", quality={"judge:x": np.full(10, 5.0)})
-    limit = constraints.parse_limits(["quality:people=3.5"])
-    v = {x.name: x for x in constraints.apply([poor, close, judged], limit)[1]}
+    limit = hard_limits.parse_limits(["quality:people=3.5"])
+    v = {x.name: x for x in hard_limits.apply([poor, close, judged], limit)[1]}
     assert v["poor"].out and "is under the minimum 3.5" in v["poor"].reasons[0]
     assert not v["close"].out and "straddles the minimum 3.5" in v["close"].flags[0]
     assert not v["judged"].out and "no quality scores by people" in v["judged"].flags[0]  # sources never mix
@@ -124,5 +124,5 @@ def test_noise_alone_rarely_removes_a_model_at_the_limit() -> None:
     outs = 0
     for seed in range(200):
         cand = Candidate("at", e2e=latencies(0.5, seed=seed, n=20))
-        outs += constraints.check(cand, constraints.parse_limits(["p50=0.5s"])).out
+        outs += hard_limits.check(cand, hard_limits.parse_limits(["p50=0.5s"])).out
     assert outs <= 10

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.config import PromptItem, PromptSet, load_prompt_set, resolve_prompt_set
 from bench.errors import BenchError
-from bench.prompt_formats import parse_prompt_bytes, to_csv, to_jsonl
+from bench.inputs.config import PromptItem, PromptSet, load_prompt_set, resolve_prompt_set
+from bench.inputs.prompt_formats import parse_prompt_bytes, to_csv, to_jsonl
 
 SET = PromptSet(
     name="mixed",

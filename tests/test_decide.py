@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from bench import decide, report
-from bench.config import RunSettings, load_prompt_set
-from bench.decide import Criteria
-from bench.runner import run_benchmark
-from bench.store import Store
+from bench.decide import recommend
+from bench.decide.recommend import Criteria
+from bench.inputs.config import RunSettings, load_prompt_set
+from bench.report import exports
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 
 MB = 10**6
 
@@ -108,17 +109,17 @@ def test_criteria_defaults_and_validation() -> None:
 
 def test_normalise_relative_to_the_best_directions_single_and_missing() -> None:
     s = pd.Series([1.0, 2.0, 4.0, np.nan])
-    assert decide.normalise(s, lower_is_better=True).tolist() == [1.0, 0.5, 0.25, 0.0]
-    assert decide.normalise(s, lower_is_better=False).tolist() == [0.25, 0.5, 1.0, 0.0]
-    assert decide.normalise(pd.Series([7.0]), lower_is_better=True).tolist() == [1.0]  # a single candidate
-    assert decide.normalise(pd.Series([2.0, 2.0]), lower_is_better=False).tolist() == [1.0, 1.0]  # equal
+    assert recommend.normalise(s, lower_is_better=True).tolist() == [1.0, 0.5, 0.25, 0.0]
+    assert recommend.normalise(s, lower_is_better=False).tolist() == [0.25, 0.5, 1.0, 0.0]
+    assert recommend.normalise(pd.Series([7.0]), lower_is_better=True).tolist() == [1.0]  # a single candidate
+    assert recommend.normalise(pd.Series([2.0, 2.0]), lower_is_better=False).tolist() == [1.0, 1.0]  # equal
     # noise-sized gaps stay noise-sized (min-max made this 1.0 vs 0.0)
-    close = decide.normalise(pd.Series([0.437, 0.440]), lower_is_better=True).tolist()
+    close = recommend.normalise(pd.Series([0.437, 0.440]), lower_is_better=True).tolist()
     assert close[0] == 1.0 and close[1] == pytest.approx(0.437 / 0.440)
 
 
 def test_weighted_score_and_rank() -> None:
-    table = decide.score_table(raw(ROWS), Criteria())
+    table = recommend.score_table(raw(ROWS), Criteria())
     rows = by_model(table)
     approx = pytest.approx
     assert [rows[m]["norm_latency"] for m in "ABC"] == approx([1.0, 0.5, 1 / 3])
@@ -142,24 +143,24 @@ def test_a_criterion_nobody_has_leaves_the_denominator() -> None:
     #   B = (0.3*0.5 + 0.1*0.5  + 0.1*1   + 0.1/3)   / 0.6 = 0.5556
     #   C = (0.3/3   + 0.1*0.75 + 0.1*1   + 0.1*0)   / 0.6 = 0.4583
     rows = [{**r, "quality": np.nan} for r in ROWS]
-    table = decide.score_table(raw(rows), Criteria())
+    table = recommend.score_table(raw(rows), Criteria())
     got = by_model(table)
     assert got["A"]["score"] == pytest.approx(0.55 / 0.6)
     assert got["B"]["score"] == pytest.approx((0.3 + 0.1 / 3) / 0.6)
     assert got["C"]["score"] == pytest.approx(0.275 / 0.6)
     assert got["A"]["missing"] == []  # nobody has quality: not "missing", just not counted
-    rec = decide.recommendation(table)
+    rec = recommend.recommendation(table)
     assert rec.model == "A"
     assert "no quality scores: ranked on speed, memory and size only" in rec.caveats
     # the front falls back to decode tok/s: A (1 s, 100 tok/s) beats B (2 s, 50) and C (3 s, 75)
-    front = decide.pareto_front(table)
+    front = recommend.pareto_front(table)
     assert front.y == "throughput" and "decode tok/s" in front.note
     assert front.points["model"].tolist() == ["A"]
 
 
 def test_weights_only_latency_picks_the_fastest() -> None:
-    table = decide.score_table(raw(ROWS), Criteria(quality=0, latency=1, throughput=0, memory=0, size=0))
-    rec = decide.recommendation(table)
+    table = recommend.score_table(raw(ROWS), Criteria(quality=0, latency=1, throughput=0, memory=0, size=0))
+    rec = recommend.recommendation(table)
     # latency only: A = 1, B = 0.5, C = 1/3
     assert rec.model == "A" and rec.score == pytest.approx(1.0)
     assert "fastest p95 among the candidates (1 s, n=10)" in rec.reasons
@@ -174,15 +175,15 @@ def test_pareto_front() -> None:
         {"model": "F", "latency": 1.0, "quality": 2.0},
         {"model": "G", "latency": np.nan, "quality": 4.5},
     ]
-    table = decide.score_table(raw(rows), Criteria())
-    front = decide.pareto_front(table)
+    table = recommend.score_table(raw(rows), Criteria())
+    front = recommend.pareto_front(table)
     assert front.x == "latency" and front.y == "quality"
     assert front.points["model"].tolist() == ["A", "B", "C"]  # sorted by latency; D (failed) never counts
     assert "Not placed" in front.note and "G" in front.note
 
 
 def test_recommendation_reasons_and_caveats() -> None:
-    rec = decide.recommendation(decide.score_table(raw(ROWS), Criteria()))
+    rec = recommend.recommendation(recommend.score_table(raw(ROWS), Criteria()))
     assert rec.model == "A" and rec.score == pytest.approx(0.79)
     assert rec.reasons[0].startswith("highest weighted score among 3 candidates (0.79 of 1; next C 0.6")
     assert "fastest p95 among the candidates (1 s, n=10)" in rec.reasons
@@ -198,22 +199,22 @@ def test_recommendation_reasons_and_caveats() -> None:
 
 def test_a_runner_up_within_005_is_a_caveat_without_samples() -> None:
     rows = [{"model": "A", "latency": 1.0}, {"model": "B", "latency": 1.04}]
-    rec = decide.recommendation(decide.score_table(raw(rows), Criteria(quality=0, latency=1, throughput=0,
+    rec = recommend.recommendation(recommend.score_table(raw(rows), Criteria(quality=0, latency=1, throughput=0,
                                                                           memory=0, size=0)))  # fmt: skip
     assert rec.model == "A"
     assert any(c.startswith("runner-up within 0.05 of the score (B 0.96") for c in rec.caveats)
 
 
 def test_single_candidate_gets_full_marks() -> None:
-    table = decide.score_table(raw([ROWS[0], ROWS[3]]), Criteria())
+    table = recommend.score_table(raw([ROWS[0], ROWS[3]]), Criteria())
     row = by_model(table)["A"]
-    assert [row[f"norm_{c}"] for c in decide.CRITERIA[:5]] == [1.0] * 5 and row["score"] == 1.0
-    rec = decide.recommendation(table)
+    assert [row[f"norm_{c}"] for c in recommend.CRITERIA[:5]] == [1.0] * 5 and row["score"] == 1.0
+    rec = recommend.recommendation(table)
     assert rec.model == "A" and rec.reasons[0] == "the only model that finished with measured requests"
 
 
 def test_nothing_to_rank() -> None:
-    rec = decide.recommendation(decide.score_table(raw([ROWS[3]]), Criteria()))
+    rec = recommend.recommendation(recommend.score_table(raw([ROWS[3]]), Criteria()))
     assert rec.model is None and rec.caveats[0] == "no model finished with measured requests"
 
 
@@ -225,7 +226,7 @@ def test_real_run_failed_model_unranked_tiny_recommended(
     settings = RunSettings(models=[tiny_model, "missing-model"], rounds=2, warmup=0, max_tokens=8)
     run_id, _ = run_benchmark(store, settings, load_prompt_set(prompt_file))
 
-    table = decide.decision_table(store, [run_id], Criteria())
+    table = recommend.decision_table(store, [run_id], Criteria())
     rows = by_model(table)
     assert rows["missing-model"]["status"] == "failed" and pd.isna(rows["missing-model"]["rank"])
     tiny = rows[tiny_model]
@@ -235,17 +236,17 @@ def test_real_run_failed_model_unranked_tiny_recommended(
     assert tiny["memory"] >= 0 and tiny["memory_basis"] and tiny["size"] > 0
     assert math.isnan(tiny["quality"])  # nobody scored it
 
-    rec = decide.recommendation(table)
+    rec = recommend.recommendation(table)
     assert rec.model == tiny_model
     assert "no quality scores: ranked on speed, memory and size only" in rec.caveats
     assert "p95 from fewer than 20 samples (n=3)" in rec.caveats
     assert "missing-model failed and is not ranked" in rec.caveats
 
-    md = report.render_markdown(store, [run_id])
+    md = exports.render_markdown(store, [run_id])
     assert "## Recommendation" in md
     assert md.index("## Highlights") < md.index("## Recommendation") < md.index("How to read these numbers")
     assert f"Recommended default: **{tiny_model}**" in md
-    data = report.report_dict(store, [run_id])
+    data = exports.report_dict(store, [run_id])
     assert data["recommendation"]["model"] == tiny_model
     ranking = data["recommendation"]["ranking"]
     assert [(r["model"], r["rank"], r["score"], r["p_best"]) for r in ranking] == [
@@ -255,12 +256,12 @@ def test_real_run_failed_model_unranked_tiny_recommended(
     assert ranking[0]["missing"] == [] and ranking[0]["out"] is False
     assert data["recommendation"]["limits"] == [] and "default weights" in data["recommendation"]["from"]
     assert run_id not in json.dumps(data["recommendation"])  # run ids stay in meta
-    assert report.report_json(store, [run_id]) == report.report_json(store, [run_id])
+    assert exports.report_json(store, [run_id]) == exports.report_json(store, [run_id])
 
 
 def test_a_lone_value_does_not_lift_candidates_that_lack_it():
     """One model has a quality score, two have none: the lone one is best (1.0), the others 0, not 1."""
-    from bench.decide import normalise
+    from bench.decide.recommend import normalise
 
     values = pd.Series([None, 3.7, None], dtype=float)
     assert normalise(values, lower_is_better=False).tolist() == [0.0, 1.0, 0.0]

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from bench import decision_log
-from bench.store import Store
+from bench.decide import decision_log
+from bench.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic_runs import store_run

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from bench import constraints, decide, decide_text
 from bench.cli.decide import parse_weights
 from bench.cli.main import app
-from bench.decide import Criteria
-from bench.energy import NO_SENSOR
-from bench.store import Store
+from bench.decide import explain, hard_limits, recommend
+from bench.decide.recommend import Criteria
+from bench.measure.energy import NO_SENSOR
+from bench.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic_runs import PROMPTS, _sample
@@ -59,49 +59,49 @@ def test_lower_joules_per_token_wins_when_only_energy_is_weighted(db_path: Path)
     store = Store(db_path)
     # "frugal" is slower but draws 0.02 J per token; "hungry" is faster at 0.05 J per token
     run_id = store_run(store, {"frugal": (0.8, 0.02), "hungry": (0.4, 0.05)})
-    table = decide.decision_table(store, [run_id], Criteria(**ONLY, energy=1.0))
+    table = recommend.decision_table(store, [run_id], Criteria(**ONLY, energy=1.0))
     rows = _rows(table)
     assert rows["frugal"]["energy"] == pytest.approx(0.02, rel=0.05) and rows["frugal"]["energy_n"] == 20
     assert rows["hungry"]["energy"] == pytest.approx(0.05, rel=0.05)
-    rec = decide.recommendation(table)
+    rec = recommend.recommendation(table)
     assert rec.model == "frugal" and rec.p_best == 1.0
     assert any(
         "least energy among the candidates" in r and "J/token (n=20, rapl:package-0)" in r
         for r in rec.reasons
     )
-    cells = {r["model"]: r for r in decide_text.decision_rows(table)}
+    cells = {r["model"]: r for r in explain.decision_rows(table)}
     assert cells["frugal"]["energy"].endswith("J/token (n=20)")
     # weighted on latency alone, the faster model wins: energy changed the ranking, nothing else did
-    assert decide.recommendation(decide.decision_table(store, [run_id], Criteria(**{**ONLY, "latency": 1.0}))).model == "hungry"  # fmt: skip
+    assert recommend.recommendation(recommend.decision_table(store, [run_id], Criteria(**{**ONLY, "latency": 1.0}))).model == "hungry"  # fmt: skip
 
 
 def test_without_any_sensor_energy_is_not_measured_and_changes_nothing(db_path: Path) -> None:
     store = Store(db_path)
     run_id = store_run(store, {"a": (0.4, None), "b": (0.5, None), "c": (0.45, None)})
-    plain = decide.decision_table(store, [run_id], Criteria())
-    weighted = decide.decision_table(store, [run_id], Criteria(energy=0.5))
+    plain = recommend.decision_table(store, [run_id], Criteria())
+    weighted = recommend.decision_table(store, [run_id], Criteria(energy=0.5))
     assert list(plain["series"]) == list(weighted["series"])
     assert list(plain["score"]) == pytest.approx(list(weighted["score"]))
     assert list(plain["p_best"]) == pytest.approx(list(weighted["p_best"]))
     assert weighted["energy"].isna().all() and "energy" not in weighted.attrs["ranking"].criteria
-    rec = decide.recommendation(weighted)
+    rec = recommend.recommendation(weighted)
     assert f"energy per output token not measured ({NO_SENSOR}): left out of the score" in rec.caveats
-    assert {r["energy"] for r in decide_text.decision_rows(weighted)} == {NO_SENSOR}
+    assert {r["energy"] for r in explain.decision_rows(weighted)} == {NO_SENSOR}
     # cost neither weighted nor priced: its column is left out instead of a row of "n/a"
-    assert all("cost" not in r for r in decide_text.decision_rows(weighted))
-    assert all("energy" not in r and "cost" not in r for r in decide_text.decision_rows(plain))
+    assert all("cost" not in r for r in explain.decision_rows(weighted))
+    assert all("energy" not in r and "cost" not in r for r in explain.decision_rows(plain))
     # only energy weighted and no sensor anywhere: nothing to rank on, said so
-    only = decide.recommendation(decide.decision_table(store, [run_id], Criteria(**ONLY, energy=1.0)))
+    only = recommend.recommendation(recommend.decision_table(store, [run_id], Criteria(**ONLY, energy=1.0)))
     assert only.model is None and any("energy per output token not measured" in c for c in only.caveats)
 
 
 def test_one_model_without_a_reading_follows_the_missing_value_rule(db_path: Path) -> None:
     store = Store(db_path)
     run_id = store_run(store, {"metered": (0.5, 0.04), "unmetered": (0.5, None)})
-    table = decide.decision_table(store, [run_id], Criteria(**ONLY, energy=1.0))
+    table = recommend.decision_table(store, [run_id], Criteria(**ONLY, energy=1.0))
     rows = _rows(table)
     assert rows["unmetered"]["missing"] == ["energy"] and rows["unmetered"]["norm_energy"] == 0.0
-    assert decide.recommendation(table).model == "metered"
+    assert recommend.recommendation(table).model == "metered"
 
 
 def test_cost_estimate_from_an_hourly_price_ranks_the_faster_model_cheaper(
@@ -110,35 +110,33 @@ def test_cost_estimate_from_an_hourly_price_ranks_the_faster_model_cheaper(
     monkeypatch.setenv("SLM_BENCH_PRICE_PER_HOUR", "3.6")  # 0.001 per second of answering
     store = Store(db_path)
     run_id = store_run(store, {"slow": (1.0, None), "fast": (0.5, None)})
-    table = decide.decision_table(store, [run_id], Criteria(**ONLY, cost=1.0))
+    table = recommend.decision_table(store, [run_id], Criteria(**ONLY, cost=1.0))
     rows = _rows(table)
     # the report's definition: output tokens over the seconds spent answering (cold request included)
     assert rows["fast"]["cost"] < rows["slow"]["cost"] and "3.6/h machine price" in rows["fast"]["cost_basis"]
-    rec = decide.recommendation(table)
+    rec = recommend.recommendation(table)
     assert rec.model == "fast" and any(
         "cheapest among the candidates" in r and "(estimate)" in r for r in rec.reasons
     )
-    assert all(
-        r["cost"].endswith("per 1k output tokens (estimate)") for r in decide_text.decision_rows(table)
-    )
+    assert all(r["cost"].endswith("per 1k output tokens (estimate)") for r in explain.decision_rows(table))
 
 
 def test_energy_and_cost_limits(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLM_BENCH_PRICE_PER_KWH", "0.36")  # cost = J/token x 1000 / 3.6e6 x 0.36
     store = Store(db_path)
     run_id = store_run(store, {"frugal": (0.8, 0.02), "hungry": (0.4, 0.05), "dark": (0.4, None)})
-    limits = constraints.parse_limits(["energy=30mJ"])
+    limits = hard_limits.parse_limits(["energy=30mJ"])
     assert limits[0].value == pytest.approx(0.03) and "0.03 J per output token" in limits[0].words()
-    rows = _rows(decide.decision_table(store, [run_id], Criteria(), limits=limits))
+    rows = _rows(recommend.decision_table(store, [run_id], Criteria(), limits=limits))
     assert not rows["frugal"]["out"] and rows["hungry"]["out"]
     assert "is over the limit 0.03 J/token" in rows["hungry"]["out_reasons"][0]
     assert not rows["dark"]["out"] and "no energy sensor" in rows["dark"]["flags"][0]
-    cost_rows = _rows(decide.decision_table(store, [run_id], Criteria(), limits=constraints.parse_limits(["cost=3e-6"])))  # fmt: skip
+    cost_rows = _rows(recommend.decision_table(store, [run_id], Criteria(), limits=hard_limits.parse_limits(["cost=3e-6"])))  # fmt: skip
     assert cost_rows["frugal"]["cost"] == pytest.approx(0.02 * 1000 / 3.6e6 * 0.36, rel=0.05)
     assert not cost_rows["frugal"]["out"] and cost_rows["hungry"]["out"]
     assert "no cost estimate" in cost_rows["dark"]["flags"][0]
     with pytest.raises(Exception, match="unknown unit"):
-        constraints.parse_limit("energy=3kWh")
+        hard_limits.parse_limit("energy=3kWh")
 
 
 def test_cli_weights_and_limits_name_energy_and_cost(db_path: Path) -> None:

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import constraints, decide, decision_log
-from bench.store import Store
+from bench.decide import decision_log, hard_limits, recommend
+from bench.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic_runs import store_run
@@ -43,7 +43,7 @@ def test_437_vs_440_ms_is_a_tie_with_an_estimate_of_the_data_needed(db_path: Pat
     rows = {r["series"]: r for r in table.to_dict("records")}
     assert rows["a"]["rank_low"] == 1 and rows["b"]["rank_low"] == 1  # both can be first
     assert abs(rows["a"]["score"] - rows["b"]["score"]) < 0.02  # relative scores: the gap stays small
-    md = "\n".join(decide.recommendation_markdown(rec, decide.Criteria(), table))
+    md = "\n".join(recommend.recommendation_markdown(rec, recommend.Criteria(), table))
     assert "tied within the noise" in md and "| rank | model | score | P(best) | rank 95% |" in md
     assert record["model"] is None and record["tied"] and record["ranking"][0]["p_best"] is not None
 
@@ -62,7 +62,7 @@ def test_limits_remove_with_reasons_and_flag_the_close_ones(db_path: Path) -> No
     run_id = store_run(store, {"slow": shaped(0.60, 1), "edge": shaped(0.44, 2), "fast": shaped(0.30, 3)})
     edge_p95 = float(np.percentile(shaped(0.44, 2), 95))
     limits = [f"p95={edge_p95:.3f}s", "size=2GB"]
-    table, rec, record = decision_log.take(store, [run_id], decide.Criteria(), limits)
+    table, rec, record = decision_log.take(store, [run_id], recommend.Criteria(), limits)
     rows = {r["series"]: r for r in table.to_dict("records")}
     assert rows["slow"]["out"] and "is over the limit" in rows["slow"]["out_reasons"][0]
     assert not rows["edge"]["out"] and "straddles the limit" in rows["edge"]["flags"][0]
@@ -71,7 +71,9 @@ def test_limits_remove_with_reasons_and_flag_the_close_ones(db_path: Path) -> No
     assert any(x.startswith("edge: p95 latency") for x in rec.flagged)
     assert [lim["text"] for lim in record["limits"]] == limits
     md = "\n".join(
-        decide.recommendation_markdown(rec, decide.Criteria(), table, [x["words"] for x in record["limits"]])
+        recommend.recommendation_markdown(
+            rec, recommend.Criteria(), table, [x["words"] for x in record["limits"]]
+        )
     )
     assert "Hard limits: p95 latency at most" in md and "Out (a limit broken with 95% confidence)" in md
 
@@ -86,7 +88,7 @@ def test_every_candidate_out_says_so(db_path: Path) -> None:
 
 def test_bad_limit_is_a_clean_error() -> None:
     with pytest.raises(Exception) as err:
-        constraints.parse_limits(["p95=soon"])
+        hard_limits.parse_limits(["p95=soon"])
     assert "--limit p95=soon" in str(err.value)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import energy
+from bench.measure import energy
 
 
 def _domain(root: Path, name: str, label: str, uj: int, max_uj: int) -> Path:
@@ -119,9 +119,9 @@ def test_meter_is_safe_from_threads(tmp_path: Path):
 
 
 def test_every_stored_request_says_its_energy_or_that_there_is_no_sensor(tmp_path: Path):
-    from bench.config import PromptItem, PromptSet, RunSettings
-    from bench.runner import run_benchmark
-    from bench.store import Store
+    from bench.inputs.config import PromptItem, PromptSet, RunSettings
+    from bench.run.runner import run_benchmark
+    from bench.store.store import Store
     from benchmarks.stub_openai import StubServer
 
     store = Store(tmp_path / "b.db")

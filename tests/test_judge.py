@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from bench.backends.base import Backend, ChatRequest, LoadInfo, ModelEntry, StreamEvent, now_ns
-from bench.config import PromptItem
 from bench.errors import BenchError
-from bench.store import Store
+from bench.inputs.config import PromptItem
+from bench.store.store import Store
 from rubrics.judge import (
     MAX_TOKENS,
     JudgeProgress,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bench.config import PromptItem
+from bench.inputs.config import PromptItem
 from rubrics.judge import build_pairwise_prompt, build_single_prompt
 from rubrics.judge_parse import JudgeReply, parse_judgment, parse_verdict
 from rubrics.schema import builtin_rubric_sets

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.backends import backend_for
-from bench.config import RunSettings, load_prompt_set
-from bench.runner import run_benchmark
-from bench.store import Store
+from bench.inputs.config import RunSettings, load_prompt_set
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 from rubrics.judge import judge_run, judgments_frame, parse_rate
 from rubrics.schema import resolve_rubric_set
 
@@ -51,7 +51,7 @@ def test_reports_carry_quality_by_scorer(tiny_model: str, db_path: Path, tmp_pat
     """People's and the judge's scores appear in the reports as separate tables."""
     import json
 
-    from bench import report
+    from bench.report import exports
     from rubrics.annotate import save_scores
 
     prompts = tmp_path / "prompts.json"
@@ -63,11 +63,11 @@ def test_reports_carry_quality_by_scorer(tiny_model: str, db_path: Path, tmp_pat
     save_scores(store, run_id, "q1", tiny_model, "ana", {"concision": 4})
     save_scores(store, run_id, "q1", tiny_model, "ben", {"concision": 2})
     judge_run(store, run_id, backend_for(), tiny_model, resolve_rubric_set("workshop"), max_attempts=1)
-    md = report.render_markdown(store, [run_id])
+    md = exports.render_markdown(store, [run_id])
     assert "## Quality" in md
     assert "Scored by **people**" in md
     assert f"Scored by **judge:{tiny_model}**" in md
     assert f"| {tiny_model} | concision | 3.00 |" in md  # (4 + 2) / 2 from people only
-    data = json.loads(report.report_json(store, [run_id]))
+    data = json.loads(exports.report_json(store, [run_id]))
     assert set(data["quality"]) == {"people", f"judge:{tiny_model}"}
     assert data["quality"]["people"][0]["mean"] == 3.0

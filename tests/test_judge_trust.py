@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.store import Store
+from bench.store.store import Store
 from rubrics import storage
 from rubrics.trust import (
     DEFAULT_LEVEL,

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.config import PromptItem, PromptSet
 from bench.errors import BenchError
-from bench.load import Engine, Level, parse_levels, parse_seconds, poisson_schedule, run_level
-from bench.load_run import LoadSpec, capacity_of, load_results, load_run_ids, run_load
-from bench.load_stats import LevelResult, capacity, parse_slos, saturated
-from bench.store import Store
+from bench.inputs.config import PromptItem, PromptSet
+from bench.load.engine import Engine, Level, parse_levels, parse_seconds, poisson_schedule, run_level
+from bench.load.levels import LevelResult, capacity, parse_slos, saturated
+from bench.load.run import LoadSpec, capacity_of, load_results, load_run_ids, run_load
+from bench.store.store import Store
 from benchmarks.stub_openai import StubServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -181,7 +181,7 @@ def test_cli_refuses_bad_flags_without_a_traceback(tmp_path: Path):
 
 
 def test_streams_are_parsed_after_the_level_with_the_backends_rules():
-    from bench.load import Record, parse_stream
+    from bench.load.engine import Record, parse_stream
 
     def rec(*lines: str) -> Record:
         r = Record(0, "a", 0, sent_ns=1)
@@ -208,7 +208,7 @@ def test_a_level_over_a_second_reports_progress_every_second():
 
 
 def test_a_load_run_cannot_be_resumed_as_a_benchmark(tmp_path: Path):
-    from bench.runner import resume_run
+    from bench.run.runner import resume_run
 
     store = Store(tmp_path / "b.db")
     spec = LoadSpec(endpoint="x", models=["stub"], levels=[1], requests=2, warmup=0)

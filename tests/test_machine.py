@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import machine, provenance
-from bench.store import Store
+from bench.measure import machine, provenance
+from bench.store.store import Store
 
 
 def test_fingerprint_names_the_machine_and_its_id_is_stable_across_processes():
@@ -16,7 +16,7 @@ def test_fingerprint_names_the_machine_and_its_id_is_stable_across_processes():
         assert key in fp
     assert fp["ram_gib"] >= 1 and fp["cpu_cores_logical"] >= 1
     assert "httpx" in fp["packages"]
-    code = "from bench import machine; print(machine.fingerprint()['machine_id'])"
+    code = "from bench.measure import machine; print(machine.fingerprint()['machine_id'])"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert other.stdout.strip() == fp["machine_id"] and len(fp["machine_id"]) == 12
     assert fp["hostname"] in fp["label"] and "GiB" in fp["label"]
@@ -51,7 +51,7 @@ def test_a_run_from_before_fingerprints_is_rebuilt_from_its_hardware_block():
 
 
 def test_comparability_names_runs_by_their_machine_fingerprint():
-    from bench.comparability import machine_words
+    from bench.stats.comparability import machine_words
 
     meta = {"hardware": {"processor": "x"}, "machine": machine.fingerprint()}
     assert machine_words(meta) == meta["machine"]["label"]

@@ -12,10 +12,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from bench import machine
 from bench.cli.main import app
+from bench.measure import machine
 from bench.results import load_results
-from bench.store import Store
+from bench.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic_runs import PROMPTS, _sample, latencies
@@ -142,7 +142,7 @@ def test_runs_command_shows_and_filters_by_machine(two_machines: tuple[Store, st
 
 def test_compare_reports_name_both_machines(two_machines: tuple[Store, str, str]) -> None:
     """`bench compare` (table, Markdown, JSON) says where each run ran, and when the machines differ."""
-    from bench import compare as cmp
+    from bench.compare import changes as cmp
 
     store, laptop, edge = two_machines
     comparison = cmp.compare_runs(store, laptop, edge)

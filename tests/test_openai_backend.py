@@ -15,10 +15,10 @@ import pytest
 from bench.acquire import foundry_service
 from bench.backends.base import ChatRequest, RequestError, now_ns
 from bench.backends.openai_compat import OpenAIBackend
-from bench.config import RunSettings, load_prompt_set
-from bench.runner import run_benchmark
-from bench.store import Store
-from bench.timing import summarize
+from bench.inputs.config import RunSettings, load_prompt_set
+from bench.measure.request_metrics import summarize
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 
 
 @pytest.fixture(scope="module")

@@ -26,11 +26,11 @@ from bench.acquire.foundry_service import free_port
 from bench.backends.base import ChatRequest, RequestError, now_ns
 from bench.backends.http_support import retry_after_seconds, strip_credentials
 from bench.backends.openai_compat import OpenAIBackend
-from bench.config import RunSettings, prompt_set_from_data
 from bench.errors import EndpointError
-from bench.runner import run_benchmark
-from bench.store import Store
-from bench.timing import summarize
+from bench.inputs.config import RunSettings, prompt_set_from_data
+from bench.measure.request_metrics import summarize
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 
 MODEL = "fake-model"
 GAP_S = 0.03  # between chunks, so first-token times are distinguishable

@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench import config
 from bench.errors import BenchError
+from bench.inputs import config
 from rubrics.judge_parse import parse_judgment, parse_verdict
 from rubrics.schema import load_rubric_set, rubric_set_from_data
 

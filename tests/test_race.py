@@ -1,4 +1,4 @@
-"""bench.race on the real tiny model: both modes, live events, metrics, a failing lane, saving."""
+"""bench.run.race on the real tiny model: both modes, live events, metrics, a failing lane, saving."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import race as races
 from bench.backends import StreamEvent, backend_for
 from bench.errors import BenchError
-from bench.store import Store
+from bench.run import race as races
+from bench.store.store import Store
 
 PROMPT = "Say hello."
 UNKNOWN = "no-such-model-xyz"
@@ -139,7 +139,7 @@ def test_saved_race_is_a_normal_run_with_the_race_numbers(tiny_model: str, tmp_p
     assert sample["metrics"]["e2e_s"] == pytest.approx(race_m.e2e_s, abs=0.005)
     # its one request is the cold one after the race's load, and still the run shows statistics
     assert sample["cold"]
-    from bench import metrics
+    from bench.stats import aggregates as metrics
 
     summary = metrics.model_summary(metrics.samples_frame(store.samples([run_id]))).iloc[0]
     assert summary["n"] == 1 and summary["e2e_s_mean"] == pytest.approx(race_m.e2e_s, abs=0.005)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench import bootstrap, ranking
-from bench.candidates import Candidate
+from bench.decide import ranking
+from bench.decide.candidates import Candidate
+from bench.stats import bootstrap
 
 
 def shifted(rng: np.random.Generator, centre: float, sd: float = 0.03, n: int = 20) -> np.ndarray:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import metrics
+from bench.stats import aggregates
 
 
 def _sample(prompt: str, rnd: int, e2e: float, cold: bool = False, outcome: str = "ok") -> dict:
@@ -25,9 +25,9 @@ def test_with_no_warmup_the_cold_request_is_out_of_every_table():
         _sample("p1", 1, 2.0),
         _sample("p2", 1, 3.0),
     ]
-    frame = metrics.samples_frame(samples)
-    per_model = metrics.model_summary(frame).iloc[0]
-    per_prompt = metrics.prompt_summary(frame).set_index("prompt_id")
+    frame = aggregates.samples_frame(samples)
+    per_model = aggregates.model_summary(frame).iloc[0]
+    per_prompt = aggregates.prompt_summary(frame).set_index("prompt_id")
     assert per_model["n"] == 3 and per_model["e2e_s_mean"] == pytest.approx(2.0)
     assert per_model["cold_e2e_s"] == 9.0  # shown apart
     assert per_prompt.loc["p1", "n"] == 1 and per_prompt.loc["p1", "e2e_s_mean"] == 2.0
@@ -35,11 +35,11 @@ def test_with_no_warmup_the_cold_request_is_out_of_every_table():
 
 
 def test_a_run_whose_only_requests_are_cold_keeps_its_statistics():
-    frame = metrics.samples_frame([_sample("race", 0, 1.5, cold=True)])
-    per_model = metrics.model_summary(frame).iloc[0]
+    frame = aggregates.samples_frame([_sample("race", 0, 1.5, cold=True)])
+    per_model = aggregates.model_summary(frame).iloc[0]
     assert per_model["n"] == 1 and per_model["e2e_s_mean"] == 1.5
-    assert metrics.measured(frame)["cold_only"].tolist() == [True]
-    assert metrics.prompt_summary(frame)["n"].tolist() == [1]
+    assert aggregates.measured(frame)["cold_only"].tolist() == [True]
+    assert aggregates.prompt_summary(frame)["n"].tolist() == [1]
 
 
 def test_only_ok_samples_enter_statistics_and_each_outcome_is_counted():
@@ -49,7 +49,7 @@ def test_only_ok_samples_enter_statistics_and_each_outcome_is_counted():
         _sample("p3", 0, 70.0, outcome="failed"),
         _sample("p4", 0, 90.0, outcome="cancelled"),
     ]
-    per_model = metrics.model_summary(metrics.samples_frame(samples)).iloc[0]
+    per_model = aggregates.model_summary(aggregates.samples_frame(samples)).iloc[0]
     assert per_model["e2e_s_n"] == 1 and per_model["e2e_s_mean"] == 1.0
     counts = {k: per_model[f"n_{k}"] for k in ("ok", "failed", "incomplete", "cancelled")}
     assert counts == {"ok": 1, "failed": 1, "incomplete": 1, "cancelled": 1}

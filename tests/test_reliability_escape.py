@@ -61,10 +61,10 @@ def test_no_csv_text_cell_starts_with_a_formula_prefix(text: str):
 
 
 def test_reports_escape_model_names_errors_and_answers(tmp_path: Path):
-    from bench import report
-    from bench.samples import Sample
-    from bench.store import Store
-    from bench.timing import RequestMetrics
+    from bench.measure.request_metrics import RequestMetrics
+    from bench.measure.samples import Sample
+    from bench.report import exports
+    from bench.store.store import Store
 
     store = Store(tmp_path / "bench.db")
     evil = '=HYPERLINK("x")|evil\nrow'
@@ -89,10 +89,10 @@ def test_reports_escape_model_names_errors_and_answers(tmp_path: Path):
         )
     )
     store.set_run_status(run_id, "completed")
-    md = report.render_markdown(store, [run_id])
+    md = exports.render_markdown(store, [run_id])
     table = [line for line in md.splitlines() if line.startswith("| =HYPERLINK")]
     assert len(table) == 2  # the Models row and the Requests row: one line each, nothing forged
     assert all("\\|evil<br>row" in line for line in table)
     assert table[1].endswith("| 1 | 0 | 0 | 0 | 0 |")  # 1 ok, no failed/incomplete/cancelled, no retries
-    rows = list(csv.DictReader(io.StringIO(report.samples_csv(store, [run_id]))))
+    rows = list(csv.DictReader(io.StringIO(exports.samples_csv(store, [run_id]))))
     assert rows[0]["model"].startswith("'=") and rows[0]["answer"] == "'=1+2|x\ny"

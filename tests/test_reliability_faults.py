@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import metrics
-from bench.config import RunSettings, prompt_set_from_data
-from bench.runner import resume_run, run_benchmark
-from bench.store import Store
+from bench.inputs.config import RunSettings, prompt_set_from_data
+from bench.run.runner import resume_run, run_benchmark
+from bench.stats import aggregates
+from bench.store.store import Store
 from tests.fault_server import MODEL, WORDS, FaultServer
 
 PROMPTS = prompt_set_from_data(["First prompt.", "Second prompt."], "test")
@@ -64,7 +64,7 @@ def test_429_after_the_last_retry_fails_that_sample_and_the_run_goes_on(fault: F
     assert store.run_models(run_id)[0]["status"] == "done"
     assert store.outcome_counts(run_id) == {MODEL: {"ok": 1, "failed": 1, "incomplete": 0, "cancelled": 0}}
     assert "1 failed" in store.get_run(run_id)["error"]
-    row = metrics.model_summary(metrics.samples_frame(samples)).iloc[0]
+    row = aggregates.model_summary(aggregates.samples_frame(samples)).iloc[0]
     assert row["n_ok"] == 1 and row["n_failed"] == 1
     assert row["e2e_s_n"] == 1  # only the ok sample is measured
 
@@ -96,9 +96,9 @@ def test_a_stream_that_ends_early_is_incomplete_and_never_measured(
     assert first["answer"] == "".join(WORDS[:2])  # the partial answer is kept for reading
     assert "ended" in first["error"]
     assert second["outcome"] == "ok"
-    measured = metrics.measured(metrics.samples_frame(samples))
+    measured = aggregates.measured(aggregates.samples_frame(samples))
     assert measured["prompt_id"].tolist() == [second["prompt_id"]]
-    row = metrics.model_summary(metrics.samples_frame(samples)).iloc[0]
+    row = aggregates.model_summary(aggregates.samples_frame(samples)).iloc[0]
     assert row["n_incomplete"] == 1 and row["decode_tps_n"] <= 1
 
 
@@ -164,7 +164,7 @@ def test_resume_refuses_a_run_another_live_process_is_running(db_path: Path):
     import sys
 
     from bench.errors import BenchError
-    from bench.runner import Runner
+    from bench.run.runner import Runner
 
     store = Store(db_path)
     settings = RunSettings(models=[MODEL], rounds=1, warmup=0, endpoint="http://127.0.0.1:9/v1")
@@ -267,8 +267,8 @@ def test_a_server_that_already_had_the_model_is_marked_not_comparable(fault: Fau
     row = store.run_models(run_id)[0]
     assert row["memory_comparable"] == 0 and "already had the model loaded" in row["memory_note"]
     assert row["rss_source"].startswith("server pid ") and "in all)" in row["rss_source"]
+    from bench.measure.sysmon import gpu_used_bytes
     from bench.results import memory_of
-    from bench.sysmon import gpu_used_bytes
 
     assert not memory_of(row).comparable
     if gpu_used_bytes() is None:  # no NVIDIA GPU on this machine: GPU memory is n/a, not 0
@@ -276,13 +276,13 @@ def test_a_server_that_already_had_the_model_is_marked_not_comparable(fault: Fau
 
 
 def test_the_report_puts_the_servers_own_figures_beside_ours(fault: FaultServer, db_path: Path):
-    from bench import report
+    from bench.report import exports
 
     fault.config.default = "timings"
     fault.config.gap_s = 0.01
     store, run_id, status, _ = _run(fault, db_path)
     assert status == "completed"
-    md = report.render_markdown(store, [run_id])
+    md = exports.render_markdown(store, [run_id])
     assert "## What the server reported" in md
     section = md.split("## What the server reported")[1]
     row = next(line for line in section.splitlines() if line.startswith(f"| {MODEL} | 2 |"))

@@ -80,9 +80,9 @@ def test_an_unset_key_variable_is_named(tmp_path: Path, prompt_file: Path):
 
 
 def test_url_credentials_are_stripped_before_anything_is_stored(tmp_path: Path, prompt_file: Path):
-    from bench.config import RunSettings, load_prompt_set
-    from bench.runner import run_benchmark
-    from bench.store import Store
+    from bench.inputs.config import RunSettings, load_prompt_set
+    from bench.run.runner import run_benchmark
+    from bench.store.store import Store
 
     with FaultServer() as server:
         url = server.url.replace("http://", "http://alice:" + CANARY + "@")

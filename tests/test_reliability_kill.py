@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.store import Store
+from bench.store.store import Store
 from tests.fault_server import MODEL, FaultConfig, FaultServer
 
 REPO = Path(__file__).resolve().parent.parent

@@ -16,12 +16,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 SCRIPT = """
 import json, sys
-from bench import race as races
+from bench.run import race as races
 from bench.backends import backend_for, loaded_models
-from bench.config import RunSettings, prompt_set_from_data
+from bench.inputs.config import RunSettings, prompt_set_from_data
 from bench.results import memory_of
-from bench.runner import run_benchmark
-from bench.store import Store
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 
 tiny, db, mode = sys.argv[1:4]
 if mode == "race":

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import report_html
-from bench.config import RunSettings, load_prompt_set
-from bench.runner import run_benchmark
-from bench.store import Store
+from bench.inputs.config import RunSettings, load_prompt_set
+from bench.report import html
+from bench.run.runner import run_benchmark
+from bench.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic_runs import latencies, store_run
@@ -53,7 +53,7 @@ def test_cli_writes_a_self_contained_html_report(
     for heading in ("Models", "Recommendation", "Charts", "Answers", "How to read these numbers"):
         assert f">{heading}</h2>" in page
     assert "Settings:" in page and "Machine:" in page and tiny_model in page
-    assert page.count("<figure>") == len(report_html.chart_specs_for(Store(db_path), [real_run]))
+    assert page.count("<figure>") == len(html.chart_specs_for(Store(db_path), [real_run]))
     assert page.count("<svg") >= 4 and "<table>" in page
 
 
@@ -64,7 +64,7 @@ def test_ten_thousand_requests_stay_under_5_mb(db_path: Path, tmp_path: Path) ->
         store, {f"model-{i}": latencies(rng, 0.3 + 0.1 * i, 2500, 0.2) for i in range(4)}, bulk=True
     )
     assert len(store.samples([run_id])) == 10_004
-    page = report_html.render_html(store, [run_id])
+    page = html.render_html(store, [run_id])
     size = len(page.encode("utf-8"))
     assert size < 5_000_000, f"{size / 1e6:.1f} MB"
     assert "2,500 of 10,000 requests drawn" in page  # thinned charts say so
@@ -114,7 +114,7 @@ def open_offline(path: Path) -> dict[str, int]:
 
 def test_real_run_charts_render_offline_in_chromium(real_run: str, db_path: Path, tmp_path: Path) -> None:
     path = tmp_path / "report.html"
-    path.write_text(report_html.render_html(Store(db_path), [real_run]), encoding="utf-8")
+    path.write_text(html.render_html(Store(db_path), [real_run]), encoding="utf-8")
     rendered = open_offline(path)
     assert rendered["figures"] >= 4 and rendered["empty_svgs"] == 0
 

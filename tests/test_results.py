@@ -12,7 +12,7 @@ import pytest
 
 from bench.errors import BenchError
 from bench.results import MEMORY_ADDED, MEMORY_PEAK, MEMORY_REMOTE, load_results, memory_of, series_name
-from bench.store import Store
+from bench.store.store import Store
 from bench.units import fmt_bytes, fmt_rate, fmt_seconds, is_missing, to_mb
 
 PROMPTS = {"name": "t", "prompts": [{"id": f"p{i}", "prompt": f"Q{i}", "aspects": ["acc"]} for i in range(3)]}

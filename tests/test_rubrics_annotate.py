@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import BenchError
-from bench.store import Store
+from bench.store.store import Store
 from rubrics.annotate import (
     OVERALL,
     annotation_items,

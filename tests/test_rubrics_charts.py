@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.quality_charts import rating_chart
+from bench.report.quality_charts import rating_chart
 from rubrics.bradley_terry import ratings_table
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from bench.errors import BenchError
-from bench.quality_source import quality_summary, quality_table, score_sources
-from bench.store import Store, utc_now
+from bench.quality.score_sources import quality_summary, quality_table, score_sources
+from bench.store.store import Store, utc_now
 from rubrics.annotate import save_scores
 from rubrics.quality import bootstrap_interval
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.config import PromptItem, load_prompt_set
 from bench.errors import BenchError
+from bench.inputs.config import PromptItem, load_prompt_set
 from rubrics.schema import (
     applicable_aspects,
     builtin_rubric_sets,

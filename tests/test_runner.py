@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import metrics, report
-from bench.config import RunSettings, load_prompt_set
-from bench.runner import run_benchmark
-from bench.store import Store
+from bench.inputs.config import RunSettings, load_prompt_set
+from bench.report import exports
+from bench.run.runner import run_benchmark
+from bench.stats import aggregates as metrics
+from bench.store.store import Store
 
 
 def test_streaming_run_stores_every_sample_with_metrics(tiny_model: str, db_path: Path, prompt_file: Path):
@@ -82,7 +83,7 @@ def test_reports_are_written_and_json_is_stable(
     store = Store(db_path)
     settings = RunSettings(models=[tiny_model, "missing-model"], rounds=2, warmup=1, max_tokens=8)
     run_id, _ = run_benchmark(store, settings, load_prompt_set(prompt_file))
-    paths = report.write_reports(store, [run_id], tmp_path / "out")
+    paths = exports.write_reports(store, [run_id], tmp_path / "out")
     assert [p.name for p in paths] == ["benchmark_report.md", "samples.csv", "report.json"]
     md = paths[0].read_text()
     assert f"| {tiny_model} | done |" in md
@@ -96,5 +97,5 @@ def test_reports_are_written_and_json_is_stable(
     assert set(data["answers"][tiny_model]) == {"p1", "p2"}
     # volatile fields live only in meta; rendering twice gives the same bytes
     assert "created_at" not in json.dumps({k: v for k, v in data.items() if k != "meta"})
-    assert report.report_json(store, [run_id]) == paths[2].read_text()
+    assert exports.report_json(store, [run_id]) == paths[2].read_text()
     assert list(data) == sorted(data)

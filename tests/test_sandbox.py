@@ -14,7 +14,7 @@ import threading
 import psutil
 import pytest
 
-from bench.checks.sandbox import Limits, extract_code, run_code, run_python_tests, support_problem
+from bench.quality.checks.sandbox import Limits, extract_code, run_code, run_python_tests, support_problem
 
 LIMITS = Limits(timeout_s=3.0)
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.store import _MIGRATIONS, Store
+from bench.store.store import _MIGRATIONS, Store
 
 
 def _sample(run_id: str, prompt_id: str, rnd: int) -> dict:
@@ -38,7 +38,7 @@ def test_samples_round_trip_and_done_keys(db_path: Path):
     assert got[0]["warmup"] is True and got[1]["server_timings"] == {"predicted_n": 3}
     assert store.done_keys(run_id) == {("m", "p1", -1), ("m", "p1", 0)}
     # a second process sees the committed rows at once
-    code = f"from bench.store import Store; print(len(Store({str(db_path)!r}).samples([{run_id!r}])))"
+    code = f"from bench.store.store import Store; print(len(Store({str(db_path)!r}).samples([{run_id!r}])))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "2"
 
@@ -56,7 +56,7 @@ def test_run_of_a_dead_process_reads_as_interrupted(db_path: Path):
 
 def test_a_v1_database_migrates_in_place_to_sample_outcomes(db_path: Path):
     """A database written by schema v1 (ok 0/1 only) gains outcome, tries and memory basis columns."""
-    from bench.store import _MIGRATIONS
+    from bench.store.store import _MIGRATIONS
 
     conn = sqlite3.connect(db_path)
     conn.executescript(_MIGRATIONS[1])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import BenchError
-from bench.store import _MIGRATIONS, Store
+from bench.store.store import _MIGRATIONS, Store
 from tests.pg_server import PgServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ def test_judgments_upsert_and_missing_scores(location: str):
 
 def _writer(location: str, n_runs: int) -> list[str]:
     code = (
-        "import sys; from bench.store import Store; s = Store(sys.argv[1]); ids = []\n"
+        "import sys; from bench.store.store import Store; s = Store(sys.argv[1]); ids = []\n"
         "for i in range(int(sys.argv[2])):\n"
         "    r = s.create_run({'models': ['m']}, {}, {}); ids.append(r)\n"
         "    for p in range(5):\n"
@@ -179,7 +179,7 @@ def test_server_restart_mid_run_is_a_clear_error_then_resumable(pg: PgServer):
 
 
 def test_url_from_environment_and_password_is_never_shown(pg: PgServer, monkeypatch: pytest.MonkeyPatch):
-    from bench import db
+    from bench.store import db
 
     url = pg.new_db()
     monkeypatch.setenv("SLM_BENCH_DB", url)
@@ -206,8 +206,8 @@ def test_cli_lists_runs_of_a_team_store(pg: PgServer, tmp_path: Path):
 
 
 def test_a_run_whose_team_store_restarts_stops_clearly_and_resumes(pg: PgServer):
-    from bench.config import PromptItem, PromptSet, RunSettings
-    from bench.runner import resume_run, run_benchmark
+    from bench.inputs.config import PromptItem, PromptSet, RunSettings
+    from bench.run.runner import resume_run, run_benchmark
     from benchmarks.stub_openai import StubServer
 
     location = pg.new_db()
@@ -238,7 +238,7 @@ def test_a_run_whose_team_store_restarts_stops_clearly_and_resumes(pg: PgServer)
 
 
 def test_a_run_in_progress_on_another_machine_is_not_called_interrupted(pg: PgServer):
-    from bench import provenance
+    from bench.measure import provenance
 
     store = Store(pg.new_db())
     meta = provenance.run_meta()
@@ -277,8 +277,8 @@ def test_the_store_suite_on_postgresql(test, pg: PgServer):
 
 
 def test_decisions_and_check_verdicts_live_in_the_team_store_too(location: str):
-    from bench import decision_log
-    from bench.checks import store as checks_store
+    from bench.decide import decision_log
+    from bench.quality.checks import store as checks_store
 
     store = Store(location)
     run_id = store.create_run({}, {}, {})

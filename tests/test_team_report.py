@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bench import report
-from bench.config import PromptItem, PromptSet, RunSettings
-from bench.load_run import LoadSpec, run_load
-from bench.load_stats import parse_slos
-from bench.store import Store
-from bench.timing import RequestMetrics
+from bench.inputs.config import PromptItem, PromptSet, RunSettings
+from bench.load.levels import parse_slos
+from bench.load.run import LoadSpec, run_load
+from bench.measure.request_metrics import RequestMetrics
+from bench.report import exports as report
+from bench.store.store import Store
 from benchmarks.stub_openai import StubServer
 
 PROMPTS = PromptSet(prompts=[PromptItem(id="a", prompt="Say hi.")])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.backends.base import StreamEvent
-from bench.timing import summarize
+from bench.measure.request_metrics import summarize
 
 MS = 1_000_000  # nanoseconds per millisecond
 

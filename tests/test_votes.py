@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bench.errors import BenchError
-from bench.quality_source import quality_summary, quality_table, score_sources
-from bench.store import Store, utc_now
+from bench.quality.score_sources import quality_summary, quality_table, score_sources
+from bench.store.store import Store, utc_now
 from rubrics import storage
 from rubrics.votes import left_share, next_pair, people_ratings, record_vote, vote_progress, votes_frame
 from rubrics.votes_source import VotesProvider

@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from bench.errors import BenchError
-from bench.store import _MIGRATIONS, Store
+from bench.store.store import _MIGRATIONS, Store
 from rubrics import storage
 
 V1_PAIRWISE = [

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bench import quality_charts
 from bench.errors import BenchError
-from bench.store import Store
+from bench.report import quality_charts
+from bench.store.store import Store
 from rubrics.agreement import PEOPLE_SCORE_RULE, judge_vs_people, pairwise_kappas, people_alpha
 from rubrics.annotate import annotations_frame
 from rubrics.judge import judgments_frame

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bench import bundle
 from bench.errors import BenchError
+from bench.store import bundle
 from ui.errors import show_error
 from ui.resources import store
 

@@ -1,6 +1,6 @@
 """Prompt-set and rubric-set tables for ``st.data_editor``, and validation errors mapped to cells.
 
-Validation itself is ``bench.config.prompt_set_from_data`` and ``rubrics.schema.rubric_set_from_data``;
+Validation itself is ``bench.inputs.config.prompt_set_from_data`` and ``rubrics.schema.rubric_set_from_data``;
 this module only converts between their JSON shape and an editable table, and turns their
 ``source: prompts.2.prompt: what`` lines into "row 3, column prompt: what".
 """

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from bench.rounds import round_words
+from bench.report.round_labels import round_words
 from ui.errors import show_error
 from ui.format import duration, seconds
 from ui.jobs import Job, registry

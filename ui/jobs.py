@@ -80,9 +80,9 @@ class Job:
             self.log.append(f"{time.strftime('%H:%M:%S')} {line}")
             del self.log[:-200]
 
-    # ---- subscribers of bench.runner ------------------------------------------------------------
+    # ---- subscribers of bench.run.runner ------------------------------------------------------------
     def on_progress(self, p: Any) -> None:
-        """``bench.runner.Progress`` -> what the panel shows."""
+        """``bench.run.runner.Progress`` -> what the panel shows."""
         with self.lock:
             self.run_id = p.run_id
             self.total, self.done = p.total, p.done

@@ -14,11 +14,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from bench import quality_charts, quality_source, user_files
 from bench.backends.base import Backend
 from bench.errors import BenchError
+from bench.inputs import user_files
+from bench.quality import score_sources
+from bench.report import quality_charts
 from bench.results import with_series
-from bench.store import Store
+from bench.store.store import Store
 from bench.units import is_missing
 from rubrics.agreement import Stat
 from rubrics.judge import JudgeProgress, JudgeSummary, judge_pairwise, judge_run, judgments_frame, parse_rates
@@ -212,9 +214,7 @@ def render_quality(store: Store, run_ids: list[str], key: str = "quality") -> No
     """Quality per (run, model) and aspect for one score source (people, one judge, task checks)."""
     ids = list(run_ids)
     try:
-        infos = {
-            i.name: i for i in quality_source.score_sources(store, ids) if not i.name.startswith("votes")
-        }
+        infos = {i.name: i for i in score_sources.score_sources(store, ids) if not i.name.startswith("votes")}
     except BenchError as exc:
         show_error(exc, title="Quality scores could not be read.")
         return
@@ -236,8 +236,8 @@ def render_quality(store: Store, run_ids: list[str], key: str = "quality") -> No
     )
     several = len(ids) > 1
     try:
-        table = _by_run(quality_source.quality_table(store, ids, scored_by), several)
-        overall = _by_run(quality_source.quality_summary(store, ids, scored_by), several).assign(aspect="all")
+        table = _by_run(score_sources.quality_table(store, ids, scored_by), several)
+        overall = _by_run(score_sources.quality_summary(store, ids, scored_by), several).assign(aspect="all")
     except BenchError as exc:
         show_error(exc, title="Quality scores could not be read.")
         return

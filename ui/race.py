@@ -1,6 +1,6 @@
 """Streamlit side of the Race page: the live board a race job fills, and how lanes are drawn.
 
-The race itself (:func:`bench.race.race`) runs on a background job (:mod:`ui.jobs`, so it holds
+The race itself (:func:`bench.run.race.race`) runs on a background job (:mod:`ui.jobs`, so it holds
 the one-job-at-a-time slot and survives a page switch); its ``on_event``/``on_status`` callbacks
 write into a :class:`Board`, and the page's fragment redraws the board a few times a second.
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 import streamlit as st
 
-from bench import race as races
 from bench.backends.base import Backend, StreamEvent, now_ns
-from bench.charts import color_map
-from bench.timing import TOKEN_KINDS, RequestMetrics
+from bench.measure.request_metrics import TOKEN_KINDS, RequestMetrics
+from bench.report.charts import color_map
+from bench.run import race as races
 from ui.errors import show_error
 from ui.format import seconds
 from ui.jobs import Job, registry

@@ -15,7 +15,7 @@ import streamlit as st
 
 from bench import paths
 from bench.errors import BenchError
-from bench.store import Store
+from bench.store.store import Store
 from ui.errors import show_error
 
 if TYPE_CHECKING:

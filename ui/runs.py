@@ -96,7 +96,7 @@ def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
 
 def settings_words(settings: dict[str, Any]) -> str:
     """A run's settings as a sentence: ``2 rounds after 1 warm-up round · max 160 tokens · ...``."""
-    from bench.rounds import plural
+    from bench.report.round_labels import plural
 
     rounds, warmup = int(settings.get("rounds") or 0), int(settings.get("warmup") or 0)
     seed = settings.get("seed")
@@ -116,7 +116,7 @@ def warn_if_incomparable(runs: list[dict[str, Any]], models: list[Any]) -> Any:
 
     ``models`` are the (run, model) rows (anything with ``run_id``, ``backend``, ``transport``).
     """
-    from bench.comparability import compare_runs
+    from bench.stats.comparability import compare_runs
 
     rows = [
         {"run_id": m.run_id, "backend": getattr(m, "backend", ""), "transport": getattr(m, "transport", "")}

@@ -1,6 +1,6 @@
 """Measured speed on the pages: the fastest suitable model preselected, and a job's time estimated.
 
-The numbers come from :mod:`bench.speeds` (warm requests of the recent stored runs); this module
+The numbers come from :mod:`bench.stats.speed_history` (warm requests of the recent stored runs); this module
 caches them per database and phrases them for Race and Judge.
 """
 
@@ -11,14 +11,14 @@ from typing import Any
 import streamlit as st
 
 from bench.errors import BenchError
-from bench.speeds import Speed, estimate
+from bench.stats.speed_history import Speed, estimate
 from ui.format import duration
 from ui.resources import store
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _speeds(db_path: str, latest_run: str) -> dict[str, Speed]:
-    from bench.speeds import measured_speeds as measure
+    from bench.stats.speed_history import measured_speeds as measure
 
     return measure(store())
 
@@ -31,7 +31,7 @@ def measured_speeds() -> dict[str, Speed]:
 
 def fastest_first(names: list[str], avoid: set[str] | None = None) -> tuple[list[str], dict[str, Speed]]:
     """``names`` fastest first (measured decode speed, else smaller on disk); ``avoid`` ones go last."""
-    from bench.speeds import fastest_first as order
+    from bench.stats.speed_history import fastest_first as order
     from ui.resources import foundry_models
 
     speeds = measured_speeds()

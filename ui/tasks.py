@@ -6,7 +6,7 @@ from typing import Any
 
 from bench.acquire import importer
 from bench.acquire.sources import DEFAULT_MODEL
-from bench.config import PromptSet, RunSettings, resolve_prompt_set
+from bench.inputs.config import PromptSet, RunSettings, resolve_prompt_set
 from ui.jobs import Job, registry
 from ui.resources import foundry_backend, store
 
@@ -22,8 +22,8 @@ def default_model_name() -> str:
 
 
 def start_benchmark(settings: RunSettings, prompts: PromptSet, title: str, kind: str = "benchmark") -> Job:
-    """Run through ``bench.runner.run_benchmark``: stored exactly as the CLI stores it."""
-    from bench.runner import run_benchmark
+    """Run through ``bench.run.runner.run_benchmark``: stored exactly as the CLI stores it."""
+    from bench.run.runner import run_benchmark
 
     db = store()
 
@@ -40,7 +40,7 @@ def start_benchmark(settings: RunSettings, prompts: PromptSet, title: str, kind:
 
 
 def start_resume(run_id: str) -> Job:
-    from bench.runner import resume_run
+    from bench.run.runner import resume_run
 
     db = store()
     run = db.get_run(run_id)
@@ -64,7 +64,7 @@ def start_quick() -> Job:
     foundry_backend()  # the cached in-process backend exists before the job's thread needs Foundry Local
 
     def work(job: Job) -> dict[str, Any]:
-        from bench.runner import run_benchmark
+        from bench.run.runner import run_benchmark
 
         job.on_stage(f"Checking that {name} is imported into Foundry Local…", None)
         importer.ensure_default_model(progress=job.on_stage)

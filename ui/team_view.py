@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bench import machine, team_report
+from bench.measure import machine
+from bench.stats import energy_cost_load
 from ui.resources import store
 
 
@@ -27,7 +28,7 @@ def energy_panel(run_ids: list[str]) -> None:
             hide_index=True,
             width="stretch",
         )
-        rows = team_report.energy_and_cost(store(), run_ids)
+        rows = energy_cost_load.energy_and_cost(store(), run_ids)
         frame = pd.DataFrame(
             [
                 {

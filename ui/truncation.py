@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from bench.store import Store
+from bench.store.store import Store
 
 LENGTH = "length"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bench.quality_charts import rating_chart
-from bench.store import Store
+from bench.report.quality_charts import rating_chart
+from bench.store.store import Store
 from rubrics.bradley_terry import INTERVAL_METHOD as BT_METHOD
 from rubrics.judge import pairwise_frame
 from rubrics.trust import DEFAULT_LEVEL, INTERVAL_METHOD, judge_trust, validation_sample

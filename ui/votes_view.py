@@ -2,7 +2,7 @@
 
 The page stays thin: which pair comes next, which side is which and what a vote means live in
 :mod:`rubrics.votes`; the Bradley–Terry fit in :mod:`rubrics.bradley_terry`; the chart in
-:mod:`bench.quality_charts`. Keys: A (left better), B (right better), T (tie), S (skip).
+:mod:`bench.report.quality_charts`. Keys: A (left better), B (right better), T (tie), S (skip).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from bench.errors import BenchError
-from bench.quality_charts import rating_chart
-from bench.store import Store
+from bench.report.quality_charts import rating_chart
+from bench.store.store import Store
 from rubrics.bradley_terry import INTERVAL_METHOD
 from rubrics.judge_pairwise import pairwise_frame
 from rubrics.schema import RubricSet

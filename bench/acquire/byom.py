@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from bench.errors import BenchError
-from bench.sysmon import dir_size
+from bench.paths import dir_size
 from bench.units import MB
 
 MODEL_VERSION = 1

@@ -32,7 +32,7 @@ from bench.acquire.progress import Progress, noop
 from bench.acquire.resolve import Source, resolve_source
 from bench.acquire.worker import converter_versions, run_worker
 from bench.errors import BenchError
-from bench.sysmon import dir_size
+from bench.paths import dir_size
 
 # re-exported: callers import the whole acquisition API from here
 __all__ = [

@@ -55,7 +55,7 @@ from typing import Any
 from bench import paths
 from bench.acquire.ports import port_in_use
 from bench.errors import BenchError
-from bench.sysmon import dir_size
+from bench.paths import dir_size
 from bench.units import MB
 
 SNAPSHOT_FILE = "foundry.modelinfo.json"  # the public catalog's offline snapshot

@@ -2,7 +2,7 @@
 
 A backend turns a :class:`ChatRequest` into a stream of :class:`StreamEvent`s, each stamped with
 ``time.perf_counter_ns()`` the moment it arrived. All metric definitions (ttft, decode tok/s, ...)
-are computed from these events in :mod:`bench.timing`, never inside a backend, so every backend is
+are computed from these events in :mod:`bench.measure.request_metrics`, never inside a backend, so every backend is
 measured by the same rules.
 """
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from bench import sysmon
+from bench import paths
 from bench.backends.base import (
     ChatRequest,
     LoadInfo,
@@ -53,7 +53,7 @@ def _entry(model: IModel, source: str) -> ModelEntry:
     info = model.info
     runtime = info.runtime
     path = model.get_path() if model.is_cached else ""
-    size = sysmon.dir_size(path) if path else None
+    size = paths.dir_size(path) if path else None
     if size is None and info.file_size_mb:
         size = int(info.file_size_mb) * MB  # decimal, as bench.acquire writes fileSizeMb for BYOM models
     return ModelEntry(
@@ -150,7 +150,7 @@ class FoundryBackend:
             )
         info = model.info
         ep = info.runtime.execution_provider if info.runtime else ""
-        size = sysmon.dir_size(model.get_path())
+        size = paths.dir_size(model.get_path())
         if model.is_loaded:
             return LoadInfo(model.id, 0.0, size, ep, already_loaded=True)
         remember_pristine_rss()  # the in-process memory baseline: before any model was loaded here

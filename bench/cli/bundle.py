@@ -22,8 +22,8 @@ def export_runs(
 ) -> None:
     """Write runs with everything that belongs to them (samples, answers, annotations, judgments,
     machine) into one checksummed file for another store."""
-    from bench.bundle import export_runs as export
-    from bench.store import Store
+    from bench.store.bundle import export_runs as export
+    from bench.store.store import Store
 
     try:
         counts = export(Store(db), run_ids, out_file)
@@ -38,8 +38,8 @@ def import_bundle(
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Add a bundle's runs to this store (idempotent: importing twice changes nothing)."""
-    from bench.bundle import import_bundle as do_import
-    from bench.store import Store
+    from bench.store.bundle import import_bundle as do_import
+    from bench.store.store import Store
 
     try:
         store = Store(db)

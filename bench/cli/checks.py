@@ -33,9 +33,9 @@ def checks(
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Evaluate the prompts' checks on a run's answers (stored per sample and check) and show pass rates."""
-    from bench.checks.run_checks import evaluate_run_checks
-    from bench.checks.source import INTERVAL_METHOD, ChecksProvider
-    from bench.store import Store
+    from bench.quality.checks.run_checks import evaluate_run_checks
+    from bench.quality.checks.source import INTERVAL_METHOD, ChecksProvider
+    from bench.store.store import Store
 
     try:
         store = Store(db)

@@ -33,8 +33,8 @@ def compare(
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Compare two runs model by model: each metric's change with a 95% interval and a verdict."""
-    from bench import compare as cmp
-    from bench.store import Store
+    from bench.compare import changes as cmp
+    from bench.store.store import Store
 
     try:
         if fmt not in FORMATS:
@@ -61,7 +61,7 @@ def compare(
 
 
 def _print_table(comparison: object, failures: list[str]) -> None:
-    from bench import compare as cmp
+    from bench.compare import changes as cmp
 
     assert isinstance(comparison, cmp.Comparison)
     out = Console(width=200)

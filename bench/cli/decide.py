@@ -21,7 +21,7 @@ from bench.cli.output import DB_HELP, fail, flag_errors
 from bench.errors import BenchError
 
 FORMATS = ("table", "md", "json")
-CRITERIA = ("quality", "latency", "throughput", "memory", "size", "energy", "cost")  # bench.ranking's
+CRITERIA = ("quality", "latency", "throughput", "memory", "size", "energy", "cost")  # bench.decide.ranking's
 err = Console(stderr=True)
 
 
@@ -45,7 +45,7 @@ def parse_weights(text: str) -> dict[str, float]:
 
 
 def _criteria(weights: str | None, scored_by: str | None, latency: str, level: float) -> Any:
-    from bench.decide import Criteria
+    from bench.decide.recommend import Criteria
 
     values: dict[str, Any] = parse_weights(weights) if weights else {}
     try:
@@ -92,10 +92,10 @@ def decide(
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Recommend a default model: limits first, then a weighted ranking with P(best) and rank intervals."""
-    from bench import decide as decide_mod
-    from bench import decision_log
-    from bench.candidates import info_from_model_list
-    from bench.store import Store
+    from bench.decide import decision_log
+    from bench.decide import recommend as decide_mod
+    from bench.decide.candidates import info_from_model_list
+    from bench.store.store import Store
 
     try:
         if fmt not in FORMATS:
@@ -136,7 +136,7 @@ def _clean(value: Any) -> Any:
 
 
 def _print(table: Any, lines: list[str]) -> None:
-    from bench.decide_text import decision_rows
+    from bench.decide.explain import decision_rows
 
     out = Console(width=220)
     text = [line for line in lines if not line.startswith("|")]

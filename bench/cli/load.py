@@ -49,11 +49,11 @@ def load(
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Measure a server under rising load; stop once it saturates; report the capacity within the SLOs."""
-    from bench import config
-    from bench.load import parse_levels, parse_seconds
-    from bench.load_run import LoadSpec, run_load
-    from bench.load_stats import parse_slos
-    from bench.store import Store
+    from bench.inputs import config
+    from bench.load.engine import parse_levels, parse_seconds
+    from bench.load.levels import parse_slos
+    from bench.load.run import LoadSpec, run_load
+    from bench.store.store import Store
 
     try:
         if (concurrency is None) == (rate is None):

@@ -17,9 +17,9 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from bench import config
 from bench.cli.output import DB_HELP, emit, fail, flag_errors
 from bench.errors import BenchError
+from bench.inputs import config
 
 app = typer.Typer(
     help="SLM Bench: measure small language models on your own hardware.",
@@ -57,7 +57,7 @@ def _model_names(models: str | None) -> list[str]:
 
 def _model_refs(models: str | None) -> tuple[list[str], dict[str, config.ModelEndpoint]]:
     """Names and, for a mixed run, where each model is served (``NAME@URL#ENV`` or models.json ``endpoint``)."""
-    from bench import model_refs
+    from bench.inputs import model_refs
 
     if models and (models.endswith(".json") or Path(models).is_file()):
         return model_refs.from_specs(config.load_model_list(models).models)
@@ -134,8 +134,8 @@ def run(
 ) -> None:
     """Run a benchmark: every model x prompt x round, each sample stored as it ends."""
     from bench.cli.progress import progress_printer
-    from bench.runner import resume_run, run_benchmark
-    from bench.store import Store
+    from bench.run.runner import resume_run, run_benchmark
+    from bench.store.store import Store
 
     try:
         store = Store(db)
@@ -166,7 +166,7 @@ def run(
             _check_models(settings)
             run_id, status = run_benchmark(store, settings, prompt_set, progress=printer, cancel=cancel)
         if out_dir:
-            from bench.report import write_reports
+            from bench.report.exports import write_reports
 
             for path in write_reports(store, [run_id], out_dir):
                 console.print(f"wrote {path}")
@@ -206,8 +206,8 @@ def report(
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Print or write a run's report (benchmark_report.md, samples.csv, report.json or report.html)."""
-    from bench.report import FORMATS
-    from bench.store import Store
+    from bench.report.exports import FORMATS
+    from bench.store.store import Store
 
     try:
         if fmt not in (*FORMATS, "html"):
@@ -216,11 +216,11 @@ def report(
             raise BenchError("--charts", "needs --format md and --out FILE (the images go next to it)",
                              "e.g. --format md --charts --out reports/benchmark_report.md")  # fmt: skip
         if fmt == "html":
-            from bench.report_html import render_html
+            from bench.report.html import render_html
 
             text = render_html(Store(db), run_ids)
         elif charts and out_file:
-            from bench.report_html import markdown_with_charts
+            from bench.report.html import markdown_with_charts
 
             if charts_format not in ("svg", "png"):
                 raise BenchError("--charts-format", f"unknown format {charts_format!r}", "use svg or png")
@@ -244,8 +244,8 @@ def runs(
     ] = None,
 ) -> None:
     """List stored runs, newest first (an interrupted run can be resumed with run --resume)."""
-    from bench import machine as machines
-    from bench.store import Store
+    from bench.measure import machine as machines
+    from bench.store.store import Store
 
     table = Table()
     table.add_column(

@@ -234,9 +234,9 @@ def _entry_row(name: str, model_id: str, path: str, caps: str | None, lic: str |
 
 def endpoint_rows(extra_url: str | None = None) -> list[dict[str, Any]]:
     """Each configured OpenAI-compatible endpoint's ``/v1/models`` (an unreachable one says so)."""
-    from bench import user_files
     from bench.backends import backend_for
     from bench.backends.openai_compat import api_key_from_env
+    from bench.inputs import user_files
 
     endpoints = [(e.name, e.base_url, e.api_key_env) for e in user_files.all_endpoints()]
     if extra_url:

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from bench.runner import Progress as RunProgress
+from bench.run.runner import Progress as RunProgress
 
 
 def _describe(p: RunProgress) -> str:

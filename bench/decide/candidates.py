@@ -1,0 +1,157 @@
+"""A candidate of a decision: one (run, model) with its raw samples, not just its means.
+
+Constraints and the ranking both need the samples behind every number (to draw intervals and to
+resample), so a candidate carries the warm per-request values, the quality items per score source,
+and its single measurements (memory, size on disk) with where they came from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.stats.bootstrap import clean
+
+
+@dataclass
+class Candidate:
+    """One (run, model) that may be recommended."""
+
+    name: str  # the series name shown everywhere (unique across runs)
+    model: str = ""
+    run_id: str = ""
+    e2e: np.ndarray = field(default_factory=lambda: np.empty(0))  # warm e2e seconds, one per request
+    ttft: np.ndarray = field(default_factory=lambda: np.empty(0))  # warm TTFT seconds (streaming only)
+    decode_tps: np.ndarray = field(default_factory=lambda: np.empty(0))
+    memory: float = float("nan")  # bytes
+    memory_basis: str = ""
+    memory_comparable: bool = True
+    size: float = float("nan")  # bytes on disk
+    #: score source -> one value per item (run, model, prompt, aspect), never mixed across sources
+    quality: dict[str, np.ndarray] = field(default_factory=dict)
+    license: str | None = None
+    tags: list[str] | None = None  # None = unknown (no model list said)
+    #: joules and output tokens of each request that had an energy reading (paired, same order)
+    energy_j: np.ndarray = field(default_factory=lambda: np.empty(0))
+    energy_tokens: np.ndarray = field(default_factory=lambda: np.empty(0))
+    cost: float = float("nan")  # estimate per 1,000 output tokens (a price the user set)
+
+    def __post_init__(self) -> None:
+        self.model = self.model or self.name
+        self.e2e, self.ttft, self.decode_tps = clean(self.e2e), clean(self.ttft), clean(self.decode_tps)
+        self.quality = {k: clean(v) for k, v in self.quality.items()}
+
+    def energy_per_token(self) -> float:
+        """Joules per output token: summed joules over summed tokens (NaN without a sensor)."""
+        tokens = float(self.energy_tokens.sum())
+        return float(self.energy_j.sum()) / tokens if self.energy_j.size and tokens > 0 else float("nan")
+
+    def energy_draws(self, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+        """:meth:`energy_per_token` over ``n_boot`` resamples of the requests (joules and tokens together)."""
+        if math.isnan(self.energy_per_token()):
+            return np.full(n_boot, np.nan)
+        idx = rng.integers(0, self.energy_j.size, size=(n_boot, self.energy_j.size))
+        tokens = self.energy_tokens[idx].sum(axis=1)
+        return np.where(tokens > 0, self.energy_j[idx].sum(axis=1) / np.where(tokens > 0, tokens, 1), np.nan)
+
+    def samples(self, metric: str) -> np.ndarray:
+        """The per-request values of ``e2e``, ``ttft`` or ``decode_tps``."""
+        return {"e2e": self.e2e, "ttft": self.ttft, "decode_tps": self.decode_tps}[metric]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model list says about a model: its license and capability tags (None = not said)."""
+
+    license: str | None = None
+    tags: list[str] | None = None
+
+
+def warm_samples(samples: Any, run_id: str, model: str) -> Any:
+    """The requests statistics use: not warm-up, successful, not the cold first request."""
+    if samples.empty:
+        return samples
+    mask = (samples["run_id"] == run_id) & (samples["model"] == model)
+    return samples[mask & (~samples["warmup"]) & samples["ok"] & (~samples["cold"])]
+
+
+def energy_samples(samples: Any, run_id: str, model: str) -> tuple[np.ndarray, np.ndarray]:
+    """(joules, output tokens) of the requests with an energy reading: successful, not warm-up
+    (the requests :func:`bench.measure.energy.joules_per_token` sums, so the ranking and the reports agree)."""
+    if samples.empty or "energy_j" not in samples:
+        return np.empty(0), np.empty(0)
+    mine = samples[
+        (samples["run_id"] == run_id) & (samples["model"] == model) & samples["ok"] & ~samples["warmup"]
+    ]
+    joules = pd.to_numeric(mine["energy_j"], errors="coerce")
+    mine = mine[joules.notna()]
+    tokens = pd.to_numeric(mine["output_tokens"], errors="coerce").fillna(0)
+    return joules[joules.notna()].to_numpy(float), tokens.to_numpy(float)
+
+
+def from_results(
+    results: Any, store: Any = None, info: Mapping[str, ModelInfo] | None = None
+) -> list[Candidate]:
+    """One candidate per (run, model) of :class:`bench.results.Results` that finished with warm requests.
+
+    Quality items come per source through :mod:`bench.quality.scored_items` (a source that cannot list its
+    items is left out of the resampling); ``info`` adds licenses and tags from a model list.
+    """
+    from bench.quality import scored_items
+
+    info = info or {}
+    items: dict[str, Any] = {}
+    if store is not None:
+        for source in results.source_names:
+            frame = scored_items.items(store, list(results.run_ids), source)
+            if frame is not None:
+                items[source] = frame
+    out = []
+    for m in results.models:
+        if not m.candidate:
+            continue
+        warm = warm_samples(results.samples, m.run_id, m.model)
+        quality = {
+            source: frame[(frame["run_id"] == m.run_id) & (frame["model"] == m.model)]["score"].to_numpy(
+                float
+            )
+            for source, frame in items.items()
+        }
+        meta = info.get(m.model, ModelInfo())
+        joules, tokens = energy_samples(results.samples, m.run_id, m.model)
+        out.append(
+            Candidate(
+                name=m.series,
+                model=m.model,
+                run_id=m.run_id,
+                e2e=warm["e2e_s"].to_numpy(float),
+                ttft=warm["ttft_s"].to_numpy(float),
+                decode_tps=warm["decode_tps"].to_numpy(float),
+                memory=float("nan") if m.memory_bytes is None else float(m.memory_bytes),
+                memory_basis=m.memory_basis,
+                memory_comparable=m.memory_comparable,
+                size=float("nan") if m.size_bytes is None else float(m.size_bytes),
+                quality={k: v for k, v in quality.items() if v.size},
+                license=meta.license,
+                tags=meta.tags,
+                energy_j=joules,
+                energy_tokens=tokens,
+                cost=float("nan") if m.cost_per_1k_tokens is None else float(m.cost_per_1k_tokens),
+            )
+        )
+    return out
+
+
+def info_from_model_list(path: str) -> dict[str, ModelInfo]:
+    """Licenses and capability tags from a models.json (the workshop's format works)."""
+    from bench.inputs.config import load_model_list
+
+    return {
+        spec.name: ModelInfo(getattr(spec, "license", None), list(spec.capabilities))
+        for spec in load_model_list(path).models
+    }

@@ -1,0 +1,262 @@
+"""A weighted ranking that knows how sure it is: P(best) and a rank interval per candidate.
+
+Min-max normalising raw means turns 437 ms against 440 ms into 1.0 against 0.0, so noise decides.
+Here each criterion is scored **relative to the best candidate**: the best gets 1, another gets
+``best / value`` when lower is better (latency, memory, size) or ``value / best`` when higher is
+better (quality, decode tok/s; energy per output token and the cost estimate are lower-is-better
+and weighted 0 unless asked for). 437 ms vs 440 ms becomes 1.0 vs 0.993: a 0.7% difference stays a
+0.7% difference. A candidate without a value gets 0 on that criterion (named in ``missing``).
+
+Uncertainty: every resample redraws each candidate's requests (latency statistic, decode tok/s) and
+its scored items (quality) with replacement, all in the same resample, and recomputes the weighted
+scores and ranks. ``p_best`` is the share of resamples a candidate came first (ties shared), the
+rank interval the 2.5th–97.5th percentile of its ranks. Energy per token is the ratio of summed
+joules to summed output tokens over the redrawn requests. Memory, size and the cost estimate (a
+price the user sets, applied once) are single values and do not vary between resamples. Seeded: the same data gives the same probabilities.
+
+A model is named only when its ``p_best`` reaches ``level`` (default 0.8). Otherwise the candidates
+whose rank interval reaches 1 are tied within the noise, and :func:`more_data` estimates how much
+more data would separate the first two: an interval shrinks like 1/sqrt(n), so a leader whose
+margin is ``z = Phi^-1(p_best)`` spreads wide needs about ``(z(level) / z)**2`` times the data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+from bench.decide.candidates import Candidate
+from bench.stats import bootstrap
+
+CRITERIA = ("quality", "latency", "throughput", "memory", "size", "energy", "cost")
+LOWER_IS_BETTER = {"latency", "memory", "size", "energy", "cost"}
+LATENCY = {"p95": ("e2e", "p95"), "p50": ("e2e", "p50"), "ttft": ("ttft", "mean")}
+N_BOOT = 2000
+LEVEL = 0.8
+#: beyond this many times the data, two candidates are called practically equal
+MAX_FACTOR = 100.0
+
+
+@dataclass
+class Ranked:
+    """One candidate's place: point score and rank, and how sure they are."""
+
+    name: str
+    score: float
+    rank: int
+    p_best: float
+    rank_low: int
+    rank_high: int
+    score_low: float
+    score_high: float
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MoreData:
+    """How much more data would likely separate the leader from the runner-up."""
+
+    factor: float  # times the current data; inf = practically equal
+    requests: int  # more measured requests per candidate
+    items: int  # more scored items per candidate
+    practically_equal: bool = False
+
+
+@dataclass
+class Ranking:
+    """The ranked candidates (best first) and the verdict at ``level``."""
+
+    rows: list[Ranked]
+    criteria: list[str]  # the criteria that counted (weight > 0 and some candidate has a value)
+    weights: dict[str, float]
+    level: float
+    n_boot: int
+    winner: str | None = None
+    tied: list[str] = field(default_factory=list)
+    more: MoreData | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---- values per resample -------------------------------------------------------------------------
+def _draws(
+    cand: Candidate,
+    criterion: str,
+    latency_stat: str,
+    source: str | None,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> tuple[float, np.ndarray]:
+    """(point value, n_boot resampled values) of one criterion; NaN when the candidate lacks it."""
+    if criterion in ("memory", "size", "cost"):
+        value = float({"memory": cand.memory, "size": cand.size, "cost": cand.cost}[criterion])
+        return value, np.full(n_boot, value)
+    if criterion == "energy":
+        return cand.energy_per_token(), cand.energy_draws(n_boot, rng)
+    if criterion == "quality":
+        data, stat = cand.quality.get(source or "", np.empty(0)), "mean"
+    elif criterion == "latency":
+        metric, stat = LATENCY[latency_stat]
+        data = cand.samples(metric)
+    else:
+        data, stat = cand.decode_tps, "mean"
+    if data.size == 0:
+        return float("nan"), np.full(n_boot, np.nan)
+    fn = bootstrap.STATS[stat]
+    return float(fn(data)), bootstrap.resample(data, fn, n_boot, rng)
+
+
+def relative(values: np.ndarray, lower_is_better: bool) -> np.ndarray:
+    """Scores in 0..1 relative to the best of each row (last axis = candidates); missing gives 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if lower_is_better:
+            best = np.nanmin(np.where(values > 0, values, np.nan), axis=-1, keepdims=True)
+            out = np.where(values > 0, best / values, np.where(values == 0, 1.0, np.nan))
+        else:
+            best = np.nanmax(values, axis=-1, keepdims=True)
+            out = np.where(best > 0, values / best, 1.0)
+    return np.nan_to_num(np.clip(out, 0.0, 1.0), nan=0.0)
+
+
+def _available(
+    cands: Sequence[Candidate], weights: Mapping[str, float], source: str | None, stat: str
+) -> list[str]:
+    out = []
+    for c in CRITERIA:
+        if weights.get(c, 0) <= 0:
+            continue
+        point = [_draws(x, c, stat, source, 1, np.random.default_rng(0))[0] for x in cands]
+        if any(not math.isnan(v) for v in point):
+            out.append(c)
+    return out
+
+
+# ---- the ranking ---------------------------------------------------------------------------------
+def rank(
+    cands: Sequence[Candidate],
+    weights: Mapping[str, float],
+    latency_stat: str = "p95",
+    source: str | None = None,
+    level: float = LEVEL,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> Ranking:
+    """Rank ``cands`` by weighted relative scores, with P(best) and rank intervals over resamples."""
+    crit = _available(cands, weights, source, latency_stat)
+    w = np.array([weights[c] for c in crit], dtype=float)
+    rng = np.random.default_rng(seed)
+    k = len(cands)
+    point = np.zeros((len(crit), k))
+    boot = np.zeros((len(crit), n_boot, k))
+    for i, c in enumerate(crit):
+        for j, cand in enumerate(cands):
+            point[i, j], boot[i, :, j] = _draws(cand, c, latency_stat, source, n_boot, rng)
+    if not crit or k == 0:
+        rows = [Ranked(c.name, math.nan, 0, 0.0, 0, 0, math.nan, math.nan) for c in cands]
+        return Ranking(rows, crit, dict(weights), level, n_boot)
+    total = w.sum()
+    score = sum(w[i] * relative(point[i], crit[i] in LOWER_IS_BETTER) for i in range(len(crit))) / total
+    scores = sum(w[i] * relative(boot[i], crit[i] in LOWER_IS_BETTER) for i in range(len(crit))) / total
+    ranks = _ranks(scores)
+    p_best = _p_best(scores)
+    order = sorted(range(k), key=lambda j: (-score[j], -p_best[j], cands[j].name))
+    rows = []
+    for place, j in enumerate(order, start=1):
+        missing = [c for i, c in enumerate(crit) if math.isnan(point[i, j])]
+        rows.append(
+            Ranked(
+                name=cands[j].name,
+                score=float(score[j]),
+                rank=place,
+                p_best=float(p_best[j]),
+                rank_low=int(np.quantile(ranks[:, j], 0.025, method="lower")),
+                rank_high=int(np.quantile(ranks[:, j], 0.975, method="higher")),
+                score_low=float(np.percentile(scores[:, j], 2.5)),
+                score_high=float(np.percentile(scores[:, j], 97.5)),
+                missing=missing,
+            )
+        )
+    result = Ranking(rows, crit, {c: float(weights[c]) for c in crit}, level, n_boot)
+    _verdict(result, order, cands)
+    return result
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """1 = best, per resample (rows); equal scores share the better rank."""
+    return (scores[:, None, :] > scores[:, :, None]).sum(axis=2) + 1
+
+
+def _p_best(scores: np.ndarray) -> np.ndarray:
+    top = scores.max(axis=1, keepdims=True)
+    at_top = np.isclose(scores, top, rtol=0, atol=1e-12)
+    return (at_top / at_top.sum(axis=1, keepdims=True)).mean(axis=0)
+
+
+def _verdict(result: Ranking, order: list[int], cands: Sequence[Candidate]) -> None:
+    rows = result.rows
+    if len(rows) == 1 or rows[0].p_best >= result.level:
+        result.winner = rows[0].name
+        return
+    result.tied = [r.name for r in rows if r.rank_low <= 1]
+    if len(result.tied) < 2:
+        result.tied = [r.name for r in rows[:2]]
+    lead, second = order[0], order[1]
+    result.more = more_data(
+        max(r.p_best for r in rows),
+        result.level,
+        requests=max(cands[lead].e2e.size, cands[second].e2e.size),
+        items=max((v.size for c in (cands[lead], cands[second]) for v in c.quality.values()), default=0),
+    )
+
+
+def more_data(p_best: float, level: float, requests: int, items: int) -> MoreData:
+    """Data needed for the leader, best in ``p_best`` of resamples now, to reach ``level``.
+
+    The leader's margin over the spread of the resampled scores behaves like a z-score,
+    ``z = Phi^-1(p_best)``, and grows like sqrt(n): reaching ``z(level)`` takes
+    ``f = (z(level) / z)**2`` times the data. A leader at about 50% cannot be separated
+    (practically equal).
+    """
+    z_now = NormalDist().inv_cdf(min(max(p_best, 1e-9), 1 - 1e-9))
+    z_need = NormalDist().inv_cdf(level)
+    factor = math.inf if z_now <= 0 else max((z_need / z_now) ** 2, 1.0)
+    if factor > MAX_FACTOR:
+        return MoreData(math.inf, 0, 0, practically_equal=True)
+    extra = factor - 1
+    return MoreData(factor, math.ceil(requests * extra), math.ceil(items * extra))
+
+
+def words(result: Ranking, prompts: int | None = None) -> str:
+    """The verdict in one sentence a product manager can forward."""
+    if not result.rows:
+        return "No candidate to rank."
+    if result.winner:
+        top = result.rows[0]
+        if len(result.rows) == 1:
+            return f"{top.name} is the only candidate left."
+        return f"{top.name} is best in {top.p_best:.0%} of resamples (at least {result.level:.0%} needed)."
+    names = ", ".join(result.tied)
+    text = f"No clear winner: {names} are tied within the noise (none is best in {result.level:.0%} of resamples)."
+    more = result.more
+    if more is None:
+        return text
+    if more.practically_equal:
+        return text + " They are practically equal: more data is unlikely to separate them."
+    parts = []
+    if more.requests:
+        n_rounds = math.ceil(more.requests / prompts) if prompts else 0
+        rounds = (
+            f" (about {n_rounds} more round{'s' if n_rounds != 1 else ''} of every prompt)" if prompts else ""
+        )
+        parts.append(f"about {more.requests} more measured requests per model{rounds}")
+    if more.items:
+        parts.append(f"about {more.items} more scored items per model")
+    if parts:
+        text += f" To separate the first two: {' and '.join(parts)} (≈{more.factor:.1f}× the data)."
+    return text

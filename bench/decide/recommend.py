@@ -1,0 +1,432 @@
+"""Decide: weights turn the per-model numbers into a ranking, a Pareto front and a recommendation.
+
+Pure pandas (no Streamlit), so the app's Decide page and the markdown/JSON report share it.
+
+- **Candidates** are the (run, model) pairs that finished (status ``done``) with at least one warm,
+  successful request. Other models are listed unranked, with their status.
+- **Raw values**, each with the count behind it: quality mean (one score source, never mixed),
+  latency (p50 or p95 end-to-end, or mean TTFT), decode tok/s, memory (:mod:`bench.results`' one
+  definition: peak - baseline RSS when both are known, else the peak, ``memory_basis`` says which;
+  left out when not comparable) and size on disk. Everything is read from :mod:`bench.results`.
+- **Limits first** (:mod:`bench.decide.hard_limits`): a candidate that breaks a hard limit with 95%
+  confidence is out, with the reason in words; one whose interval straddles a limit stays, flagged.
+- **Scored relative to the best** survivor (best = 1; another gets best/value when lower is better,
+  value/best when higher is better), so 437 ms vs 440 ms is 1.0 vs 0.993, not min-max's 1 vs 0.
+  A candidate without a value gets 0 and its criterion is named in ``missing``; a criterion no
+  candidate has is left out of the score.
+- **Uncertainty** (:mod:`bench.decide.ranking`): the requests and scored items are resampled together and
+  the ranking recomputed per resample: ``p_best`` and a 95% rank interval per candidate. A model is
+  recommended only when its ``p_best`` reaches ``Criteria.level`` (0.8); otherwise the tied
+  candidates are named with an estimate of the data that would separate them.
+- **Score** = sum(weight x normalised) / sum(weights of the criteria some candidate has).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bench.decide import explain, hard_limits, ranking
+from bench.decide.candidates import Candidate, ModelInfo, from_results
+from bench.decide.pareto import Front, pareto_front  # noqa: F401  (re-exported: the page and reports use decide.*)
+from bench.decide.ranking import CRITERIA, LOWER_IS_BETTER
+from bench.results import Results, load_results
+from bench.stats.aggregates import MIN_N, MIN_N_QUALITY
+from bench.store.store import Store
+from bench.units import is_missing
+
+LATENCY_STATS: dict[str, tuple[str, str, str]] = {
+    # key -> (summary column, its count column, words)
+    "p95": ("e2e_s_p95", "e2e_s_n", "p95"),
+    "p50": ("e2e_s_p50", "e2e_s_n", "p50"),
+    "ttft": ("ttft_s_mean", "ttft_s_n", "mean time to first token"),
+}
+#: criteria weighted 0 by default and listed only when weighted
+OPTIONAL = ("energy", "cost")
+P95_MIN_N = MIN_N[95]
+QUALITY_MIN_N = MIN_N_QUALITY
+CLOSE_SCORE = 0.05
+
+#: what the score and the chart call each criterion
+LABELS = {
+    "quality": "Quality",
+    "latency": "Latency (s)",
+    "throughput": "Decode tok/s",
+    "memory": "Memory (MB)",
+    "size": "Size on disk (MB)",
+    "energy": "Energy (J/token)",
+    "cost": "Cost per 1k tokens (estimate)",
+}
+
+
+class Criteria(BaseModel):
+    """Weights (any non-negative numbers, not all zero; only their ratios matter) and sources."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quality: float = Field(default=0.4, ge=0)
+    latency: float = Field(default=0.3, ge=0)
+    throughput: float = Field(default=0.1, ge=0)
+    memory: float = Field(default=0.1, ge=0)
+    size: float = Field(default=0.1, ge=0)
+    #: joules per output token and the cost estimate: 0 unless asked for (not every machine measures)
+    energy: float = Field(default=0.0, ge=0)
+    cost: float = Field(default=0.0, ge=0)
+    #: "people" or "judge:<model>"; None = the first source with scores (people before judges)
+    scored_by: str | None = None
+    latency_stat: Literal["p95", "p50", "ttft"] = "p95"
+    #: name a model only when it is best in at least this share of resamples
+    level: float = Field(default=ranking.LEVEL, gt=0.5, lt=1.0)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Criteria:
+        if sum(self.weights().values()) <= 0:
+            raise ValueError("at least one weight must be above 0")
+        return self
+
+    def weights(self) -> dict[str, float]:
+        """Every criterion's weight; energy and cost only when given one (most machines lack a sensor)."""
+        return {c: float(getattr(self, c)) for c in CRITERIA if c not in OPTIONAL or getattr(self, c) > 0}
+
+
+@dataclass
+class Recommendation:
+    model: str | None
+    score: float | None
+    reasons: list[str] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+    run_id: str | None = None
+    series: str | None = None
+    #: share of resamples the model came first (None: ranked from means alone, no samples)
+    p_best: float | None = None
+    rank_low: int | None = None
+    rank_high: int | None = None
+    level: float = ranking.LEVEL
+    #: no clear winner: the candidates tied within the noise, and the verdict in words
+    tied: list[str] = field(default_factory=list)
+    verdict: str = ""
+    #: "series: reason" for each candidate a hard limit removed; "series: flag" for the kept-but-close
+    excluded: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---- formatting ----------------------------------------------------------------------------------
+def _n(value: Any) -> int:
+    return 0 if is_missing(value) else int(value)
+
+
+# ---- the table -----------------------------------------------------------------------------------
+def raw_table(
+    store: Store, run_ids: Sequence[str], criteria: Criteria, results: Results | None = None
+) -> pd.DataFrame:
+    """One row per (run, model) with the raw values and counts, before normalising.
+
+    Memory that the run marked as not comparable (a remote server, a shared process) is left out
+    (NaN), so no model wins or loses on a number measured differently from the others'.
+    """
+    results = results or load_results(store, run_ids)
+    scored_by = criteria.scored_by or _default_source(results)
+    col, n_col, _ = LATENCY_STATS[criteria.latency_stat]
+    rows = []
+    for m in results.models:
+        q = m.quality.get(scored_by) if scored_by else None
+        memory = m.memory_bytes if m.memory_comparable and m.memory_bytes is not None else np.nan
+        rows.append(
+            {
+                "order": m.order,
+                "run_id": m.run_id,
+                "model": m.model,
+                "series": m.series,
+                "status": m.status,
+                "error": m.error,
+                "n": m.n,
+                "candidate": m.candidate,
+                "quality": q.mean if q else np.nan,
+                "quality_n": q.n if q else 0,
+                "quality_low": q.low if q else np.nan,
+                "quality_high": q.high if q else np.nan,
+                "scored_by": scored_by or "",
+                "latency": _float(m.stat(col)),
+                "latency_n": _n(m.stat(n_col)),
+                "latency_stat": criteria.latency_stat,
+                "throughput": _float(m.stat("decode_tps_mean")),
+                "throughput_n": _n(m.stat("decode_tps_n")),
+                "memory": memory,
+                "memory_basis": m.memory_basis if not is_missing(memory) else "",
+                "size": _float(m.size_bytes),
+                "energy": _float(m.energy_j_per_token),
+                "energy_n": m.energy_n,
+                "energy_source": m.energy_source,
+                "cost": _float(m.cost_per_1k_tokens),
+                "cost_basis": m.cost_basis,
+                "machine": m.machine,
+            }
+        )
+    return pd.DataFrame(rows, columns=_RAW_COLUMNS)
+
+
+_RAW_COLUMNS = [
+    "order", "run_id", "model", "series", "status", "error", "n", "candidate", "quality", "quality_n",
+    "quality_low", "quality_high", "scored_by", "latency", "latency_n", "latency_stat", "throughput",
+    "throughput_n", "memory", "memory_basis", "size", "energy", "energy_n", "energy_source", "cost",
+    "cost_basis", "machine",
+]  # fmt: skip
+
+
+def _float(value: Any) -> float:
+    return np.nan if is_missing(value) else float(value)
+
+
+def _default_source(results: Results) -> str | None:
+    """The first validated score source (people before judges), else none."""
+    return next((s.name for s in results.sources if s.validated), None)
+
+
+def normalise(values: pd.Series, lower_is_better: bool) -> pd.Series:
+    """Relative to the best (1 = best; best/value when lower is better, value/best when higher); missing is 0.
+
+    Unlike min-max, a 0.7% difference stays a 0.7% difference: noise cannot turn 437 ms against
+    440 ms into 1 against 0.
+    """
+    return pd.Series(ranking.relative(values.to_numpy(dtype=float), lower_is_better), index=values.index)
+
+
+def _one(value: Any) -> np.ndarray:
+    return np.array([] if is_missing(value) else [float(value)])
+
+
+def _point_candidates(rows: pd.DataFrame, source: str, stat: str) -> list[Candidate]:
+    """Candidates from the raw means alone (no samples): a ranking without uncertainty."""
+    return [
+        Candidate(
+            name=str(r["series"]),
+            model=str(r["model"]),
+            e2e=_one(r.get("latency")) if stat != "ttft" else np.empty(0),
+            ttft=_one(r.get("latency")) if stat == "ttft" else np.empty(0),
+            decode_tps=_one(r.get("throughput")),
+            memory=_float(r.get("memory")),
+            size=_float(r.get("size")),
+            quality={source: _one(r.get("quality"))},
+            energy_j=_one(r.get("energy")),
+            energy_tokens=np.ones(_one(r.get("energy")).size),  # J/token over one "token": the mean itself
+            cost=_float(r.get("cost")),
+        )
+        for r in rows.to_dict("records")
+    ]
+
+
+def score_table(
+    raw: pd.DataFrame, criteria: Criteria, cands: Sequence[Candidate] | None = None
+) -> pd.DataFrame:
+    """Relative criteria, score, rank, P(best) and rank interval for the eligible rows of ``raw``.
+
+    Eligible: a candidate (finished with measured requests) not removed by a limit (``out``).
+    With ``cands`` (their samples) the ranking is resampled (:func:`bench.decide.ranking.rank`); without,
+    it is computed from the means alone and ``p_best``/``rank_low``/``rank_high`` stay empty.
+    Adds ``norm_<criterion>``, ``missing``, ``score``, ``rank`` (1 = best), ``p_best``,
+    ``rank_low``, ``rank_high``. Sorted by rank, unranked last.
+    """
+    out = raw.copy()
+    for col, default in (("candidate", True), ("out", False)):
+        if col not in out:
+            out[col] = default
+    eligible = out["candidate"].astype(bool) & ~out["out"].astype(bool)
+    rows = out[eligible]
+    available = [c for c in CRITERIA if c in out and rows[c].notna().any()]
+    source = criteria.scored_by or next((str(s) for s in out.get("scored_by", []) if s), "")
+    uncertain = cands is not None
+    pool = list(cands) if uncertain else _point_candidates(rows, source, criteria.latency_stat)
+    names = set(rows["series"]) if "series" in rows else set()
+    pool = [c for c in pool if c.name in names]
+    result = ranking.rank(
+        pool,
+        criteria.weights(),
+        criteria.latency_stat,
+        source,
+        criteria.level,
+        n_boot=ranking.N_BOOT if uncertain else 1,
+    )
+    by_name = {r.name: r for r in result.rows}
+    for c in CRITERIA:
+        out[f"norm_{c}"] = np.nan
+        if c in available:
+            out.loc[eligible, f"norm_{c}"] = normalise(rows[c].astype(float), c in LOWER_IS_BETTER)
+    ranked = [by_name.get(str(s)) if ok else None for s, ok in zip(out["series"], eligible, strict=True)]
+    scored = [r if r is not None and not np.isnan(r.score) else None for r in ranked]
+    out["missing"] = [list(r.missing) if r else [] for r in ranked]
+    out["score"] = [r.score if r else np.nan for r in scored]
+    out["rank"] = pd.array([r.rank if r else pd.NA for r in scored], dtype="Int64")
+    out["p_best"] = [r.p_best if r and uncertain else np.nan for r in scored]
+    out["rank_low"] = pd.array([r.rank_low if r and uncertain else pd.NA for r in scored], dtype="Int64")
+    out["rank_high"] = pd.array([r.rank_high if r and uncertain else pd.NA for r in scored], dtype="Int64")
+    out.attrs.update(available=available, weights=criteria.weights(), ranking=result, uncertain=uncertain)
+    out = out.assign(_unranked=out["rank"].isna(), _r=out["rank"].fillna(0))
+    return out.sort_values(["_unranked", "_r", "order" if "order" in out else "model"], kind="stable").drop(
+        columns=["_unranked", "_r"]
+    )
+
+
+def decision_table(
+    store: Store,
+    run_ids: Sequence[str],
+    criteria: Criteria | None = None,
+    results: Results | None = None,
+    limits: Sequence[hard_limits.Limit] = (),
+    info: dict[str, ModelInfo] | None = None,
+) -> pd.DataFrame:
+    """Per (run, model): raw values with n, the limits' verdict, relative scores, rank, P(best), rank interval.
+
+    Adds ``out`` (removed by a limit), ``out_reasons`` and ``flags`` (kept, but close to a limit
+    or not checkable against it) to :func:`score_table`'s columns.
+    """
+    criteria = criteria or Criteria()
+    results = results or load_results(store, run_ids)
+    raw = raw_table(store, run_ids, criteria, results)
+    survivors, verdicts = hard_limits.apply(from_results(results, store, info), limits)
+    by_name = {v.name: v for v in verdicts}
+    none = hard_limits.Verdict("")
+    raw["out"] = [by_name.get(s, none).out for s in raw["series"]]
+    raw["out_reasons"] = [list(by_name.get(s, none).reasons) for s in raw["series"]]
+    raw["flags"] = [list(by_name.get(s, none).flags) for s in raw["series"]]
+    for cand in survivors:
+        if not cand.memory_comparable:
+            cand.memory = float("nan")  # ranked like raw_table: memory measured differently is left out
+    table = score_table(raw, criteria, survivors)
+    table.attrs["limits"] = [limit.words() for limit in limits]
+    return table
+
+
+weights_text = explain.weights_text
+
+
+# ---- recommendation -------------------------------------------------------------------------------
+def recommendation(table: pd.DataFrame) -> Recommendation:
+    """The top-ranked candidate, why (in plain words, with n), and what to be careful about."""
+    weights: dict[str, float] = table.attrs.get("weights") or Criteria().weights()
+    available: list[str] = table.attrs.get("available") or [
+        c for c in CRITERIA if c in table and table.loc[table["candidate"].astype(bool), c].notna().any()
+    ]
+    ranked = table[table["rank"].notna()].sort_values("rank")
+    failed = [r["model"] for r in table.to_dict("records") if r["status"] == "failed"]
+    caveats = [f"{m} failed and is not ranked" for m in failed] + explain.unmeasured(weights, available)
+    excluded, flagged = explain.limit_lines(table)
+    result: ranking.Ranking | None = table.attrs.get("ranking")
+    level = result.level if result else ranking.LEVEL
+    if ranked.empty:
+        if excluded:
+            caveats.insert(0, "every candidate breaks a hard limit: relax a limit or add a model")
+        elif table["candidate"].astype(bool).any():
+            caveats.insert(0, "none of the weighted criteria was measured: give weight to another criterion")
+        else:
+            caveats.insert(0, "no model finished with measured requests")
+        return Recommendation(
+            model=None, score=None, caveats=caveats, level=level, excluded=excluded, flagged=flagged
+        )
+    top = ranked.iloc[0]
+    cands = table[table["candidate"].astype(bool)]
+    if "out" in cands:
+        cands = cands[~cands["out"].astype(bool)]
+    uncertain = bool(table.attrs.get("uncertain")) and result is not None
+    prompts = _prompt_count(table)
+    if uncertain and result.winner is None:
+        if "quality" not in available:
+            caveats.insert(0, "no quality scores: ranked on speed, memory and size only")
+        return Recommendation(
+            model=None,
+            score=None,
+            caveats=caveats,
+            p_best=float(top["p_best"]),
+            level=level,
+            tied=list(result.tied),
+            verdict=ranking.words(result, prompts),
+            excluded=excluded,
+            flagged=flagged,
+        )
+    stat = str(top.get("latency_stat") or "p95")
+    stat_words = LATENCY_STATS.get(stat, ("", "", stat))[2]
+    reasons = []
+    if len(ranked) == 1:
+        alone = "left within the limits" if excluded else "that finished with measured requests"
+        reasons.append(f"the only model {alone}")
+    else:
+        second = ranked.iloc[1]
+        reasons.append(
+            f"highest weighted score among {len(ranked)} candidates ({top['score']:.2f} of 1;"
+            f" next {second['series']} {second['score']:.2f})"
+        )
+        if uncertain:
+            reasons.insert(
+                0,
+                f"best in {top['p_best']:.0%} of {result.n_boot:,} resamples of its requests and scored items"
+                f" (rank {top['rank_low']}–{top['rank_high']} at 95%; {level:.0%} needed)",
+            )
+    for c in sorted(available, key=lambda c: -weights.get(c, 0)):
+        if weights.get(c, 0) <= 0:
+            continue
+        standing, others = explain.standing(c, top, cands)
+        if standing == "worse":  # a reason must never be a number the winner loses on
+            caveats.append(explain.trade_off(c, top, others, stat_words))
+            continue
+        text = explain.reason(c, top, standing == "best", stat_words)
+        if text and standing == "tied":
+            text += f", tied with {', '.join(str(o['series']) for o in others)}"
+        if text:
+            reasons.append(text)
+    if "quality" not in available:
+        caveats.insert(0, "no quality scores: ranked on speed, memory and size only")
+    elif is_missing(top["quality"]):
+        caveats.insert(
+            0, f"no quality scores by {top['scored_by']} for {top['model']}: counted as 0 on quality"
+        )
+    elif _n(top["quality_n"]) < QUALITY_MIN_N:
+        caveats.append(f"quality from fewer than {QUALITY_MIN_N} scored items (n={_n(top['quality_n'])})")
+    if stat == "p95" and _n(top["latency_n"]) < P95_MIN_N:
+        caveats.append(f"p95 from fewer than {P95_MIN_N} samples (n={_n(top['latency_n'])})")
+    for c in top["missing"]:
+        if c != "quality":
+            caveats.append(f"{top['model']} has no {explain.NAMES[c]} value: counted as 0")
+    if not uncertain and len(ranked) > 1 and top["score"] - ranked.iloc[1]["score"] <= CLOSE_SCORE + 1e-12:
+        caveats.append(
+            f"runner-up within {CLOSE_SCORE} of the score ({ranked.iloc[1]['series']}"
+            f" {ranked.iloc[1]['score']:.2f} vs {top['score']:.2f})"
+        )
+    bases = {b for b in cands.get("memory_basis", pd.Series(dtype=str)) if b}
+    if len(bases) > 1:
+        caveats.append("memory is measured differently across models (some lack a baseline)")
+    return Recommendation(
+        model=str(top["model"]),
+        score=float(top["score"]),
+        reasons=reasons,
+        caveats=caveats,
+        run_id=str(top["run_id"]) if "run_id" in top else None,
+        series=str(top["series"]) if "series" in top else None,
+        p_best=float(top["p_best"]) if uncertain else None,
+        rank_low=int(top["rank_low"]) if uncertain else None,
+        rank_high=int(top["rank_high"]) if uncertain else None,
+        level=level,
+        verdict=ranking.words(result, prompts) if uncertain else "",
+        excluded=excluded,
+        flagged=flagged,
+    )
+
+
+def _prompt_count(table: pd.DataFrame) -> int | None:
+    """Prompts per round (to turn 'more requests' into 'more rounds'), when the table knows it."""
+    value = table.attrs.get("prompts")
+    return int(value) if value else None
+
+
+def recommendation_markdown(
+    rec: Recommendation, criteria: Criteria, table: pd.DataFrame | None = None, limits: Sequence[str] = ()
+) -> list[str]:
+    """Lines of the report's Recommendation section: the verdict, why, the limits, the ranked table."""
+    how = f"weights {weights_text(criteria.weights())}, latency {LATENCY_STATS[criteria.latency_stat][2]}"
+    return explain.markdown_lines(rec, how, table, limits)

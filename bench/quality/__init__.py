@@ -1,0 +1,8 @@
+"""Quality: score sources (people, judges, votes, task checks) reach ``bench`` through one interface.
+
+``score_sources`` is the registry of providers by family, ``scored_items`` gives their items for
+resampling, ``checks`` evaluates the deterministic task checks (``python_tests`` in a sandbox).
+``bench`` never imports ``rubrics``: rubrics registers its providers here.
+
+Stage rank 5: imports the core, inputs, measure and store.
+"""

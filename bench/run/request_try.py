@@ -1,0 +1,72 @@
+"""One try of one request: every way it can end becomes an outcome, never an exception.
+
+The runner calls :func:`try_once` for each try (retries included) and decides from the returned
+:class:`Try` whether to try again; memory, GPU and energy are sampled over the try.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.backends import Backend, ChatRequest
+from bench.backends.base import RequestCancelled, RequestError, StreamEvent, now_ns
+from bench.errors import BenchError
+from bench.measure import energy
+from bench.measure.samples import Outcome
+from bench.measure.sysmon import MemoryProbe
+from bench.store.store import utc_now
+
+
+@dataclass
+class Try:
+    """What one try of a request produced."""
+
+    events: list[StreamEvent]
+    t_send: int
+    started_at: str
+    outcome: Outcome = "ok"
+    error: str | None = None
+    http_status: int | None = None
+    retryable: bool = False
+    retry_after: float | None = None
+    rss_peak: int | None = None
+    gpu_peak: int | None = None
+    energy: dict[str, Any] = field(default_factory=dict)
+
+
+def try_once(
+    backend: Backend,
+    request: ChatRequest,
+    watch: Callable[[Iterator[StreamEvent]], Iterator[StreamEvent]],
+    probe: MemoryProbe,
+) -> Try:
+    """Send the request once; every way it can end becomes an outcome (never an exception)."""
+    events: list[StreamEvent] = []
+    with probe.sampling() as peak, energy.measure() as joules:
+        tried = Try(events, now_ns(), utc_now())
+        try:
+            for event in watch(backend.stream_chat(request)):
+                events.append(event)
+        except RequestCancelled:
+            tried.outcome, tried.error = "cancelled", "cancelled while the answer was streaming"
+        except RequestError as exc:
+            tried.outcome, tried.error, tried.http_status = exc.outcome, exc.message, exc.http_status
+            tried.retryable, tried.retry_after = exc.retryable, exc.retry_after
+        except BenchError as exc:
+            tried.outcome, tried.error = "failed", exc.message
+        except Exception as exc:  # a backend bug: keep its trace on stderr, the run goes on
+            traceback.print_exc()
+            tried.outcome, tried.error = "failed", f"{type(exc).__name__}: {exc}"
+    tried.rss_peak, tried.gpu_peak = peak.peak, peak.gpu_peak
+    tried.energy = joules.as_metrics()  # energy_j over the try (None without a sensor) and its source
+    if tried.outcome == "ok" and not _finished(events):
+        tried.outcome = "incomplete"
+        tried.error = "the answer ended without a finish reason or usage (cut short)"
+    return tried
+
+
+def _finished(events: list[StreamEvent]) -> bool:
+    return any(e.kind in ("finish", "usage") for e in events)

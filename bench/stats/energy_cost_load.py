@@ -1,0 +1,147 @@
+"""The report's team sections: energy per request and token, a labelled cost estimate, load capacity.
+
+Energy comes from the samples' ``energy_j`` (measured per request by ``bench.measure.energy``; absent =
+"n/a: no energy sensor"). Cost is an *estimate* from prices the user sets in the environment —
+``SLM_BENCH_PRICE_PER_HOUR`` (what the machine costs per hour), or ``SLM_BENCH_PRICE_PER_KWH`` with
+measured joules (or ``SLM_BENCH_WATTS`` where there is no sensor) — at the throughput measured:
+output tokens over the time spent answering, one request at a time (a load run uses its capacity
+level instead). Load runs add their capacity and levels.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from bench.measure import energy
+from bench.store.store import Store
+
+
+def _env_float(name: str) -> float | None:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def prices() -> dict[str, float | None]:
+    return {
+        "price_per_hour": _env_float("SLM_BENCH_PRICE_PER_HOUR"),
+        "price_per_kwh": _env_float("SLM_BENCH_PRICE_PER_KWH"),
+        "watts": _env_float("SLM_BENCH_WATTS"),
+    }
+
+
+def _measured(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s for s in samples if s.get("ok") and not s.get("warmup")]
+
+
+def _tokens_per_s(samples: list[dict[str, Any]]) -> float | None:
+    """Output tokens / seconds spent answering, one request at a time."""
+    tokens = sum(s["metrics"].get("output_tokens") or 0 for s in samples)
+    seconds = sum(s["metrics"].get("e2e_s") or 0 for s in samples)
+    return tokens / seconds if tokens and seconds else None
+
+
+def energy_and_cost(
+    store: Store, run_ids: Sequence[str], samples: list[dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """``{"run_id/model": {per_request_j, per_token_j, n, source, tokens_per_s, cost}}``.
+
+    ``samples`` are the runs' stored samples when the caller has already read them (the results
+    layer has), so they are not read a second time.
+    """
+    from bench.load.run import capacity_of, load_results
+
+    price = prices()
+    every = store.samples(run_ids) if samples is None else samples
+    out: dict[str, dict[str, Any]] = {}
+    for run_id in run_ids:
+        of_run = [s for s in every if s["run_id"] == run_id]
+        levels = load_results(store, run_id)
+        for model in sorted({s["model"] for s in of_run}):
+            mine = _measured([s for s in of_run if s["model"] == model])
+            joules = energy.joules_per_token(mine)
+            tps = _tokens_per_s(mine)
+            if model in levels:  # a load run: the throughput the box holds within its SLOs
+                cap = capacity_of(levels[model])
+                level = next((lv for lv in levels[model] if lv["level"] == cap.get("level")), None)
+                tps = level["output_tokens_per_s"] if level else tps
+            cost = energy.cost_per_1k_tokens(tps, joules_per_token=joules["per_token_j"], **price)
+            out[f"{run_id}/{model}"] = {
+                **joules,
+                "tokens_per_s": tps,
+                "cost_per_1k_tokens": cost.per_1k_tokens,
+                "cost_basis": cost.basis,
+                "cost_label": cost.label,
+            }
+    return out
+
+
+def load_capacity(store: Store, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``{"run_id/model": {"capacity": ..., "levels": [...]}}`` for the load runs among ``run_ids``."""
+    from bench.load.run import capacity_of, load_results
+
+    out = {}
+    for run_id in run_ids:
+        for model, levels in load_results(store, run_id).items():
+            out[f"{run_id}/{model}"] = {"capacity": capacity_of(levels), "levels": levels}
+    return out
+
+
+def as_json(store: Store, run_ids: Sequence[str]) -> dict[str, Any]:
+    return {"energy_and_cost": energy_and_cost(store, run_ids), "load": load_capacity(store, run_ids)}
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def markdown(store: Store, run_ids: Sequence[str]) -> list[str]:
+    """``## Energy and cost`` (always) and ``## Load`` (for load runs) as Markdown lines."""
+    rows = energy_and_cost(store, run_ids)
+    lines = ["## Energy and cost", ""]
+    if rows and all(r["n"] == 0 and r["cost_per_1k_tokens"] is None for r in rows.values()):
+        sources = sorted({str(r["source"]) for r in rows.values()})
+        lines += [
+            f"Not measured for any model ({', '.join(sources)}) and no price set: set SLM_BENCH_PRICE_PER_HOUR"
+            " (or SLM_BENCH_PRICE_PER_KWH with SLM_BENCH_WATTS) for a cost estimate per 1,000 output tokens.",
+            "",
+        ]
+        return lines + _load_lines(store, run_ids)
+    lines += [
+        "| run/model | J per request | J per output token | n | energy source | output tok/s | cost per 1k tokens (estimate) |",
+        "|---|---:|---:|---:|---|---:|---|",
+    ]
+    for key, r in rows.items():
+        cost = "n/a" if r["cost_per_1k_tokens"] is None else f"{r['cost_per_1k_tokens']:.5f}"
+        lines.append(
+            f"| {key} | {_num(r['per_request_j'], '.3g')} | {_num(r['per_token_j'], '.3g')} | {r['n']} |"
+            f" {r['source']} | {_num(r['tokens_per_s'], '.1f')} | {cost} ({r['cost_basis']}) |"
+        )
+    lines += [
+        "",
+        "Joules are what the whole machine (CPU packages, GPUs) drew while each request ran; cost is an estimate"
+        " from the price you set (SLM_BENCH_PRICE_PER_HOUR, or SLM_BENCH_PRICE_PER_KWH with measured joules or"
+        " SLM_BENCH_WATTS).",
+        "",
+    ]
+    return lines + _load_lines(store, run_ids)
+
+
+def _load_lines(store: Store, run_ids: Sequence[str]) -> list[str]:
+    """``## Load`` for load runs: the capacity per model and every level's rate with n."""
+    lines: list[str] = []
+    loads = load_capacity(store, run_ids)
+    if loads:
+        lines += ["## Load", "", "| run/model | capacity | why | levels run |", "|---|---|---|---|"]
+        for key, r in loads.items():
+            cap = r["capacity"]
+            levels = ", ".join(
+                f"{lv['level']}: {lv['requests_per_s']:.1f} req/s (n={lv['requests']})" for lv in r["levels"]
+            )
+            lines.append(f"| {key} | {cap.get('level') or 'none'} | {cap['reason']} | {levels} |")
+        lines.append("")
+    return lines
