@@ -39,8 +39,13 @@ NOT_COMPARED = "never compared with people (no item scored by both)"
 
 
 @dataclass(frozen=True)
-class Interval:
-    """A statistic with its 95% interval and the items behind it (None = undefined)."""
+class AgreementInterval:
+    """An agreement statistic of a judge with people (kappa, Spearman, within-one), its 95% interval
+    and the items behind it (None = undefined).
+
+    Named apart from :class:`bench.stats.bootstrap.Interval` (a mean's interval over requests): this
+    one holds a judge-vs-people agreement and is read by the trust label and the Judge page.
+    """
 
     value: float | None
     low: float | None
@@ -60,9 +65,9 @@ class JudgeTrust:
     """Agreement of one judge with people, and whether that validates it at ``level``."""
 
     judge: str
-    kappa: Interval
-    spearman: Interval
-    within_one: Interval
+    kappa: AgreementInterval
+    spearman: AgreementInterval
+    within_one: AgreementInterval
     level: float
     validated: bool
     reason: str
@@ -78,10 +83,10 @@ def _interval(
     y: np.ndarray,
     resamples: int,
     seed: int,
-) -> Interval:
+) -> AgreementInterval:
     point = stat(list(x), list(y))
     if point.value is None or len(x) < 2:
-        return Interval(point.value, None, None, point.n)
+        return AgreementInterval(point.value, None, None, point.n)
     rng = np.random.default_rng(seed)
     draws = []
     for _ in range(resamples):
@@ -90,9 +95,9 @@ def _interval(
         if value is not None:
             draws.append(value)
     if len(draws) < resamples / 2:  # most resamples undefined (no variation): no honest interval
-        return Interval(point.value, None, None, point.n)
+        return AgreementInterval(point.value, None, None, point.n)
     low, high = np.percentile(draws, [2.5, 97.5])
-    return Interval(point.value, float(low), float(high), point.n)
+    return AgreementInterval(point.value, float(low), float(high), point.n)
 
 
 _STATS = {"kappa": weighted_kappa, "spearman": spearman, "within_one": within_one}
@@ -104,14 +109,16 @@ def agreement_intervals(
     resamples: int = RESAMPLES,
     seed: int = SEED,
     which: Sequence[str] = tuple(_STATS),
-) -> dict[str, Interval]:
+) -> dict[str, AgreementInterval]:
     """Kappa, Spearman and within-one of two aligned score lists, each with a bootstrap interval.
 
     ``which`` limits the statistics computed (the label needs only kappa); the others are n/a.
     """
     x, y = np.asarray(people, dtype=int), np.asarray(judge, dtype=int)
     return {
-        name: _interval(stat, x, y, resamples, seed) if name in which else Interval(None, None, None, len(x))
+        name: _interval(stat, x, y, resamples, seed)
+        if name in which
+        else AgreementInterval(None, None, None, len(x))
         for name, stat in _STATS.items()
     }
 

@@ -12,7 +12,7 @@ from bench.report.quality_charts import rating_chart
 from bench.store.store import Store
 from rubrics.bradley_terry import INTERVAL_METHOD as BT_METHOD
 from rubrics.judge import pairwise_frame
-from rubrics.trust import DEFAULT_LEVEL, INTERVAL_METHOD, judge_trust, validation_sample
+from rubrics.trust import DEFAULT_LEVEL, INTERVAL_METHOD, AgreementInterval, judge_trust, validation_sample
 from rubrics.votes import judge_ratings
 
 SAMPLE_SIZE = 20
@@ -54,7 +54,7 @@ def render_trust(db: Store, run_ids: list[str], judge: str) -> None:
         _render_sample(db, run_ids, judge)
 
 
-def trust_value(stat) -> str:
+def trust_value(stat: AgreementInterval) -> str:
     if stat.value is None:
         return "n/a"
     if stat.low is None:
