@@ -151,11 +151,17 @@ except BenchError as exc:
     show_error(exc, title="The answers of this run could not be read.")
     st.stop()
 if not items:
-    st.warning(
-        f"No prompt of this run names an aspect that rubric set `{rubric.name}` defines, so there is nothing to "
-        "score with it. Pick another rubric set.",
-        icon=":material/warning:",
-    )
+    if not annotation_items(db, run_id, None):  # the cause is the run, not the rubric set
+        st.warning(
+            f"Run `{run_id}` ({run['status']}) has no successful answer to score. Pick another run.",
+            icon=":material/warning:",
+        )
+    else:
+        st.warning(
+            f"No prompt of this run names an aspect that rubric set `{rubric.name}` defines, so there is "
+            "nothing to score with it. Pick another rubric set.",
+            icon=":material/warning:",
+        )
     st.stop()
 cut_answers = truncation.truncated_answers(db, run_id)
 cut_limit = truncation.max_tokens(run)

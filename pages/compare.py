@@ -11,7 +11,7 @@ from bench.report.compare_charts import change_chart
 from ui.errors import show_error
 from ui.resources import store
 from ui.routing import require_router
-from ui.runs import run_label
+from ui.runs import newest_usable, run_label
 
 require_router()
 
@@ -29,9 +29,14 @@ if len(runs) < 2:
 machines = {r["id"]: machine.of_run(r) for r in runs}
 labels = {r["id"]: f"{run_label(r)} · {machines[r['id']]['label']}" for r in runs}
 ids = list(labels)
+default_new, default_base = newest_usable(runs, 2)  # cancelled or empty runs only when picked
 c1, c2 = st.columns(2)
-base = c1.selectbox("Base run (before)", ids, index=1, format_func=labels.get, key="compare_base")
-new = c2.selectbox("New run (after)", ids, index=0, format_func=labels.get, key="compare_new")
+base = c1.selectbox(
+    "Base run (before)", ids, index=ids.index(default_base), format_func=labels.get, key="compare_base"
+)
+new = c2.selectbox(
+    "New run (after)", ids, index=ids.index(default_new), format_func=labels.get, key="compare_new"
+)
 if base == new:
     st.warning("Pick two different runs.", icon=":material/warning:")
     st.stop()

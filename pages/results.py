@@ -20,7 +20,7 @@ from ui.format import duration, rate, seconds, size
 from ui.quality_view import render_quality
 from ui.resources import store
 from ui.routing import require_router
-from ui.runs import STATUS_ICON, pick_runs, settings_words, warn_if_incomparable
+from ui.runs import STATUS_ICON, model_status, pick_runs, settings_words, warn_if_incomparable
 from ui.tables import dashed
 from ui.team_view import energy_panel
 
@@ -78,13 +78,13 @@ def _memory_note(m: ModelResult) -> str:
     )
 
 
-def _table(models: list[ModelResult]) -> pd.DataFrame:
+def _table(models: list[ModelResult], run_status: dict[str, str]) -> pd.DataFrame:
     rows = []
     for m in models:
         rows.append(
             {
                 "Model": m.series,
-                "Status": m.status,
+                "Status": model_status(m.status, run_status.get(m.run_id, "")),
                 "Requests (warm)": m.n,
                 "Failed": int(m.stat("n_failed") or 0),
                 "e2e p50 (s)": _num(m.stat("e2e_s_p50")),
@@ -284,7 +284,7 @@ st.caption(
 
 # ---- table ---------------------------------------------------------------------------------------
 st.subheader("Numbers")
-table = _table(results.models)
+table = _table(results.models, {run["id"]: run["status"] for run in results.runs})
 colors = charts.color_map(domain)
 number_config = {
     "Requests (warm)": st.column_config.NumberColumn(help="Warm, successful requests behind the statistics"),

@@ -28,6 +28,7 @@ from rubrics.quality import INTERVAL_METHOD
 from rubrics.schema import RubricSet, resolve_rubric_set
 from ui.errors import show_error
 from ui.jobs import Job, registry
+from ui.runs import newest_usable
 from ui.tables import dashed
 from ui.votes_view import render_vote_rankings
 
@@ -76,7 +77,7 @@ def pick_run(store: Store, key: str) -> dict[str, Any] | None:
     current = st.session_state.get(_RUN)
     if current not in by_id:
         selected = [r for r in st.session_state.get("selected_runs", []) if r in by_id]
-        current = selected[-1] if selected else runs[0]["id"]
+        current = selected[-1] if selected else newest_usable(runs)[0]
     st.session_state[widget] = current
 
     def _changed() -> None:

@@ -20,6 +20,35 @@ STATUS_ICON = {
 }
 
 
+#: a run worth opening by default: it finished and stored measured requests
+FINISHED = ("completed", "partial")
+#: a model row left "running"/"loading" by a run that stopped (Cancel, a crash) never finished
+_UNFINISHED_MODEL = ("running", "loading")
+
+
+def usable(run: dict[str, Any]) -> bool:
+    """A run a page should open by default: finished (not cancelled, failed or running) with requests."""
+    return run.get("status") in FINISHED and int(run.get("n_samples") or 0) > 0
+
+
+def newest_usable(runs: list[dict[str, Any]], count: int = 1) -> list[str]:
+    """The ids of the ``count`` newest usable runs (``runs`` newest first); the newest runs if none is.
+
+    Why: a cancelled or empty run opened by default shows "no recommendation" or "nothing to score"
+    for a reason the user did not cause; such a run is shown only when picked.
+    """
+    good = [r["id"] for r in runs if usable(r)]
+    rest = [r["id"] for r in runs if r["id"] not in good]
+    return (good + rest)[:count]
+
+
+def model_status(model_status: str, run_status: str) -> str:
+    """The true status of a model in a run: a model left "running" by a cancelled run was cancelled."""
+    if model_status in _UNFINISHED_MODEL and run_status not in ("running", ""):
+        return run_status if run_status in ("cancelled", "failed", "interrupted") else "not finished"
+    return model_status
+
+
 def run_label(run: dict[str, Any]) -> str:
     models = ", ".join(run.get("settings", {}).get("models", []))
     label = f" · {run['label']}" if run.get("label") else ""
@@ -33,7 +62,7 @@ def open_results(run_ids: list[str]) -> None:
 
 
 def pick_runs(key: str) -> list[str]:
-    """A multiselect of stored runs; defaults to the URL's ``?run=``, this session's pick or the latest."""
+    """A multiselect of stored runs; defaults to the URL's ``?run=``, this session's pick or the newest usable run."""
     runs = store().list_runs(200)
     if not runs:
         st.info(
@@ -51,7 +80,7 @@ def pick_runs(key: str) -> list[str]:
     if SELECTED in st.session_state:
         current = [r for r in st.session_state[SELECTED] if r in by_id]
     else:
-        current = [runs[0]["id"]]
+        current = newest_usable(runs)
     widget = f"{key}_runs"
     st.session_state[widget] = current
 
