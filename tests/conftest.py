@@ -1,8 +1,9 @@
 """Shared fixtures.
 
-Models are real and expensive to build, so they live in the repo's ``.slm-bench`` (the same place
-``make app`` uses) and are reused across test runs; every test gets its own SQLite file, and the
-default database is pointed at a temporary file so tests never touch a user's ``bench.db``.
+Models are real and expensive to build, so they live in the test session's own data folder
+(``<repo>/.slm-bench-test``, see ``tests/isolation.py``), kept between runs, never in the user's
+``.slm-bench`` (a guard refuses writes there); every test gets its own SQLite file, and the default
+database is pointed at a temporary file.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import os
 import tempfile
 from pathlib import Path
 
+import isolation
 import pytest
 
+isolation.install()
 os.environ.setdefault("SLM_BENCH_DB", str(Path(tempfile.mkdtemp(prefix="slm-bench-tests-")) / "default.db"))
 # the tiny random-weight test model is hidden from users' model lists; the tests use it
 os.environ.setdefault("SLM_BENCH_SHOW_TEST_MODELS", "1")
@@ -29,8 +32,10 @@ def tiny_model() -> str:
 @pytest.fixture(scope="session")
 def default_model() -> str:
     """The real default model (SmolLM2-135M from PyPI), converted and registered once."""
+    from bench.acquire import sources
     from bench.acquire.importer import ensure_default_model
 
+    isolation.seed_default_model(sources.DEFAULT_MODEL)
     return ensure_default_model()
 
 
@@ -54,3 +59,21 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
     monkeypatch.delenv("FOUNDRY_LOCAL_ENDPOINT", raising=False)
     return tmp_path
+
+
+_USER_MODELS_AT_START = isolation.user_models()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session if the user's model list grew while it ran (a child process that escaped
+    the test home would show here: the audit hook only sees this process's own writes)."""
+    if hasattr(session.config, "workerinput"):
+        return  # xdist workers: the controller checks once
+    added = sorted(isolation.user_models() - _USER_MODELS_AT_START)
+    if added:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"FAILED: the tests added {added} to the user's {isolation.USER_HOME}", red=True
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
