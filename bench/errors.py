@@ -88,10 +88,21 @@ def plain_message(err: Mapping[str, Any]) -> str:
     }
     if kind in simple:
         return simple[kind]
+    if kind.startswith("union_tag_"):
+        return _tag_words(kind, ctx)
     for prefix, words in _TYPE_WORDS.items():
         if kind.startswith(prefix):
             return words
-    return msg
+    return msg.replace("Input should be", "must be").replace("Field required", "missing: add it")
+
+
+def _tag_words(kind: str, ctx: Mapping[str, Any]) -> str:
+    """A discriminated union's error (a check's ``type``) in words: which types exist, what to write."""
+    field = str(ctx.get("discriminator", "type")).strip("'\"")
+    expected = str(ctx.get("expected_tags", "")).replace("'", "")
+    if kind == "union_tag_invalid":
+        return f'{field} "{ctx.get("tag")}" is not known: use one of {expected}'
+    return f'has no "{field}": add it' + (f" (one of {expected})" if expected else "")
 
 
 _TYPE_WORDS = {
@@ -103,3 +114,21 @@ _TYPE_WORDS = {
     "dict_": "must be an object ({...})",
     "model_": "must be an object ({...})",
 }
+
+
+#: json's messages -> words (json's own "Expecting value ... (char 12)" reads as a library, not an answer)
+_JSON_WORDS = [
+    ("Expecting value", "a value is missing"),
+    ("Expecting ',' delimiter", "a comma is missing"),
+    ("Expecting ':' delimiter", "a colon is missing"),
+    ("Expecting property name", "a key is not in double quotes, or a comma is one too many"),
+    ("Extra data", "there is text after the end of the JSON"),
+    ("Unterminated string", "a string is not closed with a double quote"),
+    ("Invalid control character", "a string has a line break or tab in it: write \\n or \\t"),
+    ("Invalid \\escape", "a backslash starts an unknown escape: write \\\\"),
+]
+
+
+def json_words(msg: str) -> str:
+    """A ``json.JSONDecodeError.msg`` in words a user acts on (its line and column are said apart)."""
+    return next((words for head, words in _JSON_WORDS if msg.startswith(head)), "the text is not JSON here")

@@ -13,7 +13,7 @@ from bench.inputs import prompt_formats, user_files
 from bench.inputs.config import PromptSet, prompt_set_from_data, read_json
 from rubrics import schema as rubric_schema
 from ui import editing
-from ui.errors import show_error
+from ui.errors import show_error, upload_json
 from ui.routing import require_router
 
 require_router()
@@ -84,10 +84,7 @@ def _import_upload(kind: str) -> None:
             st.session_state.pop(f"{kind}_load_error", None)
             _load_into(kind, parsed.model_dump(exclude_none=True), f"uploaded {upload.name}")
             return
-        try:
-            raw = json.loads(upload.getvalue().decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise BenchError(upload.name, f"is not valid JSON: {exc}", "upload a UTF-8 .json file") from None
+        raw = upload_json(upload.getvalue(), upload.name)
         if kind == "prompts":
             data = prompt_set_from_data(raw, upload.name, name=name).model_dump(exclude_none=True)
         else:

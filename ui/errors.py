@@ -10,13 +10,15 @@ escaped (:func:`escape_markdown`) so a path like ``*/etc:`` is not read as itali
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import streamlit as st
 
-from bench.errors import BenchError
+from bench.errors import BenchError, json_words
 
 _SPECIAL = re.compile(r"([\\*_\[\]<>~$|#])")
 _CODE = re.compile(r"(`[^`\n]+`)")
@@ -93,3 +95,17 @@ def guard(title: str | None = None) -> Iterator[None]:
         yield
     except BenchError as exc:
         show_error(exc, title)
+
+
+def upload_json(data: bytes, name: str) -> Any:
+    """Parse an uploaded JSON file, or raise a BenchError that says the line, column and what is wrong."""
+    fix = "upload a UTF-8 .json file (an editor with JSON highlighting shows the spot)"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BenchError(name, "is not UTF-8 text", "save it as UTF-8 and upload it again") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise BenchError(name, f"is not valid JSON: {where}: {json_words(exc.msg)}", fix) from None

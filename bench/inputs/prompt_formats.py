@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bench.errors import BenchError
+from bench.errors import BenchError, json_words
 from bench.inputs.prompt_set import PromptItem, PromptSet, prompt_set_from_data
 from bench.inputs.validation import format_validation_error
 
@@ -76,7 +76,7 @@ def parse_jsonl(data: bytes, source: str) -> PromptSet:
         try:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append(f"{where}: (line): not valid JSON: {exc.msg} at column {exc.colno}")
+            problems.append(f"{where}: (line): not valid JSON at column {exc.colno}: {json_words(exc.msg)}")
             continue
         item = _item(raw, where, problems)
         if item is not None:
