@@ -1,9 +1,12 @@
 """Resource readings: resident memory of the process that runs the model, disk size, hardware.
 
 In-process backends run the model in our own process, so its RSS is ours; for an HTTP backend we
-can only read the server's memory when it runs on this machine and we know its pid. A background
-sampler keeps the peak during a request, because RSS at the end of a request misses the
-transient KV-cache and activation buffers.
+can only read the server's memory when it runs on this machine and we know its pid. RSS at the end
+of a request misses the transient KV-cache and activation buffers, so the peak during a request
+comes from the kernel's own high-water mark where Linux keeps one (``VmHWM``, reset by writing
+``5`` to ``/proc/PID/clear_refs``): no transient escapes it, whatever the scheduler does. Elsewhere
+(another OS, a process we may not reset) a background thread samples RSS every 50 ms, which can
+miss a short peak; each figure says which basis it has.
 """
 
 from __future__ import annotations
@@ -39,10 +42,98 @@ def rss_bytes(pid: int | None = None, tree: bool = False) -> int | None:
 
 def process_tree_size(pid: int) -> int:
     """How many processes the tree under ``pid`` holds (itself included), 0 if it is gone."""
+    return len(ProcessTree(pid).refresh())
+
+
+#: the two ways a peak is known (stored with every sample and in ``run_models.rss_source``)
+BASIS_KERNEL = "kernel high-water mark (VmHWM, reset per request)"
+BASIS_SAMPLED = "sampled every 50 ms (can miss a short peak)"
+
+
+def hwm_bytes(pid: int) -> int | None:
+    """The kernel's peak resident set of ``pid`` since its last reset (``VmHWM``), None if unreadable."""
     try:
-        return 1 + len(psutil.Process(pid).children(recursive=True))
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def reset_hwm(pid: int) -> bool:
+    """Set ``pid``'s high-water mark to its current RSS; False where Linux (or permission) says no.
+
+    Writing ``5`` to ``clear_refs`` only resets the mark: it does not touch page tables, so it
+    costs a system call, not a walk of the process's memory.
+    """
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class ProcessTree:
+    """The pids of a process and its descendants, kept between requests.
+
+    ``psutil``'s ``children(recursive=True)`` reads every process's stat file in ``/proc`` (a few
+    ms); a server's tree rarely changes, so the list is cached and refreshed from the tree's own
+    ``/proc/PID/task/TID/children`` files (only its own threads are read), falling back to psutil
+    where the kernel has no such file.
+    """
+
+    def __init__(self, root: int, tree: bool = True) -> None:
+        self.root = root
+        self.tree = tree
+        self._pids: list[int] | None = None
+
+    def pids(self) -> list[int]:
+        """The cached pids (read once on first use)."""
+        return self._pids if self._pids is not None else self.refresh()
+
+    def refresh(self) -> list[int]:
+        """Read the tree again: a child may have started or ended (empty if the root is gone)."""
+        if not psutil.pid_exists(self.root):
+            self._pids = []
+        elif not self.tree:
+            self._pids = [self.root]
+        elif os.path.isdir("/proc/self/task"):
+            self._pids = _descendants(self.root)
+        else:
+            self._pids = _descendants_psutil(self.root)
+        return self._pids
+
+
+def _descendants(root: int) -> list[int]:
+    """``root`` and every descendant, from the children files; psutil where they are missing."""
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue  # it ended between the reads
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                    todo.extend(int(c) for c in f.read().split())
+            except FileNotFoundError:
+                if os.path.isdir(f"/proc/{pid}/task/{tid}"):
+                    return _descendants_psutil(root)  # a kernel built without the children files
+            except OSError:
+                continue
+    return out
+
+
+def _descendants_psutil(root: int) -> list[int]:
+    try:
+        return [root, *(c.pid for c in psutil.Process(root).children(recursive=True))]
     except (psutil.Error, OSError):
-        return 0
+        return []
 
 
 _NO_GPU: list[bool] = []  # remembered once NVML said there is no NVIDIA GPU here
@@ -67,43 +158,72 @@ def gpu_used_bytes() -> int | None:
 
 
 class PeakRss:
-    """Samples RSS (of a process, or its tree) and GPU memory every ``interval`` s while active.
+    """The peak RSS (of a process, or its tree) and GPU memory over one request.
 
-    ``peak`` is the RSS maximum, ``gpu_peak`` the GPU maximum (None where there is no NVIDIA GPU).
+    With ``kernel`` the peak is the sum of each process's ``VmHWM`` after a reset at the start:
+    nothing runs during the request (for a tree it is an upper bound when the processes peak at
+    different moments). Without it a thread samples RSS every ``interval`` s. GPU memory has no
+    kernel mark, so where NVML sees a GPU a thread samples it either way. ``basis`` says which.
     """
 
-    def __init__(self, pid: int | None = None, interval: float = 0.05, tree: bool = False) -> None:
+    def __init__(
+        self,
+        pid: int | None = None,
+        interval: float = 0.05,
+        tree: bool = False,
+        processes: ProcessTree | None = None,
+        kernel: bool | None = None,
+    ) -> None:
         self.pid = pid or os.getpid()
         self.interval = interval
-        self.tree = tree
-        self.peak = rss_bytes(self.pid, tree)
+        self.processes = processes or ProcessTree(self.pid, tree)
+        self.kernel = reset_hwm(self.pid) if kernel is None else kernel
+        self.basis = BASIS_KERNEL if self.kernel else BASIS_SAMPLED
+        self.peak: int | None = None
         self.gpu_peak = gpu_used_bytes()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def _read(self) -> None:
-        value = rss_bytes(self.pid, self.tree)
-        if value is not None and (self.peak is None or value > self.peak):
-            self.peak = value
+        if not self.kernel:
+            self.peak = _max(self.peak, _rss_sum(self.processes.pids()))
         if self.gpu_peak is not None:
-            gpu = gpu_used_bytes()
-            if gpu is not None and gpu > self.gpu_peak:
-                self.gpu_peak = gpu
+            self.gpu_peak = _max(self.gpu_peak, gpu_used_bytes())
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             self._read()
 
     def __enter__(self) -> PeakRss:
-        self._thread = threading.Thread(target=self._loop, name="peak-rss", daemon=True)
-        self._thread.start()
+        if self.kernel:
+            for pid in self.processes.pids():
+                reset_hwm(pid)
+        else:
+            self.peak = _rss_sum(self.processes.pids())
+        if not self.kernel or self.gpu_peak is not None:  # something only a thread can watch
+            self._thread = threading.Thread(target=self._loop, name="peak-rss", daemon=True)
+            self._thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        if self.kernel:  # a child that started during the request counts from its birth
+            marks = [hwm_bytes(pid) for pid in self.processes.refresh()]
+            known = [m for m in marks if m is not None]
+            self.peak = sum(known) if known else None
         self._read()
+
+
+def _rss_sum(pids: list[int]) -> int | None:
+    """Resident bytes of these processes together; None when none of them could be read."""
+    total, seen = 0, False
+    for pid in pids:
+        with contextlib.suppress(psutil.Error, OSError):
+            total += psutil.Process(pid).memory_info().rss
+            seen = True
+    return total if seen else None
 
 
 def hardware() -> dict[str, Any]:
@@ -152,19 +272,29 @@ class MemoryProbe:
     In-process it reads this process; for a local HTTP server the RSS of the server's whole
     process tree; for a remote server nothing (n/a). GPU memory comes from NVML where an NVIDIA
     GPU is present. The figure is marked not comparable (``memory_comparable = 0`` with a note in
-    words) when the server already held the model at baseline time or runs elsewhere.
+    words) when the server already held the model at baseline time or runs elsewhere. The peak's
+    basis (kernel high-water mark or sampling) is decided once, here, and written with the source.
     """
 
     def __init__(self, backend: Any) -> None:
         self.in_process = backend.transport == "in-process"
         self.pid: int | None = backend.server_pid()
         self.tree = not self.in_process
+        self.processes = ProcessTree(self.pid, self.tree) if self.pid else None
+        self.kernel = self.pid is not None and reset_hwm(self.pid) and hwm_bytes(self.pid) is not None
         self.baseline: int | None = None
         self.gpu_baseline: int | None = None
         self.peak: int | None = None
         self.gpu_peak: int | None = None
         self.comparable = False
         self.note = ""
+
+    @property
+    def basis(self) -> str | None:
+        """How the peak is known (None for a remote server: it is not known at all)."""
+        if self.pid is None:
+            return None
+        return BASIS_KERNEL if self.kernel else BASIS_SAMPLED
 
     def take_baseline(self) -> None:
         """Read before the load (after every model this process loaded elsewhere is unloaded)."""
@@ -173,7 +303,7 @@ class MemoryProbe:
 
             self.baseline = remember_pristine_rss()  # not after a Race: unloading keeps some memory
         else:
-            self.baseline = rss_bytes(self.pid, self.tree) if self.pid else None
+            self.baseline = _rss_sum(self.processes.refresh()) if self.processes else None
         self.gpu_baseline = gpu_used_bytes()
         self.peak, self.gpu_peak = self.baseline, self.gpu_baseline
 
@@ -199,9 +329,10 @@ class MemoryProbe:
         if self.pid is None:
             return "unavailable (remote server)"
         if self.in_process:
-            return "this process (model in-process)"
-        n = process_tree_size(self.pid)
-        return f"server pid {self.pid} and its children ({n} process{'' if n == 1 else 'es'} in all)"
+            return f"this process (model in-process); peak: {self.basis}"
+        n = len(self.processes.refresh()) if self.processes else 0
+        tree = f"server pid {self.pid} and its children ({n} process{'' if n == 1 else 'es'} in all)"
+        return f"{tree}; peak: {self.basis}" + (", summed over the processes" if n > 1 else "")
 
     def columns(self) -> dict[str, Any]:
         """The ``run_models`` columns known once the model is loaded."""
@@ -223,7 +354,9 @@ class MemoryProbe:
     @contextlib.contextmanager
     def sampling(self) -> Iterator[PeakRss | _NoPeak]:
         """Sample during one request; the run's peaks take the request's maxima."""
-        sampler: PeakRss | _NoPeak = PeakRss(self.pid, tree=self.tree) if self.pid else _NoPeak()
+        sampler: PeakRss | _NoPeak = (
+            PeakRss(self.pid, processes=self.processes, kernel=self.kernel) if self.pid else _NoPeak()
+        )
         with sampler:
             yield sampler
         self.peak = _max(self.peak, sampler.peak)
@@ -235,6 +368,7 @@ class _NoPeak:
 
     peak: int | None = None
     gpu_peak: int | None = None
+    basis: str | None = None
 
     def __enter__(self) -> _NoPeak:
         return self

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.backends import Backend, ChatRequest
-from bench.backends.base import RequestCancelled, RequestError, StreamEvent, now_ns
+from bench.backends.base import RequestCancelled, RequestError, StreamEvent, answer_finished, now_ns
 from bench.errors import BenchError
 from bench.measure import energy
 from bench.measure.samples import Outcome
@@ -33,6 +33,7 @@ class Try:
     retryable: bool = False
     retry_after: float | None = None
     rss_peak: int | None = None
+    rss_basis: str | None = None  # kernel high-water mark or sampled (bench.measure.sysmon)
     gpu_peak: int | None = None
     energy: dict[str, Any] = field(default_factory=dict)
 
@@ -60,13 +61,9 @@ def try_once(
         except Exception as exc:  # a backend bug: keep its trace on stderr, the run goes on
             traceback.print_exc()
             tried.outcome, tried.error = "failed", f"{type(exc).__name__}: {exc}"
-    tried.rss_peak, tried.gpu_peak = peak.peak, peak.gpu_peak
+    tried.rss_peak, tried.rss_basis, tried.gpu_peak = peak.peak, peak.basis, peak.gpu_peak
     tried.energy = joules.as_metrics()  # energy_j over the try (None without a sensor) and its source
-    if tried.outcome == "ok" and not _finished(events):
+    if tried.outcome == "ok" and not answer_finished(events):
         tried.outcome = "incomplete"
         tried.error = "the answer ended without a finish reason or usage (cut short)"
     return tried
-
-
-def _finished(events: list[StreamEvent]) -> bool:
-    return any(e.kind in ("finish", "usage") for e in events)

@@ -350,6 +350,7 @@ class Runner:
         metrics = summarize(tried.events, tried.t_send, count_tokens=counter, streamed=request.stream)
         row = metrics.to_dict()
         row["rss_peak_bytes"] = tried.rss_peak
+        row["rss_peak_basis"] = tried.rss_basis
         row["gpu_peak_bytes"] = tried.gpu_peak
         row.update(tried.energy)
         sample = Sample(
