@@ -10,8 +10,10 @@ names live here and nowhere else:
   are known (``memory_basis`` says "added by the model"), else the peak alone ("process peak (no
   baseline)"); it is *not comparable* across models when the run marked it so
   (``run_models.memory_comparable = 0``, with ``memory_note``) or when the server is remote;
-- **quality** comes only through :mod:`bench.quality.score_sources`, one entry per score source, never
-  mixed, keyed by (run, model): two runs of one model never pool their scored items;
+- **quality** comes only through :mod:`bench.quality.summary` (the score sources' typed summary), one
+  entry per score source, never mixed, keyed by (run, model): two runs of one model never pool their
+  scored items; each entry carries its aspects, its validated label with the reason and, for a judge,
+  its parse rate;
 - **energy and cost** are :func:`bench.stats.energy_cost_load.energy_and_cost` (the reports' numbers): joules
   per output token over successful, non-warm-up requests with a reading, and a cost *estimate* per
   1,000 output tokens from the prices in the environment;
@@ -31,8 +33,9 @@ import pandas as pd
 from bench.errors import BenchError
 from bench.measure import machine
 from bench.measure.energy import NO_SENSOR
-from bench.quality import score_sources
 from bench.quality.score_sources import SourceInfo
+from bench.quality.summary import QualitySummary, RunsQuality, load_quality
+from bench.quality.summary import SourceScore as QualityScore  # the name the outputs knew it by
 from bench.stats import aggregates, energy_cost_load
 from bench.store.store import Store
 from bench.units import is_missing
@@ -70,18 +73,6 @@ def series_name(model: str, run_id: str, several_runs: bool) -> str:
 
 # ---- typed rows ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class QualityScore:
-    """One source's quality of one (run, model) over all its items and aspects."""
-
-    source: str
-    mean: float
-    low: float
-    high: float
-    n: int
-    missing: int
-
-
-@dataclass(frozen=True)
 class Memory:
     """The memory of one (run, model) with how it was measured (see the module docstring)."""
 
@@ -116,7 +107,7 @@ class ModelResult:
     memory_note: str
     #: the :func:`bench.stats.aggregates.model_summary` columns (``e2e_s_p95``, ``e2e_s_n``, ``e2e_s_low_n``...)
     stats: Mapping[str, Any] = field(default_factory=dict)
-    #: score source (``people``, ``judge:<model>``...) -> its quality of this (run, model)
+    #: a :class:`QualitySummary`: score source (``people``, ``judge:<model>``...) -> its quality here
     quality: Mapping[str, QualityScore] = field(default_factory=dict)
     #: the machine the run ran on (:mod:`bench.measure.machine`): an id to group by, a label to read
     machine_id: str = ""
@@ -171,10 +162,22 @@ class Results:
     samples: pd.DataFrame
     #: :func:`bench.stats.aggregates.model_summary` plus ``series``
     summary: pd.DataFrame
-    #: score sources with scores in these runs, people first
-    sources: list[SourceInfo] = field(default_factory=list)
-    #: source -> per (run_id, model, aspect) table (:data:`bench.quality.score_sources.TABLE_COLUMNS`)
-    quality_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    #: every score source's quality of these runs (:mod:`bench.quality.summary`), loaded once
+    quality: RunsQuality = field(default_factory=RunsQuality)
+
+    @property
+    def sources(self) -> list[SourceInfo]:
+        """Score sources with scores in these runs, people first."""
+        return self.quality.sources
+
+    @property
+    def quality_tables(self) -> Mapping[str, pd.DataFrame]:
+        """Source -> per (run_id, model, aspect) table (:data:`bench.quality.score_sources.TABLE_COLUMNS`)."""
+        return self.quality.tables
+
+    def quality_for(self, run_id: str, model: str) -> QualitySummary:
+        """Every source's quality of one (run, model) (empty when none scored it)."""
+        return self.quality.of(run_id, model)
 
     @property
     def several_runs(self) -> bool:
@@ -209,19 +212,17 @@ def load_results(store: Store, run_ids: Sequence[str]) -> Results:
     raw = store.samples(ids)
     samples = with_series(aggregates.samples_frame(raw), several)
     summary = with_series(aggregates.model_summary(samples), several)
-    sources = score_sources.score_sources(store, ids)
-    overall = {s.name: score_sources.quality_summary(store, ids, s.name) for s in sources}
-    tables = {s.name: score_sources.quality_table(store, ids, s.name) for s in sources}
+    quality = load_quality(store, ids)
     stats = {(r["run_id"], r["model"]): r for r in summary.to_dict("records")} if not summary.empty else {}
     per_run = {run["id"]: _in_settings_order(run, store.run_models(run["id"])) for run in runs}
     extra = _extras(store, raw, runs, per_run)
     run_models = [m for run in runs for m in per_run[run["id"]]]
     models = [
-        _model_result(order, m, several, stats.get((m["run_id"], m["model"]), {}), overall)
+        _model_result(order, m, several, stats.get((m["run_id"], m["model"]), {}), quality)
         for order, m in enumerate(run_models)
     ]
     models = [replace(m, **extra.get((m.run_id, m.model), extra[m.run_id])) for m in models]
-    return Results(tuple(ids), runs, models, samples, summary, sources, tables)
+    return Results(tuple(ids), runs, models, samples, summary, quality)
 
 
 def _extras(
@@ -298,25 +299,12 @@ def memory_of(row: Mapping[str, Any]) -> Memory:
     return Memory(peak, MEMORY_PEAK, comparable, note)
 
 
-def _quality_of(run_id: str, model: str, overall: Mapping[str, pd.DataFrame]) -> dict[str, QualityScore]:
-    out = {}
-    for source, frame in overall.items():
-        hit = frame[(frame["run_id"] == run_id) & (frame["model"] == model)]
-        if hit.empty:
-            continue
-        r = hit.iloc[0]
-        out[source] = QualityScore(
-            source, float(r["mean"]), float(r["low"]), float(r["high"]), int(r["n"]), int(r["missing"])
-        )
-    return out
-
-
 def _model_result(
     order: int,
     m: Mapping[str, Any],
     several: bool,
     stats: Mapping[str, Any],
-    overall: Mapping[str, pd.DataFrame],
+    quality: RunsQuality,
 ) -> ModelResult:
     memory = memory_of(m)
     stats = {k: v for k, v in stats.items() if k not in ("run_id", "model", "series")}
@@ -341,5 +329,5 @@ def _model_result(
         memory_comparable=memory.comparable,
         memory_note=memory.note,
         stats=stats,
-        quality=_quality_of(m["run_id"], m["model"], overall),
+        quality=quality.of(m["run_id"], m["model"]),
     )

@@ -6,8 +6,9 @@
 :mod:`rubrics.votes_source`, the ``votes`` family (Bradley–Terry ratings from pairwise votes).
 
 A judge source is ``validated`` only when its agreement with people passes :mod:`rubrics.trust`
-(kappa interval's lower end at least 0.4); otherwise its note says why, and Decide and the reports
-use it only when the user opts in.
+(kappa interval's lower end at least 0.4); its ``trust`` says why in either case, and Decide and
+the reports use an unvalidated one only when the user opts in. A judge also reports its
+``replies`` (parsed / total per run and model): its parse rate in :mod:`bench.quality.summary`.
 
 Every frame is keyed by (run_id, model): quality belongs to a run, so two runs of one model are
 two rows and never pool their items.
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from bench.quality.score_sources import SUMMARY_COLUMNS, TABLE_COLUMNS, SourceInfo, register
+from bench.quality.score_sources import REPLY_COLUMNS, SUMMARY_COLUMNS, TABLE_COLUMNS, SourceInfo, register
 from bench.store.store import Store
 from rubrics.annotate import annotations_frame
 from rubrics.judge import judgments_frame
@@ -78,8 +79,19 @@ class JudgeProvider(_RubricProvider):
         for judge in sorted(judgments["judge"].dropna().unique()):
             trust = judge_trust(store, run_ids, str(judge), resamples=TRUST_RESAMPLES, kappa_only=True)
             note = f"{JUDGE_NOTE}; {trust.label}: {trust.reason}"
-            infos.append(SourceInfo(f"judge:{judge}", validated=trust.validated, note=note))
+            infos.append(
+                SourceInfo(f"judge:{judge}", validated=trust.validated, note=note, trust=trust.reason)
+            )
         return infos
+
+    def replies(self, store: Store, run_ids: Sequence[str], source: str) -> pd.DataFrame:
+        """Per (run, model): the judge's replies and those holding a readable 1–5 score."""
+        judged = judgments_frame(store, run_ids)
+        judged = judged[judged["scored_by"] == source]
+        if judged.empty:
+            return pd.DataFrame(columns=REPLY_COLUMNS)
+        grouped = judged.groupby(["run_id", "model"], as_index=False, sort=False)
+        return grouped.agg(parsed=("score", "count"), total=("score", "size")).reindex(columns=REPLY_COLUMNS)
 
 
 register(PeopleProvider())

@@ -21,7 +21,7 @@ from bench.quality.score_sources import SUMMARY_COLUMNS, TABLE_COLUMNS, SourceIn
 from bench.store.store import Store
 from rubrics.bradley_terry import INTERVAL_METHOD
 from rubrics.judge_pairwise import pairwise_frame
-from rubrics.trust import judge_trust
+from rubrics.trust import JudgeTrust, judge_trust
 from rubrics.votes import judge_ratings, people_ratings, votes_frame
 
 FAMILY = "votes"
@@ -60,9 +60,9 @@ class VotesProvider:
 
     family = FAMILY
 
-    def __init__(self, trust: Callable[[Store, Sequence[str], str], bool] | None = None) -> None:
+    def __init__(self, trust: Callable[[Store, Sequence[str], str], JudgeTrust] | None = None) -> None:
         self._trust = trust or (
-            lambda store, run_ids, judge: judge_trust(store, run_ids, judge, kappa_only=True).validated
+            lambda store, run_ids, judge: judge_trust(store, run_ids, judge, kappa_only=True)
         )
 
     def sources(self, store: Store, run_ids: Sequence[str]) -> list[SourceInfo]:
@@ -72,8 +72,16 @@ class VotesProvider:
             found.append(SourceInfo(PEOPLE_SOURCE, scale=SCALE, note=PEOPLE_NOTE))
         pairwise = pairwise_frame(store, run_ids)
         for judge in sorted(pairwise.loc[pairwise["final"].notna(), "judge"].unique()):
-            validated = self._trust(store, run_ids, judge)
-            found.append(SourceInfo(judge_source(judge), scale=SCALE, validated=validated, note=JUDGE_NOTE))
+            trust = self._trust(store, run_ids, judge)
+            found.append(
+                SourceInfo(
+                    judge_source(judge),
+                    scale=SCALE,
+                    validated=trust.validated,
+                    note=JUDGE_NOTE,
+                    trust=f"as judge {judge}'s 1–5 scores: {trust.reason}",
+                )
+            )
         return found
 
     def summary(self, store: Store, run_ids: Sequence[str], source: str) -> pd.DataFrame:

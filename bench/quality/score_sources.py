@@ -27,10 +27,14 @@ from bench.store.store import Store
 
 #: modules that call :func:`register` when imported (the built-in score sources)
 PROVIDER_MODULES = ("rubrics.sources", "bench.quality.checks.source")
+#: the order sources are listed in (people, the reference, first); other families follow in registration order
+FAMILY_ORDER = ("people", "judge", "votes", "checks")
 
 #: columns of :func:`quality_summary` (one row per run and model) and :func:`quality_table` (+ aspect)
 SUMMARY_COLUMNS = ["run_id", "model", "mean", "low", "high", "n", "missing", "scored_by"]
 TABLE_COLUMNS = ["run_id", "model", "aspect", "mean", "low", "high", "n", "missing", "scored_by"]
+#: columns of :func:`replies` (one row per run and model): replies given and those with a readable score
+REPLY_COLUMNS = ["run_id", "model", "parsed", "total"]
 
 
 @dataclass(frozen=True)
@@ -39,18 +43,25 @@ class SourceInfo:
 
     ``name`` is what ``scored_by`` holds (``people``, ``judge:<model>``, ``checks``...); ``scale``
     says how to read its numbers; ``validated`` is False for a source nobody checked against people
-    (Decide and the reports label it and use it only when asked).
+    (Decide and the reports label it and use it only when asked), and ``trust`` says why in words
+    (the provider decides: ``bench`` cannot compute a judge's agreement with people itself).
     """
 
     name: str
     scale: str = "mean score 1–5"
     validated: bool = True
     note: str = ""
+    trust: str = ""
 
 
 @runtime_checkable
 class QualityProvider(Protocol):
-    """A family of score sources (people, judges, checks...)."""
+    """A family of score sources (people, judges, checks...).
+
+    Two methods are optional (looked up with ``getattr``): ``items(store, run_ids, source)`` for the
+    resampling analyses (:mod:`bench.quality.scored_items`) and ``replies(store, run_ids, source)``
+    (:data:`REPLY_COLUMNS`) for a source that can fail to answer, a judge: its parse rate.
+    """
 
     family: str
 
@@ -87,7 +98,9 @@ def providers() -> list[QualityProvider]:
             except ModuleNotFoundError as exc:
                 if exc.name is None or not module.startswith(exc.name):
                     raise  # a real bug inside the provider, not an absent optional module
-    return list(_providers.values())
+    # by family, not by import order: a test or a page importing one provider early changes nothing
+    rank = {family: i for i, family in enumerate(FAMILY_ORDER)}
+    return sorted(_providers.values(), key=lambda p: rank.get(p.family, len(rank)))
 
 
 def score_sources(store: Store, run_ids: Sequence[str]) -> list[SourceInfo]:
@@ -114,3 +127,11 @@ def quality_table(store: Store, run_ids: Sequence[str], source: str) -> pd.DataF
     """Per (run, model, aspect) for one source."""
     frame = _provider_of(source).table(store, list(run_ids), source)
     return frame.reindex(columns=TABLE_COLUMNS)
+
+
+def replies(store: Store, run_ids: Sequence[str], source: str) -> pd.DataFrame | None:
+    """Per (run, model): replies and readable ones (a judge's parse rate); None when the source has none."""
+    fetch = getattr(_provider_of(source), "replies", None)
+    if fetch is None:
+        return None
+    return fetch(store, list(run_ids), source).reindex(columns=REPLY_COLUMNS)

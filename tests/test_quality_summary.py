@@ -1,0 +1,141 @@
+"""The typed quality summary per (run, model), on a real SQLite store whose scores are known.
+
+Every source at once, written as the app writes them: people's 1–5 scores (Annotate), two judges'
+scores (one agreeing with people item for item, one scoring the opposite way, some replies
+unreadable), people's pairwise votes, and task-check verdicts. The summary must give each source's
+own numbers, never mixed, with the judge's validated label as :mod:`rubrics.trust` decides it and
+the judge's parse rate as its stored replies say.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.quality.checks.source import wilson
+from bench.quality.checks.store import CheckResult, save
+from bench.quality.summary import QualitySummary, load_quality
+from bench.results import load_results
+from bench.store.store import Store
+from rubrics import storage
+from rubrics.annotate import save_scores
+from rubrics.trust import judge_trust
+
+PROMPTS = {"name": "t", "prompts": [{"id": f"p{i}", "prompt": f"Q{i}", "aspects": ["acc"]} for i in range(4)]}
+SETTINGS = {"models": ["m1", "m2"], "rounds": 1, "warmup": 0}
+PEOPLE = {"m1": [5, 4, 4, 5], "m2": [2, 2, 1, 1]}
+#: "good" gives people's score wherever it answers (None = an unreadable reply); "bad" the opposite
+GOOD = {"m1": [5, 4, None, 5], "m2": [2, 2, 1, None]}
+BAD = {"m1": [1, 2, 2, 1], "m2": [4, 4, 5, 5]}
+#: the one check of each prompt: passed, failed, or not run (None)
+CHECKS = {"m1": [True, True, True, False], "m2": [None, False, False, False]}
+
+
+def _sample(run_id: str, model: str, prompt_id: str) -> dict:
+    return {
+        "run_id": run_id, "model": model, "prompt_id": prompt_id, "round": 0, "warmup": False,
+        "cold": False, "ok": True, "error": None, "stream": True, "transport": "http",
+        "started_at": "2026-01-01T00:00:00Z", "answer": f"{model} {prompt_id}", "reasoning": "",
+        "server_timings": None, "metrics": {"e2e_s": 1.0, "output_tokens": 5, "output_token_source": "usage"},
+    }  # fmt: skip
+
+
+@pytest.fixture
+def scored(tmp_path: Path) -> tuple[Store, str]:
+    store = Store(tmp_path / "bench.db")
+    run_id = store.create_run(SETTINGS, PROMPTS, {})
+    for model in ("m1", "m2"):
+        store.upsert_run_model(run_id, model, status="done")
+        for i in range(4):
+            prompt = f"p{i}"
+            store.add_sample(_sample(run_id, model, prompt))
+            save_scores(store, run_id, prompt, model, "ana", {"acc": PEOPLE[model][i]})
+            for judge, scores in (("good", GOOD), ("bad", BAD)):
+                score = scores[model][i]
+                storage.upsert_judgment(store, (run_id, model, prompt, "acc", judge), score, "", "raw", 1)
+            passed = CHECKS[model][i]
+            detail = "not run: code not allowed" if passed is None else ""
+            save(store, [CheckResult(run_id, model, prompt, 0, 0, "equals", passed, detail)])
+    for i in range(3):  # people prefer m1 on three prompts
+        storage.upsert_vote(store, {"run_id": run_id, "prompt_id": f"p{i}", "model_a": "m1", "model_b": "m2",
+                                    "aspect": "overall", "annotator": "ana", "verdict": "A", "left_model": "m1"})  # fmt: skip
+    store.set_run_status(run_id, "completed")
+    return store, run_id
+
+
+def test_every_source_has_its_own_numbers(scored: tuple[Store, str]) -> None:
+    store, run_id = scored
+    quality = load_quality(store, [run_id])
+    assert quality.source_names == ["people", "judge:bad", "judge:good", "votes:people", "checks"]
+    m1, m2 = quality.of(run_id, "m1"), quality.of(run_id, "m2")
+    assert isinstance(m1, QualitySummary) and (m1.run_id, m1.model) == (run_id, "m1")
+
+    assert m1.people is not None and m2.people is not None
+    assert (m1.people.mean, m1.people.n, m1.people.missing) == (pytest.approx(4.5), 4, 0)
+    assert m2.people.mean == pytest.approx(1.5) and m1.people.low <= 4.5 <= m1.people.high
+    assert m1.people.aspect("acc") is not None and m1.people.aspect("acc").mean == pytest.approx(4.5)
+    assert m1.people.validated and m1.people.replies is None and m1.people.parse_rate is None
+
+    good = m1["judge:good"]
+    assert (good.mean, good.n, good.missing) == (
+        pytest.approx(14 / 3),
+        3,
+        1,
+    )  # the unreadable reply is missing
+    assert [j.source for j in m1.judges] == ["judge:bad", "judge:good"]
+
+    checks = m1.checks
+    assert checks is not None and checks.scale == "pass rate"
+    assert (checks.mean, checks.n, checks.missing) == (pytest.approx(0.75), 4, 0)
+    assert (checks.low, checks.high) == pytest.approx(wilson(0.75, 4))
+    assert m2.checks is not None and (m2.checks.mean, m2.checks.n, m2.checks.missing) == (0.0, 3, 1)
+    assert [a.aspect for a in checks.aspects] == ["equals"]
+
+    [votes] = m1.votes
+    assert votes.source == "votes:people" and votes.n == 3 and m2.votes[0].n == 3
+    assert votes.mean > m2.votes[0].mean  # m1 won every vote
+
+
+def test_a_judges_label_is_the_trust_rubrics_decides(scored: tuple[Store, str]) -> None:
+    """ "good" matches people on all six items both scored; "bad" scores the other way round."""
+    store, run_id = scored
+    m1 = load_quality(store, [run_id]).of(run_id, "m1")
+    for judge, expected in (("good", True), ("bad", False)):
+        trust = judge_trust(store, [run_id], judge, resamples=500, kappa_only=True)
+        score = m1[f"judge:{judge}"]
+        assert trust.validated is expected and score.validated is expected
+        assert score.label == ("validated" if expected else "not validated")
+        assert score.trust == trust.reason and score.trust  # the reason, in words
+    assert m1.people is not None and m1.people.trust == ""  # people are the reference: nothing to check
+
+
+def test_a_judges_parse_rate_counts_its_replies(scored: tuple[Store, str]) -> None:
+    store, run_id = scored
+    quality = load_quality(store, [run_id])
+    good = quality.of(run_id, "m1")["judge:good"]
+    assert good.replies is not None and (good.replies.parsed, good.replies.total) == (3, 4)
+    assert good.parse_rate == pytest.approx(0.75)
+    over_run = quality.replies("judge:good", [run_id])  # what the Judge page shows: every model of the run
+    assert over_run is not None and (over_run.parsed, over_run.total) == (6, 8)
+    bad = quality.replies("judge:bad")
+    assert bad is not None and bad.rate == 1.0
+    assert quality.replies("people") is None and quality.replies("checks") is None
+
+
+def test_results_carry_the_same_summary(scored: tuple[Store, str]) -> None:
+    store, run_id = scored
+    results = load_results(store, [run_id])
+    row = results.get(run_id, "m2")
+    assert row is not None and row.quality == results.quality_for(run_id, "m2")
+    assert row.quality["people"].mean == pytest.approx(1.5)
+    assert [s.name for s in results.sources] == results.quality.source_names
+    assert set(results.quality_tables) == set(results.quality.source_names)
+
+
+def test_a_model_nobody_scored_has_an_empty_summary(scored: tuple[Store, str]) -> None:
+    store, run_id = scored
+    empty = load_quality(store, [run_id]).of(run_id, "never-run")
+    assert empty == {} and empty.people is None and empty.judges == [] and len(empty) == 0
+    nothing = load_quality(store, [])
+    assert nothing.sources == [] and nothing.replies("judge:good") is None
