@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -39,6 +39,22 @@ class StreamEvent:
     text: str = ""
     n_tokens: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+
+#: the events that say an answer ended properly: a finish reason (``[DONE]`` is read as one) or usage,
+#: which servers send after the last token
+ENDING_KINDS = ("finish", "usage")
+
+
+def ends_answer(event: StreamEvent) -> bool:
+    """True for an event that says the answer ended properly (see :data:`ENDING_KINDS`)."""
+    return event.kind in ENDING_KINDS
+
+
+def answer_finished(events: Iterable[StreamEvent]) -> bool:
+    """The one rule every reader (HTTP, load engine, in-process run) uses for "the stream ended
+    properly"; an answer without it is ``incomplete``, kept but never measured."""
+    return any(ends_answer(e) for e in events)
 
 
 @dataclass(frozen=True)

@@ -38,16 +38,23 @@ from bench.backends.http_support import (
     strip_credentials,
 )
 from bench.backends.loaded import note_loaded, note_unloaded
+from bench.backends.openai_wire import (
+    SERVER_TIMING_KEYS,
+    StreamCut,
+    chat_body,
+    chunk_events,
+    decode_sse_payload,
+    sse_events,
+)
 from bench.errors import EndpointError, ModelLoadError
 
-SERVER_TIMING_KEYS = (
-    "timings",
-    "eval_count",
-    "eval_duration",
-    "prompt_eval_count",
-    "prompt_eval_duration",
-    "load_duration",
-)
+__all__ = [
+    "SERVER_TIMING_KEYS",
+    "OpenAIBackend",
+    "api_key_from_env",
+    "decode_sse_payload",
+    "normalize_base_url",
+]
 
 
 def normalize_base_url(url: str) -> str:
@@ -240,22 +247,6 @@ class OpenAIBackend:
         return None
 
     # ---- inference ----------------------------------------------------------------------------
-    def _body(self, request: ChatRequest, include_usage: bool = True) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": request.model,
-            "messages": request.messages(),
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-            "stream": request.stream,
-        }
-        if request.seed is not None:
-            body["seed"] = request.seed
-        if request.stream and include_usage:
-            body["stream_options"] = {"include_usage": True}
-        if not request.prompt_cache:
-            body["cache_prompt"] = False  # llama.cpp; servers without a prompt cache ignore it
-        return body
-
     def stream_chat(self, request: ChatRequest) -> Iterator[StreamEvent]:
         """Events as they arrive; the HTTP exchange runs on a worker thread so that a deadline or a
         Cancel ends a stalled stream within a tenth of a second (the socket is shut down)."""
@@ -307,7 +298,7 @@ class OpenAIBackend:
         subject = f"{self.base_url} model {request.model}"
         started = False
         try:
-            with self.client.stream("POST", url, json=self._body(request), timeout=timeout) as response:
+            with self.client.stream("POST", url, json=chat_body(request), timeout=timeout) as response:
                 pump.response = response
                 if response.status_code >= 400:
                     raise self._http_error(response, request)
@@ -345,98 +336,25 @@ class OpenAIBackend:
             raise RequestError(subject, f"malformed response from server: {raw[:120]!r}") from None
         if not isinstance(data, dict):
             raise RequestError(subject, f"malformed response from server: {raw[:120]!r}")
-        yield from self._chunk_events(data, t, message_key="message")
+        yield from chunk_events(data, t, message_key="message")
 
-    def _parse_sse(self, response: httpx.Response, subject: str) -> Iterator[StreamEvent]:
-        first, ended = True, False
-        for line in response.iter_lines():
-            t = now_ns()
-            if first:
-                yield StreamEvent("first_byte", t)
-                first = False
-            line = line.strip()
-            if not line.startswith("data:"):
-                continue
-            try:
-                chunk = decode_sse_payload(line[5:].strip())
-            except ValueError as exc:
-                raise RequestError(subject, str(exc), "see the server log") from None
-            if chunk is None:
-                ended = True
-                break
-            for event in self._chunk_events(chunk, t, message_key="delta"):
-                ended = ended or event.kind in ("finish", "usage")
-                yield event
-        if not ended:
+    @staticmethod
+    def _parse_sse(response: httpx.Response, subject: str) -> Iterator[StreamEvent]:
+        """SSE lines stamped as they arrive, read by the one reader the load engine also uses."""
+        try:
+            yield from sse_events((now_ns(), line) for line in response.iter_lines())
+        except StreamCut as exc:
             raise RequestError(
                 subject,
-                "the stream ended without a finish reason, usage or [DONE] (the answer is cut short)",
+                str(exc),
                 "see the server log (did it crash or restart?)",
                 outcome="incomplete",
                 retryable=True,
-            )
-
-    @staticmethod
-    def _chunk_events(chunk: dict[str, Any], t: int, message_key: str) -> Iterator[StreamEvent]:
-        for choice in chunk.get("choices") or []:
-            if not isinstance(choice, dict):
-                continue
-            message = choice.get(message_key) or {}
-            if not isinstance(message, dict):
-                continue
-            reasoning = message.get("reasoning_content") or message.get("reasoning")
-            if reasoning:
-                yield StreamEvent("reasoning", t, text=str(reasoning))
-            if message.get("content"):
-                yield StreamEvent("content", t, text=str(message["content"]))
-            elif message.get("role") and not reasoning:
-                yield StreamEvent("role", t)
-            if choice.get("finish_reason"):
-                yield StreamEvent("finish", t, data={"finish_reason": str(choice["finish_reason"])})
-        usage = chunk.get("usage")
-        if isinstance(usage, dict) and usage:
-            data = {
-                k: usage[k] for k in ("prompt_tokens", "completion_tokens") if isinstance(usage.get(k), int)
-            }
-            details = usage.get("prompt_tokens_details")
-            if isinstance(details, dict) and isinstance(details.get("cached_tokens"), int):
-                data["cached_tokens"] = details["cached_tokens"]
-            yield StreamEvent("usage", t, data=data)
-        timings = _server_timings(chunk)
-        if timings:
-            yield StreamEvent("server_timings", t, data=timings)
-
-
-def _server_timings(chunk: dict[str, Any]) -> dict[str, Any]:
-    """llama.cpp ``timings`` or Ollama-style duration fields, flattened."""
-    out: dict[str, Any] = {}
-    if isinstance(chunk.get("timings"), dict):
-        out.update(chunk["timings"])
-    for key in SERVER_TIMING_KEYS[1:]:
-        if key in chunk:
-            out[key] = chunk[key]
-    return out
+            ) from None
+        except ValueError as exc:
+            raise RequestError(subject, str(exc), "see the server log") from None
 
 
 def api_key_from_env(env_name: str | None) -> str | None:
     """API keys are read from a named environment variable only; they are never stored."""
     return os.environ.get(env_name) if env_name else None
-
-
-def decode_sse_payload(payload: str) -> dict[str, Any] | None:
-    """One SSE ``data:`` payload: the chunk, or None for ``[DONE]``.
-
-    Raises ValueError naming a malformed chunk or an error the server sent mid-stream; the live
-    backend and the load engine (which parses recorded lines after a level) share this one reading.
-    """
-    if payload == "[DONE]":
-        return None
-    try:
-        chunk = json.loads(payload)
-    except ValueError:
-        chunk = None
-    if not isinstance(chunk, dict):
-        raise ValueError(f"malformed chunk from server: {payload[:120]!r}")
-    if "error" in chunk:
-        raise ValueError(f"server error mid-stream: {chunk['error']}")
-    return chunk

@@ -45,6 +45,9 @@ def load(
         bool, typer.Option("--keep-going", help="Run every level even after the server saturates.")
     ] = False,
     api_key_env: Annotated[str | None, typer.Option(help="Env var holding the endpoint's API key.")] = None,
+    prompt_cache: Annotated[
+        str, typer.Option(help="on | off: off asks the server not to reuse its prompt cache (llama.cpp).")
+    ] = "on",
     label: Annotated[str, typer.Option(help="A note stored with the run.")] = "",
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
@@ -61,6 +64,10 @@ def load(
                 "--concurrency/--rate", "give exactly one", "e.g. --concurrency 1,2,4,8 or --rate 2,4,8"
             )
         kind = "concurrency" if concurrency else "rate"
+        if prompt_cache.lower() not in ("on", "off"):
+            raise BenchError(
+                "--prompt-cache", f"{prompt_cache!r} is neither on nor off", "pass --prompt-cache on or off"
+            )
         levels = parse_levels(concurrency or rate or "", kind)
         if duration is None and requests is None:
             requests = 20
@@ -79,6 +86,7 @@ def load(
                 seed=seed,
                 warmup=warmup,
                 api_key_env=api_key_env,
+                prompt_cache=prompt_cache.lower() == "on",
                 label=label,
                 stop_at_saturation=not keep_going,
             )

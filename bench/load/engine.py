@@ -11,7 +11,8 @@ Two ways to raise the load, one level at a time:
 Every request records when it was scheduled and when it was actually sent: the gap is the
 harness's own lag (the event loop was busy), the number that says whether SLM Bench, not the
 server, was the bottleneck. One asyncio loop on one thread with ``httpx.AsyncClient`` streams
-every request; chunk parsing is the OpenAI backend's own, and the metrics (TTFT, ITL, e2e) are
+every request; the request body and the chunk parsing are the OpenAI backend's own
+(:mod:`bench.backends.openai_wire`), and the metrics (TTFT, ITL, e2e) are
 computed after each level with ``bench.measure.request_metrics.summarize`` — off the hot path, same definitions as
 every other run. Statistics, SLOs and capacity live in :mod:`bench.load.levels`.
 """
@@ -31,8 +32,9 @@ from typing import Any
 
 import httpx
 
-from bench.backends.base import StreamEvent, now_ns
-from bench.backends.openai_compat import OpenAIBackend, decode_sse_payload, normalize_base_url
+from bench.backends.base import ChatRequest, StreamEvent, now_ns
+from bench.backends.openai_compat import normalize_base_url
+from bench.backends.openai_wire import StreamCut, chat_body, sse_events
 from bench.errors import BenchError
 from bench.inputs.config import PromptItem
 
@@ -123,32 +125,24 @@ class Engine:
         seed: int | None = 42,
         api_key: str | None = None,
         timeout_s: float = 300.0,
+        prompt_cache: bool = True,
     ) -> None:
         self.url = normalize_base_url(endpoint) + "/chat/completions"
         self.model = model
         self.prompts = prompts
-        self.bodies = [self._body(p, max_tokens, temperature, seed) for p in prompts]
+        requests = [
+            ChatRequest(
+                model, p.prompt, max_tokens, temperature, seed, system=p.system, prompt_cache=prompt_cache
+            )
+            for p in prompts
+        ]
+        self.bodies = [json.dumps(chat_body(r)).encode() for r in requests]  # the hot path only sends bytes
         self.headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         if api_key:
             self.headers["Authorization"] = f"Bearer {api_key}"
         self.timeout_s = timeout_s
         self.live: list[Record] = []  # the level in progress (read by the progress ticker)
         self._ssl: Any = None
-
-    def _body(self, prompt: PromptItem, max_tokens: int, temperature: float, seed: int | None) -> bytes:
-        messages = [{"role": "system", "content": prompt.system}] if prompt.system else []
-        messages.append({"role": "user", "content": prompt.prompt})
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": messages,
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if seed is not None:
-            body["seed"] = seed
-        return json.dumps(body).encode()  # encoded once: the hot path only sends bytes
 
     async def _one(self, client: httpx.AsyncClient, rec: Record) -> None:
         body = self.bodies[rec.index % len(self.bodies)]
@@ -260,28 +254,16 @@ class Engine:
 
 
 def parse_stream(rec: Record) -> None:
-    """Turn a request's timestamped ``data:`` lines into events with the OpenAI backend's parser,
+    """Turn a request's timestamped ``data:`` lines into events with the OpenAI backend's reader,
     and name what went wrong (a malformed chunk, a mid-stream error, a stream cut short)."""
     if rec.error or rec.events:
         return
-    ended = False
-    for t, line in rec.raw:
-        if not rec.events:
-            rec.events.append(StreamEvent("first_byte", t))
-        try:
-            chunk = decode_sse_payload(line[5:].strip())
-        except ValueError as exc:
-            rec.error = str(exc)
-            return
-        if chunk is None:
-            ended = True
-            break
-        for event in OpenAIBackend._chunk_events(chunk, t, message_key="delta"):
-            ended = ended or event.kind in ("finish", "usage")
+    try:
+        for event in sse_events(rec.raw):
             rec.events.append(event)
+    except (ValueError, StreamCut) as exc:
+        rec.error = str(exc)
     rec.raw = []
-    if not ended:
-        rec.error = "the stream ended without a finish reason, usage or [DONE] (cut short)"
 
 
 def run_level(

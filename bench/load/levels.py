@@ -19,10 +19,9 @@ import numpy as np
 
 from bench.errors import BenchError
 from bench.load.engine import Level, Record, parse_seconds
-from bench.measure.request_metrics import summarize
+from bench.measure.request_metrics import PERCENTILES, summarize
 
 METRICS = {"ttft": "ttft_s", "itl": "itl_s", "e2e": "e2e_s", "tpot": "tpot_s"}
-PERCENTILES = (50, 90, 95, 99)
 SATURATION_GROWTH = 1.05  # throughput must grow at least this much from one level to the next
 SATURATION_LATENCY = 1.20  # ... unless median e2e rose less than this
 

@@ -54,6 +54,8 @@ class LoadSpec(BaseModel):
     seed: int = 42
     warmup: int = Field(default=1, ge=0, le=100)
     api_key_env: str | None = None
+    #: False sends ``cache_prompt: false`` (llama.cpp), as ``bench run --prompt-cache off`` does
+    prompt_cache: bool = True
     label: str = ""
     stop_at_saturation: bool = True
 
@@ -84,8 +86,9 @@ def run_load(
     try:
         for model in spec.models:
             engine = Engine(
-                spec.endpoint, model, prompts.prompts, spec.max_tokens, spec.temperature, spec.seed, key
-            )
+                spec.endpoint, model, prompts.prompts, spec.max_tokens, spec.temperature, spec.seed, key,
+                prompt_cache=spec.prompt_cache,
+            )  # fmt: skip
             results["models"][model] = _run_model(store, run_id, spec, engine, say)
     except BaseException as exc:
         status = "cancelled" if isinstance(exc, KeyboardInterrupt) else "failed"
@@ -107,6 +110,7 @@ def _create_run(store: Store, spec: LoadSpec, prompts: PromptSet) -> str:
         seed=spec.seed,
         endpoint=spec.endpoint,
         api_key_env=spec.api_key_env,
+        prompt_cache=spec.prompt_cache,
         label=spec.label or f"load {spec.kind} {','.join(f'{v:g}' for v in spec.levels)}",
     )
     meta = provenance.run_meta()

@@ -35,6 +35,8 @@ from bench.backends.base import StreamEvent
 
 NS = 1e9
 TOKEN_KINDS = ("content", "reasoning")
+#: the percentiles every table reports, one home for the aggregates (stats) and the load levels (load)
+PERCENTILES = (50, 90, 95, 99)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# the percentiles every table reports: defined with the metrics (bench.measure), which load also reads
+from bench.measure.request_metrics import PERCENTILES as PERCENTILES
+
 #: metric column -> (label, unit) — the one place the UI and the reports take names from.
 METRICS: dict[str, tuple[str, str]] = {
     "e2e_s": ("End-to-end latency", "s"),
@@ -28,7 +31,6 @@ METRICS: dict[str, tuple[str, str]] = {
     "output_tokens": ("Output tokens", "tok"),
     "prompt_tokens": ("Prompt tokens", "tok"),
 }
-PERCENTILES = (50, 90, 95, 99)
 #: the fewest samples a percentile needs before it is shown without a low-n flag (the one place)
 MIN_N = {90: 10, 95: 20, 99: 100}
 #: the fewest scored items a quality mean needs before it is shown without a caveat
