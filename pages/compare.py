@@ -57,12 +57,12 @@ worse = [r for r in comparison.rows if r.verdict == cmp.WORSE]
 better = [r for r in comparison.rows if r.verdict == cmp.BETTER]
 if worse:
     st.error(
-        "Worse with 95% confidence: " + "; ".join(f"{r.model} {r.metric} {r.pct:+.1f}%" for r in worse),
+        "Worse with 95% confidence: " + "; ".join(f"{r.model} {r.label} {r.pct:+.1f}%" for r in worse),
         icon=":material/trending_down:",
     )
 if better:
     st.success(
-        "Better with 95% confidence: " + "; ".join(f"{r.model} {r.metric} {r.pct:+.1f}%" for r in better),
+        "Better with 95% confidence: " + "; ".join(f"{r.model} {r.label} {r.pct:+.1f}%" for r in better),
         icon=":material/trending_up:",
     )
 if not worse and not better:
@@ -73,7 +73,10 @@ st.altair_chart(change_chart(comparison), use_container_width=True)
 st.caption(cmp.method_note())
 
 st.subheader("The numbers")
-rows = cmp.table_rows(comparison)
+rows = [
+    {**row, "metric": r.label} for row, r in zip(cmp.table_rows(comparison), comparison.rows, strict=True)
+]
+codes = ", ".join(f"{label} = {code}" for code, (label, *_rest) in cmp.METRICS.items())
 if machines[base]["machine_id"] != machines[new]["machine_id"]:
     hosts = f"differ: {machines[base].get('hostname', '?')} → {machines[new].get('hostname', '?')}"
     rows = [{**row, "machines": hosts} for row in rows]
@@ -82,7 +85,12 @@ if machines[base]["machine_id"] != machines[new]["machine_id"]:
         " Each change includes the change of machine.",
         icon=":material/devices:",
     )
-st.dataframe(rows, hide_index=True, use_container_width=True)
+st.dataframe(
+    rows,
+    hide_index=True,
+    width="stretch",
+    column_config={"metric": st.column_config.TextColumn(help=f"Code names (exports, --fail-on): {codes}")},
+)
 st.download_button(
     "Download as Markdown",
     cmp.markdown(comparison),

@@ -9,8 +9,8 @@ from bench.backends import Backend, backend_for
 from bench.backends.openai_compat import api_key_from_env
 from bench.errors import BenchError
 from bench.inputs import user_files
-from bench.quality import score_sources
 from bench.report import quality_charts
+from bench.results import load_results
 from rubrics.answers import graded_answers, run_prompt_set
 from rubrics.judge import (
     OVERALL,
@@ -41,6 +41,7 @@ from ui.quality_view import (
 from ui.resources import endpoint_models, foundry_backend, foundry_status, runnable_foundry_models, store
 from ui.routing import require_router
 from ui.speed_view import estimate_caption, fastest_first
+from ui.tables import show_table
 from ui.trust_view import render_judge_ranking, render_trust
 
 require_router()
@@ -227,32 +228,35 @@ else:
     )
     mine = judgments[judgments["judge"] == judge]
     cut_answers = truncation.truncated_answers(db, run_id)
-    warn_parse_rate(judgments, judge)
+    # the judge's scores and parse rate as Results, Decide and the reports read them
+    quality = load_results(db, [run_id]).quality
+    replies = quality.replies(f"judge:{judge}")
+    warn_parse_rate(replies, judge)
     left, right = st.columns([1, 3], gap="large")
-    show_parse_rate(judgments, judge, left)
+    show_parse_rate(replies, judge, left)
     with right:
-        table = score_sources.quality_table(db, [run_id], f"judge:{judge}")
+        table = quality.tables[f"judge:{judge}"]
         show_quality_table(table)
     st.markdown(f"**Quality per aspect · scored by {scorer_label(f'judge:{judge}')}**")
     st.altair_chart(quality_charts.quality_points(table, run_models), width="stretch")
     st.caption(f"Scored by **{scorer_label(f'judge:{judge}')}** on rubric aspects; n = answers × aspects.")
 
     st.subheader("Judgments")
-    st.dataframe(
+    show_table(
         mine.assign(
             answer=[
                 truncation.label(truncation.max_tokens(run)) if (m, p) in cut_answers else "complete"
                 for m, p in zip(mine["model"], mine["prompt_id"], strict=True)
             ]
         )[["model", "prompt_id", "answer", "aspect", "score", "spread", "rationale", "attempts"]],
-        hide_index=True,
-        width="stretch",
         column_config={
-            "score": st.column_config.NumberColumn("Score", help="Empty = missing (no readable score)"),
+            "score": st.column_config.NumberColumn(
+                "Score", help="— = missing (no readable score)", format="%d"
+            ),
             "rationale": st.column_config.TextColumn("Rationale", width="large"),
             "attempts": st.column_config.NumberColumn("Attempts"),
             "spread": st.column_config.NumberColumn(
-                "Spread", help="Highest − lowest of the k judgments (empty for k = 1)"
+                "Spread", help="Highest − lowest of the k judgments (— for k = 1)", format="%d"
             ),
         },
     )
@@ -330,7 +334,7 @@ if not pairs.empty:
                 "A win rate": percent(r["a_wins"] / r["n"] if r["n"] else None),
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(rows))
     st.altair_chart(quality_charts.win_rate_bars(wins), width="stretch")
     for rank_judge, rank_aspect in sorted(set(zip(pairs["judge"], pairs["aspect"], strict=True))):
         render_judge_ranking(db, run_id, rank_judge, rank_aspect)

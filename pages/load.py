@@ -14,6 +14,7 @@ from bench.report.load_charts import LATENCIES, level_frame, throughput_latency
 from ui.errors import show_error
 from ui.resources import store
 from ui.routing import require_router
+from ui.tables import show_table
 
 require_router()
 
@@ -94,7 +95,7 @@ table = frame.rename(
         "energy_j_per_token": "J / output token",
     }
 )
-st.dataframe(table.drop(columns=["load"]), hide_index=True, use_container_width=True)
+show_table(table.drop(columns=["load"]))  # rounded to its precision, "—" where not measured
 st.caption(
     "Goodput counts only requests that met every per-request target. Send lag is the time between when a"
     " request was due and when SLM Bench sent it: near zero means the harness was not the bottleneck."

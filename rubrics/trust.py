@@ -76,6 +76,17 @@ class JudgeTrust:
     def label(self) -> str:
         return "validated" if self.validated else "not validated"
 
+    @property
+    def words(self) -> str:
+        """The label for a person: what it means, not the statistic (that is :attr:`reason`)."""
+        if self.validated:
+            return f"agrees with people well enough to trust (needs ≥ {self.level:.2f})"
+        if self.kappa.n == 0:
+            return "not checked against people yet: score some of its answers by hand"
+        if self.kappa.low is None:
+            return f"too few answers scored by both people and the judge to tell ({self.kappa.n})"
+        return f"agrees with people too little to trust (needs ≥ {self.level:.2f})"
+
 
 def _interval(
     stat: Callable[[Sequence[int], Sequence[int]], Stat],

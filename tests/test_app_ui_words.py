@@ -133,3 +133,21 @@ def test_settings_read_as_sentences(tmp_path, monkeypatch, tiny_model: str) -> N
     at.run()
     caption = "\n".join(str(c.value) for c in at.caption)
     assert "1 warm-up round + 1 measured round" in caption, caption
+
+
+# ---- the judge's trust label in plain words (issue 20) ---------------------------------------------
+def test_the_trust_label_says_what_it_means_in_plain_words() -> None:
+    """Seeded synthetic truth: a judge copying people (small noise) is trusted; a coin-flip judge is not."""
+    import numpy as np
+
+    from rubrics.trust import trust_from_pairs
+
+    rng = np.random.default_rng(7)
+    people = rng.integers(1, 6, size=80)
+    close = np.clip(np.rint(people + rng.normal(0, 0.5, size=80)), 1, 5).astype(int)
+    good = trust_from_pairs("good", people.tolist(), close.tolist(), resamples=300)
+    assert good.words == "agrees with people well enough to trust (needs ≥ 0.40)"
+    coin = trust_from_pairs("coin", people.tolist(), rng.integers(1, 6, 80).tolist(), resamples=300)
+    assert coin.words == "agrees with people too little to trust (needs ≥ 0.40)"
+    assert "kappa" not in coin.words and "interval" not in coin.words  # the statistic stays in .reason
+    assert trust_from_pairs("none", [], []).words.startswith("not checked against people yet")

@@ -46,17 +46,17 @@ def test_compare_two_runs_shows_verdicts_table_and_chart(env: Path) -> None:
     new = store_run(store, {"steady": latencies(rng, 0.4), "slowed": latencies(rng, 0.6)})
     at = open_page()
     assert at.selectbox(key="compare_base").value == base and at.selectbox(key="compare_new").value == new
-    assert "slowed e2e_p50" in texts(at.error)  # worse with 95% confidence, named
+    assert "slowed End-to-end p50" in texts(at.error)  # worse with 95% confidence, named in words
     assert "Only in the base run" in texts(at.info) and "gone" in texts(at.info)
     table = at.dataframe[0].value
     assert set(table["model"]) == {"steady", "slowed"}
-    steady = table[(table["model"] == "steady") & (table["metric"] == "e2e_p50")].iloc[0]
+    steady = table[(table["model"] == "steady") & (table["metric"] == "End-to-end p50")].iloc[0]
     assert steady["verdict"] == "no detectable change" and "(n=20)" in steady["base"]
     assert len(at.get("vega_lite_chart")) == 1
     # swapping the runs turns the slowdown into a speed-up
     at.selectbox(key="compare_base").set_value(new)
     at.selectbox(key="compare_new").set_value(base)
     at.run()
-    assert "slowed e2e_p50" in texts(at.success) and not at.exception
+    assert "slowed End-to-end p50" in texts(at.success) and not at.exception
     at.selectbox(key="compare_new").set_value(new).run()
     assert "Pick two different runs" in texts(at.warning)

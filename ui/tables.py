@@ -8,6 +8,7 @@ with "—" for the missing cells; complete columns stay numbers (so they still s
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping
 from typing import Any
@@ -63,3 +64,46 @@ def dashed(
                 alignment="right" if numeric else None,
             )
     return out, config
+
+
+def decimals(values: Any) -> int:
+    """Decimals that show three significant digits of a column's typical value (2.9841 -> 2, 341.15 -> 0).
+
+    Why: a measured number has no more precision than its spread; four decimals of a latency are
+    noise that makes a table hard to read. One count per column keeps the decimal points aligned.
+    """
+    present = [abs(float(v)) for v in values if not is_missing(v) and isinstance(v, numbers.Real)]
+    if not present or all(float(v).is_integer() for v in present):
+        return 0
+    typical = sorted(present)[len(present) // 2] or max(present)
+    if typical == 0:
+        return 2
+    if typical >= 100:
+        return 0
+    if typical >= 10:
+        return 1
+    if typical >= 1:
+        return 2
+    return min(4, 2 - math.floor(math.log10(typical)))
+
+
+def rounded(frame: pd.DataFrame, column_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``column_config`` with a printf format for every float column that has none (see :func:`decimals`)."""
+    config = dict(column_config or {})
+    for col in frame.columns:
+        old = config.get(col)
+        if isinstance(old, str) or (old or {}).get("type_config", {}).get("format"):
+            continue
+        if not pd.api.types.is_float_dtype(frame[col]):
+            continue
+        fmt = f"%.{decimals(frame[col].tolist())}f"
+        config[col] = st.column_config.NumberColumn(
+            (old or {}).get("label"), help=(old or {}).get("help"), width=(old or {}).get("width"), format=fmt
+        )
+    return config
+
+
+def show_table(frame: pd.DataFrame, column_config: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+    """``st.dataframe`` with numbers rounded to their precision and "—" for every missing value."""
+    shown, config = dashed(frame, rounded(frame, column_config))
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **kwargs)

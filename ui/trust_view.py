@@ -22,13 +22,13 @@ def render_trust(db: Store, run_ids: list[str], judge: str) -> None:
     """The label with its reason, kappa / Spearman / within-1 with 95% intervals, and a sample to score."""
     trust = judge_trust(db, run_ids, judge)
     if trust.validated:
-        st.success(f"Judge **{judge}** is **validated**: {trust.reason}.", icon=":material/verified:")
+        st.success(f"Judge **{judge}** {trust.words}.", icon=":material/verified:")
     else:
         st.warning(
-            f"Judge **{judge}** is **not validated**: {trust.reason}. Decide and the reports use its scores only "
-            "when you opt in.",
+            f"Judge **{judge}** {trust.words}. Decide and the reports use its scores only when you opt in.",
             icon=":material/gpp_maybe:",
         )
+    st.caption(f"{trust.label.capitalize()}: {trust.reason} (weighted kappa against people's scores).")
     tiles = st.columns(3)
     for col, (label, stat, help_text) in zip(
         tiles,

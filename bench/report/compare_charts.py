@@ -17,8 +17,8 @@ def change_frame(comparison: Comparison) -> pd.DataFrame:
     rows = [
         {
             "model": r.model,
-            "metric": r.metric,
-            "row": f"{r.model} · {r.metric}",
+            "metric": r.label,  # the words on screen; the code name (r.metric) is in exports
+            "row": f"{r.model} · {r.label}",
             "pct": r.pct,
             "low": r.low,
             "high": r.high,
