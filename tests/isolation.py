@@ -19,8 +19,14 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-USER_HOME = Path(os.environ.get("SLM_BENCH_HOME") or REPO / ".slm-bench").expanduser().resolve()
 TEST_HOME = Path(os.environ.get("SLM_BENCH_TEST_HOME") or REPO / ".slm-bench-test").expanduser().resolve()
+# xdist workers (and any pytest a test starts) inherit SLM_BENCH_HOME = the test home: the user's
+# folder is then the one the first process saw, passed on in SLM_BENCH_USER_HOME
+USER_HOME = (
+    Path(os.environ.get("SLM_BENCH_USER_HOME") or os.environ.get("SLM_BENCH_HOME") or REPO / ".slm-bench")
+    .expanduser()
+    .resolve()
+)
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 # audit events whose path arguments are written to, and which of their arguments are paths
@@ -75,7 +81,7 @@ def install() -> None:
         raise RuntimeError(f"SLM_BENCH_TEST_HOME must differ from the user's data folder {USER_HOME}")
     TEST_HOME.mkdir(parents=True, exist_ok=True)
     os.environ["SLM_BENCH_HOME"] = str(TEST_HOME)
-    os.environ["SLM_BENCH_USER_HOME"] = str(USER_HOME)  # for the test that checks the guard
+    os.environ["SLM_BENCH_USER_HOME"] = str(USER_HOME)  # for workers and child processes
     sys.addaudithook(_guard)
 
 
