@@ -9,8 +9,8 @@ from bench.backends import Backend, backend_for
 from bench.backends.openai_compat import api_key_from_env
 from bench.errors import BenchError
 from bench.inputs import user_files
+from bench.quality.summary import load_quality
 from bench.report import quality_charts
-from bench.results import load_results
 from rubrics.answers import graded_answers, run_prompt_set
 from rubrics.judge import (
     OVERALL,
@@ -20,10 +20,12 @@ from rubrics.judge import (
     position_consistency,
     win_rates,
 )
+from rubrics.judge_pace import measured_pace
 from rubrics.schema import unknown_aspects
 from ui import truncation
 from ui.agreement_view import render_judge_vs_people
 from ui.errors import guard, show_error
+from ui.format import duration
 from ui.job_view import watch
 from ui.jobs import registry
 from ui.quality_view import (
@@ -45,6 +47,23 @@ from ui.tables import show_table
 from ui.trust_view import render_judge_ranking, render_trust
 
 require_router()
+
+
+def _judge_estimate(requests: int, judge: str, attempts: int) -> str:
+    """The time a judging run will take: from the judge's own measured pace here, else a first guess."""
+    pace = measured_pace(store(), judge)
+    if requests <= 0 or pace is None:
+        first = estimate_caption(requests, judge, attempts)
+        return first + (
+            " A first guess: it is replaced by the judge's measured pace after a few gradings."
+            if requests > 0
+            else ""
+        )
+    return (
+        f"**{requests} requests** (graded answers × aspects) · about **{duration(requests * pace.median_s)}**"
+        f" (at most {duration(requests * pace.p90_s)}), from {pace.words()}."
+    )
+
 
 JUDGE_JOB = "judge_job"
 JOB_KINDS = ("judge", "pairwise")
@@ -172,7 +191,7 @@ with st.container(border=True):
                 zip(done_before["model"], done_before["prompt_id"], done_before["aspect"], strict=True)
             )
             left = [t for t in tasks if (t[1], t[0].id, t[3].id) not in judged]
-            st.markdown(estimate_caption(len(left) * k_judgments, str(judge_model), max_attempts))
+            st.markdown(_judge_estimate(len(left) * k_judgments, str(judge_model), max_attempts))
             cut = truncation.truncated_answers(db, run_id)
             truncation.warn(
                 *truncation.count({(t[1], t[0].id) for t in tasks}, cut),
@@ -228,8 +247,8 @@ else:
     )
     mine = judgments[judgments["judge"] == judge]
     cut_answers = truncation.truncated_answers(db, run_id)
-    # the judge's scores and parse rate as Results, Decide and the reports read them
-    quality = load_results(db, [run_id]).quality
+    # the judge's scores and parse rate: the typed summary Results, Decide and the reports read
+    quality = load_quality(db, [run_id])
     replies = quality.replies(f"judge:{judge}")
     warn_parse_rate(replies, judge)
     left, right = st.columns([1, 3], gap="large")
