@@ -1,8 +1,10 @@
 """Quality on screen: pick a run and a rubric set, show scores per scorer, agreement numbers.
 
 ``render_quality(store, run_ids)`` is what Results (and any page) calls to show quality per model
-and aspect: one source of scores at a time (people, or one judge model), chosen in a selectbox,
-never mixed. The statistics themselves live in :mod:`rubrics`; this module only lays them out.
+and aspect: one source of scores at a time (people, a judge model, task checks), chosen in a
+selectbox, never mixed. Everything it shows comes from the results layer
+(:attr:`bench.results.Results.quality`, typed in :mod:`bench.quality.summary`): the sources with
+their validated label, the per-aspect tables, a judge's parse rate. This module only lays them out.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ import streamlit as st
 from bench.backends.base import Backend
 from bench.errors import BenchError
 from bench.inputs import user_files
-from bench.quality import score_sources
+from bench.quality.summary import Replies, load_quality
 from bench.report import quality_charts
-from bench.results import with_series
+from bench.results import Results, with_series
 from bench.store.store import Store
 from bench.units import is_missing
 from rubrics.agreement import Stat
-from rubrics.judge import JudgeProgress, JudgeSummary, judge_pairwise, judge_run, judgments_frame, parse_rates
+from rubrics.judge import JudgeProgress, JudgeSummary, judge_pairwise, judge_run
 from rubrics.quality import INTERVAL_METHOD
 from rubrics.schema import RubricSet, resolve_rubric_set
 from ui.errors import show_error
@@ -168,23 +170,13 @@ def show_quality_table(table: pd.DataFrame) -> None:
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
-def parse_rate_of(judgments: pd.DataFrame, judge: str) -> tuple[int, int, float | None]:
-    """``(parsed, total, rate)`` of one judge model."""
-    rates = parse_rates(judgments)
-    row = rates[rates["judge"] == judge]
-    if row.empty:
-        return 0, 0, None
-    r = row.iloc[0]
-    return int(r["parsed"]), int(r["total"]), float(r["rate"])
-
-
-def show_parse_rate(judgments: pd.DataFrame, judge: str, container: Any = None) -> None:
-    """A metric tile with the judge's parse rate: parsed / total replies."""
+def show_parse_rate(replies: Replies | None, judge: str, container: Any = None) -> None:
+    """A metric tile with the judge's parse rate: parsed / total replies (from the results layer)."""
     where = container or st
-    parsed, total, rate = parse_rate_of(judgments, judge)
+    parsed, total = (replies.parsed, replies.total) if replies else (0, 0)
     where.metric(
         "Judge parse rate",
-        percent(rate),
+        percent(replies.rate if replies else None),
         f"{parsed}/{total} parsed",
         delta_color="off",
         delta_arrow="off",
@@ -194,14 +186,14 @@ def show_parse_rate(judgments: pd.DataFrame, judge: str, container: Any = None) 
     )
 
 
-def warn_parse_rate(judgments: pd.DataFrame, judge: str) -> None:
+def warn_parse_rate(replies: Replies | None, judge: str) -> None:
     """A warning when fewer than 80% of the judge's replies held a readable score."""
-    parsed, total, rate = parse_rate_of(judgments, judge)
-    if rate is not None and rate < PARSE_RATE_WARN:
+    rate = replies.rate if replies else None
+    if replies is not None and rate is not None and rate < PARSE_RATE_WARN:
         st.warning(
-            f"Judge {judge} gave a readable score in only {parsed} of {total} replies ({rate:.0%}): its means "
-            "rest on the replies it could score and may not stand for the rest. Try a larger judge model or more "
-            "attempts, and check it against people below.",
+            f"Judge {judge} gave a readable score in only {replies.parsed} of {replies.total} replies ({rate:.0%}): "
+            "its means rest on the replies it could score and may not stand for the rest. Try a larger judge model "
+            "or more attempts, and check it against people below.",
             icon=":material/warning:",
         )
 
@@ -211,14 +203,22 @@ def _by_run(frame: pd.DataFrame, several_runs: bool) -> pd.DataFrame:
     return with_series(frame, several_runs).drop(columns="model").rename(columns={"series": "model"})
 
 
-def render_quality(store: Store, run_ids: list[str], key: str = "quality") -> None:
-    """Quality per (run, model) and aspect for one score source (people, one judge, task checks)."""
+def render_quality(
+    store: Store, run_ids: list[str], key: str = "quality", results: Results | None = None
+) -> None:
+    """Quality per (run, model) and aspect for one score source (people, one judge, task checks).
+
+    ``results`` is the page's :func:`bench.results.load_results` of ``run_ids`` when it has one
+    (Results has); else only its quality part is loaded (:func:`bench.quality.summary.load_quality`,
+    the value ``Results.quality`` holds). The numbers are the ones Decide and the reports read.
+    """
     ids = list(run_ids)
     try:
-        infos = {i.name: i for i in score_sources.score_sources(store, ids) if not i.name.startswith("votes")}
+        quality = results.quality if results is not None else load_quality(store, ids)
     except BenchError as exc:
         show_error(exc, title="Quality scores could not be read.")
         return
+    infos = {i.name: i for i in quality.sources if not i.name.startswith("votes")}
     if not infos:
         st.info(
             "No quality scores for these runs yet. Score answers on **Annotate**, or let a judge model "
@@ -236,32 +236,29 @@ def render_quality(store: Store, run_ids: list[str], key: str = "quality") -> No
         "at a time, never averaged together.",
     )
     several = len(ids) > 1
-    try:
-        table = _by_run(score_sources.quality_table(store, ids, scored_by), several)
-        overall = _by_run(score_sources.quality_summary(store, ids, scored_by), several).assign(aspect="all")
-    except BenchError as exc:
-        show_error(exc, title="Quality scores could not be read.")
-        return
-    if not infos[scored_by].validated:
+    info = infos[scored_by]
+    table = _by_run(quality.tables[scored_by], several)
+    overall = _by_run(quality.overall[scored_by], several).assign(aspect="all")
+    if not info.validated:
         st.warning(
-            f"**{scorer_label(scored_by)} is not validated**: {infos[scored_by].note or 'never compared with people'}",
+            f"**{scorer_label(scored_by)} is not validated**: {info.trust or info.note or 'never compared with people'}",
             icon=":material/gpp_maybe:",
         )
     judge = scored_by.removeprefix("judge:") if scored_by.startswith("judge:") else None
     if judge is not None:
-        judgments = judgments_frame(store, ids)
+        replies = quality.replies(scored_by)
         tile, note = st.columns([1, 3], vertical_alignment="center")
-        show_parse_rate(judgments, judge, tile)
+        show_parse_rate(replies, judge, tile)
         with note:
-            warn_parse_rate(judgments, judge)
+            warn_parse_rate(replies, judge)
     st.markdown(f"**Quality per aspect · scored by {scorer_label(scored_by)}**")
     st.altair_chart(quality_charts.quality_points(table), width="stretch")
     show_quality_table(table)
     with st.expander("Over all aspects, per model"):
         show_quality_table(overall)
     st.caption(
-        f"Scored by **{scorer_label(scored_by)}** ({infos[scored_by].scale}); each run's scores are its own"
-        f" (a row names its run when several are shown). {infos[scored_by].note or INTERVAL_METHOD}."
+        f"Scored by **{scorer_label(scored_by)}** ({info.scale}); each run's scores are its own"
+        f" (a row names its run when several are shown). {info.note or INTERVAL_METHOD}."
         + (" Missing = unreadable judge replies, left out of the mean." if judge else "")
     )
     render_vote_rankings(store, ids)  # the pairwise sources: Bradley–Terry per run
