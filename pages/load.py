@@ -21,7 +21,8 @@ require_router()
 st.title("Load and capacity")
 st.caption(
     "Requests sent to an OpenAI-compatible server at rising load (concurrency or a Poisson rate), level by"
-    " level, until it saturates. **Capacity** = the highest level whose percentiles met every SLO."
+    " level, until it saturates. **Capacity** = the highest level whose percentiles met every SLO, with every"
+    " lower level meeting them too."
 )
 
 COMMAND = (
@@ -69,7 +70,11 @@ for col, (model, cap) in zip(st.columns(max(1, len(caps))), caps.items(), strict
 slos = spec.get("slos") or []
 c1, c2 = st.columns(2)
 latency = c1.selectbox("Latency", list(LATENCIES), format_func=LATENCIES.get, key="load_latency")
-pct = c2.selectbox("Percentile", ["p50", "p90", "p95", "p99"], index=2, key="load_pct")
+# the table's percentiles and any other one an SLO named (e.g. ttft_p75), in order
+choices = sorted(
+    {"p50", "p90", "p95", "p99", *(f"p{s['percentile']}" for s in slos)}, key=lambda p: int(p[1:])
+)
+pct = c2.selectbox("Percentile", choices, index=choices.index("p95"), key="load_pct")
 target = next((s["limit_s"] * 1000 for s in slos if s["name"] == f"{latency}_{pct}"), None)
 frame = level_frame(results, latency, pct)
 st.altair_chart(
@@ -97,8 +102,9 @@ table = frame.rename(
 )
 show_table(table.drop(columns=["load"]))  # rounded to its precision, "—" where not measured
 st.caption(
-    "Goodput counts only requests that met every per-request target. Send lag is the time between when a"
-    " request was due and when SLM Bench sent it: near zero means the harness was not the bottleneck."
+    "Goodput counts only requests that met every per-request target. Errors count failed and cut-short"
+    " (incomplete) requests. Send lag is the time between when a request was due and when its bytes left"
+    " (after any wait for a free connection): near zero means the harness was not the bottleneck."
     " J / output token needs an energy sensor (RAPL or NVML); elsewhere it is empty, never estimated."
 )
 with st.expander("Run another load test"):

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -217,3 +218,117 @@ def test_a_load_run_cannot_be_resumed_as_a_benchmark(tmp_path: Path):
     store.set_run_status(run_id, "cancelled")
     with pytest.raises(BenchError, match="is a load run"):
         resume_run(store, run_id)
+
+
+# ---- issue 16 item 7: any percentile, send time after the pool wait, capacity from below, cut streams
+
+
+def test_any_percentile_in_an_slo_is_judged_on_that_percentile(tmp_path: Path):
+    import numpy as np
+
+    spec = LoadSpec(endpoint="x", models=["stub"], levels=[2], requests=16, warmup=0,
+                    slos=parse_slos("ttft_p75=30s,e2e_p33=30s"))  # fmt: skip
+    store = Store(tmp_path / "b.db")
+    with StubServer(tokens=4) as url:
+        result = run_load(store, spec.model_copy(update={"endpoint": url}), PROMPTS)
+    (level,) = result["models"]["stub"]["levels"]
+    assert level["errors"] == 0 and level["meets_slo"] is True  # generous targets on a healthy server
+    assert result["models"]["stub"]["capacity"]["level"] == "c=2"
+    ttfts = [s["metrics"]["ttft_s"] for s in store.samples([result["run_id"]]) if not s["warmup"]]
+    assert level["percentiles"]["ttft"]["p75"] == pytest.approx(float(np.percentile(ttfts, 75)))
+    assert set(level["slo_detail"]) == {"ttft_p75", "e2e_p33", "error_rate"}
+
+
+@pytest.mark.parametrize("bad", ["ttft_p0=1s", "ttft_p100=1s", "ttft_p99.9=1s", "ttft_p=1s"])
+def test_a_percentile_that_cannot_be_judged_is_refused_with_the_fix(bad: str):
+    with pytest.raises(BenchError) as err:
+        parse_slos(bad)
+    assert "1 to 99" in err.value.message or "1 to 99" in str(err.value)
+
+
+def _serve_timed(delay_s: float) -> tuple[Any, str, list[dict[str, int]]]:
+    """A real HTTP/1.0 SSE server on 127.0.0.1 that notes, on the shared monotonic clock, when each
+    request arrived and when its last byte was written (a fake only in being tiny)."""
+    import json
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[dict[str, int]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            note = {"received_ns": time.perf_counter_ns()}
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for word in ("a", "b", "c"):
+                time.sleep(delay_s)
+                chunk = {"choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+            self.wfile.write(b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\n')
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            note["last_written_ns"] = time.perf_counter_ns()
+            seen.append(note)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/v1", seen
+
+
+def test_the_send_time_is_when_the_bytes_leave_after_the_pool_wait(monkeypatch: pytest.MonkeyPatch):
+    import bench.load.engine as engine_mod
+
+    # one pool of one connection: the second request must wait for the first to end before it can leave
+    monkeypatch.setattr(engine_mod, "OPEN_LOOP_POOLS", 1)
+    monkeypatch.setattr(engine_mod, "OPEN_LOOP_PER_POOL", 1)
+    httpd, url, seen = _serve_timed(delay_s=0.05)
+    try:
+        engine = Engine(url, "stub", PROMPTS.prompts, max_tokens=4)
+        records, _ = run_level(engine, Level("rate", 1000), 2, None, seed=1)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert all(r.error is None for r in records) and len(seen) == 2
+    first, second = sorted(records, key=lambda r: r.sent_ns)
+    first_done = min(s["last_written_ns"] for s in seen)
+    # causality, not timing: the second request's bytes cannot leave before the first answer was written
+    assert second.sent_ns > first_done
+    assert second.sent_ns <= max(s["received_ns"] for s in seen)
+    # so the pool wait is the harness's lag, never the server's TTFT
+    assert second.lag_s * 1e9 >= first_done - second.scheduled_ns
+
+
+def test_capacity_is_the_highest_level_with_every_lower_level_passing():
+    levels = [
+        _level(1, 25, 0.04),
+        _level(2, 50, 0.04, meets=False),  # a lower level missed (a burst of errors, a hiccup)
+        _level(4, 90, 0.05),
+        _level(8, 95, 0.09, meets=False),
+    ]
+    cap = capacity(levels)
+    assert cap["level"] == "c=1"
+    assert "c=2" in cap["reason"]  # says which level stopped it
+    assert capacity([_level(1, 25, 0.04, meets=False), _level(2, 50, 0.04)])["level"] is None
+
+
+def test_a_cut_stream_is_stored_as_incomplete_not_failed(tmp_path: Path):
+    from tests.fault_server import FaultConfig, FaultServer
+
+    store = Store(tmp_path / "b.db")
+    spec = LoadSpec(endpoint="x", models=["fault-model"], levels=[1], requests=3, warmup=0,
+                    slos=parse_slos("e2e_p95=30s"))  # fmt: skip
+    with FaultServer(FaultConfig(default="truncate")) as server:
+        result = run_load(store, spec.model_copy(update={"endpoint": server.url}), PROMPTS)
+    samples = store.samples([result["run_id"]])
+    assert len(samples) == 3 and {s["outcome"] for s in samples} == {"incomplete"}
+    assert all("cut short" in s["error"] for s in samples)
+    assert all(s["answer"] for s in samples)  # the partial answer is kept
+    (level,) = result["models"]["fault-model"]["levels"]
+    assert level["errors"] == 3 and level["incomplete"] == 3 and level["meets_slo"] is False

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from bench.cli.output import DB_HELP, fail, flag_errors
 from bench.errors import BenchError
+from bench.units import fmt_number, fmt_seconds
 
 console = Console(stderr=True)
 out = Console()
@@ -127,21 +128,17 @@ def _print(result: dict) -> None:
             p = lv["percentiles"]
             table.add_row(
                 lv["level"] + (" (saturated)" if lv["saturated"] else ""),
-                f"{lv['requests_per_s']:.1f}",
-                f"{lv['output_tokens_per_s']:.0f}",
-                _ms(p["ttft"]["p95"]),
-                _ms(p["itl"]["p95"]),
-                _ms(p["e2e"]["p95"]),
+                fmt_number(float(lv["requests_per_s"]), 1),
+                fmt_number(float(lv["output_tokens_per_s"]), 0),
+                fmt_seconds(p["ttft"]["p95"]),
+                fmt_seconds(p["itl"]["p95"]),
+                fmt_seconds(p["e2e"]["p95"]),
                 f"{lv['error_rate']:.1%} of {lv['requests']}",
-                "n/a" if lv["goodput_per_s"] is None else f"{lv['goodput_per_s']:.1f}",
-                f"{lv['lag_ms']['p99']:.2f} ms" if lv["lag_ms"]["p99"] is not None else "n/a",
+                fmt_number(lv["goodput_per_s"], 1),
+                fmt_seconds(None if lv["lag_ms"]["p99"] is None else lv["lag_ms"]["p99"] / 1000),
                 {None: "no SLO", True: "met", False: "missed"}[lv["meets_slo"]],
             )
         out.print(table)
         cap = res["capacity"]
         where = cap.get("level") or "none"
         out.print(f"capacity of {model}: {where} ({cap['reason']})", highlight=False)
-
-
-def _ms(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 1000:.1f} ms"

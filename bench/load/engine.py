@@ -8,9 +8,10 @@ Two ways to raise the load, one level at a time:
   earlier ones have ended — what many independent users do. A request is *scheduled* at its
   arrival time.
 
-Every request records when it was scheduled and when it was actually sent: the gap is the
-harness's own lag (the event loop was busy), the number that says whether SLM Bench, not the
-server, was the bottleneck. One asyncio loop on one thread with ``httpx.AsyncClient`` streams
+Every request records when it was scheduled and when its bytes actually left (httpcore's
+``send_request_headers`` trace, after any wait for a free connection in the pool): the gap is the
+harness's own lag (the event loop was busy, the pool was full), the number that says whether SLM
+Bench, not the server, was the bottleneck; the server's TTFT starts when the bytes left. One asyncio loop on one thread with ``httpx.AsyncClient`` streams
 every request; the request body and the chunk parsing are the OpenAI backend's own
 (:mod:`bench.backends.openai_wire`), and the metrics (TTFT, ITL, e2e) are
 computed after each level with ``bench.measure.request_metrics.summarize`` — off the hot path, same definitions as
@@ -65,10 +66,25 @@ class Record:
     error: str | None = None
     http_status: int | None = None
     started_at: float = 0.0  # wall clock (epoch s) when it was sent, for the stored sample
+    incomplete: bool = False  # the stream was cut after it began (kept, never measured)
 
     @property
     def lag_s(self) -> float:
         return max(0, self.sent_ns - self.scheduled_ns) / 1e9
+
+    @property
+    def outcome(self) -> str:
+        """``ok``, ``incomplete`` (cut after it began) or ``failed``, as every stored sample says."""
+        if self.error is None:
+            return "ok"
+        return "incomplete" if self.incomplete else "failed"
+
+    async def trace(self, name: str, _info: dict[str, Any]) -> None:
+        """httpcore's trace hook: the send time is when the request's headers start to leave,
+        after the wait for a pooled connection (a full pool is the harness's lag, not the server's)."""
+        if name.endswith("send_request_headers.started"):
+            self.sent_ns = now_ns()
+            self.started_at = time.time()
 
 
 # ---- parsing the command line's values ----------------------------------------------------------
@@ -146,10 +162,12 @@ class Engine:
 
     async def _one(self, client: httpx.AsyncClient, rec: Record) -> None:
         body = self.bodies[rec.index % len(self.bodies)]
-        rec.started_at = time.time()
-        rec.sent_ns = now_ns()
+        called_ns, called_at = now_ns(), time.time()
+        trace = {"trace": rec.trace}
         try:
-            async with client.stream("POST", self.url, content=body, headers=self.headers) as resp:
+            async with client.stream(
+                "POST", self.url, content=body, headers=self.headers, extensions=trace
+            ) as resp:
                 if resp.status_code != 200:
                     rec.http_status = resp.status_code
                     text = (await resp.aread())[:200].decode("utf-8", "replace")
@@ -158,8 +176,11 @@ class Engine:
                 await self._read(resp, rec)
         except httpx.HTTPError as exc:
             rec.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            rec.incomplete = bool(rec.raw)  # the answer had begun: cut short, not failed
         finally:
             rec.end_ns = now_ns()
+            if not rec.sent_ns:  # it never left (no connection): its send time is when it was tried
+                rec.sent_ns, rec.started_at = called_ns, called_at
 
     @staticmethod
     async def _read(resp: httpx.Response, rec: Record) -> None:
@@ -261,7 +282,9 @@ def parse_stream(rec: Record) -> None:
     try:
         for event in sse_events(rec.raw):
             rec.events.append(event)
-    except (ValueError, StreamCut) as exc:
+    except StreamCut as exc:
+        rec.error, rec.incomplete = str(exc), True
+    except ValueError as exc:
         rec.error = str(exc)
     rec.raw = []
 

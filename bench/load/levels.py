@@ -3,8 +3,10 @@
 Per level: requests/s and output tokens/s over the level's wall time (first request scheduled to
 last one ended), TTFT / inter-token latency / e2e percentiles over the requests that succeeded,
 the error rate, and **goodput** — requests/s that succeeded *and* met every per-request target.
-A level *meets the SLOs* when each named percentile is within its target and errors stay at or
-under ``max_error_rate``; the **capacity** is the highest level that does. The load stops rising
+A level *meets the SLOs* when each named percentile (any whole percentile 1-99, computed for the
+SLO when the table does not hold it) is within its target and errors (failed and cut-short
+requests) stay at or under ``max_error_rate``; the **capacity** is the highest level that does
+*with every lower level doing so too* (a level above one that missed is luck, not capacity). The load stops rising
 once the server **saturates**: throughput grows by less than 5% while median latency climbs by
 more than 20% (more load only makes everyone wait).
 """
@@ -20,6 +22,7 @@ import numpy as np
 from bench.errors import BenchError
 from bench.load.engine import Level, Record, parse_seconds
 from bench.measure.request_metrics import PERCENTILES, summarize
+from bench.units import fmt_seconds
 
 METRICS = {"ttft": "ttft_s", "itl": "itl_s", "e2e": "e2e_s", "tpot": "tpot_s"}
 SATURATION_GROWTH = 1.05  # throughput must grow at least this much from one level to the next
@@ -43,20 +46,23 @@ def parse_slos(text: str | None) -> list[Slo]:
     """``ttft_p95=0.5s,itl_p95=50ms,e2e_p95=5s`` -> SLOs; a bad item names itself and the fix."""
     if not text:
         return []
-    slos = []
-    for item in text.split(","):
-        if not item.strip():
-            continue
-        match = re.fullmatch(r"\s*(\w+?)_p(\d{1,2})\s*=\s*(.+)", item)
-        if not match or match.group(1) not in METRICS:
-            raise BenchError(
-                "--slo",
-                f"{item.strip()!r} is not METRIC_pNN=TIME",
-                f"METRIC is one of {', '.join(METRICS)}; e.g. ttft_p95=0.5s,itl_p95=50ms,e2e_p95=5s",
-            )
-        limit = parse_seconds(match.group(3), f"--slo {match.group(1)}_p{match.group(2)}")
-        slos.append(Slo(match.group(1), int(match.group(2)), limit))
-    return slos
+    return [_parse_slo(item) for item in text.split(",") if item.strip()]
+
+
+def _parse_slo(item: str) -> Slo:
+    """One ``METRIC_pNN=TIME``; NN is a whole percentile from 1 to 99 (p0 and p100 are the min and
+    max, never a service level; p99.9 needs thousands of requests per level)."""
+    fix = (
+        f"METRIC is one of {', '.join(METRICS)}, NN a whole percentile from 1 to 99;"
+        " e.g. ttft_p75=0.4s,itl_p95=50ms,e2e_p95=5s"
+    )
+    match = re.fullmatch(r"\s*(\w+?)_p([^=\s]*)\s*=\s*(.+)", item)
+    if not match or match.group(1) not in METRICS:
+        raise BenchError("--slo", f"{item.strip()!r} is not METRIC_pNN=TIME", fix)
+    metric, pct = match.group(1), match.group(2)
+    if not pct.isdigit() or not 1 <= int(pct) <= 99:
+        raise BenchError("--slo", f"{item.strip()!r}: p{pct} is not a percentile from 1 to 99", fix)
+    return Slo(metric, int(pct), parse_seconds(match.group(3), f"--slo {metric}_p{pct}"))
 
 
 @dataclass
@@ -80,6 +86,7 @@ class LevelResult:
     slo_detail: dict[str, str] = field(default_factory=dict)
     saturated: bool = False
     first_errors: list[str] = field(default_factory=list)
+    incomplete: int = 0  # of ``errors``: streams cut after they began
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,7 +119,8 @@ def summarize_level(
     pct: dict[str, dict[str, float | None]] = {}
     for short, key in METRICS.items():
         values = [m[key] for m in good if m.get(key) is not None]
-        pct[short] = {f"p{q}": _pct(values, q) for q in PERCENTILES} | {"n": float(len(values))}
+        wanted = sorted({*PERCENTILES, *(s.percentile for s in slos if s.metric == short)})
+        pct[short] = {f"p{q}": _pct(values, q) for q in wanted} | {"n": float(len(values))}
     lags = [r.lag_s * 1000 for r in records if r.sent_ns]
     result = LevelResult(
         level=level.label,
@@ -129,6 +137,7 @@ def summarize_level(
         percentiles=pct,
         lag_ms={"p50": _pct(lags, 50), "p99": _pct(lags, 99), "max": max(lags) if lags else None},
         first_errors=sorted({r.error for r in records if r.error})[:3],  # type: ignore[misc]
+        incomplete=sum(1 for r in records if r.outcome == "incomplete"),
     )
     if slos:
         met = sum(1 for m in good if _meets_each(m, slos))
@@ -152,15 +161,14 @@ def _level_meets(result: LevelResult, slos: list[Slo], max_error_rate: float) ->
         value = _percentile_of(result, slo)
         passed = value is not None and value <= slo.limit_s
         ok = ok and passed
-        shown = "n/a" if value is None else f"{value * 1000:.1f} ms"
-        detail[slo.name] = f"{shown} {'<=' if passed else '>'} {slo.limit_s * 1000:g} ms"
+        detail[slo.name] = f"{fmt_seconds(value)} {'<=' if passed else '>'} {fmt_seconds(slo.limit_s)}"
     errors_ok = result.error_rate <= max_error_rate
     detail["error_rate"] = f"{result.error_rate:.1%} {'<=' if errors_ok else '>'} {max_error_rate:.1%}"
     return ok and errors_ok, detail
 
 
 def _percentile_of(result: LevelResult, slo: Slo) -> float | None:
-    """The level's pNN of the metric (computed on demand for percentiles not in the table)."""
+    """The level's pNN of the metric (``summarize_level`` adds every SLO's percentile to the table)."""
     return result.percentiles[slo.metric].get(f"p{slo.percentile}")
 
 
@@ -186,17 +194,20 @@ def capacity(levels: list[LevelResult]) -> dict[str, Any]:
             "peak_requests_per_s": best.requests_per_s if best else None,
             "peak_level": best.level if best else None,
         }
-    passing = [lv for lv in judged if lv.meets_slo]
+    ordered = sorted(judged, key=lambda lv: lv.value)
+    missed = next((lv for lv in ordered if not lv.meets_slo), None)
+    passing = [lv for lv in ordered if missed is None or lv.value < missed.value]
     if not passing:
         return {"level": None, "reason": "no level met the SLOs (not even the lowest)"}
-    top = max(passing, key=lambda lv: lv.value)
+    top = passing[-1]
+    stop = f"; {missed.level} missed them, so no higher level counts" if missed else ""
     return {
         "level": top.level,
         "value": top.value,
         "kind": top.kind,
         "requests_per_s": top.requests_per_s,
         "goodput_per_s": top.goodput_per_s,
-        "reason": f"highest level meeting every SLO, {top.ok} requests",
+        "reason": f"highest level meeting every SLO with every lower level too, {top.ok} requests{stop}",
     }
 
 

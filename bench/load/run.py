@@ -32,6 +32,7 @@ from bench.load.levels import (
 )
 from bench.measure import energy, provenance
 from bench.store.store import Store
+from bench.units import fmt_rate, fmt_seconds
 
 ProgressFn = Callable[[str], None]
 
@@ -170,14 +171,14 @@ def _line(model: str, r: LevelResult) -> str:
     ttft = r.percentiles["ttft"].get("p95")
     slo = "" if r.meets_slo is None else (" · meets SLOs" if r.meets_slo else " · misses SLOs")
     return (
-        f"{model} · {r.level}: {r.requests_per_s:.1f} req/s, {r.output_tokens_per_s:.0f} tok/s,"
-        f" ttft p95 {_ms(ttft)}, e2e p95 {_ms(e2e)}, errors {r.error_rate:.1%},"
-        f" send lag p99 {r.lag_ms.get('p99') or 0:.2f} ms (n={r.requests}){slo}"
+        f"{model} · {r.level}: {fmt_rate(r.requests_per_s, 'req/s')}, {fmt_rate(r.output_tokens_per_s)},"
+        f" ttft p95 {fmt_seconds(ttft)}, e2e p95 {fmt_seconds(e2e)}, errors {r.error_rate:.1%},"
+        f" send lag p99 {fmt_seconds(_ms_to_s(r.lag_ms.get('p99')))} (n={r.requests}){slo}"
     )
 
 
-def _ms(seconds: float | None) -> str:
-    return "n/a" if seconds is None else f"{seconds * 1000:.1f} ms"
+def _ms_to_s(ms: float | None) -> float | None:
+    return None if ms is None else ms / 1000
 
 
 def _store_level(
@@ -208,7 +209,7 @@ def _store_level(
                 "round": -1 - rec.index if warmup else rec.index,
                 "warmup": warmup,
                 "cold": False,
-                "ok": rec.error is None,
+                "outcome": rec.outcome,
                 "error": rec.error,
                 "stream": True,
                 "transport": "http",
