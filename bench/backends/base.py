@@ -74,10 +74,15 @@ class ChatRequest:
     cancel: threading.Event | None = field(default=None, compare=False, repr=False)
     #: False asks the server not to reuse its prompt cache (llama.cpp ``cache_prompt: false``)
     prompt_cache: bool = True
+    #: earlier turns of a conversation ({"role", "content"}), sent before ``prompt`` (multi-turn)
+    history: tuple[dict[str, str], ...] = ()
+    #: OpenAI ``tools`` (function definitions) and ``response_format`` (json_schema), as sent
+    tools: tuple[dict[str, Any], ...] = ()
+    response_format: dict[str, Any] | None = field(default=None, compare=False)
 
     def messages(self) -> list[dict[str, str]]:
         msgs = [{"role": "system", "content": self.system}] if self.system else []
-        return [*msgs, {"role": "user", "content": self.prompt}]
+        return [*msgs, *self.history, {"role": "user", "content": self.prompt}]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from bench.backends.base import ChatRequest, StreamEvent, ends_answer
+from bench.backends.tool_call_text import ToolCallDeltas, whole_message_text
 
 SERVER_TIMING_KEYS = (
     "timings",
@@ -61,6 +62,10 @@ def _optional_fields(request: ChatRequest, include_usage: bool) -> dict[str, Any
         fields["stream_options"] = {"include_usage": True}  # token counts from the server itself
     if not request.prompt_cache:
         fields["cache_prompt"] = False  # llama.cpp: do not reuse the prompt cache
+    if request.tools:
+        fields["tools"] = list(request.tools)  # the model may answer with tool_calls
+    if request.response_format:
+        fields["response_format"] = request.response_format  # constrained JSON where the server has it
     return fields
 
 
@@ -91,6 +96,7 @@ def sse_events(lines: Iterable[tuple[int, str]]) -> Iterator[StreamEvent]:
     list the same way. Raises ValueError (malformed chunk, mid-stream error) or :class:`StreamCut`.
     """
     first, ended = True, False
+    calls = ToolCallDeltas()  # streamed tool_calls become text as they arrive (bench.backends.tool_call_text)
     for t, line in lines:
         if first:
             yield StreamEvent("first_byte", t)
@@ -100,18 +106,25 @@ def sse_events(lines: Iterable[tuple[int, str]]) -> Iterator[StreamEvent]:
             continue
         chunk = decode_sse_payload(line[5:].strip())
         if chunk is None:
+            if calls.open_index is not None:
+                yield StreamEvent("content", t, text=calls.close())
             if not ended:
                 yield StreamEvent("finish", t, data={"finish_reason": "", "ended_by": "[DONE]"})
             return
-        for event in chunk_events(chunk, t, message_key="delta"):
+        for event in chunk_events(chunk, t, message_key="delta", calls=calls):
             ended = ended or ends_answer(event)
             yield event
     if not ended:
         raise StreamCut()
 
 
-def chunk_events(chunk: dict[str, Any], t: int, message_key: str) -> Iterator[StreamEvent]:
-    """The events one chunk (``delta``) or one whole reply (``message``) holds, stamped ``t``."""
+def chunk_events(
+    chunk: dict[str, Any], t: int, message_key: str, calls: ToolCallDeltas | None = None
+) -> Iterator[StreamEvent]:
+    """The events one chunk (``delta``) or one whole reply (``message``) holds, stamped ``t``.
+
+    Tool calls arrive as ``content`` text (:mod:`bench.backends.tool_call_text`): a streamed call's
+    pieces through ``calls`` as they come, a whole reply's calls at once."""
     for choice in chunk.get("choices") or []:
         if not isinstance(choice, dict):
             continue
@@ -123,8 +136,13 @@ def chunk_events(chunk: dict[str, Any], t: int, message_key: str) -> Iterator[St
             yield StreamEvent("reasoning", t, text=str(reasoning))
         if message.get("content"):
             yield StreamEvent("content", t, text=str(message["content"]))
-        elif message.get("role") and not reasoning:
+        elif message.get("role") and not reasoning and not message.get("tool_calls"):
             yield StreamEvent("role", t)
+        called = calls.feed(message.get("tool_calls")) if calls else whole_message_text(message)
+        if called:
+            yield StreamEvent("content", t, text=called)
+        if choice.get("finish_reason") and calls and calls.open_index is not None:
+            yield StreamEvent("content", t, text=calls.close())
         if choice.get("finish_reason"):
             yield StreamEvent("finish", t, data={"finish_reason": str(choice["finish_reason"])})
     usage = chunk.get("usage")

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bench.inputs.workload_checks import WORKLOAD_CHECK_TYPES, WorkloadCheck, describe_tool_check
+
 CHECK_TYPES = (
     "equals",
     "contains",
@@ -29,6 +31,7 @@ CHECK_TYPES = (
     "json_schema",
     "one_of",
     "python_tests",
+    *WORKLOAD_CHECK_TYPES,  # tool calls: bench.inputs.workload_checks
 )
 
 
@@ -125,7 +128,14 @@ class PythonTestsCheck(_Check):
 
 
 Check = Annotated[
-    TextCheck | LengthCheck | RegexCheck | JsonValidCheck | JsonSchemaCheck | OneOfCheck | PythonTestsCheck,
+    TextCheck
+    | LengthCheck
+    | RegexCheck
+    | JsonValidCheck
+    | JsonSchemaCheck
+    | OneOfCheck
+    | PythonTestsCheck
+    | WorkloadCheck,
     Field(discriminator="type"),
 ]
 
@@ -133,6 +143,8 @@ Check = Annotated[
 def describe(check: BaseModel) -> str:
     """A short human label: ``contains 'Paris'``, ``python_tests (4 asserts)``."""
     kind = getattr(check, "type", "?")
+    if (tool := describe_tool_check(check)) is not None:
+        return tool
     where = f" [{check.field}]" if getattr(check, "field", None) else ""
     if isinstance(check, TextCheck | LengthCheck):
         return f"{kind}{where} {check.value!r}"

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from bench.errors import BenchError
 from bench.inputs.check_spec import Check
 from bench.inputs.validation import check_id, validate
+from bench.inputs.workloads import Conversation, ResponseFormat, Tools, Workload
 
 
 def check_unique_ids(kind: str, ids: list[str]) -> None:
@@ -37,6 +38,13 @@ class PromptItem(BaseModel):
     reference: str | None = None
     #: deterministic pass/fail tests of the answer (bench.inputs.check_spec); results are a score source
     checks: list[Check] = Field(default_factory=list)
+    #: what the prompt stands for (bench.inputs.workloads): None inherits the set's
+    workload: Workload | None = None
+    #: earlier turns of a conversation (user first, assistant last); ``prompt`` is the next user turn
+    messages: Conversation = Field(default_factory=list)
+    #: functions the model may call (OpenAI ``tools``), and the JSON schema the answer must fit
+    tools: Tools = Field(default_factory=list)
+    response_format: ResponseFormat | None = None
 
     @field_validator("id")
     @classmethod
@@ -58,12 +66,18 @@ class PromptSet(BaseModel):
     description: str = ""
     #: lets ``python_tests`` checks run the answers' code (in the sandbox); off unless the set says so
     allow_code_execution: bool = False
+    #: the workload of every prompt that names none (bench.inputs.workloads)
+    workload: Workload | None = None
     prompts: list[PromptItem] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> PromptSet:
         check_unique_ids("prompt", [item.id for item in self.prompts])
         return self
+
+    def workload_of(self, item: PromptItem) -> str | None:
+        """The prompt's own workload, else the set's."""
+        return item.workload or self.workload
 
     def by_id(self) -> dict[str, PromptItem]:
         return {p.id: p for p in self.prompts}

@@ -22,6 +22,8 @@ from bench.inputs.check_spec import (
     RegexCheck,
     TextCheck,
 )
+from bench.inputs.workload_checks import NoToolCallCheck, ToolCallCheck, ToolCallCountCheck
+from bench.quality.checks.tool_calls import evaluate_tool_check
 from bench.quality.checks.verdict import Verdict
 
 __all__ = ["Verdict", "evaluate", "parse_json", "unfence"]
@@ -149,6 +151,8 @@ def evaluate(answer: str, check: BaseModel, allow_code: bool = False) -> Verdict
         from bench.quality.checks.sandbox import run_python_tests
 
         return run_python_tests(answer, check.tests, timeout_s=check.timeout_s)
+    if isinstance(check, ToolCallCheck | NoToolCallCheck | ToolCallCountCheck):
+        return Verdict(*evaluate_tool_check(answer, check))
     subject, failed = _subject(answer, check)
     if failed is not None:
         return failed
