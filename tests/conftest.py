@@ -17,6 +17,7 @@ import pytest
 
 isolation.install()
 os.environ.setdefault("SLM_BENCH_DB", str(Path(tempfile.mkdtemp(prefix="slm-bench-tests-")) / "default.db"))
+os.environ.pop("SLM_BENCH_BUILD_ENV_LOG", None)  # set by `make app` only; the tests that need it set it
 # the tiny random-weight test model is hidden from users' model lists; the tests use it
 os.environ.setdefault("SLM_BENCH_SHOW_TEST_MODELS", "1")
 
