@@ -71,32 +71,32 @@ def test_the_answers_own_demo_and_self_tests_are_not_run() -> None:
 
 def test_writing_inside_the_working_directory_is_allowed() -> None:
     code = attack("with open('notes.txt', 'w') as f:\n    f.write('hi')")
-    verdict = run_code(code, ["attack()", "assert open('notes.txt').read() == 'hi'"], LIMITS)
+    verdict = run_code(code, ["attack()\nassert open('notes.txt').read() == 'hi'"], LIMITS)
     assert verdict.passed is True, verdict.detail
 
 
 def test_exiting_early_is_not_a_pass() -> None:
-    verdict = run_code(attack("os._exit(0)"), ["attack()", "assert False"], LIMITS, audit=False)
+    verdict = run_code(attack("os._exit(0)"), ["assert attack() == 1"], LIMITS, audit=False)
     assert verdict.passed is False
-    assert "without a result" in verdict.detail
+    assert "ended the test itself" in verdict.detail
 
 
 @pytest.mark.parametrize("audit", [True, False], ids=["audit-hook", "os-layers-only"])
 def test_fork_bomb_is_stopped_and_cleaned_up(audit: bool) -> None:
     tag = f"forkbomb-{secrets.token_hex(4)}"
     code = attack("while True:\n    try:\n        os.fork()\n    except Exception:\n        pass")
-    verdict = run_code(code, ["attack()"], LIMITS, audit=audit, tag=tag)
+    verdict = run_code(code, ["assert attack() is None"], LIMITS, audit=audit, tag=tag)
     assert verdict.passed is False
     assert _leftovers(tag) == []
 
 
 @pytest.mark.parametrize("audit", [True, False], ids=["audit-hook", "os-layers-only"])
 def test_infinite_loops_are_stopped(audit: bool) -> None:
-    busy = run_code(attack("while True:\n    pass"), ["attack()"], LIMITS, audit=audit)
+    busy = run_code(attack("while True:\n    pass"), ["assert attack() is None"], LIMITS, audit=audit)
     assert busy.passed is False
     assert "CPU time limit" in busy.detail or "timed out" in busy.detail  # which comes first depends on load
     tag = f"sleeper-{secrets.token_hex(4)}"
-    sleeping = run_code(attack("time.sleep(60)"), ["attack()"], LIMITS, audit=audit, tag=tag)
+    sleeping = run_code(attack("time.sleep(60)"), ["assert attack() is None"], LIMITS, audit=audit, tag=tag)
     assert sleeping.passed is False
     assert "timed out" in sleeping.detail
     assert _leftovers(tag) == []
@@ -109,8 +109,8 @@ def test_a_file_outside_the_directory_is_not_written(tmp_path, audit: bool) -> N
     victim.write_text("precious")
     code = attack(f"open({str(target)!r}, 'w').write('pwned')")
     removal = attack(f"os.remove({str(victim)!r})")
-    verdict = run_code(code, ["attack()"], LIMITS, audit=audit)
-    removed = run_code(removal, ["attack()"], LIMITS, audit=audit)
+    verdict = run_code(code, ["assert attack() is None"], LIMITS, audit=audit)
+    removed = run_code(removal, ["assert attack() is None"], LIMITS, audit=audit)
     assert verdict.passed is False and removed.passed is False
     assert not target.exists()
     assert victim.read_text() == "precious"
@@ -130,7 +130,7 @@ def test_a_socket_cannot_reach_the_host(audit: bool) -> None:
     thread = threading.Thread(target=accept)
     thread.start()
     code = attack(f"socket.create_connection(('127.0.0.1', {port}), timeout=1).sendall(b'hi')")
-    verdict = run_code(code, ["attack()"], LIMITS, audit=audit)
+    verdict = run_code(code, ["assert attack() is None"], LIMITS, audit=audit)
     thread.join()
     server.close()
     assert verdict.passed is False
@@ -139,7 +139,9 @@ def test_a_socket_cannot_reach_the_host(audit: bool) -> None:
 
 @pytest.mark.parametrize("audit", [True, False], ids=["audit-hook", "os-layers-only"])
 def test_memory_is_capped(audit: bool) -> None:
-    verdict = run_code("block = bytearray(3 * 1024**3)\n", ["assert len(block) > 0"], LIMITS, audit=audit)
+    verdict = run_code(
+        "block = bytearray(3 * 1024**3)\n", ["assert len(block) == 3221225472"], LIMITS, audit=audit
+    )
     assert verdict.passed is False
     assert "MemoryError" in verdict.detail
 

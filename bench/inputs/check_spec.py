@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bench.inputs.assert_forms import FormError, parse_test
+
 from bench.inputs.workload_checks import WORKLOAD_CHECK_TYPES, WorkloadCheck, describe_tool_check
 
 CHECK_TYPES = (
@@ -110,7 +112,11 @@ class OneOfCheck(_FieldCheck):
 
 
 class PythonTestsCheck(_Check):
-    """``python_tests``: the answer's code block runs in the sandbox, then each assert in ``tests``."""
+    """``python_tests``: the answer's code block runs in the sandbox; each test's asserts are probes.
+
+    Only the forms of :mod:`bench.inputs.assert_forms` are accepted: the sandbox returns the left
+    sides' values and the parent compares them with the literal right sides.
+    """
 
     type: Literal["python_tests"]
     tests: list[str] = Field(min_length=1)
@@ -118,12 +124,13 @@ class PythonTestsCheck(_Check):
 
     @field_validator("tests")
     @classmethod
-    def _compile(cls, value: list[str]) -> list[str]:
+    def _supported_forms(cls, value: list[str]) -> list[str]:
+        """Refused at load time: a test whose comparison the grader would have to run next to the code."""
         for i, test in enumerate(value):
             try:
-                compile(test, f"test {i}", "exec")
-            except SyntaxError as exc:
-                raise ValueError(f"test {i} is not valid Python: {exc.msg}") from None
+                parse_test(test)
+            except FormError as exc:
+                raise ValueError(f"test {i}, {exc}") from None
         return value
 
 

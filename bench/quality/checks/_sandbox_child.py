@@ -1,16 +1,26 @@
-"""Runs inside the sandbox (pid 1 of its own namespaces): limits, audit hook, then the code and its asserts.
+"""Runs inside the sandbox as pid 1 of its namespaces: a collector that never runs model code.
 
-Stdlib only, started with ``python -I -B``. Reads the job from stdin *before* any model code runs,
-so the nonce that marks the genuine result line is not lying around for the code to copy.
+Stdlib only, started with ``python -I -B`` in an empty environment, chrooted into a root that holds
+only the Python runtime and a small tmpfs work directory, with every capability dropped.
+
+The collector reads the job (the answer's code, each test's setup and probe expressions; never the
+expected values, which stay in the parent), makes itself non-dumpable (so no other process may
+ptrace it or open its ``/proc/<pid>/mem``), then forks one *worker* per test. The worker closes the
+collector's result channel, installs the audit hook, runs the answer's definitions, the test's
+setup and its probes, and writes the probes' values (plain data, as ``repr``) to its own pipe. The
+collector passes each worker's raw text and exit status to the parent, which parses and compares.
+Model code can therefore only ever speak for the one test its worker runs, and only in values.
 """
 
 import ast
-import json
 import os
 import resource
 import signal
 import sys
 
+MARK = "SLM-BENCH-SANDBOX "
+_WORKER_OUTPUT_MAX = 256 * 1024
+_PLAIN = (int, float, str, bool, type(None), bytes)
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _PATH_EVENTS = {
     "os.remove",
@@ -37,6 +47,14 @@ def _limits(job):
     resource.setrlimit(resource.RLIMIT_FSIZE, (job["fsize_bytes"], job["fsize_bytes"]))
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _not_dumpable():
+    """PR_SET_DUMPABLE 0: with no capabilities left, no process may trace or read the collector."""
+    import ctypes
+
+    if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
 
 
 def _audit_hook(workdir):
@@ -67,8 +85,7 @@ def _definitions(code):
     """The answer's module without its own demo: top-level calls, asserts and ``if __name__`` blocks go.
 
     Models often append example calls or self-tests (``check()`` at top level, an ``assert`` with a
-    wrong expectation); the check grades the function against *our* asserts, not theirs.
-    Definitions, imports and assignments stay.
+    wrong expectation); the check grades the function against *our* probes, not theirs.
     """
     tree = ast.parse(code, "answer.py")
     keep = []
@@ -84,46 +101,99 @@ def _definitions(code):
     return compile(tree, "answer.py", "exec")
 
 
-def _run(code, tests):
-    """Execute the answer's definitions, then each test; the first failure ends it."""
+def _plain(value, depth=0):
+    """``value`` if it is plain data by exact type (no subclass, so no method of the model's runs)."""
+    kind = type(value)
+    if depth > 20:
+        raise TypeError("nested too deep")
+    if kind in _PLAIN:
+        return value
+    if kind in (list, tuple, set, frozenset):
+        items = [_plain(v, depth + 1) for v in value]
+        return items if kind is list else tuple(items) if kind is tuple else kind(items)
+    if kind is dict:
+        return {_plain(k, depth + 1): _plain(v, depth + 1) for k, v in value.items()}
+    raise TypeError(f"not plain data: a {kind.__name__}")
+
+
+def _error(exc):
+    try:
+        return f"{type(exc).__name__}: {exc}"[:300]
+    except BaseException:
+        return type(exc).__name__[:100]
+
+
+def _probe(code, steps):
+    """One test: definitions, then setup and probes in order; the values (or the first error)."""
     scope = {"__name__": "answer", "__builtins__": __builtins__}
     try:
         exec(_definitions(code), scope)
     except BaseException as exc:
-        return {"ok": False, "stage": "code", "error": f"{type(exc).__name__}: {exc}"[:300]}
-    for index, test in enumerate(tests):
+        return [("code", _error(exc))]
+    out = []
+    for kind, source in steps:
         try:
-            exec(compile(test, f"test {index}", "exec"), scope)
-        except AssertionError as exc:
-            return {"ok": False, "stage": "test", "index": index, "error": f"AssertionError {exc}".strip()}
+            if kind == "setup":
+                exec(compile(source, "test", "exec"), scope)
+                continue
+            out.append(("value", _plain(eval(compile(source, "test", "eval"), scope))))
         except BaseException as exc:
-            return {
-                "ok": False,
-                "stage": "test",
-                "index": index,
-                "error": f"{type(exc).__name__}: {exc}"[:300],
-            }
-    return {"ok": True, "passed": len(tests)}
+            out.append(("error", _error(exc)))
+            break
+    return out
+
+
+def _worker(job, steps, result_fd, write_end, workdir):
+    """The only process that runs model code for this test; it can reach nothing but ``write_end``."""
+    os.close(result_fd)
+    if job["audit"]:
+        sys.addaudithook(_audit_hook(workdir))
+    text = repr(_probe(job["code"], steps))
+    os.write(write_end, text.encode("utf-8", "replace"))
+    os._exit(0)
+
+
+def _collect(job, steps, result_fd, workdir):
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        try:
+            _worker(job, steps, result_fd, write_end, workdir)
+        finally:
+            os._exit(70)
+    os.close(write_end)
+    chunks, size = [], 0
+    while size <= _WORKER_OUTPUT_MAX:
+        chunk = os.read(read_end, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    os.close(read_end)
+    os.kill(pid, signal.SIGKILL) if size > _WORKER_OUTPUT_MAX else None
+    _, status = os.waitpid(pid, 0)
+    text = b"".join(chunks)[:_WORKER_OUTPUT_MAX].decode("utf-8", "replace")
+    if os.WIFSIGNALED(status):
+        return ("signal", signal.Signals(os.WTERMSIG(status)).name, text[:2000])
+    return ("exit", os.WEXITSTATUS(status), text)
 
 
 def main():
+    import json
+
     job = json.loads(sys.stdin.read())
-    sys.stdin.close()
-    nonce = job.pop("nonce")
     result_fd = os.dup(1)
+    null = os.open("/dev/null", os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.chdir(job["workdir"])
     workdir = os.path.realpath(os.getcwd())
+    _not_dumpable()
     _limits(job)
-
-    def out_of_cpu(_signum, _frame):
-        report = {"ok": False, "stage": "limit", "error": f"CPU time limit ({job['cpu_s']} s) reached"}
-        os.write(result_fd, ("\n" + nonce + " " + json.dumps(report) + "\n").encode())
-        os._exit(0)
-
-    signal.signal(signal.SIGXCPU, out_of_cpu)
-    if job["audit"]:
-        sys.addaudithook(_audit_hook(workdir))
-    report = _run(job["code"], job["tests"])
-    os.write(result_fd, ("\n" + nonce + " " + json.dumps(report) + "\n").encode())
+    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+    results = [_collect(job, steps, result_fd, workdir) for steps in job["tests"]]
+    os.write(result_fd, (MARK + repr(results)).encode())
     os._exit(0)
 
 

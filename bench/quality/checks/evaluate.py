@@ -1,4 +1,4 @@
-"""Apply one check to one answer: ``evaluate(answer, check) -> Verdict``. Pure, except ``python_tests``.
+"""Apply one check to one answer: ``evaluate(answer, check) -> CheckVerdict``. Pure, except ``python_tests``.
 
 ``python_tests`` is the one check that runs code; it goes through :mod:`bench.quality.checks.sandbox` and
 only when the caller passes ``allow_code=True``; otherwise its verdict is *not run* (``passed`` is
@@ -24,9 +24,9 @@ from bench.inputs.check_spec import (
 )
 from bench.inputs.workload_checks import NoToolCallCheck, ToolCallCheck, ToolCallCountCheck
 from bench.quality.checks.tool_calls import evaluate_tool_check
-from bench.quality.checks.verdict import Verdict
+from bench.quality.checks.verdict import CheckVerdict
 
-__all__ = ["Verdict", "evaluate", "parse_json", "unfence"]
+__all__ = ["CheckVerdict", "evaluate", "parse_json", "unfence"]
 
 _FENCE = re.compile(r"^```[A-Za-z0-9_+-]*\s*\n(?P<body>.*?)\n?```\s*$", re.DOTALL)
 _MAX_DETAIL = 300
@@ -62,7 +62,7 @@ def _field(data: Any, path: str) -> Any:
     return current
 
 
-def _subject(answer: str, check: BaseModel) -> tuple[Any, Verdict | None]:
+def _subject(answer: str, check: BaseModel) -> tuple[Any, CheckVerdict | None]:
     """What the check looks at: the answer, or a field of it parsed as JSON (or a failed verdict)."""
     path = getattr(check, "field", None)
     if not path:
@@ -70,9 +70,9 @@ def _subject(answer: str, check: BaseModel) -> tuple[Any, Verdict | None]:
     try:
         value = _field(parse_json(answer), path)
     except json.JSONDecodeError as exc:
-        return None, Verdict(False, f"answer is not JSON ({exc.msg}), so field {path!r} cannot be read")
+        return None, CheckVerdict(False, f"answer is not JSON ({exc.msg}), so field {path!r} cannot be read")
     except KeyError as exc:
-        return None, Verdict(False, f"field {path!r} not found (no {exc.args[0]!r})")
+        return None, CheckVerdict(False, f"field {path!r} not found (no {exc.args[0]!r})")
     if isinstance(check, JsonValidCheck | JsonSchemaCheck):
         return value, None
     return (value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)), None
@@ -83,7 +83,7 @@ def _norm(text: str, check: BaseModel) -> str:
     return text.casefold() if check.ignore_case else text  # type: ignore[attr-defined]
 
 
-def _text(subject: str, check: TextCheck) -> Verdict:
+def _text(subject: str, check: TextCheck) -> CheckVerdict:
     got, want = _norm(subject, check), _norm(check.value, check)
     ok = {
         "equals": got == want,
@@ -93,58 +93,60 @@ def _text(subject: str, check: TextCheck) -> Verdict:
     }[check.type]
     verb = {"equals": "equals", "contains": "contains", "not_contains": "lacks", "starts_with": "starts with"}
     detail = f"{'' if ok else 'not: '}{verb[check.type]} {_short(check.value)}"
-    return Verdict(ok, detail if ok else f"{detail}; got {_short(subject)}")
+    return CheckVerdict(ok, detail if ok else f"{detail}; got {_short(subject)}")
 
 
-def _length(subject: str, check: LengthCheck) -> Verdict:
+def _length(subject: str, check: LengthCheck) -> CheckVerdict:
     text = _norm(subject, check)
     size = len(text.split()) if check.type == "max_words" else len(text)
     unit = "words" if check.type == "max_words" else "characters"
-    return Verdict(size <= check.value, f"{size} {unit} (max {check.value})")
+    return CheckVerdict(size <= check.value, f"{size} {unit} (max {check.value})")
 
 
-def _regex(subject: str, check: RegexCheck) -> Verdict:
+def _regex(subject: str, check: RegexCheck) -> CheckVerdict:
     text = subject.strip() if check.strip else subject
     flags = re.IGNORECASE if check.ignore_case else 0
     match = re.search(check.pattern, text, flags)
-    return Verdict(
+    return CheckVerdict(
         match is not None, f"matched {_short(match.group(0))}" if match else f"/{check.pattern}/ not found"
     )
 
 
-def _json(subject: Any, check: JsonValidCheck | JsonSchemaCheck, from_field: bool) -> Verdict:
+def _json(subject: Any, check: JsonValidCheck | JsonSchemaCheck, from_field: bool) -> CheckVerdict:
     if from_field:
         data = subject
     else:
         try:
             data = parse_json(subject)
         except json.JSONDecodeError as exc:
-            return Verdict(False, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
+            return CheckVerdict(False, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
     if isinstance(check, JsonValidCheck):
-        return Verdict(True, "valid JSON")
+        return CheckVerdict(True, "valid JSON")
     from jsonschema import validators
 
     validator = validators.validator_for(check.schema_)(check.schema_)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if not errors:
-        return Verdict(True, "matches the schema")
+        return CheckVerdict(True, "matches the schema")
     first = errors[0]
     where = ".".join(str(p) for p in first.absolute_path) or "(top level)"
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    return Verdict(False, f"{where}: {first.message}"[:_MAX_DETAIL] + more)
+    return CheckVerdict(False, f"{where}: {first.message}"[:_MAX_DETAIL] + more)
 
 
-def _one_of(subject: str, check: OneOfCheck) -> Verdict:
+def _one_of(subject: str, check: OneOfCheck) -> CheckVerdict:
     got = _norm(subject, check)
     ok = any(got == _norm(v, check) for v in check.values)
-    return Verdict(ok, f"label {_short(subject.strip())}" + ("" if ok else f" is not one of {check.values}"))
+    return CheckVerdict(
+        ok, f"label {_short(subject.strip())}" + ("" if ok else f" is not one of {check.values}")
+    )
 
 
-def evaluate(answer: str, check: BaseModel, allow_code: bool = False) -> Verdict:
+def evaluate(answer: str, check: BaseModel, allow_code: bool = False) -> CheckVerdict:
     """The verdict of ``check`` on ``answer``. ``python_tests`` runs only with ``allow_code``."""
     if isinstance(check, PythonTestsCheck):
         if not allow_code:
-            return Verdict(
+            return CheckVerdict(
                 None,
                 "not run: code execution is off (set allow_code_execution in the prompt set or pass --allow-code)",
             )
@@ -152,7 +154,7 @@ def evaluate(answer: str, check: BaseModel, allow_code: bool = False) -> Verdict
 
         return run_python_tests(answer, check.tests, timeout_s=check.timeout_s)
     if isinstance(check, ToolCallCheck | NoToolCallCheck | ToolCallCountCheck):
-        return Verdict(*evaluate_tool_check(answer, check))
+        return CheckVerdict(*evaluate_tool_check(answer, check))
     subject, failed = _subject(answer, check)
     if failed is not None:
         return failed

@@ -1,23 +1,32 @@
-"""Run model-written Python and its asserts in a child process that cannot harm the host.
+"""Run model-written Python in a child process that cannot harm the host, read a secret or forge a pass.
 
 Layers, outermost first (Linux only; anything less and ``python_tests`` refuses to run, saying why):
 
 1. ``unshare --user --map-root-user --net --mount --pid --fork --kill-child``: no network device but
-   loopback, a private mount table, its own process tree (killing its first process kills them all).
-2. Inside the mount namespace every mount is remounted read-only except an empty temporary
-   directory that becomes the cwd, so a write anywhere else fails with EROFS.
+   a loopback that is down, a private mount table, its own process tree (killing its first process
+   kills them all).
+2. A new root: a tmpfs holding only ``/usr`` and the Python prefix (read-only), ``/dev/null``, a
+   fresh ``/proc`` for its own pid namespace and a size-limited tmpfs work directory; then
+   ``chroot``, ``env -i`` (an empty environment) and ``setpriv`` (no capabilities, no new
+   privileges). Home, the repository, ``.slm-bench/``, ``/tmp``, ``/run`` (and so every Unix
+   socket on the host) are not there at all.
 3. ``resource.setrlimit``: address space, CPU seconds, file size, open files, and processes. The
    kernel does not apply RLIMIT_NPROC to root, so when SLM Bench runs as root the child is also put
    in its own ``pids`` cgroup (v1 or v2) with ``pids.max``; without one, it refuses.
 4. A wall-clock limit: the whole process group is SIGKILLed when it runs over.
-5. An audit hook (``sys.addaudithook``) in the child refuses sockets, new processes, ctypes and
+5. An audit hook (``sys.addaudithook``) in the worker refuses sockets, new processes, ctypes and
    writes outside the working directory: a second layer that also gives a readable reason.
+
+The verdict is out of the code's reach: the tests are parsed here (:mod:`bench.inputs.assert_forms`),
+only the setup and the left sides (probes) go into the sandbox, a fresh worker process per test
+returns the probes' values, and :mod:`bench.quality.checks.grade` compares them with expected values
+the sandbox never saw. See ``_sandbox_child`` for the collector/worker split.
 
 What runs: the answer's first Python code block without its own demo (top-level calls, asserts and
 ``if __name__ == "__main__"`` blocks are dropped: a model's wrong self-test must not fail a correct
-function), then each of the check's asserts in the same namespace.
+function), then the test's setup and probes in the same namespace.
 
-Every way the code can go wrong (a failing assert, an exception, a timeout, a blown limit) is a
+Every way the code can go wrong (a wrong value, an exception, a timeout, a blown limit) is a
 failed check with the reason in ``detail``; nothing raises to the caller.
 """
 
@@ -39,22 +48,34 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.quality.checks.verdict import Verdict
+from bench.inputs.assert_forms import FormError, Step, parse_test
+from bench.quality.checks.grade import grade
+from bench.quality.checks.redact import redact
+from bench.quality.checks.verdict import CheckVerdict
 
 CHILD = Path(__file__).with_name("_sandbox_child.py")
+WORKDIR = "/work"
 
-#: remount everything read-only but the working directory, prove it, then run the child
+#: a new root (tmpfs) holding only /usr and the Python prefix read-only, /dev/null, an own /proc and a
+#: size-limited tmpfs work directory; then chroot, an empty environment and no capabilities left
 _MOUNT_SCRIPT = r"""
-W="$1"; shift
-mount --bind "$W" "$W" || exit 96
-awk '{print $5}' /proc/self/mountinfo | while read -r mp; do
-  [ "$mp" = "$W" ] || mount -o remount,bind,ro "$mp" 2>/dev/null || true
-done
-if [ -w / ] || [ -w "$(dirname "$W")" ]; then echo "sandbox: the file system is still writable" >&2; exit 97; fi
+W="$1"; P="$2"; C="$3"; WORK_SIZE="$4"; shift 4
+mount -t tmpfs -o size=2m,mode=0755 sandbox-root "$W" || exit 96
+mkdir -p "$W/usr" "$W/proc" "$W/dev" "$W/work" "$W$P" || exit 96
+mount --rbind /usr "$W/usr" && mount -o remount,bind,ro "$W/usr" || exit 96
+mount --rbind "$P" "$W$P" && mount -o remount,bind,ro "$W$P" || exit 96
+for l in bin lib lib32 lib64 sbin; do if [ -L "/$l" ]; then ln -s "$(readlink "/$l")" "$W/$l"; fi; done
+touch "$W/dev/null" && mount --bind /dev/null "$W/dev/null" || exit 96
+cp "$C" "$W/sandbox_child.py" || exit 96
+mount -t proc proc "$W/proc" || exit 96
+mount -t tmpfs -o "size=$WORK_SIZE,mode=0777" sandbox-work "$W/work" || exit 96
+mount -o remount,bind,ro "$W" || exit 96
 cd "$W" || exit 96
-exec "$@"
+exec /usr/sbin/chroot "$W" /usr/bin/env -i /usr/bin/setpriv --no-new-privs \
+  --bounding-set -all --inh-caps -all --ambient-caps -all -- "$@"
 """
 _UNSHARE = ["--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--kill-child"]
+_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 _OPEN_FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[^\n]*\n")
 _FENCE = re.compile(r"```[ \t]*(?P<lang>[A-Za-z0-9_+-]*)[^\n]*\n(?P<body>.*?)```", re.DOTALL)
 
@@ -67,6 +88,7 @@ class Limits:
     memory_bytes: int = 512 * 1024 * 1024
     nproc: int = 16
     fsize_bytes: int = 4 * 1024 * 1024
+    disk_bytes: int = 16 * 1024 * 1024
 
 
 def extract_code(answer: str) -> str:
@@ -105,10 +127,11 @@ def support_problem() -> str | None:
     if unshare is None:
         return "python_tests needs `unshare` (util-linux) to cut the network off; it is not installed"
     probe = subprocess.run(
-        [unshare, *_UNSHARE, "--", "/bin/sh", "-c", "mount --bind /tmp /tmp && true"],
+        _sandboxed(Path(tempfile.mkdtemp(prefix="slm-bench-sandbox-probe-")), Limits(), ["-c", "pass"]),
         capture_output=True,
         text=True,
         timeout=20,
+        env=_ENV,
     )
     if probe.returncode != 0:
         reason = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else f"exit {probe.returncode}"
@@ -149,55 +172,67 @@ def _pids_cgroup(nproc: int) -> Iterator[Path | None]:
                 time.sleep(0.05)
 
 
-def _command(workdir: Path, cgroup: Path | None, tag: str) -> list[str]:
+def _python() -> tuple[str, str]:
+    """The interpreter and the prefix it needs (mounted read-only); the venv itself is not mounted."""
     python = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
-    inner = [python, "-I", "-B", str(CHILD), tag]
-    cmd = [shutil.which("unshare") or "unshare", *_UNSHARE, "--", "/bin/sh", "-c", _MOUNT_SCRIPT, "sh"]
-    cmd += [str(workdir), *inner]
+    return python, os.path.realpath(sys.base_prefix)
+
+
+def _sandboxed(mount_point: Path, limits: Limits, args: list[str]) -> list[str]:
+    """``unshare`` + the mount script + ``python -I -B`` with ``args``, in the new root."""
+    python, prefix = _python()
+    return [
+        shutil.which("unshare", path=_ENV["PATH"]) or "unshare", *_UNSHARE, "--",
+        "/bin/sh", "-c", _MOUNT_SCRIPT, "sh", str(mount_point), prefix, str(CHILD), str(limits.disk_bytes),
+        python, "-I", "-B", *args,
+    ]  # fmt: skip
+
+
+def _command(mount_point: Path, cgroup: Path | None, tag: str, limits: Limits) -> list[str]:
+    cmd = _sandboxed(mount_point, limits, ["/sandbox_child.py", tag])
     if cgroup is not None:  # join the cgroup before anything forks
         cmd = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cgroup / "cgroup.procs"), *cmd]
     return cmd
 
 
-def _verdict(out: str, err: str, code: int, nonce: str, n_tests: int) -> Verdict:
-    for line in reversed(out.splitlines()):
-        if line.startswith(nonce + " "):
-            report = json.loads(line[len(nonce) + 1 :])
-            if report["ok"]:
-                return Verdict(True, f"{report['passed']}/{n_tests} asserts passed")
-            if report["stage"] == "limit":
-                return Verdict(False, f"stopped: {report['error']}")
-            if report["stage"] == "code":
-                return Verdict(False, f"the code failed before the tests: {report['error']}")
-            return Verdict(False, f"test {report['index']} failed: {report['error']}")
-    tail = (err.strip().splitlines() or [""])[-1][:200]
+def _no_report(err: str, code: int) -> CheckVerdict:
+    """The verdict when the collector sent nothing: set-up failed (not run) or the sandbox was killed."""
+    tail = redact((err.strip().splitlines() or [""])[-1][:200])
     if code in (96, 97):
-        return Verdict(None, f"not run: the sandbox could not be set up here ({tail})")
+        return CheckVerdict(None, f"not run: the sandbox could not be set up here ({tail})")
     if code < 0:
-        return Verdict(False, f"killed by {signal.Signals(-code).name} (a limit was hit) {tail}".strip())
-    return Verdict(False, f"the child ended without a result (exit {code}): {tail}".strip())
+        return CheckVerdict(False, f"killed by {signal.Signals(-code).name} (a limit was hit) {tail}".strip())
+    return CheckVerdict(False, f"the sandbox ended without a result (exit {code}): {tail}".strip())
 
 
-def run_code(
-    code: str, tests: list[str], limits: Limits = Limits(), audit: bool = True, tag: str = ""
-) -> Verdict:
-    """Run ``code`` then ``tests`` in the sandbox. ``audit=False`` leaves only the OS layers (for tests)."""
-    problem = support_problem()
-    if problem:
-        return Verdict(None, f"not run: {problem}")
-    nonce = secrets.token_hex(16)
-    job = {
-        "nonce": nonce,
+def _job(code: str, tests: list[list[Step]], limits: Limits, audit: bool) -> bytes:
+    """What the collector reads: the code and each test's setup and probe *expressions*, no expectations."""
+    steps = [[("setup", s.setup) if s.setup is not None else ("probe", s.probe) for s in t] for t in tests]
+    return json.dumps({
         "code": code,
-        "tests": tests,
+        "tests": steps,
         "audit": audit,
+        "workdir": WORKDIR,
         "memory_bytes": limits.memory_bytes,
         "cpu_s": max(1, int(limits.timeout_s + 0.999)),
         "nproc": limits.nproc,
         "fsize_bytes": limits.fsize_bytes,
-    }
+    }).encode()  # fmt: skip
+
+
+def run_code(
+    code: str, tests: list[str], limits: Limits = Limits(), audit: bool = True, tag: str = ""
+) -> CheckVerdict:
+    """Run ``code`` then ``tests`` in the sandbox. ``audit=False`` leaves only the OS layers (for tests)."""
+    try:
+        parsed = [parse_test(t) for t in tests]
+    except FormError as exc:  # a prompt set is checked when loaded; this is for direct callers
+        return CheckVerdict(None, f"not run: a test cannot be checked safely ({exc})")
+    problem = support_problem()
+    if problem:
+        return CheckVerdict(None, f"not run: {problem}")
     with (
-        tempfile.TemporaryDirectory(prefix="slm-bench-sandbox-") as workdir,
+        tempfile.TemporaryDirectory(prefix="slm-bench-sandbox-") as mount_point,
         tempfile.TemporaryDirectory(prefix="slm-bench-sandbox-io-") as io_dir,
         _pids_cgroup(limits.nproc) as cgroup,
     ):
@@ -207,21 +242,25 @@ def run_code(
             err_path.open("wb") as err,
         ):  # files: a flood is capped by RLIMIT_FSIZE
             proc = subprocess.Popen(
-                _command(Path(workdir), cgroup, tag or "sandbox"),
+                _command(Path(mount_point), cgroup, tag or "sandbox", limits),
                 stdin=subprocess.PIPE,
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
+                env=_ENV,
             )
             try:
-                proc.communicate(json.dumps(job).encode(), timeout=limits.timeout_s + 2.0)
+                proc.communicate(
+                    _job(code, parsed, limits, audit), timeout=limits.timeout_s * len(tests) + 2.0
+                )
             except subprocess.TimeoutExpired:
                 _kill_group(proc)
-                return Verdict(False, f"timed out after {limits.timeout_s:g} s (killed)")
+                return CheckVerdict(False, f"timed out after {limits.timeout_s:g} s per test (killed)")
             finally:
                 _kill_group(proc)  # stragglers the code left behind
-        read = lambda p: p.read_bytes()[-65536:].decode("utf-8", "replace")  # noqa: E731
-        return _verdict(read(out_path), read(err_path), proc.returncode, nonce, len(tests))
+        read = lambda p: p.read_bytes()[-(2 * 1024 * 1024) :].decode("utf-8", "replace")  # noqa: E731
+        verdict = grade(read(out_path), parsed) or _no_report(read(err_path), proc.returncode)
+        return CheckVerdict(verdict.passed, redact(verdict.detail))
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -230,6 +269,6 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def run_python_tests(answer: str, tests: list[str], timeout_s: float = 5.0) -> Verdict:
-    """The ``python_tests`` check: the answer's code block, then each assert, in the sandbox."""
+def run_python_tests(answer: str, tests: list[str], timeout_s: float = 5.0) -> CheckVerdict:
+    """The ``python_tests`` check: the answer's code block, then each test's probes, in the sandbox."""
     return run_code(extract_code(answer), tests, Limits(timeout_s=timeout_s))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class Verdict:
+class CheckVerdict:
     """``passed`` is True / False, or None when the check was not run (``detail`` says why)."""
 
     passed: bool | None
