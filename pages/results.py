@@ -343,7 +343,7 @@ else:
 
 # ---- quality -------------------------------------------------------------------------------------
 st.subheader("Quality")
-render_quality(store(), run_ids)
+render_quality(store(), run_ids, results=results)  # the quality it already loaded, typed
 
 failed = frame[~frame["ok"]]
 if not failed.empty:

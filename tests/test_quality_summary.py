@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from bench.quality.checks.source import wilson
 from bench.quality.checks.store import CheckResult, save
@@ -21,6 +22,8 @@ from bench.store.store import Store
 from rubrics import storage
 from rubrics.annotate import save_scores
 from rubrics.trust import judge_trust
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 PROMPTS = {"name": "t", "prompts": [{"id": f"p{i}", "prompt": f"Q{i}", "aspects": ["acc"]} for i in range(4)]}
 SETTINGS = {"models": ["m1", "m2"], "rounds": 1, "warmup": 0}
@@ -43,7 +46,11 @@ def _sample(run_id: str, model: str, prompt_id: str) -> dict:
 
 @pytest.fixture
 def scored(tmp_path: Path) -> tuple[Store, str]:
-    store = Store(tmp_path / "bench.db")
+    return _scored(Store(tmp_path / "bench.db"))
+
+
+def _scored(store: Store) -> tuple[Store, str]:
+    """A completed run of m1 and m2 over p0..p3, scored by every source (see the constants)."""
     run_id = store.create_run(SETTINGS, PROMPTS, {})
     for model in ("m1", "m2"):
         store.upsert_run_model(run_id, model, status="done")
@@ -139,3 +146,30 @@ def test_a_model_nobody_scored_has_an_empty_summary(scored: tuple[Store, str]) -
     assert empty == {} and empty.people is None and empty.judges == [] and len(empty) == 0
     nothing = load_quality(store, [])
     assert nothing.sources == [] and nothing.replies("judge:good") is None
+
+
+def test_the_results_page_shows_what_the_summary_holds(env: Path) -> None:
+    """The Results page draws the summary: the label with its reason, the judge's parse rate, the means."""
+    store, run_id = _scored(Store(env / "bench.db"))
+    quality = load_quality(store, [run_id])
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.query_params["run"] = [run_id]
+    at.switch_page("pages/results.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    scored_by = at.selectbox(key="quality_scored_by")
+    assert scored_by.options == ["people (annotators)", "judge model bad", "judge model good", "task checks"]
+    people = next(d.value for d in at.dataframe if "Scored by" in d.value).set_index("Model")
+    assert people.loc["m1", "Mean"] == pytest.approx(4.5) and int(people.loc["m1", "n (items)"]) == 4
+
+    scored_by.set_value("judge:bad").run()
+    tiles = {m.label: (m.value, m.delta) for m in at.metric}
+    assert tiles["Judge parse rate"] == ("100%", "8/8 parsed")
+    warnings = "\n".join(w.value for w in at.warning)
+    bad = quality.info("judge:bad")
+    assert bad is not None and not bad.validated and bad.trust in warnings
+
+    scored_by.set_value("judge:good").run()
+    tiles = {m.label: (m.value, m.delta) for m in at.metric}
+    assert tiles["Judge parse rate"] == ("75%", "6/8 parsed")
+    assert "readable score in only 6 of 8 replies (75%)" in "\n".join(w.value for w in at.warning)
