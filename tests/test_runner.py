@@ -99,3 +99,41 @@ def test_reports_are_written_and_json_is_stable(
     assert "created_at" not in json.dumps({k: v for k, v in data.items() if k != "meta"})
     assert exports.report_json(store, [run_id]) == paths[2].read_text()
     assert list(data) == sorted(data)
+
+
+def test_a_run_opens_one_store_connection_however_many_requests(
+    tiny_model: str, db_path: Path, prompt_file: Path, monkeypatch
+):
+    """A connection per store operation cost more than the write itself (1,228 for 300 requests):
+    a run now holds one, every sample still committed the moment it ends."""
+    import sqlite3
+
+    store = Store(db_path)
+    opened: list[object] = []
+    real = sqlite3.connect
+
+    def counting(*args, **kwargs):
+        opened.append(args[0])
+        return real(*args, **kwargs)
+
+    seen_mid_run: list[int] = []
+
+    def progress(event) -> None:  # another connection sees each sample as soon as it is reported
+        if event.event == "sample":
+            with real(db_path) as other:
+                seen_mid_run.append(other.execute("SELECT COUNT(*) FROM samples").fetchone()[0])
+
+    monkeypatch.setattr(sqlite3, "connect", counting)
+    settings = RunSettings(models=[tiny_model], rounds=4, warmup=1, max_tokens=4)
+    run_id, status = run_benchmark(store, settings, load_prompt_set(prompt_file), progress=progress)
+    assert status == "completed"
+    assert opened == [db_path]  # run_benchmark: create, 10 samples, peaks, statuses, checks
+    assert len(store.samples([run_id])) == 10
+    assert seen_mid_run == list(range(1, 11))
+
+    opened.clear()
+    store.set_run_status(run_id, "interrupted")
+    from bench.run.runner import resume_run
+
+    assert resume_run(store, run_id) == "completed"
+    assert len(opened) == 2  # the status write above (outside any run) and the resumed run

@@ -78,3 +78,39 @@ def test_a_v1_database_migrates_in_place_to_sample_outcomes(db_path: Path):
     assert store.done_keys("r1") == {("m", "p1", 0)}  # resume retries the failed one
     store.upsert_run_model("r1", "m", memory_comparable=0, memory_note="remote")
     assert store.run_models("r1")[0]["memory_note"] == "remote"
+
+
+def test_a_session_keeps_one_connection_and_commits_every_operation(db_path: Path, monkeypatch):
+    """Inside ``session`` a thread reuses one connection; each write is still committed when it
+    returns (a second process sees it), a failed one is rolled back and the session goes on, and
+    another thread keeps opening its own."""
+    import threading
+
+    store = Store(db_path)
+    real, opened = sqlite3.connect, []
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: opened.append(a[0]) or real(*a, **k))
+    code = "from bench.store.store import Store; import sys; print(len(Store(sys.argv[1]).samples([sys.argv[2]])))"
+    with store.session():
+        run_id = store.create_run({"models": ["m"]}, {"prompts": []}, {"hardware": {}})
+        with store.session():  # re-entrant: the inner one is the same connection
+            store.add_sample(_sample(run_id, "p1", 0))
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(db_path), run_id], capture_output=True, text=True
+        )
+        assert out.stdout.strip() == "1", out.stderr[-500:]
+        try:
+            with store.connect() as conn:
+                conn.execute("UPDATE runs SET label = 'half-done' WHERE id = ?", (run_id,))
+                raise RuntimeError("a failure mid-transaction")
+        except RuntimeError:
+            pass
+        assert store.get_run(run_id)["label"] == ""  # rolled back; the session still works
+        elsewhere: list[int] = []
+        worker = threading.Thread(target=lambda: elsewhere.append(len(store.samples([run_id]))))
+        worker.start()
+        worker.join()
+        assert elsewhere == [1]
+        assert len(opened) == 2  # this thread's session, the other thread's own
+    store.add_sample(_sample(run_id, "p1", 1))  # after the session: a connection per operation again
+    assert len(opened) == 3
+    assert [s["round"] for s in store.samples([run_id])] == [0, 1]

@@ -212,7 +212,11 @@ class Runner:
         )
 
     def run(self) -> str:
-        """Execute every step without an ok sample. Returns the final run status."""
+        """Execute every step without an ok sample; the final status. One store connection in all."""
+        with self.store.session():
+            return self._run()
+
+    def _run(self) -> str:
         self.store.set_run_status(self.run_id, "running", pid=os.getpid())
         self._emit("run_started")
         error = None
@@ -288,11 +292,14 @@ class Runner:
         )
         self._emit("model_loaded", model=model, message=f"loaded in {info.seconds:.2f}s")
         try:
+            stored = probe.peaks()
             for index, step in enumerate(todo):
                 if self.cancel.is_set():
                     return
                 self._execute(backend, step, cold=index == 0 and not info.already_loaded, probe=probe)
-                self.store.upsert_run_model(self.run_id, model, **probe.peaks())
+                if probe.peaks() != stored:  # a new peak is stored at once; an unchanged one is not rewritten
+                    stored = probe.peaks()
+                    self.store.upsert_run_model(self.run_id, model, **stored)
             self._finish_model(model)
         finally:
             try:
@@ -405,10 +412,11 @@ def run_benchmark(
     on_token: TokenFn | None = None,
     cancel: threading.Event | None = None,
 ) -> tuple[str, str]:
-    """Start and execute a new run. Returns (run_id, status)."""
-    runner = Runner.start(store, settings, prompts, progress=progress, on_token=on_token, cancel=cancel)
-    status = runner.run()
-    _evaluate_checks(store, runner.run_id)
+    """Start and execute a new run. Returns (run_id, status). One store connection in all."""
+    with store.session():
+        runner = Runner.start(store, settings, prompts, progress=progress, on_token=on_token, cancel=cancel)
+        status = runner.run()
+        _evaluate_checks(store, runner.run_id)
     return runner.run_id, status
 
 
@@ -420,9 +428,10 @@ def resume_run(
     cancel: threading.Event | None = None,
 ) -> str:
     """Finish a run: every missing step and every step whose sample is not ok. Returns the status."""
-    runner = Runner.resume(store, run_id, progress=progress, on_token=on_token, cancel=cancel)
-    status = runner.run()
-    _evaluate_checks(store, run_id)
+    with store.session():
+        runner = Runner.resume(store, run_id, progress=progress, on_token=on_token, cancel=cancel)
+        status = runner.run()
+        _evaluate_checks(store, run_id)
     return status
 
 

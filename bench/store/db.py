@@ -6,9 +6,11 @@ This module is the only place that knows the difference: it opens a short-lived 
 either URL and, for PostgreSQL (``psycopg`` 3), translates each statement once (placeholders to
 ``%s``, ``AUTOINCREMENT`` keys to ``BIGSERIAL``, ``INTEGER`` to 64-bit ``BIGINT``, ``REAL`` to
 ``DOUBLE PRECISION``) and returns rows that read like ``sqlite3.Row`` (``row[0]``, ``row["col"]``,
-``dict(row)``). A connection per operation, as with SQLite: no pool to go stale when the server
-restarts. A server that goes away becomes a :class:`BenchError` naming the store and saying the
-run can be resumed, never a traceback.
+``dict(row)``). :func:`connect` is a connection per operation: no pool to go stale when the server
+restarts, safe from any thread. A run holds one connection instead (:func:`open_connection`, each
+operation still its own :func:`transaction`): opening, setting up and closing a connection per
+sample cost more than the sample's own write. A server that goes away becomes a
+:class:`BenchError` naming the store and saying the run can be resumed, never a traceback.
 """
 
 from __future__ import annotations
@@ -69,22 +71,24 @@ def display(loc: str | Path) -> str:
 
 
 # ---- SQLite --------------------------------------------------------------------------------------
-@contextmanager
-def _sqlite(path: Path) -> Iterator[sqlite3.Connection]:
+def _sqlite_open(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+@contextmanager
+def _sqlite_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute("BEGIN IMMEDIATE")
         yield conn
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    finally:
-        conn.close()
 
 
 # ---- PostgreSQL ----------------------------------------------------------------------------------
@@ -175,35 +179,57 @@ def _unreachable(where: str) -> Iterator[None]:
         ) from exc
 
 
-@contextmanager
-def _postgres(url: str) -> Iterator[PgConnection]:
+def _postgres_open(url: str) -> PgConnection:
     import psycopg
 
     where = display(url)
     with _unreachable(where):
-        conn = psycopg.connect(url, connect_timeout=10, row_factory=_row_factory)
+        return PgConnection(psycopg.connect(url, connect_timeout=10, row_factory=_row_factory), where)
+
+
+@contextmanager
+def _postgres_transaction(conn: PgConnection) -> Iterator[PgConnection]:
+    import psycopg
+
     try:
-        yield PgConnection(conn, where)
-        with _unreachable(where):
-            conn.commit()
+        yield conn
+        with _unreachable(conn._where):
+            conn._conn.commit()
     except BaseException:
-        if not conn.closed:
+        if not conn._conn.closed:
             with contextlib.suppress(psycopg.Error):  # the server is gone: nothing to roll back
-                conn.rollback()
+                conn._conn.rollback()
         raise
-    finally:
-        conn.close()
+
+
+def open_connection(loc: str | Path) -> Any:
+    """A connection to keep (close it with :func:`close`); each use goes through :func:`transaction`."""
+    return _postgres_open(str(loc)) if is_postgres(loc) else _sqlite_open(Path(loc))
+
+
+@contextmanager
+def transaction(conn: Any) -> Iterator[Any]:
+    """One transaction on a kept connection: committed on success, rolled back on error."""
+    body = _postgres_transaction if isinstance(conn, PgConnection) else _sqlite_transaction
+    with body(conn) as inside:
+        yield inside
+
+
+def close(conn: Any) -> None:
+    """Close a kept connection; a server already gone has nothing left to close."""
+    with contextlib.suppress(Exception):
+        (conn._conn if isinstance(conn, PgConnection) else conn).close()
 
 
 @contextmanager
 def connect(loc: str | Path) -> Iterator[Any]:
     """A short-lived connection in one transaction: committed on success, rolled back on error."""
-    if is_postgres(loc):
-        with _postgres(str(loc)) as conn:
-            yield conn
-    else:
-        with _sqlite(Path(loc)) as conn:
-            yield conn
+    conn = open_connection(loc)
+    try:
+        with transaction(conn) as inside:
+            yield inside
+    finally:
+        close(conn)
 
 
 def lock_for_migration(conn: Any) -> None:
