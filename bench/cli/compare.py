@@ -24,10 +24,20 @@ def compare(
         typer.Option(
             "--fail-on",
             help="METRIC:PERCENT, e.g. decode_tps:5 or e2e_p95:10: exit 1 when that metric got worse by more"
-            " than PERCENT with 95% confidence. Metrics: decode_tps, ttft, e2e_p50, e2e_p95, memory, load_s,"
+            " than PERCENT with 95% confidence (percentage points for errors, truncated and pass rates),"
+            " Holm–Bonferroni across the gated rows. A model gone from NEW, or with no successful request"
+            " in it, fails. Metrics: decode_tps, ttft, e2e_p50, e2e_p95, errors, truncated, memory,"
             " quality:SOURCE. Repeatable.",
         ),
     ] = None,
+    accept_differences: Annotated[
+        bool,
+        typer.Option(
+            "--accept-differences",
+            help="Give verdicts even when the runs differ in settings, prompts, backend or machine (the output"
+            " says so). Without it such runs get no verdict and a gate fails.",
+        ),
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help="table, md or json.")] = "table",
     out_file: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
@@ -40,18 +50,21 @@ def compare(
         if fmt not in FORMATS:
             raise BenchError("--format", f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
         rules = cmp.parse_fail_on(fail_on or [])
-        comparison = cmp.compare_runs(Store(db), base, new)
-        failures = cmp.gate(comparison, rules)
+        comparison = cmp.compare_runs(Store(db), base, new, accept_differences=accept_differences)
+        report = cmp.gate_report(comparison, rules)
+        failures = report.failures
         unknown = [m for m in rules if m not in {r.metric for r in comparison.rows}]
         for metric in unknown:
             err.print(
                 f"[yellow]--fail-on {metric}: no model has this metric in both runs; not checked[/yellow]"
             )
+        for line in report.not_checked:
+            err.print(f"[yellow]--fail-on {line}[/yellow]", highlight=False, soft_wrap=True)
         if fmt == "table":
-            _print_table(comparison, failures)
+            _print_table(comparison, report.note())
         else:
-            text = cmp.markdown(comparison, failures) if fmt == "md" else cmp.to_json(comparison, failures)
-            emit(text, out_file)
+            render = cmp.markdown if fmt == "md" else cmp.to_json
+            emit(render(comparison, failures, report.note()), out_file)
         for failure in failures:
             err.print(f"[bold red]gate failed:[/bold red] {failure}", highlight=False, soft_wrap=True)
         if failures:
@@ -60,7 +73,7 @@ def compare(
         fail(exc)
 
 
-def _print_table(comparison: object, failures: list[str]) -> None:
+def _print_table(comparison: object, gate_note: str) -> None:
     from bench.compare import changes as cmp
 
     assert isinstance(comparison, cmp.Comparison)
@@ -74,6 +87,10 @@ def _print_table(comparison: object, failures: list[str]) -> None:
         table.add_row(*row.values(), style=style)
     table.caption = comparison.machine_line()
     out.print(table)
+    for line in comparison.difference_lines():
+        out.print(line, highlight=False, soft_wrap=True)
     for line in cmp.only_lines(comparison):
-        out.print(line, highlight=False)
+        out.print(line, highlight=False, soft_wrap=True)
     out.print(cmp.method_note(), highlight=False, soft_wrap=True)
+    if gate_note:
+        out.print(gate_note, highlight=False, soft_wrap=True)

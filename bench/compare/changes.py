@@ -1,154 +1,120 @@
-"""Run against run: per model and metric, the change with a 95% bootstrap interval and a verdict.
+"""Run against run: per model and metric, the change with its 95% interval and a verdict.
 
 Two runs of the same models (before/after a runtime update, CPU vs GPU, laptop vs edge box) are
-compared model by model on the warm, successful requests (warm-up and the cold first request left
-out, as in every statistic). Each metric's change is ``new / base - 1`` in percent with a 95%
-bootstrap interval (:func:`bench.stats.bootstrap.change`): **better** or **worse** only when the whole
-interval lies on one side of zero, else **no detectable change**. A CI gate (``--fail-on
-e2e_p95:10``) fails when a metric got worse by more than that percent with 95% confidence: the
-whole interval lies beyond that percent on the worse side.
+compared model by model. Speed and latency use the measured requests (:func:`bench.stats.aggregates.measured`:
+successful, not warm-up, not cold); their change is ``new / base - 1`` in percent with a cluster
+bootstrap by prompt (:func:`bench.stats.bootstrap.change`), **paired by prompt** when both runs measured
+the same prompts. **better** or **worse** only when the whole interval lies on one side of zero, else
+**no detectable change**; p95 below 20 requests is "too few samples", never a verdict.
 
-Memory compares the per-request peak resident set (minus the model's baseline when both runs have
-one); load time is one measurement per run, so its change has no interval and no verdict.
-Quality compares the scored items of each source (never mixing sources) when the source offers them.
+Outcomes are metrics too: the **error rate** (failed + incomplete over measured requests) and the
+**truncation rate** (answers cut by the token limit) are compared as proportions, in percentage
+points with Newcombe's interval, like a quality source whose scores are pass rates (task checks):
+zeros are kept. A model with no successful request in the new run gets "no successful request in
+the new run" on every speed metric, and fails every gate that names one (:mod:`bench.compare.gate`).
+
+Memory (peak minus baseline, else the peak) and load time are one value per run: compared as single
+values, no interval, never "better" or "worse". Runs measured with different settings, prompts,
+backends or machines (:mod:`bench.stats.comparability`) get no verdict unless the differences are accepted.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from bench.compare.gate import GateResult, gate, gate_report, parse_fail_on
+from bench.compare.rows import (
+    BETTER,
+    METRICS,
+    MISSING_IN_NEW,
+    NO_INTERVAL,
+    NO_VALUE_BASE,
+    NO_VALUE_NEW,
+    NOT_COMPARABLE,
+    QUALITY_PREFIX,
+    SAME,
+    TOO_FEW,
+    WORSE,
+    Comparison,
+    MetricChange,
+    from_change,
+    verdict,
+    without,
+)  # fmt: skip
+from bench.compare.text import markdown, method_note, only_lines, table_rows, to_json
 from bench.errors import BenchError
 from bench.measure import machine
-from bench.stats import aggregates, bootstrap
+from bench.stats import aggregates, bootstrap, comparability
 from bench.store.store import Store
 
-#: report metric name -> (label, unit, sample column, statistic, higher is better)
-METRICS: dict[str, tuple[str, str, str, str, bool]] = {
-    "decode_tps": ("Decode tok/s", "tok/s", "decode_tps", "mean", True),
-    "ttft": ("TTFT (mean)", "s", "ttft_s", "mean", False),
-    "e2e_p50": ("End-to-end p50", "s", "e2e_s", "p50", False),
-    "e2e_p95": ("End-to-end p95", "s", "e2e_s", "p95", False),
-    "memory": ("Memory (mean per-request peak)", "MB", "memory", "mean", False),
-    "load_s": ("Load time", "s", "load_seconds", "single", False),
-}
-QUALITY_PREFIX = "quality:"
-BETTER, WORSE, SAME, NO_INTERVAL = "better", "worse", "no detectable change", "one value each: no interval"
+__all__ = [
+    "BETTER",
+    "METRICS",
+    "MISSING_IN_NEW",
+    "NOT_COMPARABLE",
+    "NO_INTERVAL",
+    "NO_VALUE_BASE",
+    "NO_VALUE_NEW",
+    "QUALITY_PREFIX",
+    "SAME",
+    "TOO_FEW",
+    "WORSE",
+    "Comparison",
+    "GateResult",
+    "MetricChange",
+    "compare_runs",
+    "gate",
+    "gate_report",
+    "json",
+    "markdown",
+    "method_note",
+    "metric_change",
+    "only_lines",
+    "parse_fail_on",
+    "table_rows",
+    "to_json",
+    "verdict",
+]  # fmt: skip
 
-
-@dataclass
-class MetricChange:
-    """One model's change on one metric."""
-
-    model: str
-    metric: str
-    label: str
-    unit: str
-    base: float
-    new: float
-    pct: float
-    low: float
-    high: float
-    n_base: int
-    n_new: int
-    verdict: str
-    higher_is_better: bool
-
-
-@dataclass
-class Comparison:
-    """Every model in both runs x every metric, and the models present in one run only."""
-
-    base_run: str
-    new_run: str
-    rows: list[MetricChange] = field(default_factory=list)
-    only_base: list[str] = field(default_factory=list)
-    only_new: list[str] = field(default_factory=list)
-    #: where each run ran (``bench.measure.machine.label``), so a cross-machine comparison says so
-    base_machine: str = ""
-    new_machine: str = ""
-
-    @property
-    def machines_differ(self) -> bool:
-        return bool(self.base_machine and self.new_machine and self.base_machine != self.new_machine)
-
-    def machine_line(self) -> str:
-        """One sentence on where the two runs ran."""
-        if self.machines_differ:
-            return (
-                f"Different machines: base on {self.base_machine}, new on {self.new_machine}: a change mixes"
-                " the machines' difference with the software's."
-            )
-        return f"Both runs on {self.base_machine or 'an unknown machine'}."
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "base_run": self.base_run,
-            "new_run": self.new_run,
-            "base_machine": self.base_machine,
-            "new_machine": self.new_machine,
-            "only_in_base": self.only_base,
-            "only_in_new": self.only_new,
-            "changes": [{k: _clean(v) for k, v in asdict(r).items()} for r in self.rows],
-        }
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else float(f"{value:.4g}")
-    return value
+Values = tuple[np.ndarray, np.ndarray | None]  # values and their prompt ids (None: no prompt ids)
 
 
 # ---- one metric ----------------------------------------------------------------------------------
-def verdict(change: bootstrap.Change, higher_is_better: bool) -> str:
-    """better / worse only when the whole interval is on one side of zero."""
-    if math.isnan(change.low):
-        return NO_INTERVAL
-    if change.low > 0:
-        return BETTER if higher_is_better else WORSE
-    if change.high < 0:
-        return WORSE if higher_is_better else BETTER
-    return SAME
-
-
 def metric_change(
-    model: str, metric: str, base: object, new: object, seed: int = 0, spec: tuple | None = None
+    model: str,
+    metric: str,
+    base: object,
+    new: object,
+    seed: int = 0,
+    spec: tuple | None = None,
+    base_groups: Sequence[object] | None = None,
+    new_groups: Sequence[object] | None = None,
 ) -> MetricChange | None:
-    """The change of ``metric`` between two samples (or two single values for ``load_s``)."""
-    label, unit, _, stat, higher = spec or METRICS[metric]
+    """The change of ``metric`` between two samples (or two single values for ``memory`` and ``load_s``)."""
+    spec = spec or METRICS[metric]
+    stat = spec[3]
     if stat == "single":
         ch = bootstrap.single_change(float(np.asarray(base).ravel()[0]), float(np.asarray(new).ravel()[0]))
     else:
-        ch = bootstrap.change(base, new, stat=stat, seed=seed)
-    if ch is None:
-        return None
-    return MetricChange(
-        model, metric, label, unit, ch.base, ch.new, ch.pct, ch.low, ch.high, ch.n_base, ch.n_new,
-        verdict(ch, higher), higher,
-    )  # fmt: skip
+        ch = bootstrap.change(base, new, stat=stat, seed=seed, base_groups=base_groups, new_groups=new_groups)
+    return None if ch is None else from_change(model, metric, ch, spec)
 
 
 def worse_beyond(row: MetricChange, percent: float) -> bool:
-    """True when the metric got worse by more than ``percent`` with 95% confidence."""
-    if math.isnan(row.low):
+    """True when the metric got worse by more than ``percent`` (points for rates) with 95% confidence."""
+    if row.change is None or row.kind == "single":
         return False
-    if row.higher_is_better:
-        return row.high < -percent
-    return row.low > percent
+    return bootstrap.p_beyond(row.change, percent, not row.higher_is_better) < (1 - row.change.level) / 2
 
 
 # ---- two stored runs -----------------------------------------------------------------------------
-def _warm(store: Store, run_id: str) -> pd.DataFrame:
-    frame = aggregates.samples_frame(store.samples([run_id]))
-    if frame.empty:
-        return frame
-    return frame[(~frame["warmup"]) & frame["ok"] & (~frame["cold"])]
+def _frame(store: Store, run_id: str) -> pd.DataFrame:
+    return aggregates.samples_frame(store.samples([run_id]))
 
 
 def _machine(store: Store, run_id: str) -> str:
@@ -163,56 +129,134 @@ def _run_models(store: Store, run_id: str) -> dict[str, dict[str, Any]]:
     return {m["model"]: m for m in store.run_models(run_id)}
 
 
-def _memory(frame: pd.DataFrame, info: dict[str, Any], use_baseline: bool) -> np.ndarray:
-    if "rss_peak_bytes" not in frame:
-        return np.empty(0)
-    peaks = pd.to_numeric(frame["rss_peak_bytes"], errors="coerce").to_numpy(dtype=float)
-    if use_baseline:
-        peaks = peaks - float(info["baseline_rss_bytes"])
-    return peaks / 1e6
+def _memory(info: dict[str, Any]) -> float:
+    """The model's memory in MB: peak minus baseline when both are known, else the peak (as Results)."""
+    peak, baseline = info.get("peak_rss_bytes"), info.get("baseline_rss_bytes")
+    if peak is None:
+        return float("nan")
+    return (float(peak) - float(baseline or 0.0)) / 1e6
 
 
-def _values(frame: pd.DataFrame, info: dict[str, Any], column: str, baseline: bool) -> np.ndarray:
-    if column == "memory":
-        return _memory(frame, info, baseline)
-    if column == "load_seconds":
-        value = info.get("load_seconds")
-        return np.array([np.nan if value is None else float(value)])
-    return frame[column].to_numpy(dtype=float) if column in frame else np.empty(0)
+def _values(frame: pd.DataFrame, column: str) -> Values:
+    if frame.empty or column not in frame:
+        return np.empty(0), None
+    values = frame[column].to_numpy(dtype=float)
+    return values, frame["prompt_id"].to_numpy() if "prompt_id" in frame else None
+
+
+def _speed_row(model: str, metric: str, a: Values, b: Values, seed: int) -> MetricChange | None:
+    spec = METRICS[metric]
+    n_a, n_b = int(np.isfinite(a[0]).sum()), int(np.isfinite(b[0]).sum())
+    if n_a == 0 and n_b == 0:
+        return None  # measured in neither run (e.g. TTFT without streaming)
+    if n_b == 0:
+        return without(model, metric, spec, NO_VALUE_NEW, np.nan, np.nan, (n_a, 0))
+    if n_a == 0:
+        return without(model, metric, spec, NO_VALUE_BASE, np.nan, np.nan, (0, n_b))
+    row = metric_change(model, metric, a[0], b[0], seed, base_groups=a[1], new_groups=b[1])
+    return row or without(model, metric, spec, TOO_FEW, np.nan, np.nan, (n_a, n_b))
+
+
+def _rate_rows(model: str, fa: pd.DataFrame, fb: pd.DataFrame) -> list[MetricChange]:
+    ra, rb = aggregates.outcome_rates(fa), aggregates.outcome_rates(fb)
+    rows = []
+    for metric, count, denominator in (
+        ("errors", "errors", "requests"),
+        ("truncated", "truncated", "ok_measured"),
+    ):
+        ch = bootstrap.proportion_change(ra[count], ra[denominator], rb[count], rb[denominator])
+        if ch is not None:
+            rows.append(from_change(model, metric, ch, METRICS[metric]))
+    return rows
+
+
+def _single_row(model: str, metric: str, a: dict[str, Any], b: dict[str, Any]) -> MetricChange | None:
+    if metric == "memory":
+        return metric_change(model, metric, [_memory(a)], [_memory(b)])
+    va, vb = a.get("load_seconds"), b.get("load_seconds")
+    return None if va is None or vb is None else metric_change(model, metric, [va], [vb])
+
+
+def model_rows(
+    model: str, frames: tuple[pd.DataFrame, pd.DataFrame], infos: tuple[dict, dict], seed: int
+) -> list[MetricChange]:
+    """Every metric of one model present in both runs."""
+    fa, fb = frames
+    ma, mb = aggregates.measured(fa), aggregates.measured(fb)
+    rows: list[MetricChange | None] = []
+    for metric, spec in METRICS.items():
+        if spec[3] == "single":
+            rows.append(_single_row(model, metric, *infos))
+        elif spec[3] != "rate":
+            rows.append(_speed_row(model, metric, _values(ma, spec[2]), _values(mb, spec[2]), seed))
+    rows += _rate_rows(model, fa, fb)
+    return [r for r in rows if r is not None]
+
+
+def _of(frame: pd.DataFrame, model: str) -> pd.DataFrame:
+    return frame[frame["model"] == model] if len(frame) else frame
+
+
+def _differences(store: Store, base_run: str, new_run: str) -> list[str]:
+    runs = [store.get_run(base_run), store.get_run(new_run)]
+    models = [*store.run_models(base_run), *store.run_models(new_run)]
+    labels = {base_run: f"base {base_run}", new_run: f"new {new_run}"}
+    return comparability.compare_runs([r for r in runs if r], models, labels).lines()
 
 
 def compare_runs(
-    store: Store, base_run: str, new_run: str, quality: bool = True, seed: int = 0
+    store: Store,
+    base_run: str,
+    new_run: str,
+    quality: bool = True,
+    seed: int = 0,
+    accept_differences: bool = False,
 ) -> Comparison:
-    """Every metric of every model present in both runs."""
+    """Every metric of every model present in both runs (verdicts only when the runs are comparable)."""
     models_a, models_b = _run_models(store, base_run), _run_models(store, new_run)
-    warm_a, warm_b = _warm(store, base_run), _warm(store, new_run)
+    frame_a, frame_b = _frame(store, base_run), _frame(store, new_run)
     out = Comparison(
-        base_run, new_run, base_machine=_machine(store, base_run), new_machine=_machine(store, new_run)
-    )
+        base_run, new_run, base_machine=_machine(store, base_run), new_machine=_machine(store, new_run),
+        differences=_differences(store, base_run, new_run), accepted=accept_differences,
+    )  # fmt: skip
     out.only_base = [m for m in models_a if m not in models_b]
     out.only_new = [m for m in models_b if m not in models_a]
     both = [m for m in models_a if m in models_b]
     for model in both:
-        fa = warm_a[warm_a["model"] == model] if len(warm_a) else warm_a
-        fb = warm_b[warm_b["model"] == model] if len(warm_b) else warm_b
-        baseline = all(models[model].get("baseline_rss_bytes") is not None for models in (models_a, models_b))
-        for metric, spec in METRICS.items():
-            column = spec[2]
-            a = _values(fa, models_a[model], column, baseline)
-            b = _values(fb, models_b[model], column, baseline)
-            row = metric_change(model, metric, a, b, seed=seed)
-            if row:
-                out.rows.append(row)
+        frames = (_of(frame_a, model), _of(frame_b, model))
+        out.rows += model_rows(model, frames, (models_a[model], models_b[model]), seed)
     if quality:
         out.rows += _quality_rows(store, base_run, new_run, both, seed)
+    if not out.comparable:
+        for row in out.rows:
+            if row.verdict in (BETTER, WORSE, SAME):
+                row.verdict = NOT_COMPARABLE
     return out
+
+
+def _quality_change(model: str, metric: str, a: pd.DataFrame, b: pd.DataFrame, source: str, seed: int):
+    """Pass rates (every score in 0..1) as proportions in points; other scales as a percent, by prompt."""
+    if a.empty and b.empty:
+        return None
+    spec = (f"Quality by {source}", "score", "", "mean", True)
+    both = pd.concat([a["score"], b["score"]])
+    if both.between(0, 1).all():
+        spec = (f"Quality by {source} (pass rate)", "pp", "", "rate", True)
+        ch = bootstrap.proportion_change(float(a["score"].sum()), len(a), float(b["score"].sum()), len(b))
+        return None if ch is None else from_change(model, metric, ch, spec)
+    if b.empty:
+        return without(model, metric, spec, NO_VALUE_NEW, np.nan, np.nan, (len(a), 0))
+    row = metric_change(
+        model, metric, a["score"], b["score"], seed, spec,
+        base_groups=a["prompt_id"].to_numpy(), new_groups=b["prompt_id"].to_numpy(),
+    )  # fmt: skip
+    return row or without(model, metric, spec, TOO_FEW, np.nan, np.nan, (len(a), len(b)))
 
 
 def _quality_rows(
     store: Store, base_run: str, new_run: str, models: Sequence[str], seed: int
 ) -> list[MetricChange]:
-    """Per source with item-level scores in both runs: the change of the mean over items."""
+    """Per source with item-level scores: the change over items (prompts as units), never mixing sources."""
     from bench.quality import scored_items
 
     rows = []
@@ -220,123 +264,10 @@ def _quality_rows(
         items = scored_items.items(store, [base_run, new_run], source)
         if items is None or items.empty:
             continue
-        spec = (f"Quality by {source}", "score", "", "mean", True)
         for model in models:
-            a = items[(items["run_id"] == base_run) & (items["model"] == model)]["score"]
-            b = items[(items["run_id"] == new_run) & (items["model"] == model)]["score"]
-            row = metric_change(model, QUALITY_PREFIX + source, a, b, seed=seed, spec=spec)
+            mine = items[items["model"] == model]
+            a, b = mine[mine["run_id"] == base_run], mine[mine["run_id"] == new_run]
+            row = _quality_change(model, QUALITY_PREFIX + source, a, b, source, seed)
             if row:
                 rows.append(row)
     return rows
-
-
-# ---- the CI gate ---------------------------------------------------------------------------------
-def parse_fail_on(texts: Sequence[str]) -> dict[str, float]:
-    """``decode_tps:5`` -> {"decode_tps": 5.0}; an unknown metric or a bad percent names the fix."""
-    known = [*METRICS, "quality:SOURCE"]
-    out: dict[str, float] = {}
-    for text in texts:
-        metric, sep, raw = text.rpartition(":")
-        if not sep or not metric:
-            raise BenchError(f"--fail-on {text}", "expected METRIC:PERCENT", "e.g. --fail-on e2e_p95:10")
-        if metric not in METRICS and not metric.startswith(QUALITY_PREFIX):
-            raise BenchError(
-                f"--fail-on {text}", f"unknown metric {metric!r}", f"use one of: {', '.join(known)}"
-            )
-        try:
-            percent = float(raw.rstrip("%"))
-        except ValueError:
-            raise BenchError(
-                f"--fail-on {text}", f"{raw!r} is not a percent", "e.g. --fail-on e2e_p95:10"
-            ) from None
-        if percent < 0:
-            raise BenchError(
-                f"--fail-on {text}", "the percent must be 0 or more", "e.g. --fail-on e2e_p95:10"
-            )
-        out[metric] = percent
-    return out
-
-
-def gate(comparison: Comparison, fail_on: dict[str, float]) -> list[str]:
-    """The failures (one line each) of the ``--fail-on`` rules; empty = the gate passes."""
-    failures = []
-    for row in comparison.rows:
-        if row.metric in fail_on and worse_beyond(row, fail_on[row.metric]):
-            failures.append(
-                f"{row.model}: {row.metric} {_pct(row.pct)} (95% interval {_pct(row.low)} to {_pct(row.high)})"
-                f" is worse by more than {fail_on[row.metric]:g}%"
-            )
-    return failures
-
-
-# ---- output --------------------------------------------------------------------------------------
-def _pct(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:+.1f}%"
-
-
-def _value(value: float, unit: str) -> str:
-    if math.isnan(value):
-        return "n/a"
-    if unit == "s":
-        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.3g} s"
-    if unit == "MB":
-        return f"{value:.0f} MB"
-    return f"{value:.3g} {unit}" if unit != "score" else f"{value:.2f}"
-
-
-def table_rows(comparison: Comparison) -> list[dict[str, str]]:
-    """The rows as text, the same for the terminal table, Markdown and the app."""
-    return [
-        {
-            "model": r.model,
-            "metric": r.metric,
-            "base": f"{_value(r.base, r.unit)} (n={r.n_base})",
-            "new": f"{_value(r.new, r.unit)} (n={r.n_new})",
-            "change": _pct(r.pct),
-            "95% interval": "—" if math.isnan(r.low) else f"{_pct(r.low)} to {_pct(r.high)}",
-            "verdict": r.verdict,
-        }
-        for r in comparison.rows
-    ]
-
-
-def markdown(comparison: Comparison, failures: Sequence[str] = ()) -> str:
-    lines = [f"# Run {comparison.new_run} against {comparison.base_run}", "", comparison.machine_line(), ""]
-    rows = table_rows(comparison)
-    if rows:
-        head = list(rows[0])
-        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(r[h].replace("|", "/") for h in head) + " |" for r in rows]
-    else:
-        lines.append("No model is in both runs.")
-    only = only_lines(comparison)
-    lines += ["", *[f"- {line}" for line in only]] if only else []
-    lines += ["", method_note()]
-    if failures:
-        lines += ["", "Gate failed:", "", *[f"- {f}" for f in failures]]
-    return "\n".join(lines) + "\n"
-
-
-def only_lines(comparison: Comparison) -> list[str]:
-    """The models present in one run only, one sentence per run."""
-    out = []
-    if comparison.only_base:
-        out.append(f"Only in the base run {comparison.base_run}: {', '.join(comparison.only_base)}")
-    if comparison.only_new:
-        out.append(f"Only in the new run {comparison.new_run}: {', '.join(comparison.only_new)}")
-    return out
-
-
-def method_note() -> str:
-    return (
-        "Change = new / base - 1 over warm requests (warm-up and cold requests excluded). The interval is a"
-        f" 95% bootstrap ({bootstrap.N_BOOT} resamples, seeded, widened for small samples); a verdict needs the"
-        " whole interval on one side of zero. Load time is one value per run: no interval."
-    )
-
-
-def to_json(comparison: Comparison, failures: Sequence[str] = ()) -> str:
-    data = comparison.to_dict()
-    data["gate_failures"] = list(failures)
-    data["method"] = method_note()
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"

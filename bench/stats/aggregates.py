@@ -4,6 +4,12 @@ Warm-up samples and failed requests are excluded from statistics (they stay in t
 the CSV). Cold requests (the first after a model load) are reported apart from warm ones.
 Percentiles use numpy's default (linear interpolation); a percentile drawn from fewer samples than
 it needs to mean anything is flagged in ``low_n`` (p90 < 10, p95 < 20, p99 < 100 samples).
+
+:func:`measured` is the one definition of the requests statistics use (Results, Compare, Decide, the
+speed history); :func:`outcome_rates` counts the requests they leave out (failed, incomplete, cut by
+the token limit) as rates with Wilson intervals, so a failure is a number too, not a missing row.
+A decode rate from a burst of buffered chunks (the whole answer within 1 ms, or every gap under
+50 µs) is not a decode rate: it is flagged (``decode_burst``) and its speed left out.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import pandas as pd
 
 # the percentiles every table reports: defined with the metrics (bench.measure), which load also reads
 from bench.measure.request_metrics import PERCENTILES as PERCENTILES
+from bench.stats import bootstrap
 
 #: metric column -> (label, unit) — the one place the UI and the reports take names from.
 METRICS: dict[str, tuple[str, str]] = {
@@ -35,6 +42,11 @@ METRICS: dict[str, tuple[str, str]] = {
 MIN_N = {90: 10, 95: 20, 99: 100}
 #: the fewest scored items a quality mean needs before it is shown without a caveat
 MIN_N_QUALITY = 10
+#: a decode window shorter than this, or every chunk gap shorter than GAP_FLOOR_S, is a burst, not a rate
+BURST_WINDOW_S = 1e-3
+GAP_FLOOR_S = 50e-6
+#: speed columns a chunk burst makes meaningless (left out of statistics, the request itself stays)
+BURST_COLUMNS = ("decode_tps", "tpot_s", "itl_s")
 
 
 def samples_frame(samples: Iterable[dict[str, Any]]) -> pd.DataFrame:
@@ -53,9 +65,21 @@ def samples_frame(samples: Iterable[dict[str, Any]]) -> pd.DataFrame:
         if col not in frame:
             frame[col] = np.nan
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame["decode_burst"] = burst_mask(frame)
+    for col in BURST_COLUMNS:
+        frame.loc[frame["decode_burst"], col] = np.nan
     # cold first: the request right after a load is the cold start, even when it is a warm-up one
     frame["phase"] = np.where(frame["cold"], "cold", np.where(frame["warmup"], "warm-up", "warm"))
     return frame
+
+
+def burst_mask(frame: pd.DataFrame) -> pd.Series:
+    """Requests whose answer arrived as one burst of buffered chunks (their decode rate is not a rate)."""
+    tokens = pd.to_numeric(frame.get("output_tokens"), errors="coerce")
+    window = frame["e2e_s"] - frame["ttft_s"]
+    gaps = pd.to_numeric(frame["ici_max_s"], errors="coerce") if "ici_max_s" in frame else np.nan
+    burst = (tokens > 2) & ((window < BURST_WINDOW_S) | (gaps < GAP_FLOOR_S))
+    return pd.Series(np.asarray(burst, dtype=bool), index=frame.index)
 
 
 def measured(frame: pd.DataFrame) -> pd.DataFrame:
@@ -94,15 +118,38 @@ def describe(values: pd.Series) -> dict[str, Any]:
     return out
 
 
-def bootstrap_ci(values: pd.Series, n_boot: int = 2000, seed: int = 0) -> tuple[float, float] | None:
-    """95% percentile-bootstrap interval of the mean (fixed seed: the same data gives the same CI)."""
-    clean = values.dropna().to_numpy(dtype=float)
-    if clean.size < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    means = rng.choice(clean, size=(n_boot, clean.size), replace=True).mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(low), float(high)
+def mean_interval(group: pd.DataFrame, metric: str) -> bootstrap.Interval | None:
+    """The interval of a metric's mean over measured requests, prompts as the units (the one function)."""
+    groups = group.get("prompt_id", None)
+    return bootstrap.interval(group[metric].to_numpy(dtype=float), "mean", groups=groups)
+
+
+def outcome_rates(group: pd.DataFrame) -> dict[str, Any]:
+    """Error and truncation rates of one (run, model) with Wilson intervals, and the counts behind them.
+
+    Error rate = (failed + incomplete) / measured requests (every request but warm-up and cancelled
+    ones; a cold request that fails still failed). Truncation rate = successful measured answers that
+    ended with ``finish_reason=length`` / successful measured answers.
+    """
+    outcome = group["outcome"] if "outcome" in group else pd.Series(np.where(group["ok"], "ok", "failed"))
+    outcome = pd.Series(np.asarray(outcome), index=group.index)
+    counted = group[(~group["warmup"]) & (outcome != "cancelled")]
+    errors = int(outcome[counted.index].isin(["failed", "incomplete"]).sum())
+    ok = counted[outcome[counted.index] == "ok"]
+    finish = ok["finish_reason"] if "finish_reason" in ok else pd.Series("", index=ok.index)
+    truncated = int((finish.fillna("") == "length").sum())
+    out: dict[str, Any] = {
+        "requests": len(counted),
+        "errors": errors,
+        "ok_measured": len(ok),
+        "truncated": truncated,
+    }
+    for name, count, n in (("error_rate", errors, len(counted)), ("truncation_rate", truncated, len(ok))):
+        iv = bootstrap.proportion(count, n)
+        out[name] = iv.estimate if iv else None
+        out[f"{name}_low"] = iv.low if iv else None
+        out[f"{name}_high"] = iv.high if iv else None
+    return out
 
 
 def _token_source(group: pd.DataFrame) -> str:
@@ -135,8 +182,11 @@ def model_summary(frame: pd.DataFrame, metrics: Iterable[str] = METRICS) -> pd.D
             stats = describe(warm[metric])
             for key, value in stats.items():
                 row[f"{metric}_{key}"] = value
-        ci = bootstrap_ci(warm["e2e_s"]) if not warm.empty else None
-        row["e2e_s_ci95"] = ci
+        iv = mean_interval(warm, "e2e_s") if not warm.empty else None
+        row["e2e_s_ci95"] = (iv.low, iv.high) if iv else None
+        row["e2e_s_n_words"] = iv.n_words() if iv else f"n={len(warm)}"
+        row["n_decode_burst"] = int(group["decode_burst"].sum()) if "decode_burst" in group else 0
+        row.update(outcome_rates(group))
         rows.append(row)
     return pd.DataFrame(rows)
 

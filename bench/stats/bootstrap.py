@@ -1,54 +1,89 @@
-"""Seeded bootstrap intervals: of one statistic, and of the percent change between two samples.
+"""The one interval function of SLM Bench: seeded cluster bootstrap by prompt, and proportions.
 
-Why a bootstrap: latencies are skewed and p95 has no simple formula for its error. Every function
-takes a ``seed`` (same data + same seed = the same interval, so reports diff only on real changes).
+Every interval, P(best), limit and verdict (Results, Compare, Decide, the limits, the reports) comes
+from here, so the same data never gets two intervals.
 
-Two small-sample corrections keep the intervals honest at the sample sizes a benchmark has (tens,
-not thousands): the percentile bootstrap of a mean is too narrow by a factor ``sqrt((n-1)/n)`` and
-uses normal rather than Student-t quantiles, so the resampled deviations around the estimate are
-widened by ``sqrt(n/(n-1)) * t(n-1) / z`` before taking percentiles ("expanded" percentile
-bootstrap). The change between two runs is computed on the log ratio ``log(new/base)`` (symmetric,
-multiplicative, like speed changes are) and reported as a percent ``(new/base - 1) * 100``.
+**The prompt is the unit of certainty.** Rounds of one prompt are correlated (same input, same
+answer length), so resampling single requests makes intervals too narrow when rounds > 1. A
+resample draws *prompts* with replacement and keeps every round of a drawn prompt (the cluster
+bootstrap, "resample clusters, not units"): the spread of a prompt's rounds is already inside its
+cluster, and resampling the rounds again within it would count that spread twice. Latency and
+speed of one request stay together, because whole requests are drawn. Without prompt ids each
+request is its own cluster (the plain bootstrap); with one prompt the rounds are the units.
+``n`` is shown as prompts x rounds (:meth:`Interval.n_words`).
+
+Small-sample correction: the percentile bootstrap of k clusters is too narrow by ``sqrt((k-1)/k)``
+and uses normal instead of Student-t quantiles, so deviations from the estimate are widened by
+``sqrt(k/(k-1)) * t(k-1) / z`` (the "expanded" percentile bootstrap, k = clusters).
+
+**Changes between two runs** are the log ratio ``log(stat(new) / stat(base))`` reported as a percent;
+when both runs measured the same prompts the two sides are drawn with the *same* prompts (paired),
+so a hard prompt is hard in both and its effect cancels. The statistic, not each value, must be
+positive: zeros and failed-item scores of 0 stay in the data.
+
+**Proportions** (error, truncation and pass rates) are proportions, not means to bootstrap: Wilson
+score intervals, and differences in percentage points with Newcombe's hybrid score interval, from
+statsmodels. **Several gated rows** share one family-wise error rate through Holm–Bonferroni
+(:func:`holm`), on one-sided p-values (:func:`p_beyond`) of "worse by more than the threshold".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from statistics import NormalDist
 
 import numpy as np
 
-Stat = Callable[[np.ndarray], np.ndarray]  # statistic along the last axis
+Stat = Callable[[np.ndarray], np.ndarray]  # statistic along the last axis, NaN = no value
 
-#: statistic name -> function along the last axis (vectorised over resamples)
+
+def _nan_aware(fast: Callable[..., np.ndarray], slow: Callable[..., np.ndarray], *args: float) -> Stat:
+    """numpy's fast statistic when there is no NaN padding (unequal rounds per prompt), else its nan- twin."""
+    return lambda a: slow(a, *args, axis=-1) if np.isnan(a).any() else fast(a, *args, axis=-1)
+
+
+#: statistic name -> function along the last axis (vectorised over resamples; NaN padding ignored)
 STATS: dict[str, Stat] = {
-    "mean": lambda a: np.mean(a, axis=-1),
-    "p50": lambda a: np.percentile(a, 50, axis=-1),
-    "p95": lambda a: np.percentile(a, 95, axis=-1),
-    "max": lambda a: np.max(a, axis=-1),
+    "mean": _nan_aware(np.mean, np.nanmean),
+    "p50": _nan_aware(np.percentile, np.nanpercentile, 50),
+    "p95": _nan_aware(np.percentile, np.nanpercentile, 95),
+    "p99": _nan_aware(np.percentile, np.nanpercentile, 99),
+    "max": _nan_aware(np.max, np.nanmax),
 }
+#: the fewest values a statistic needs before it gets an interval or a verdict ("too few samples")
+MIN_N = {"mean": 2, "p50": 2, "p95": 20, "p99": 100, "max": 2}
 N_BOOT = 2000
 LEVEL = 0.95
+TOO_FEW = "too few samples"
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A statistic with its bootstrap interval and the sample count behind it."""
+    """A statistic with its interval, the values behind it, and how many prompts they came from."""
 
     estimate: float
     low: float
     high: float
     n: int
     level: float = LEVEL
+    prompts: int = 0  # clusters drawn (0: each value its own unit)
 
     def contains(self, value: float) -> bool:
         return self.low <= value <= self.high
 
+    def n_words(self) -> str:
+        return n_words(self.n, self.prompts)
+
 
 @dataclass(frozen=True)
 class Change:
-    """``new`` relative to ``base`` in percent, with its interval; n of each side."""
+    """``new`` against ``base``: a percent (``kind="ratio"``), percentage points (``"pp"``) or one value each.
+
+    ``draws`` are the widened resampled changes (same scale as ``pct``) for :func:`p_beyond`; a
+    ``"pp"`` change keeps its counts instead, to invert Newcombe's interval.
+    """
 
     base: float
     new: float
@@ -58,6 +93,19 @@ class Change:
     n_base: int
     n_new: int
     level: float = LEVEL
+    kind: str = "ratio"
+    prompts: int = 0
+    paired: bool = False
+    draws: np.ndarray | None = field(default=None, repr=False, compare=False)
+    counts: tuple[float, int, float, int] | None = field(default=None, repr=False, compare=False)
+
+
+def n_words(n: int, prompts: int) -> str:
+    """``5 prompts × 20 rounds`` (when every prompt has the same rounds), ``5 prompts, 97 requests``, ``n=12``."""
+    if prompts <= 1:
+        return f"n={n}"
+    rounds, rest = divmod(n, prompts)
+    return f"{prompts} prompts × {rounds} rounds" if not rest else f"{prompts} prompts, {n} requests"
 
 
 def clean(values: object) -> np.ndarray:
@@ -79,37 +127,132 @@ def t_quantile(p: float, df: int) -> float:
 
 
 def expansion(n: int, level: float = LEVEL) -> float:
-    """How much wider than the plain percentile bootstrap an interval from n samples must be."""
+    """How much wider than the plain percentile bootstrap an interval from n units must be."""
     if n < 2:
         return 1.0
     p = 1 - (1 - level) / 2
     return float(np.sqrt(n / (n - 1)) * t_quantile(p, n - 1) / NormalDist().inv_cdf(p))
 
 
+# ---- clusters ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Clusters:
+    """Values grouped by prompt into a NaN-padded matrix (one row per prompt), ready to resample."""
+
+    keys: tuple[str, ...]
+    matrix: np.ndarray  # (prompts, most rounds), NaN-padded
+    n: int
+    by_prompt: bool
+
+    @property
+    def k(self) -> int:
+        return len(self.keys)
+
+
+def clusters(values: object, groups: Sequence[object] | None = None) -> Clusters:
+    """Group ``values`` by ``groups`` (prompt ids); NaN values are dropped, a prompt without values too.
+
+    Without groups, or with a single prompt, each value is its own cluster (its own unit).
+    """
+    arr = np.asarray(values, dtype=float).ravel()
+    keep = ~np.isnan(arr)
+    if groups is not None:
+        keys_all = np.asarray([str(g) for g in groups], dtype=object)[keep]
+        if len(set(keys_all)) >= 2:
+            arr = arr[keep]
+            keys = tuple(dict.fromkeys(keys_all))
+            rows = [arr[keys_all == key] for key in keys]
+            width = max(r.size for r in rows)
+            matrix = np.full((len(rows), width), np.nan)
+            for i, row in enumerate(rows):
+                matrix[i, : row.size] = row
+            return Clusters(keys, matrix, int(arr.size), True)
+    arr = arr[keep]
+    return Clusters(tuple(str(i) for i in range(arr.size)), arr.reshape(-1, 1), int(arr.size), False)
+
+
+def _picks(k: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.integers(0, k, size=(n_boot, k))
+
+
+def _stat_draws(c: Clusters, fn: Stat, picks: np.ndarray) -> np.ndarray:
+    """The statistic over each resample (rows of ``picks`` = the clusters drawn)."""
+    if c.matrix.shape[1] == 1:
+        return fn(c.matrix[:, 0][picks])
+    gathered = c.matrix[picks].reshape(picks.shape[0], -1)
+    return fn(gathered)
+
+
+def draws(
+    values: object,
+    stat: str = "mean",
+    groups: Sequence[object] | None = None,
+    n_boot: int = N_BOOT,
+    rng: np.random.Generator | None = None,
+    picks: np.ndarray | None = None,
+) -> np.ndarray:
+    """``n_boot`` resampled values of ``stat`` (clusters by prompt); ``picks`` shares the draw across metrics."""
+    c = clusters(values, groups)
+    if c.n == 0:
+        return np.full(n_boot, np.nan)
+    if picks is None or picks.shape[1] != c.k:
+        picks = _picks(c.k, n_boot, rng or np.random.default_rng(0))
+    return _stat_draws(c, STATS[stat], picks)
+
+
 def resample(values: np.ndarray, stat: Stat, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """``n_boot`` values of ``stat`` over resamples (with replacement) of ``values``."""
+    """``n_boot`` values of ``stat`` over resamples (with replacement) of single values."""
     idx = rng.integers(0, values.size, size=(n_boot, values.size))
     return stat(values[idx])
 
 
-def _expanded(estimate: float, draws: np.ndarray, factor: float, level: float) -> tuple[float, float]:
+def _widen(estimate: float, boot: np.ndarray, factor: float) -> np.ndarray:
+    return estimate + (boot - estimate) * factor
+
+
+def _bounds(widened: np.ndarray, level: float) -> tuple[float, float]:
     tail = (1 - level) / 2 * 100
-    low, high = np.percentile(draws, [tail, 100 - tail])
-    return estimate - (estimate - low) * factor, estimate + (high - estimate) * factor
+    low, high = np.percentile(widened, [tail, 100 - tail])
+    return float(low), float(high)
 
 
+# ---- one statistic -------------------------------------------------------------------------------
 def interval(
-    values: object, stat: str = "mean", n_boot: int = N_BOOT, seed: int = 0, level: float = LEVEL
+    values: object,
+    stat: str = "mean",
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    level: float = LEVEL,
+    groups: Sequence[object] | None = None,
 ) -> Interval | None:
-    """The statistic and its expanded percentile-bootstrap interval; None below two samples."""
-    data = clean(values)
-    if data.size < 2:
+    """The statistic and its expanded cluster-bootstrap interval; None below the statistic's minimum n."""
+    c = clusters(values, groups)
+    if c.n < max(MIN_N[stat], 2):
         return None
     fn = STATS[stat]
-    estimate = float(fn(data))
-    draws = resample(data, fn, n_boot, np.random.default_rng(seed))
-    low, high = _expanded(estimate, draws, expansion(data.size, level), level)
-    return Interval(estimate, float(low), float(high), int(data.size), level)
+    estimate = float(fn(c.matrix.ravel()))
+    boot = _stat_draws(c, fn, _picks(c.k, n_boot, np.random.default_rng(seed)))
+    low, high = _bounds(_widen(estimate, boot, expansion(c.k, level)), level)
+    return Interval(estimate, low, high, c.n, level, c.k if c.by_prompt else 0)
+
+
+def proportion(count: float, n: int, level: float = LEVEL) -> Interval | None:
+    """A proportion (error, truncation, pass rate) with its Wilson score interval; None without units."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    if n <= 0:
+        return None
+    low, high = proportion_confint(count, n, alpha=1 - level, method="wilson")
+    return Interval(count / n, float(max(0.0, low)), float(min(1.0, high)), int(n), level)
+
+
+# ---- two runs ------------------------------------------------------------------------------------
+def _aligned(base: Clusters, new: Clusters) -> Clusters | None:
+    """``new`` with its prompts in ``base``'s order when both measured exactly the same prompts."""
+    if not (base.by_prompt and new.by_prompt) or set(base.keys) != set(new.keys):
+        return None
+    order = [new.keys.index(key) for key in base.keys]
+    return Clusters(base.keys, new.matrix[order], new.n, True)
 
 
 def change(
@@ -119,29 +262,115 @@ def change(
     n_boot: int = N_BOOT,
     seed: int = 0,
     level: float = LEVEL,
+    base_groups: Sequence[object] | None = None,
+    new_groups: Sequence[object] | None = None,
 ) -> Change | None:
-    """Percent change of ``stat`` from ``base`` to ``new`` (independent samples) with its interval.
+    """Percent change of ``stat`` from ``base`` to ``new``, paired by prompt when both share their prompts.
 
-    None when either side has fewer than two positive values (a log ratio needs positive numbers:
-    latencies, rates, bytes and 1–5 scores all are).
+    None below the statistic's minimum n on either side, or when a statistic is not positive (a
+    ratio needs positive numbers; values of 0 are kept, only the statistic must be above 0).
     """
-    a, b = clean(base), clean(new)
-    a, b = a[a > 0], b[b > 0]
-    if a.size < 2 or b.size < 2:
+    cb, cn = clusters(base, base_groups), clusters(new, new_groups)
+    if min(cb.n, cn.n) < max(MIN_N[stat], 2):
         return None
     fn = STATS[stat]
-    est_a, est_b = float(fn(a)), float(fn(b))
+    est_b, est_n = float(fn(cb.matrix.ravel())), float(fn(cn.matrix.ravel()))
+    if est_b <= 0 or est_n <= 0:
+        return None
     rng = np.random.default_rng(seed)
-    log_ratio = np.log(resample(b, fn, n_boot, rng)) - np.log(resample(a, fn, n_boot, rng))
-    point = float(np.log(est_b) - np.log(est_a))
-    low, high = _expanded(point, log_ratio, expansion(min(a.size, b.size), level), level)
-    to_pct = lambda x: float(np.expm1(x) * 100)  # noqa: E731
-    return Change(est_a, est_b, to_pct(point), to_pct(low), to_pct(high), int(a.size), int(b.size), level)
+    paired = _aligned(cb, cn)
+    if paired is not None:
+        picks = _picks(cb.k, n_boot, rng)
+        boot_b, boot_n = _stat_draws(cb, fn, picks), _stat_draws(paired, fn, picks)
+    else:
+        boot_b = _stat_draws(cb, fn, _picks(cb.k, n_boot, rng))
+        boot_n = _stat_draws(cn, fn, _picks(cn.k, n_boot, rng))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.log(np.where(boot_n > 0, boot_n, np.nan)) - np.log(
+            np.where(boot_b > 0, boot_b, np.nan)
+        )
+    log_ratio = log_ratio[np.isfinite(log_ratio)]
+    point = float(np.log(est_n) - np.log(est_b))
+    widened = _widen(point, log_ratio, expansion(min(cb.k, cn.k), level))
+    low, high = _bounds(widened, level)
+    pct = lambda x: np.expm1(x) * 100  # noqa: E731
+    prompts = cb.k if paired is not None else (min(cb.k, cn.k) if cb.by_prompt and cn.by_prompt else 0)
+    return Change(
+        est_b, est_n, float(pct(point)), float(pct(low)), float(pct(high)), cb.n, cn.n, level,
+        "ratio", prompts, paired is not None, draws=pct(widened),
+    )  # fmt: skip
+
+
+def proportion_change(
+    base_count: float, base_n: int, new_count: float, new_n: int, level: float = LEVEL
+) -> Change | None:
+    """The change of a proportion in percentage points with Newcombe's hybrid score interval.
+
+    Zeros are kept: 0% -> 20% is +20 points with an interval, not a division by zero.
+    """
+    if base_n <= 0 or new_n <= 0:
+        return None
+    low, high = _newcombe(base_count, base_n, new_count, new_n, 1 - level)
+    pb, pn = base_count / base_n, new_count / new_n
+    return Change(
+        pb, pn, (pn - pb) * 100, low, high, int(base_n), int(new_n), level, "pp",
+        counts=(float(base_count), int(base_n), float(new_count), int(new_n)),
+    )  # fmt: skip
+
+
+def _newcombe(xb: float, nb: int, xn: float, nn: int, alpha: float) -> tuple[float, float]:
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    low, high = confint_proportions_2indep(xn, nn, xb, nb, method="newcomb", compare="diff", alpha=alpha)
+    return float(low) * 100, float(high) * 100
 
 
 def single_change(base: float, new: float) -> Change | None:
-    """The change between two single measurements (load time, size): no interval can be drawn."""
+    """The change between two single measurements (memory, load time, size): no interval can be drawn."""
     if not (np.isfinite(base) and np.isfinite(new)) or base <= 0:
         return None
     pct = (new / base - 1) * 100
-    return Change(float(base), float(new), float(pct), float("nan"), float("nan"), 1, 1)
+    return Change(float(base), float(new), float(pct), float("nan"), float("nan"), 1, 1, kind="single")
+
+
+# ---- gates ---------------------------------------------------------------------------------------
+def p_beyond(ch: Change, threshold: float, worse_is_up: bool) -> float:
+    """One-sided p-value of "the change is NOT worse than ``threshold``" (percent or points).
+
+    Small p = worse beyond the threshold with confidence. Consistent with the interval: p < 2.5%
+    exactly when the whole 95% interval lies beyond the threshold. NaN for single values.
+    """
+    sign = 1.0 if worse_is_up else -1.0
+    if ch.kind == "pp" and ch.counts is not None:
+        return _p_newcombe(ch.counts, threshold, sign)
+    if ch.draws is None or ch.draws.size == 0:
+        return math.nan
+    return float(np.mean(sign * ch.draws <= threshold))
+
+
+def _p_newcombe(counts: tuple[float, int, float, int], threshold: float, sign: float) -> float:
+    """Invert Newcombe's interval: the one-sided level at which its near bound touches the threshold."""
+
+    def beyond(alpha: float) -> bool:
+        low, high = _newcombe(*counts, alpha)
+        return (low > threshold) if sign > 0 else (high < -threshold)
+
+    lo, hi = 1e-9, 0.999
+    if beyond(lo):
+        return 0.0
+    if not beyond(hi):
+        return 1.0
+    for _ in range(40):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (lo, mid) if beyond(mid) else (mid, hi)
+    return hi / 2
+
+
+def holm(p_values: Sequence[float], alpha: float) -> list[bool]:
+    """Which hypotheses Holm–Bonferroni rejects at family-wise level ``alpha`` (statsmodels)."""
+    from statsmodels.stats.multitest import multipletests
+
+    if not p_values:
+        return []
+    reject, *_ = multipletests(list(p_values), alpha=alpha, method="holm")
+    return [bool(r) for r in reject]
