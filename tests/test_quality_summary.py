@@ -26,7 +26,8 @@ from rubrics.trust import judge_trust
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 PROMPTS = {"name": "t", "prompts": [{"id": f"p{i}", "prompt": f"Q{i}", "aspects": ["acc"]} for i in range(4)]}
-SETTINGS = {"models": ["m1", "m2"], "rounds": 1, "warmup": 0}
+SETTINGS = {"models": ["m1", "m2"], "rounds": 1, "warmup": 0, "stream": True, "max_tokens": 16,
+            "temperature": 0.0, "seed": 42, "endpoint": None}  # fmt: skip
 PEOPLE = {"m1": [5, 4, 4, 5], "m2": [2, 2, 1, 1]}
 #: "good" gives people's score wherever it answers (None = an unreadable reply); "bad" the opposite
 GOOD = {"m1": [5, 4, None, 5], "m2": [2, 2, 1, None]}
@@ -173,3 +174,17 @@ def test_the_results_page_shows_what_the_summary_holds(env: Path) -> None:
     tiles = {m.label: (m.value, m.delta) for m in at.metric}
     assert tiles["Judge parse rate"] == ("75%", "6/8 parsed")
     assert "readable score in only 6 of 8 replies (75%)" in "\n".join(w.value for w in at.warning)
+
+
+def test_the_report_names_each_judges_parse_rate_and_label(scored: tuple[Store, str]) -> None:
+    """The Markdown report reads the same summary: a judge's line says its label and its parse rate."""
+    from bench.report.exports import render_markdown
+
+    store, run_id = scored
+    lines = render_markdown(store, [run_id]).splitlines()
+    good = next(line for line in lines if line.startswith("Scored by **judge:good**"))
+    bad = next(line for line in lines if line.startswith("Scored by **judge:bad**"))
+    assert "parse rate 75% (6 of 8 replies)" in good and "validated" in good
+    assert "parse rate 100% (8 of 8 replies)" in bad and "not validated" in bad
+    people = next(line for line in lines if line.startswith("Scored by **people**"))
+    assert "parse rate" not in people

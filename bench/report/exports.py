@@ -220,7 +220,11 @@ def _quality_records(results: Results, source: str) -> list[dict[str, Any]]:
 def _quality_section(results: Results) -> list[str]:
     lines = []
     for info in results.sources:
-        note = f" ({info.note})" if info.note else ""
+        replies = results.quality.replies(info.name)  # a judge's: readable replies of all it gave
+        parsed = ""
+        if replies is not None and replies.rate is not None:
+            parsed = f"; parse rate {replies.rate:.0%} ({replies.parsed} of {replies.total} replies)"
+        note = f" ({info.note}{parsed})" if info.note or parsed else ""
         lines += [f"Scored by **{info.name}**{note}:", ""]
         lines += ["| model | aspect | mean | 95% interval | n | missing |", "|---|---|---|---|---|---|"]
         for r in _quality_records(results, info.name):
