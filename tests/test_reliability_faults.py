@@ -62,7 +62,8 @@ def test_429_after_the_last_retry_fails_that_sample_and_the_run_goes_on(fault: F
     assert "rate limited (HTTP 429)" in first["error"]
     assert second["outcome"] == "ok"  # the NEXT request ran: the model was not skipped
     assert store.run_models(run_id)[0]["status"] == "done"
-    assert store.outcome_counts(run_id) == {MODEL: {"ok": 1, "failed": 1, "incomplete": 0, "cancelled": 0}}
+    counts = {"ok": 1, "failed": 1, "incomplete": 0, "cancelled": 0, "refused": 0}
+    assert store.outcome_counts(run_id) == {MODEL: counts}
     assert "1 failed" in store.get_run(run_id)["error"]
     row = aggregates.model_summary(aggregates.samples_frame(samples)).iloc[0]
     assert row["n_ok"] == 1 and row["n_failed"] == 1

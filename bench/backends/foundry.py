@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import bench.backends.foundry_workloads as fw
 from bench import paths
 from bench.backends.base import (
     ChatRequest,
@@ -178,8 +179,16 @@ class FoundryBackend:
         return os.getpid()
 
     def count_tokens(self, model: str, text: str) -> int | None:
-        """Not needed: the runtime always reports usage. Kept for the protocol."""
-        return None
+        """By the model's own tokenizer.json (the runtime reports usage; this is for sizing a prompt)."""
+        handle = self.resolve(model)
+        return fw.count_tokens(handle.get_path() if handle.is_cached else "", text)
+
+    def context_length(self, model: str) -> int | None:
+        return fw.context_length(self.resolve(model))
+
+    def tools_refusal(self, request: ChatRequest) -> str | None:
+        """Why this model cannot be offered the request's tools in-process (None: it can, or none sent)."""
+        return fw.tools_unsupported(self.resolve(request.model)) if request.tools else None
 
     # ---- inference ------------------------------------------------------------------------------
     def _options(self, request: ChatRequest) -> Any:
@@ -199,6 +208,7 @@ class FoundryBackend:
         req = Request()
         if request.system:
             req.add_item(MessageItem.system(request.system))
+        fw.add_history(req, request)
         req.add_item(MessageItem.user(request.prompt))
         return req
 
@@ -208,6 +218,7 @@ class FoundryBackend:
         model = self.resolve(request.model)
         with ChatSession(model) as session, self._request(request) as req:
             session.set_options(self._options(request))
+            fw.register_tools(session, request)
             if request.stream:
                 yield from self._streamed(session, req, request)
             else:
@@ -229,6 +240,8 @@ class FoundryBackend:
             if isinstance(item, TextItem) and item.text:
                 kind = "reasoning" if item.type == TextItemType.REASONING else "content"
                 yield StreamEvent(kind, t, text=item.text)
+            elif called := fw.tool_call_text(item):
+                yield StreamEvent("content", t, text=called)
         with stream.final_response as final:
             yield from self._final_events(final, now_ns())
 
@@ -243,6 +256,8 @@ class FoundryBackend:
                     if isinstance(part, TextItem) and part.text:
                         kind = "reasoning" if part.type == TextItemType.REASONING else "content"
                         yield StreamEvent(kind, t, text=part.text)
+                    elif called := fw.tool_call_text(part):
+                        yield StreamEvent("content", t, text=called)
             yield from self._final_events(response, t)
 
     @staticmethod

@@ -246,6 +246,14 @@ class OpenAIBackend:
             return None
         return None
 
+    def context_length(self, model: str) -> int | None:
+        """llama.cpp's ``/props`` ``n_ctx`` (the served context window); None where a server lacks it."""
+        try:
+            props = self.client.get(f"{self.root_url}/props", timeout=10).json()
+            return int(props["default_generation_settings"]["n_ctx"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return None
+
     # ---- inference ----------------------------------------------------------------------------
     def stream_chat(self, request: ChatRequest) -> Iterator[StreamEvent]:
         """Events as they arrive; the HTTP exchange runs on a worker thread so that a deadline or a

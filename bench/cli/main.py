@@ -131,19 +131,25 @@ def run(
         Path | None, typer.Option("--out", help="Write the run's reports here when it ends.")
     ] = None,
     resume: Annotated[str | None, typer.Option(help="Finish an interrupted run by id.")] = None,
+    repeat: Annotated[
+        int, typer.Option(min=1, help="Run the same settings N times, grouped: shows run-to-run noise.")
+    ] = 1,
 ) -> None:
     """Run a benchmark: every model x prompt x round, each sample stored as it ends."""
     from bench.cli.progress import progress_printer
-    from bench.run.runner import resume_run, run_benchmark
+    from bench.cli.repeat import print_noise, run_repeated
+    from bench.run.runner import resume_run
     from bench.store.store import Store
 
     try:
         store = Store(db)
         printer = progress_printer(console)
         cancel = threading.Event()
+        if resume and repeat > 1:
+            raise BenchError("--repeat", "cannot be combined with --resume", "resume one run at a time")
         if resume:
             status = resume_run(store, resume, progress=printer, cancel=cancel)
-            run_id = resume
+            run_ids = [resume]
         else:
             names, where = _model_refs(models)
             settings = _settings(
@@ -164,13 +170,18 @@ def run(
             )
             prompt_set = config.resolve_prompt_set(prompts)
             _check_models(settings)
-            run_id, status = run_benchmark(store, settings, prompt_set, progress=printer, cancel=cancel)
+            run_ids, status = run_repeated(
+                store, settings, prompt_set, repeat, progress=printer, cancel=cancel
+            )
+            print_noise(store, run_ids, console)
+        run_id = run_ids[-1]
         if out_dir:
             from bench.report.exports import write_reports
 
-            for path in write_reports(store, [run_id], out_dir):
+            for path in write_reports(store, run_ids, out_dir):
                 console.print(f"wrote {path}")
-        out.print(run_id)
+        for printed in run_ids:  # one id a line, the last run last
+            out.print(printed)
         if status not in ("completed",):
             run = store.get_run(run_id) or {}
             detail = f": {run['error']}" if run.get("error") else ""

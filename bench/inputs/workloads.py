@@ -145,3 +145,12 @@ class ResponseFormat(BaseModel):
 def tools_body(tools: list[ToolSpec]) -> list[dict[str, Any]]:
     """The request-body ``tools`` list."""
     return [tool.model_dump() for tool in tools]
+
+
+def request_fields(item: Any) -> dict[str, Any]:
+    """What a prompt adds to its :class:`bench.backends.base.ChatRequest` (earlier turns, tools, format)."""
+    return {
+        "history": tuple(turn.model_dump() for turn in item.messages),
+        "tools": tuple(tools_body(item.tools)),
+        "response_format": item.response_format.body() if item.response_format else None,
+    }

@@ -6,6 +6,7 @@ Every request ends in exactly one :data:`Outcome`:
 - ``failed``: no usable answer; ``error`` says why in words, ``http_status`` is the server's status
 - ``incomplete``: the stream ended early (server died, connection reset); the partial answer is kept
 - ``cancelled``: the user cancelled while it was in flight
+- ``refused``: never sent, the model could not take it (:mod:`bench.run.refusal`): not its failure
 
 ``attempts`` counts the tries (retries for HTTP 429/503, connection errors and timeouts) and
 ``retry_log`` holds one line per try that did not count, so a reader sees what the server did.
@@ -17,8 +18,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Outcome = Literal["ok", "failed", "incomplete", "cancelled"]
-OUTCOMES: tuple[Outcome, ...] = ("ok", "failed", "incomplete", "cancelled")
+Outcome = Literal["ok", "failed", "incomplete", "cancelled", "refused"]
+OUTCOMES: tuple[Outcome, ...] = ("ok", "failed", "incomplete", "cancelled", "refused")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from bench.decide import recommend as decide
 from bench.escape import csv_frame, md_cell, md_inline
 from bench.report.round_labels import round_number
 from bench.results import DEFINITIONS, ModelResult, Results, load_results
-from bench.stats import aggregates, energy_cost_load
+from bench.stats import aggregates, drift, energy_cost_load, run_noise
 from bench.stats.server_reported import server_figures
 from bench.store.store import Store
 from bench.units import fmt_bytes, fmt_number, fmt_rate, fmt_seconds, is_missing
@@ -75,6 +75,8 @@ def render_markdown(store: Store, run_ids: Sequence[str]) -> str:
     if quality:
         lines += ["## Quality", "", *quality, ""]
     lines += energy_cost_load.markdown(store, run_ids)  # energy, cost estimate, load capacity
+    lines += run_noise.markdown(results.runs, results.samples)  # between runs of one --repeat group
+    lines += drift.markdown(results.samples)  # decode speed falling across a run
     lines += ["## How to read these numbers", "", DEFINITIONS]
     return "\n".join(lines)
 
@@ -315,6 +317,8 @@ def report_dict(store: Store, run_ids: Sequence[str]) -> dict[str, Any]:
             "quality": quality,
             "recommendation": _recommendation(store, results)["json"],
             **energy_cost_load.as_json(store, run_ids),
+            "run_noise": run_noise.as_json(results.runs, results.samples),
+            "drift": drift.as_json(results.samples),
         }
     )
 

@@ -17,6 +17,7 @@ from bench.errors import BenchError
 from bench.measure import energy
 from bench.measure.samples import Outcome
 from bench.measure.sysmon import MemoryProbe
+from bench.run.refusal import refusal
 from bench.store.store import utc_now
 
 
@@ -46,6 +47,9 @@ def try_once(
 ) -> Try:
     """Send the request once; every way it can end becomes an outcome (never an exception)."""
     events: list[StreamEvent] = []
+    refused = refusal(backend, request)  # too long for the model's context, or tools it cannot take
+    if refused:
+        return Try(events, now_ns(), utc_now(), outcome="refused", error=refused)
     with probe.sampling() as peak, energy.measure() as joules:
         tried = Try(events, now_ns(), utc_now())
         try:

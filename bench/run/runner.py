@@ -31,6 +31,7 @@ from bench.backends.base import RequestCancelled, StreamEvent
 from bench.backends.http_support import strip_credentials
 from bench.errors import BenchError
 from bench.inputs.config import PromptItem, PromptSet, RunSettings
+from bench.inputs.workloads import request_fields
 from bench.measure import provenance
 from bench.measure.request_metrics import summarize
 from bench.measure.samples import Attempt, Sample
@@ -336,6 +337,7 @@ class Runner:
             timeout_s=self.settings.request_timeout_s,
             cancel=self.cancel,
             prompt_cache=self.settings.prompt_cache,
+            **request_fields(step.prompt),  # earlier turns, tools, response_format (bench.inputs.workloads)
         )
 
     def _execute(self, backend: Backend, step: Step, cold: bool, probe: MemoryProbe) -> Sample:

@@ -1,0 +1,203 @@
+"""Run-to-run noise (``bench run --repeat N``) and drift inside a run, on seeded synthetic runs whose
+truth is known, then through the real store, report and CLI (an HTTP fake server on 127.0.0.1 stands
+in for a model server; it is a real ``http.server``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bench.stats.aggregates import samples_frame
+from bench.stats.drift import PRACTICAL_FALL, drift_of
+from bench.stats.run_noise import cv_band, noise_note, repeat_group_runs, run_noise
+from bench.store.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+PROMPT_SPEED = (0.7, 0.85, 1.0, 1.15, 1.3)  # real prompt effects: some prompts decode slower by nature
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def synthetic(run_id: str, rng: np.random.Generator, *, rate: float = 50.0, fall: float = 0.0,
+              rounds: int = 20, model: str = "m") -> list[dict[str, Any]]:  # fmt: skip
+    """A run's samples in request order (rounds x prompts, as the runner sends them): decode rate
+    ``rate`` x prompt effect x (1 - fall x position / (n - 1)) x log-normal noise (6%)."""
+    n = rounds * len(PROMPT_SPEED)
+    out = []
+    for k in range(n):
+        prompt = k % len(PROMPT_SPEED)
+        speed = rate * PROMPT_SPEED[prompt] * (1 - fall * k / (n - 1)) * rng.lognormal(0, 0.06)
+        out.append({
+            "id": k, "run_id": run_id, "model": model, "prompt_id": f"p{prompt}", "round": k // len(PROMPT_SPEED),
+            "warmup": False, "cold": False, "ok": True, "outcome": "ok",
+            "started_at": (START + timedelta(seconds=k)).isoformat(),
+            "metrics": {"decode_tps": speed, "e2e_s": 0.2 + 64 / speed, "ttft_s": 0.2 * rng.lognormal(0, 0.05),
+                        "output_tokens": 65, "output_token_source": "usage"},
+        })  # fmt: skip
+    return out
+
+
+# ---- the coefficient of variation and its bands ----------------------------------------------------
+
+
+def test_cv_bands_are_aiperfs():
+    assert [cv_band(c) for c in (0.0, 0.049, 0.05, 0.099, 0.10, 0.5)] == [
+        "excellent", "excellent", "good", "good", "noisy", "noisy"
+    ]  # fmt: skip
+    assert cv_band(None) == "n/a"
+
+
+@pytest.mark.parametrize(("run_sd", "band"), [(0.02, "excellent"), (0.25, "noisy")])
+def test_the_between_run_spread_is_found_on_runs_of_known_spread(run_sd: float, band: str):
+    hits = 0
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        samples = []
+        for r in range(6):  # six runs; each run's speed is off by a run effect of sd run_sd
+            samples += synthetic(f"run{r}", rng, rate=50 * rng.lognormal(0, run_sd), rounds=4)
+        (decode,) = [n for n in run_noise(samples_frame(samples)) if n.metric == "decode_tps"]
+        assert decode.runs == 6 and decode.requests == (20,) * 6
+        hits += decode.band == band
+    assert hits >= 90  # the band is right in at least 90 of 100 seeded groups
+
+
+def test_one_run_has_no_run_to_run_spread():
+    (decode, *_) = run_noise(samples_frame(synthetic("only", np.random.default_rng(0))))
+    assert decode.cv is None and decode.band == "n/a" and "one run" in decode.sentence()
+
+
+def test_compare_note_says_whether_a_change_is_within_run_to_run_noise():
+    rng = np.random.default_rng(1)
+    samples = [s for r in range(4) for s in synthetic(f"r{r}", rng, rate=50 * (1 + 0.04 * r), rounds=4)]
+    noise = run_noise(samples_frame(samples))
+    decode = next(n for n in noise if n.metric == "decode_tps")
+    limit = 1.96 * np.sqrt(2) * decode.cv * 100
+    assert "within run-to-run noise" in noise_note(noise, "m", "decode_tps", limit * 0.5)
+    assert "beyond run-to-run noise" in noise_note(noise, "m", "decode_tps", -limit * 1.5)
+    assert noise_note(noise, "other-model", "decode_tps", 3.0) == ""
+
+
+# ---- drift inside a run --------------------------------------------------------------------------
+
+
+def test_a_steady_run_is_rarely_flagged_and_a_planted_decline_is_found():
+    steady = falling = 0
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        (a,) = drift_of(samples_frame(synthetic("steady", rng)))
+        (b,) = drift_of(samples_frame(synthetic("falling", rng, fall=0.15)))
+        steady += a.flagged
+        falling += b.flagged
+        assert b.n == 100
+    assert steady <= 10  # at most 5% false alarms over 200 steady runs (5 prompts x 20 rounds)
+    assert falling >= 180  # a 15% fall over the run is found in at least 90% of runs
+
+
+def test_the_drift_estimate_covers_the_planted_fall():
+    covered = 0
+    for seed in range(200):
+        (d,) = drift_of(samples_frame(synthetic("f", np.random.default_rng(seed), fall=0.15)))
+        covered += d.low <= -0.15 <= d.high
+    assert covered >= 180  # the 95% interval holds the truth in at least 90% of runs
+
+
+def test_prompt_effects_alone_are_not_a_trend():
+    rng = np.random.default_rng(3)
+    samples = synthetic("p", rng)
+    samples.sort(key=lambda s: s["prompt_id"])  # prompt-major order: slow prompts first, fast ones last
+    for k, s in enumerate(samples):
+        s["started_at"] = (START + timedelta(seconds=k)).isoformat()
+    (d,) = drift_of(samples_frame(samples))
+    assert not d.flagged and abs(d.change) < PRACTICAL_FALL
+
+
+def test_too_few_requests_is_no_verdict():
+    (d,) = drift_of(samples_frame(synthetic("tiny", np.random.default_rng(0), rounds=1)))
+    assert d.verdict == "too few requests" and not d.flagged and "too few" in d.sentence()
+
+
+# ---- through the store, the report and the CLI -----------------------------------------------------
+
+
+def _store(store: Store, samples: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+    settings = {"models": ["m"], "rounds": 20, "warmup": 0, "stream": True, "max_tokens": 64,
+                "temperature": 0.0, "seed": 42, "endpoint": None}  # fmt: skip
+    prompts = {"name": "synthetic", "prompts": [{"id": f"p{i}", "prompt": f"p {i}"} for i in range(5)]}
+    run_id = store.create_run(settings, prompts, {"transport": "in-process", **meta})
+    store.upsert_run_model(run_id, "m", status="done")
+    for s in samples:
+        store.add_sample({k: v for k, v in s.items() if k != "id"} | {"run_id": run_id, "stream": True,
+                         "transport": "in-process", "answer": "x", "reasoning": "", "error": None})  # fmt: skip
+    store.set_run_status(run_id, "completed")
+    return run_id
+
+
+def test_repeat_groups_are_found_and_reported_with_their_noise_and_drift(tmp_path: Path):
+    from bench.report.exports import render_markdown, report_dict
+
+    store = Store(tmp_path / "b.db")
+    rng = np.random.default_rng(7)
+    ids = [
+        _store(store, synthetic("x", rng, fall=0.3 if i == 2 else 0.0),
+               {"repeat": {"group": "rep-1", "index": i + 1, "of": 3}})
+        for i in range(3)
+    ]  # fmt: skip
+    lone = _store(store, synthetic("y", rng), {})
+    runs = store.list_runs(10)
+    assert repeat_group_runs(runs, ids[1]) == ids and repeat_group_runs(runs, lone) == [lone]
+    md = render_markdown(store, ids)
+    assert "## Run-to-run noise" in md and "| rep-1 | m | Decode tokens/s | 3 |" in md
+    assert "## Drift within a run" in md and "FELL" in md and ids[2] in md
+    data = report_dict(store, ids)
+    assert {n["metric"] for n in data["run_noise"]} >= {"decode_tps", "e2e_s"}
+    assert [d["run_id"] for d in data["drift"] if d["flagged"]] == [ids[2]]
+    single = render_markdown(store, [lone])
+    assert "## Run-to-run noise" not in single and "## Drift within a run" in single
+
+
+@pytest.fixture
+def fake() -> Iterator[Any]:
+    from tests.test_openai_faults import FakeServer, Reply, delta, usage_chunk
+
+    server = FakeServer()
+    events = [
+        delta("", role="assistant"),
+        delta("one"),
+        delta(" two"),
+        delta(finish="stop"),
+        usage_chunk(3, 2),
+    ]
+    server.chat(Reply(content_type="text/event-stream", events=events))
+    yield server
+    server.close()
+
+
+def test_cli_repeat_makes_grouped_runs_and_prints_their_noise(fake: Any, tmp_path: Path):
+    prompts = tmp_path / "prompts.json"
+    prompts.write_text('["Say hi.", "Name a colour."]')
+    db = tmp_path / "b.db"
+    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="200")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "run", "--endpoint", fake.url, "--models", "fake-model", "--prompts",
+         str(prompts), "--rounds", "2", "--warmup", "0", "--repeat", "3", "--db", str(db)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    ids = done.stdout.split()
+    assert len(ids) == 3
+    store = Store(db)
+    metas = [store.get_run(i)["meta"]["repeat"] for i in ids]
+    assert len({m["group"] for m in metas}) == 1 and [m["index"] for m in metas] == [1, 2, 3]
+    assert all(m["of"] == 3 for m in metas)
+    assert "run-to-run noise: fake-model" in done.stderr and "between 3 runs" in done.stderr
+    refused = subprocess.run([sys.executable, "-m", "bench", "run", "--resume", ids[0], "--repeat", "2",
+                              "--db", str(db)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                             timeout=120)  # fmt: skip
+    assert refused.returncode == 2 and "--repeat" in refused.stderr and "Traceback" not in refused.stderr
