@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from bench.backends import Backend, backend_for
-from bench.backends.openai_compat import api_key_from_env
 from bench.errors import BenchError
 from bench.inputs import user_files
 from bench.quality.summary import load_quality
@@ -40,7 +39,14 @@ from ui.quality_view import (
     stat_text,
     warn_parse_rate,
 )
-from ui.resources import endpoint_models, foundry_backend, foundry_status, runnable_foundry_models, store
+from ui.resources import (
+    endpoint_api_key,
+    endpoint_models,
+    foundry_backend,
+    foundry_status,
+    runnable_foundry_models,
+    store,
+)
 from ui.routing import require_router
 from ui.speed_view import estimate_caption, fastest_first
 from ui.tables import show_table
@@ -200,9 +206,9 @@ with st.container(border=True):
             )
 
     def _backend() -> Backend:
-        return (
-            foundry_backend() if source == FOUNDRY else backend_for(base_url, api_key_from_env(api_key_env))
-        )
+        if source == FOUNDRY:
+            return foundry_backend()
+        return backend_for(base_url, endpoint_api_key(base_url, api_key_env))  # the key guard
 
     if st.button(
         "Grade answers",

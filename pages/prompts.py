@@ -284,8 +284,9 @@ with tab_prompts:
         if with_checks:
             kinds = sorted({c.type for p in prompt_set.prompts for c in p.checks})
             code = (
-                " Code runs in the sandbox: this set allows it (`allow_code_execution`)."
-                if prompt_set.allow_code_execution
+                " Its code runs in the sandbox only with your consent (the Run page's box or `--allow-code`);"
+                " `allow_code_execution` in a file is ignored."
+                if any(c.type == "python_tests" for p in prompt_set.prompts for c in p.checks)
                 else ""
             )
             st.caption(

@@ -14,7 +14,14 @@ from ui.errors import guard, show_error
 from ui.form_state import keep, remember
 from ui.jobs import Job, registry
 from ui.race import Board, draw_lanes, start_race, watch_race, winner_lines
-from ui.resources import endpoint_models, foundry_backend, foundry_status, runnable_foundry_models, store
+from ui.resources import (
+    endpoint_api_key,
+    endpoint_models,
+    foundry_backend,
+    foundry_status,
+    runnable_foundry_models,
+    store,
+)
 from ui.routing import require_router
 from ui.runs import open_results
 from ui.speed_view import fastest_first
@@ -43,14 +50,21 @@ def _pick_prompt() -> None:
 
 def _lane_backends(foundry: Any, endpoint_lanes: dict[str, tuple[Any, str]]) -> Any:
     """``lane -> backend`` (or ``(backend, model name)`` for an endpoint's model), for the race thread."""
+    keys: dict[str, Any] = {}  # through the key guard here: the race thread has no session state
+    for lane, (endpoint, _name) in endpoint_lanes.items():
+        try:
+            keys[lane] = endpoint_api_key(endpoint.base_url, endpoint.api_key_env)
+        except BenchError as exc:
+            keys[lane] = exc
 
     def backend_for_model(lane: str) -> Any:
         if lane in endpoint_lanes:
             from bench.backends import backend_for
-            from bench.backends.openai_compat import api_key_from_env
 
             endpoint, name = endpoint_lanes[lane]
-            return backend_for(endpoint.base_url, api_key_from_env(endpoint.api_key_env)), name
+            if isinstance(keys[lane], BenchError):
+                raise keys[lane]
+            return backend_for(endpoint.base_url, keys[lane]), name
         if foundry is None:
             raise BenchError(lane, "Foundry Local (in-process) did not start", "see the Home page")
         return foundry

@@ -9,6 +9,7 @@ import streamlit as st
 from bench.errors import BenchError
 from bench.inputs import user_files
 from bench.inputs.config import PromptSet, RunSettings, load_prompt_set, validate
+from bench.quality.checks.consent import needs_code_consent
 from bench.report.round_labels import plural
 from ui import tasks
 from ui.errors import guard, show_error
@@ -99,6 +100,15 @@ with settings_box:
         prompts = load_prompt_set(sets[set_label]) if set_label else None
     except BenchError as exc:
         show_error(exc, title="That prompt set cannot be used.")
+    allow_code = False
+    if prompts is not None and needs_code_consent(prompts):
+        allow_code = st.checkbox(
+            "Run the answers' code (this set's `python_tests` are not built in)",
+            value=False,
+            key="run_allow_code",
+            help="The code runs in the sandbox (no network, no files of yours, no environment). Without"
+            " this tick those checks are stored as 'not run'; `allow_code_execution` in a file is ignored.",
+        )
     if prompts is not None:
         with st.expander(f"{len(prompts.prompts)} prompts in `{prompts.name}`"):
             st.dataframe(
@@ -228,7 +238,7 @@ with settings_box:
                 f"Run: {', '.join(models)} · {prompts.name} · {plural(int(rounds), 'round')} after "
                 f"{plural(int(warmup), 'warm-up round')}"
             )
-            job = tasks.start_benchmark(settings, prompts, title)
+            job = tasks.start_benchmark(settings, prompts, title, allow_code=allow_code)
             st.session_state[RUN_JOB] = job.id
         except BenchError as exc:
             show_error(exc, title="The run did not start.")

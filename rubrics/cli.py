@@ -49,9 +49,10 @@ def judge(
         if store.get_run(run_id) is None:
             raise BenchError(run_id, f"no such run in {store.path}", "list runs with `python -m bench runs`")
         rubric_set = resolve_rubric_set(rubric)
-        from bench.backends.openai_compat import api_key_from_env
+        from bench.backends.keys import flag_key
 
-        backend = backend_for(endpoint or config.endpoint_from_env(), api_key_from_env(api_key_env))
+        url = endpoint or config.endpoint_from_env()
+        backend = backend_for(url, flag_key(api_key_env, url))  # --api-key-env confirms it for this URL
 
         def show(p: Any) -> None:
             console.print(

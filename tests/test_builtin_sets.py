@@ -31,7 +31,7 @@ def test_sets_are_complete(name: str) -> None:
     assert len(prompt_set.prompts) >= 25
     for item in prompt_set.prompts:
         assert item.checks and item.reference, item.id
-    assert prompt_set.allow_code_execution is (name == "python-functions")
+    assert not prompt_set.allow_code_execution  # a file is not consent (bench.quality.checks.consent)
 
 
 @pytest.mark.parametrize("name", SETS)

@@ -184,12 +184,14 @@ def test_not_run_checks_make_an_answer_missing_not_failed(tmp_path) -> None:
     assert summary.loc["good", "missing"] == 1 and summary.loc["good", "n"] == 2
 
 
-def test_the_prompt_set_can_allow_code(tmp_path) -> None:
+def test_a_prompt_set_cannot_allow_code_by_itself(tmp_path) -> None:
+    """`allow_code_execution` in a file is data, not the person's consent: the code is not run."""
     store = Store(tmp_path / "bench.db")
     allowed = PROMPTS.model_copy(update={"allow_code_execution": True})
     run_id = _run(store, allowed)
     summary = evaluate_run_checks(store, run_id)
-    assert not summary.not_run and summary.passed + summary.failed == 20
+    assert sum(summary.not_run.values()) == 4 and summary.passed + summary.failed == 16
+    assert all("--allow-code" in reason for reason in summary.not_run)
 
 
 def test_the_quality_chart_draws_pass_rates_on_a_0_to_1_axis(tmp_path) -> None:

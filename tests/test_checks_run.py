@@ -64,7 +64,7 @@ def test_cli_checks_a_stored_run(tmp_path: Path) -> None:
     run_id = _run(Store(db), MINI)
     done = _cli(run_id, "--db", str(db))
     assert done.returncode == 0, done.stderr
-    assert "not run (4): code execution is off" in done.stderr
+    assert "not run (4): code execution needs your consent" in " ".join(done.stderr.split())
     assert "good" in done.stdout and "100%" in done.stdout
     with_code = _cli(run_id, "--db", str(db), "--allow-code")
     assert with_code.returncode == 0, with_code.stderr

@@ -152,3 +152,108 @@ def test_streamlit_listens_on_localhost_only():
 
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     assert config["server"]["address"] == "127.0.0.1"
+
+
+# ---- one guarded key path (issue 17) ---------------------------------------------------------------
+KEY_READERS = ("bench", "rubrics", "ui", "pages")
+
+
+def _python_files() -> list[Path]:
+    files = [REPO / "app.py"]
+    for folder in KEY_READERS:
+        files += sorted((REPO / folder).rglob("*.py"))
+    return files
+
+
+def test_every_key_is_read_through_the_key_guard():
+    """Only bench/backends/keys.py reads a key variable's value; everything else calls it."""
+    import re
+
+    arg = r"\s*[\w.]*(?:key|env_name)"  # api_key_env, self.api_key_env, key_env, env_name
+    reads = re.compile(rf"os\.(?:environ\.get|getenv)\({arg}|os\.environ\[{arg}", re.IGNORECASE)
+    guard = REPO / "bench" / "backends" / "keys.py"
+    offenders = []
+    for path in _python_files():
+        text = path.read_text(encoding="utf-8")
+        if path != guard and (reads.search(text) or "api_key_from_env" in text):
+            offenders.append(str(path.relative_to(REPO)))
+    assert offenders == []
+    assert reads.search(guard.read_text(encoding="utf-8"))  # the pattern does find a real read
+
+
+def _stranger_run(tmp_path: Path, prompt_file: Path, url: str) -> str:
+    """A run made elsewhere (endpoint: a stranger's URL, api_key_env OPENAI_API_KEY), imported here."""
+    from bench.inputs.config import RunSettings, load_prompt_set
+    from bench.store.bundle import export_runs, import_bundle
+    from bench.store.store import Store
+
+    theirs = Store(tmp_path / "theirs.db")
+    settings = RunSettings(models=[MODEL], rounds=1, warmup=0, endpoint=url, api_key_env="OPENAI_API_KEY")
+    run_id = theirs.create_run(
+        settings.model_dump(), load_prompt_set(prompt_file).model_dump(), {"transport": "http"}
+    )
+    theirs.set_run_status(run_id, "interrupted")
+    export_runs(theirs, [run_id], tmp_path / "run.slmbench")
+    import_bundle(Store(tmp_path / "bench.db"), tmp_path / "run.slmbench")
+    return run_id
+
+
+def test_resuming_an_imported_run_does_not_send_the_key_to_its_endpoint(tmp_path: Path, prompt_file: Path):
+    """The issue's leak: resume read $OPENAI_API_KEY and sent it to whatever URL the stored run named."""
+    with FaultServer(FaultConfig(require_key=CANARY)) as stranger:
+        run_id = _stranger_run(tmp_path, prompt_file, stranger.url)
+        refused = _bench(["run", "--resume", run_id], tmp_path, OPENAI_API_KEY=CANARY)
+        assert "Traceback" not in refused.stderr
+        assert all(not s.authorized and CANARY not in s.auth_header for s in stranger.seen)
+        assert CANARY not in refused.stdout + refused.stderr
+        # naming the variable again on the command line is the person's confirmation
+        confirmed = _bench(
+            ["run", "--resume", run_id, "--api-key-env", "OPENAI_API_KEY"], tmp_path, OPENAI_API_KEY=CANARY
+        )
+        assert confirmed.returncode == 0, confirmed.stderr
+        assert any(s.authorized for s in stranger.seen)
+
+
+def test_resume_in_process_sends_only_confirmed_pairs(tmp_path: Path, prompt_file: Path, monkeypatch):
+    """bench.run.runner.resume_run: a pair confirmed for another URL sends nothing and says why."""
+    import pytest
+
+    from bench.errors import BenchError
+    from bench.run.runner import resume_run
+    from bench.store.store import Store
+
+    monkeypatch.setenv("OPENAI_API_KEY", CANARY)
+    with FaultServer(FaultConfig(require_key=CANARY)) as stranger:
+        run_id = _stranger_run(tmp_path, prompt_file, stranger.url)
+        store = Store(tmp_path / "bench.db")
+        elsewhere = {("OPENAI_API_KEY", "http://127.0.0.1:9/v1")}
+        with pytest.raises(BenchError, match="is not confirmed as the API key"):
+            resume_run(store, run_id, confirmed_keys=elsewhere)
+        assert not any(s.authorized for s in stranger.seen)
+        status = resume_run(store, run_id, confirmed_keys={("OPENAI_API_KEY", stranger.url)})
+        assert status == "completed"
+        assert stranger.chat_requests() and stranger.chat_requests()[-1].authorized
+
+
+def test_a_resumed_run_gets_no_prefix_shortcut(monkeypatch):
+    """SLM_BENCH_KEY_* goes to the person's own endpoints in the app; a stored run must be confirmed."""
+    import pytest
+
+    from bench.backends.keys import endpoint_key, flag_key
+    from bench.errors import BenchError
+
+    monkeypatch.setenv("SLM_BENCH_KEY_LAB", CANARY)
+    with pytest.raises(BenchError, match="--api-key-env SLM_BENCH_KEY_LAB"):
+        endpoint_key("SLM_BENCH_KEY_LAB", "http://stranger/v1", trust_prefix=False)
+    assert flag_key("SLM_BENCH_KEY_LAB", "http://mine/v1") == CANARY  # a flag confirms its own URL
+    assert flag_key("SLM_BENCH_KEY_LAB", None) is None  # in-process: nothing to send
+
+
+def test_judge_and_load_send_the_flag_key_only_to_the_flag_url(tmp_path: Path, prompt_file: Path):
+    """`bench load --endpoint URL --api-key-env NAME`: the key is sent to URL (the flag is the consent)."""
+    with FaultServer(FaultConfig(require_key=CANARY)) as server:
+        args = ["load", "--endpoint", server.url, "--api-key-env", "MY_KEY", "--models", MODEL]
+        args += ["--prompts", str(prompt_file), "--concurrency", "1", "--requests", "2", "--warmup", "0"]
+        proc = _bench(args, tmp_path, MY_KEY=CANARY)
+        assert server.seen and all(s.authorized for s in server.seen), proc.stderr[-2000:]
+    assert CANARY not in proc.stdout + proc.stderr

@@ -172,6 +172,27 @@ def confirmed_keys() -> set[tuple[str, str]]:
     return st.session_state.setdefault("confirmed_key_vars", set())
 
 
+def resume_keys(run: dict[str, Any]) -> set[tuple[str, str]]:
+    """The stored run's (key variable, URL) pairs this person allowed: ticked on the Models page, or an
+    ``SLM_BENCH_KEY_*`` variable of one of their own endpoints. A stranger's run gets neither."""
+    from bench.backends.keys import SAFE_PREFIX
+    from bench.inputs import user_files
+
+    stored = run.get("settings", {})
+    places = [stored, *(stored.get("model_endpoints") or {}).values()]
+    pairs = {
+        (p.get("api_key_env"), p.get("endpoint"))
+        for p in places
+        if p.get("api_key_env") and p.get("endpoint")
+    }
+    own = {e.base_url for e in user_files.all_endpoints()}
+    return {
+        (env, url)
+        for env, url in pairs
+        if (env, url) in confirmed_keys() or (env.startswith(SAFE_PREFIX) and url in own)
+    }
+
+
 def endpoint_api_key(base_url: str, api_key_env: str | None) -> str | None:
     """The endpoint's key when its variable may be sent there; else a BenchError saying how to allow it."""
     from bench.backends.keys import endpoint_key

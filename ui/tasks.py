@@ -8,7 +8,7 @@ from bench.acquire import importer
 from bench.acquire.sources import DEFAULT_MODEL
 from bench.inputs.config import PromptSet, RunSettings, resolve_prompt_set
 from ui.jobs import Job, registry
-from ui.resources import foundry_backend, store
+from ui.resources import foundry_backend, resume_keys, store
 
 #: 160 tokens: SmolLM2-135M ends its workshop answers on its own within 133 tokens (explain-onnx,
 #: measured at temperature 0); 48 cut 4 of 5 answers. Its email-subject and list-colors answers
@@ -21,16 +21,22 @@ def default_model_name() -> str:
     return DEFAULT_MODEL
 
 
-def start_benchmark(settings: RunSettings, prompts: PromptSet, title: str, kind: str = "benchmark") -> Job:
-    """Run through ``bench.run.runner.run_benchmark``: stored exactly as the CLI stores it."""
+def start_benchmark(
+    settings: RunSettings, prompts: PromptSet, title: str, kind: str = "benchmark", allow_code: bool = False
+) -> Job:
+    """Run through ``bench.run.runner.run_benchmark``: stored exactly as the CLI stores it.
+
+    ``allow_code`` is the person's tick on the Run page (python_tests of a set that is not built in).
+    """
     from bench.run.runner import run_benchmark
 
     db = store()
 
     def work(job: Job) -> dict[str, Any]:
         run_id, status = run_benchmark(
-            db, settings, prompts, progress=job.on_progress, on_token=job.on_token, cancel=job.cancel
-        )
+            db, settings, prompts, progress=job.on_progress, on_token=job.on_token, cancel=job.cancel,
+            allow_code=allow_code,
+        )  # fmt: skip
         job.update(run_id=run_id, run_status=status)
         return {"run_id": run_id, "status": status}
 
@@ -45,10 +51,12 @@ def start_resume(run_id: str) -> Job:
     db = store()
     run = db.get_run(run_id)
     rounds = int((run or {}).get("settings", {}).get("rounds", 0))
+    keys = resume_keys(run or {})  # read here: the job's thread has no session state
 
     def work(job: Job) -> dict[str, Any]:
         job.update(run_id=run_id)
-        status = resume_run(db, run_id, progress=job.on_progress, on_token=job.on_token, cancel=job.cancel)
+        options = {"on_token": job.on_token, "cancel": job.cancel, "confirmed_keys": keys}
+        status = resume_run(db, run_id, progress=job.on_progress, **options)
         job.update(run_status=status)
         return {"run_id": run_id, "status": status}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import queue
 import time
 from collections.abc import Iterator
@@ -51,7 +50,6 @@ from bench.errors import EndpointError, ModelLoadError
 __all__ = [
     "SERVER_TIMING_KEYS",
     "OpenAIBackend",
-    "api_key_from_env",
     "decode_sse_payload",
     "normalize_base_url",
 ]
@@ -361,8 +359,3 @@ class OpenAIBackend:
             ) from None
         except ValueError as exc:
             raise RequestError(subject, str(exc), "see the server log") from None
-
-
-def api_key_from_env(env_name: str | None) -> str | None:
-    """API keys are read from a named environment variable only; they are never stored."""
-    return os.environ.get(env_name) if env_name else None

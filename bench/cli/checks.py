@@ -25,8 +25,8 @@ def checks(
         bool,
         typer.Option(
             "--allow-code",
-            help="Run python_tests (the answers' code, in a sandbox without network) even when the prompt"
-            " set does not set allow_code_execution.",
+            help="Run python_tests (the answers' code, in the sandbox) for a prompt set that is not built in."
+            " A set or bundle cannot switch this on by itself (allow_code_execution is ignored).",
         ),
     ] = False,
     force: Annotated[bool, typer.Option(help="Evaluate again even where a verdict is stored.")] = False,

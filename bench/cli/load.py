@@ -110,9 +110,9 @@ def load(
 def _check_endpoint(endpoint: str, models: list[str], api_key_env: str | None) -> None:
     """Fail before the first level when the server is down or does not serve a model."""
     from bench.backends import backend_for
-    from bench.backends.openai_compat import api_key_from_env
+    from bench.backends.keys import flag_key
 
-    served = backend_for(endpoint, api_key_from_env(api_key_env)).model_ids(refresh=True)
+    served = backend_for(endpoint, flag_key(api_key_env, endpoint)).model_ids(refresh=True)
     unknown = [m for m in models if m not in served]
     if unknown:
         raise BenchError(

@@ -70,23 +70,40 @@ def _check_models(settings: config.RunSettings) -> None:
     The check goes through the same backend (same URL, same key) the run will use.
     """
     from bench.backends import backend_for
-    from bench.backends.openai_compat import api_key_from_env
+    from bench.backends.keys import flag_key, is_set
 
-    if settings.api_key_env and not api_key_from_env(settings.api_key_env):
+    if settings.api_key_env and not is_set(settings.api_key_env):
         raise BenchError(
             "--api-key-env",
             f"the environment variable {settings.api_key_env} is not set (or empty)",
             f"export {settings.api_key_env}=... before the run, or drop --api-key-env",
         )
-    backend = backend_for(settings.endpoint, api_key_from_env(settings.api_key_env))
+    backend = backend_for(settings.endpoint, flag_key(settings.api_key_env, settings.endpoint))
     for name in settings.models:
         where = settings.model_endpoints.get(name)
-        if where and where.api_key_env and not api_key_from_env(where.api_key_env):
+        if where and where.api_key_env and not is_set(where.api_key_env):
             raise BenchError(f"--models {name}@{where.endpoint}#{where.api_key_env}",
                              f"the environment variable {where.api_key_env} is not set (or empty)",
                              f"export {where.api_key_env}=... before the run")  # fmt: skip
-        own = backend_for(where.endpoint, api_key_from_env(where.api_key_env)) if where else backend
+        own = backend_for(where.endpoint, flag_key(where.api_key_env, where.endpoint)) if where else backend
         own.resolve(name)
+
+
+def _resume_keys(store: Any, run_id: str, api_key_env: str | None) -> set[tuple[str, str]]:
+    """``--api-key-env NAME`` with ``--resume`` confirms sending NAME to the stored run's endpoints.
+
+    Without it nothing is sent: the stored run may be an imported one whose endpoint is a stranger's.
+    """
+    run = store.get_run(run_id) if api_key_env else None
+    if run is None:
+        return set()
+    stored = run["settings"]
+    places = [stored, *(stored.get("model_endpoints") or {}).values()]
+    return {
+        (api_key_env, p["endpoint"])
+        for p in places
+        if p.get("api_key_env") == api_key_env and p.get("endpoint")
+    }
 
 
 @app.command()
@@ -114,7 +131,11 @@ def run(
         typer.Option(help="OpenAI-compatible base URL (env FOUNDRY_LOCAL_ENDPOINT); default in-process."),
     ] = None,
     api_key_env: Annotated[
-        str | None, typer.Option(help="Name of the env var holding the endpoint's API key.")
+        str | None,
+        typer.Option(
+            help="Name of the env var holding the endpoint's API key (with --resume: confirms sending it"
+            " to the stored run's endpoint; without, a resumed run sends no key)."
+        ),
     ] = None,
     label: Annotated[str, typer.Option(help="A note stored with the run.")] = "",
     retries: Annotated[
@@ -148,7 +169,8 @@ def run(
         if resume and repeat > 1:
             raise BenchError("--repeat", "cannot be combined with --resume", "resume one run at a time")
         if resume:
-            status = resume_run(store, resume, progress=printer, cancel=cancel)
+            keys = _resume_keys(store, resume, api_key_env)
+            status = resume_run(store, resume, progress=printer, cancel=cancel, confirmed_keys=keys)
             run_ids = [resume]
         else:
             names, where = _model_refs(models)

@@ -235,7 +235,7 @@ def _entry_row(name: str, model_id: str, path: str, caps: str | None, lic: str |
 def endpoint_rows(extra_url: str | None = None) -> list[dict[str, Any]]:
     """Each configured OpenAI-compatible endpoint's ``/v1/models`` (an unreachable one says so)."""
     from bench.backends import backend_for
-    from bench.backends.openai_compat import api_key_from_env
+    from bench.backends.keys import endpoint_key, key_allowed
     from bench.inputs import user_files
 
     endpoints = [(e.name, e.base_url, e.api_key_env) for e in user_files.all_endpoints()]
@@ -243,7 +243,8 @@ def endpoint_rows(extra_url: str | None = None) -> list[dict[str, Any]]:
         endpoints.append(("--endpoint", extra_url, None))
     rows = []
     for name, url, key_env in endpoints:
-        backend = backend_for(url, api_key_from_env(key_env))
+        sendable = key_allowed(key_env, url)  # SLM_BENCH_KEY_* only: no one confirmed another pair here
+        backend = backend_for(url, endpoint_key(key_env, url) if sendable else None)
         try:
             ids = backend.model_ids(refresh=True)
         except BenchError as exc:

@@ -101,7 +101,9 @@ class Endpoint(BaseModel):
     def key_status(self) -> str:
         if not self.api_key_env:
             return "no key"
-        return "set" if os.environ.get(self.api_key_env) else f"${self.api_key_env} is not set"
+        from bench.backends.keys import is_set  # the one reader of key variables
+
+        return "set" if is_set(self.api_key_env) else f"${self.api_key_env} is not set"
 
 
 def load_endpoints() -> list[Endpoint]:

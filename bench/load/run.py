@@ -77,9 +77,9 @@ def run_load(
 ) -> dict[str, Any]:
     """Run every model at every level (until saturation); returns the run id and per-model results."""
     say = progress or (lambda _line: None)
-    from bench.backends.openai_compat import api_key_from_env
+    from bench.backends.keys import flag_key
 
-    key = api_key_from_env(spec.api_key_env)
+    key = flag_key(spec.api_key_env, spec.endpoint)  # the person's own flags or form: the confirmation
     run_id = _create_run(store, spec, prompts)
     say(f"run {run_id}: {len(spec.models)} model(s) x {len(spec.levels)} level(s) against {spec.endpoint}")
     results: dict[str, Any] = {"run_id": run_id, "models": {}}

@@ -23,6 +23,7 @@ from bench.inputs.check_spec import (
     TextCheck,
 )
 from bench.inputs.workload_checks import NoToolCallCheck, ToolCallCheck, ToolCallCountCheck
+from bench.quality.checks.redact import redact
 from bench.quality.checks.tool_calls import evaluate_tool_check
 from bench.quality.checks.verdict import CheckVerdict
 
@@ -34,7 +35,7 @@ _MAX_DETAIL = 300
 
 def _short(text: Any) -> str:
     value = text if isinstance(text, str) else json.dumps(text, ensure_ascii=False)
-    value = value.replace("\n", "\\n")  # a detail is one line
+    value = redact(value).replace("\n", "\\n")  # one line; a secret is cut out before any truncation
     return value if len(value) <= 60 else value[:57] + "..."
 
 
@@ -146,10 +147,9 @@ def evaluate(answer: str, check: BaseModel, allow_code: bool = False) -> CheckVe
     """The verdict of ``check`` on ``answer``. ``python_tests`` runs only with ``allow_code``."""
     if isinstance(check, PythonTestsCheck):
         if not allow_code:
-            return CheckVerdict(
-                None,
-                "not run: code execution is off (set allow_code_execution in the prompt set or pass --allow-code)",
-            )
+            from bench.quality.checks.consent import REFUSED
+
+            return CheckVerdict(None, REFUSED)
         from bench.quality.checks.sandbox import run_python_tests
 
         return run_python_tests(answer, check.tests, timeout_s=check.timeout_s)

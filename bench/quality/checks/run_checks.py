@@ -4,7 +4,9 @@ Called at the end of every run (:mod:`bench.run.runner`) and by ``python -m benc
 idempotent: a verdict already stored for the current answer is kept (re-running a run's checks
 costs nothing), a verdict older than its answer (the step was retried on resume) or a check that
 was *not run* before (code execution was off) is evaluated again. ``python_tests`` runs only when
-the run's prompt set says ``allow_code_execution`` or the caller passes ``allow_code=True``.
+the caller passes ``allow_code=True`` (the person's ``--allow-code`` or the app's confirmation) or
+its tests are the built-in ones (:mod:`bench.quality.checks.consent`); ``allow_code_execution`` in
+a prompt set or an imported bundle is ignored.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bench.errors import BenchError
 from bench.inputs.check_spec import PythonTestsCheck
 from bench.inputs.config import PromptSet, validate
 from bench.quality.checks import store as check_store
+from bench.quality.checks.consent import builtin_code
 from bench.quality.checks.evaluate import evaluate
 from bench.store.store import Store
 
@@ -76,7 +79,7 @@ def evaluate_run_checks(
     prompts = validate(
         PromptSet, run["prompts"], f"run {run_id}: prompts", "this run's stored prompt set is not readable"
     )
-    code_ok = allow_code or prompts.allow_code_execution
+    code_ok = allow_code or builtin_code(prompts)  # never prompts.allow_code_execution: data is not consent
     by_id = {p.id: p for p in prompts.prompts if p.checks}
     samples = [
         s
@@ -118,10 +121,10 @@ def evaluate_run_checks(
     return summary
 
 
-def evaluate_after_run(store: Store, run_id: str) -> CheckRunSummary | None:
+def evaluate_after_run(store: Store, run_id: str, allow_code: bool = False) -> CheckRunSummary | None:
     """The runner's hook: evaluate the checks, never fail the run over them (the error is printed)."""
     try:
-        return evaluate_run_checks(store, run_id)
+        return evaluate_run_checks(store, run_id, allow_code=allow_code)
     except Exception as exc:  # a finished run must not be lost over its checks
         print(f"checks of run {run_id} were not evaluated: {exc}", file=sys.stderr)
         return None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from bench.quality.checks.redact import redact
 from bench.store.store import Store, utc_now
 
 COLUMNS = [
@@ -42,11 +43,11 @@ class CheckResult:
 
 
 def save(store: Store, results: Iterable[CheckResult]) -> int:
-    """Upsert verdicts in one transaction; returns how many."""
+    """Upsert verdicts in one transaction; returns how many. Details are redacted of secrets first."""
     now = utc_now()
     rows = [
         (r.run_id, r.model, r.prompt_id, r.round, r.check_index, r.check_type,
-         None if r.passed is None else int(r.passed), r.detail, now)
+         None if r.passed is None else int(r.passed), redact(r.detail), now)
         for r in results
     ]  # fmt: skip
     if not rows:
