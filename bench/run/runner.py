@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ import psutil
 from bench.backends import Backend, ChatRequest, backend_for, unload_all
 from bench.backends.base import RequestCancelled, StreamEvent
 from bench.backends.http_support import strip_credentials
+from bench.backends.keys import endpoint_key
 from bench.errors import BenchError
 from bench.inputs.config import PromptItem, PromptSet, RunSettings
 from bench.inputs.workloads import request_fields
@@ -125,8 +126,11 @@ class Runner:
         cancel: threading.Event | None = None,
         backend: Backend | None = None,
         unload_others: bool = True,
+        confirmed_keys: Collection[tuple[str, str]] = (),
     ) -> None:
         self.store = store
+        #: (key variable, URL) pairs the person confirmed for this runner; nothing else is sent
+        self.confirmed_keys = frozenset(confirmed_keys)
         self.unload_others = unload_others
         self.run_id = run_id
         self.settings = settings
@@ -155,6 +159,7 @@ class Runner:
             update={"endpoint": strip_credentials(settings.endpoint), "model_endpoints": where}
         )
         run_id = store.create_run(stored.model_dump(), prompts.model_dump(), meta, label=settings.label)
+        kwargs.setdefault("confirmed_keys", own_keys(settings))  # a new run's settings are the person's own
         return cls(store, run_id, settings, prompts, **kwargs)
 
     @classmethod
@@ -184,20 +189,20 @@ class Runner:
     @property
     def backend(self) -> Backend:
         if self._backend is None:
-            from bench.backends.openai_compat import api_key_from_env
-
-            key = api_key_from_env(self.settings.api_key_env)
+            key = self._key(self.settings.api_key_env, self.settings.endpoint)
             self._backend = backend_for(self.settings.endpoint, key)
         return self._backend
+
+    def _key(self, env_name: str | None, url: str | None) -> str | None:
+        """The key for ``url`` through the key guard: only a pair confirmed for this runner is sent."""
+        return endpoint_key(env_name, url, self.confirmed_keys, trust_prefix=False) if url else None
 
     def backend_of(self, model: str) -> Backend:
         """The run's backend, or the model's own endpoint in a mixed run (``settings.model_endpoints``)."""
         where = self.settings.model_endpoints.get(model)
         if where is None:
             return self.backend
-        from bench.backends.openai_compat import api_key_from_env
-
-        return backend_for(where.endpoint, api_key_from_env(where.api_key_env))
+        return backend_for(where.endpoint, self._key(where.api_key_env, where.endpoint))
 
     def _emit(self, event: str, **kwargs: Any) -> None:
         remaining = len(self.steps) - self.done
@@ -414,13 +419,14 @@ def run_benchmark(
     on_token: TokenFn | None = None,
     cancel: threading.Event | None = None,
     extra_meta: dict | None = None,
+    allow_code: bool = False,
 ) -> tuple[str, str]:
     """Start and execute a new run. Returns (run_id, status). One store connection in all."""
     with store.session():
         options = {"progress": progress, "on_token": on_token, "cancel": cancel, "extra_meta": extra_meta}
         runner = Runner.start(store, settings, prompts, **options)
         status = runner.run()
-        _evaluate_checks(store, runner.run_id)
+        _evaluate_checks(store, runner.run_id, allow_code)
     return runner.run_id, status
 
 
@@ -430,17 +436,35 @@ def resume_run(
     progress: ProgressFn | None = None,
     on_token: TokenFn | None = None,
     cancel: threading.Event | None = None,
+    allow_code: bool = False,
+    confirmed_keys: Collection[tuple[str, str]] = (),
 ) -> str:
-    """Finish a run: every missing step and every step whose sample is not ok. Returns the status."""
+    """Finish a run: every missing step and every step whose sample is not ok. Returns the status.
+
+    A stored run may be someone else's (an imported bundle): its key variable is sent to its
+    endpoint only when ``confirmed_keys`` holds that pair (the CLI's ``--api-key-env`` with
+    ``--resume``, or the app's confirmation); naming a variable in a stored run is not consent.
+    """
     with store.session():
-        runner = Runner.resume(store, run_id, progress=progress, on_token=on_token, cancel=cancel)
+        options = {"on_token": on_token, "cancel": cancel, "confirmed_keys": confirmed_keys}
+        runner = Runner.resume(store, run_id, progress=progress, **options)
         status = runner.run()
-        _evaluate_checks(store, run_id)
+        _evaluate_checks(store, run_id, allow_code)
     return status
 
 
-def _evaluate_checks(store: Store, run_id: str) -> None:
-    """Task checks of the prompts that carry them (bench.quality.checks); never fails the run."""
+def _evaluate_checks(store: Store, run_id: str, allow_code: bool = False) -> None:
+    """Task checks of the prompts that carry them (bench.quality.checks); never fails the run.
+
+    ``allow_code`` is the person's consent to run the answers' code for a set that is not built in.
+    """
     from bench.quality.checks.run_checks import evaluate_after_run
 
-    evaluate_after_run(store, run_id)
+    evaluate_after_run(store, run_id, allow_code)
+
+
+def own_keys(settings: RunSettings) -> set[tuple[str, str]]:
+    """The (key variable, URL) pairs of settings the person gave for a new run (flags, the Run page)."""
+    pairs = {(settings.api_key_env, settings.endpoint)}
+    pairs |= {(e.api_key_env, e.endpoint) for e in settings.model_endpoints.values()}
+    return {(env, url) for env, url in pairs if env and url}
