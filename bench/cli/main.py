@@ -10,18 +10,96 @@ import importlib
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from bench.cli.output import DB_HELP, emit, fail, flag_errors
 from bench.errors import BenchError
-from bench.inputs import config
+
+if TYPE_CHECKING:  # imported where used: --help stays fast (pydantic models)
+    from bench.inputs import config
+
+#: sub-commands that live in their own modules, as "module:attribute", imported only when that command
+#: runs (or shows its own --help): `python -m bench --help` lists them without importing pandas, the SDK
+#: or an HTTP client. Other packages plug in here too (found by name, like score sources), so bench
+#: never imports them.
+LAZY_COMMANDS: dict[str, str] = {
+    "models": "bench.cli.models:models_app",
+    "serve": "bench.cli.serve:serve",
+    "compare": "bench.cli.compare:compare",
+    "decide": "bench.cli.decide:decide",
+    "load": "bench.cli.load:load",
+    "checks": "bench.cli.checks:checks",
+    "export": "bench.cli.bundle:export_runs",
+    "import": "bench.cli.bundle:import_bundle",
+}
+PLUGIN_COMMANDS = {"judge": "rubrics.cli:judge"}
+#: a sub-app's one-line help (a command's is its docstring, read without importing its module)
+GROUP_HELP = {"models": "List, import, fetch and register models."}
+
+
+def _docstring(target: str) -> str:
+    """The docstring of ``module:function`` read from its source file, so listing costs no import."""
+    import ast
+    import importlib.util
+
+    module, attr = target.split(":")
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin:
+        return ""
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == attr:
+            return ast.get_docstring(node) or ""
+    return ""
+
+
+def load_command(name: str) -> click.Command:
+    """Import one sub-command and build its click command (what typer would have mounted)."""
+    module, attr = {**LAZY_COMMANDS, **PLUGIN_COMMANDS}[name].split(":")
+    target = getattr(importlib.import_module(module), attr)
+    if isinstance(target, typer.Typer):
+        command: click.Command = typer.main.get_group(target)
+        command.help = GROUP_HELP.get(name, command.help)
+    else:
+        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class _LazyGroup(TyperGroup):
+    """The top-level group: a lazy command is a help-only stand-in until it is the one that runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        lazy = [n for n in (*LAZY_COMMANDS, *PLUGIN_COMMANDS) if n not in self.commands]
+        lazy.sort(key=lambda n: n in GROUP_HELP)  # groups after commands, as typer lists them
+        return [*super().list_commands(ctx), *lazy]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands or name not in {**LAZY_COMMANDS, **PLUGIN_COMMANDS}:
+            return super().get_command(ctx, name)
+        target = {**LAZY_COMMANDS, **PLUGIN_COMMANDS}[name]
+        return click.Command(name, help=GROUP_HELP.get(name) or _docstring(target))
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else None
+        if name in {**LAZY_COMMANDS, **PLUGIN_COMMANDS} and name not in self.commands:
+            self.commands[name] = load_command(name)
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
+    cls=_LazyGroup,
     help="SLM Bench: measure small language models on your own hardware.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -35,6 +113,8 @@ FLAG_NAMES = {"max_tokens": "--max-tokens", "models": "--models", "rounds": "--r
 
 def _settings(**values: Any) -> config.RunSettings:
     """Validate the run flags; a bad value names its flag (``--rounds: must be >= 1``)."""
+    from bench.inputs import config
+
     try:
         return config.RunSettings(**values)
     except ValidationError as exc:
@@ -45,6 +125,8 @@ def _settings(**values: Any) -> config.RunSettings:
 
 def _model_names(models: str | None) -> list[str]:
     """``--models A,B``, a models.json path (the workshop's format works), or ``BENCH_MODELS``."""
+    from bench.inputs import config
+
     if models and (models.endswith(".json") or Path(models).is_file()):
         return [m.name for m in config.load_model_list(models).models]
     if models:
@@ -57,7 +139,7 @@ def _model_names(models: str | None) -> list[str]:
 
 def _model_refs(models: str | None) -> tuple[list[str], dict[str, config.ModelEndpoint]]:
     """Names and, for a mixed run, where each model is served (``NAME@URL#ENV`` or models.json ``endpoint``)."""
-    from bench.inputs import model_refs
+    from bench.inputs import config, model_refs
 
     if models and (models.endswith(".json") or Path(models).is_file()):
         return model_refs.from_specs(config.load_model_list(models).models)
@@ -159,6 +241,7 @@ def run(
     """Run a benchmark: every model x prompt x round, each sample stored as it ends."""
     from bench.cli.progress import progress_printer
     from bench.cli.repeat import print_noise, run_repeated
+    from bench.inputs import config
     from bench.run.runner import resume_run
     from bench.store.store import Store
 
@@ -309,36 +392,6 @@ def runs(
         console.print(
             f"no stored run ran on a machine matching {machine!r} (see the machine column of `runs`)"
         )
-
-
-#: commands that other packages plug in (found by name, like score sources), so bench never imports them
-PLUGIN_COMMANDS = {"judge": "rubrics.cli:judge"}
-
-
-def _mount_subcommands() -> None:
-    """Sub-commands that live in their own modules (imported here so each module stays one idea)."""
-    from bench.cli.bundle import export_runs, import_bundle
-    from bench.cli.checks import checks
-    from bench.cli.compare import compare
-    from bench.cli.decide import decide
-    from bench.cli.load import load
-    from bench.cli.models import models_app
-    from bench.cli.serve import serve
-
-    app.add_typer(models_app, name="models", help="List, import, fetch and register models.")
-    app.command("serve")(serve)
-    app.command("compare")(compare)
-    app.command("decide")(decide)
-    app.command("load")(load)
-    app.command("checks")(checks)
-    app.command("export")(export_runs)
-    app.command("import")(import_bundle)
-    for name, target in PLUGIN_COMMANDS.items():
-        module, attr = target.split(":")
-        app.command(name)(getattr(importlib.import_module(module), attr))
-
-
-_mount_subcommands()
 
 
 def main() -> None:
