@@ -126,11 +126,12 @@ def test_weighted_score_and_rank() -> None:
     assert [rows[m]["norm_quality"] for m in "ABC"] == approx([0.6, 0.8, 1.0])
     assert [rows[m]["norm_throughput"] for m in "ABC"] == approx([1.0, 0.5, 0.75])
     assert [rows[m]["norm_memory"] for m in "ABC"] == approx([0.5, 1.0, 1.0])
-    assert [rows[m]["norm_size"] for m in "ABC"] == approx([1.0, 1 / 3, 0.0])
-    assert rows["C"]["missing"] == ["size"] and rows["A"]["missing"] == []
-    assert rows["A"]["score"] == approx(0.79)
-    assert rows["B"]["score"] == approx(0.32 + 0.15 + 0.05 + 0.1 + 0.1 / 3)
-    assert rows["C"]["score"] == approx(0.675)
+    # C has no size: size is left out for everyone (a missing value never scores, best or worst)
+    assert all(math.isnan(rows[m]["norm_size"]) for m in "ABC") and table.attrs["dropped"] == {"size": ["C"]}
+    assert rows["C"]["missing"] == [] and rows["A"]["missing"] == []
+    assert rows["A"]["score"] == approx((0.24 + 0.3 + 0.1 + 0.05) / 0.9)
+    assert rows["B"]["score"] == approx((0.32 + 0.15 + 0.05 + 0.1) / 0.9)
+    assert rows["C"]["score"] == approx((0.4 + 0.1 + 0.075 + 0.1) / 0.9)
     assert table["model"].tolist() == ["A", "C", "B", "D"]  # ranked first, failed last
     assert [rows[m]["rank"] for m in "ACB"] == [1, 2, 3]
     assert pd.isna(rows["D"]["rank"]) and math.isnan(rows["D"]["score"])
@@ -145,9 +146,10 @@ def test_a_criterion_nobody_has_leaves_the_denominator() -> None:
     rows = [{**r, "quality": np.nan} for r in ROWS]
     table = recommend.score_table(raw(rows), Criteria())
     got = by_model(table)
-    assert got["A"]["score"] == pytest.approx(0.55 / 0.6)
-    assert got["B"]["score"] == pytest.approx((0.3 + 0.1 / 3) / 0.6)
-    assert got["C"]["score"] == pytest.approx(0.275 / 0.6)
+    # ... and C has no size: size leaves the score too (0.5 left)
+    assert got["A"]["score"] == pytest.approx(0.45 / 0.5)
+    assert got["B"]["score"] == pytest.approx(0.3 / 0.5)
+    assert got["C"]["score"] == pytest.approx(0.275 / 0.5)
     assert got["A"]["missing"] == []  # nobody has quality: not "missing", just not counted
     rec = recommend.recommendation(table)
     assert rec.model == "A"
@@ -184,8 +186,9 @@ def test_pareto_front() -> None:
 
 def test_recommendation_reasons_and_caveats() -> None:
     rec = recommend.recommendation(recommend.score_table(raw(ROWS), Criteria()))
-    assert rec.model == "A" and rec.score == pytest.approx(0.79)
-    assert rec.reasons[0].startswith("highest weighted score among 3 candidates (0.79 of 1; next C 0.6")
+    assert rec.model == "A" and rec.score == pytest.approx(0.69 / 0.9)
+    assert rec.reasons[0].startswith("highest weighted score among 3 candidates (0.77 of 1; next C 0.75")
+    assert "size on disk left out of the score for every model: no value for C" in rec.caveats
     assert "fastest p95 among the candidates (1 s, n=10)" in rec.reasons
     assert "fastest decoding among the candidates (100.0 tok/s, n=10)" in rec.reasons
     # a number the winner loses on is a trade-off (a caveat), never a reason

@@ -4,6 +4,8 @@ are drawn around a chosen centre for each model."""
 
 from __future__ import annotations
 
+import math
+
 import sys
 from pathlib import Path
 from typing import Any
@@ -100,8 +102,10 @@ def test_one_model_without_a_reading_follows_the_missing_value_rule(db_path: Pat
     run_id = store_run(store, {"metered": (0.5, 0.04), "unmetered": (0.5, None)})
     table = recommend.decision_table(store, [run_id], Criteria(**ONLY, energy=1.0))
     rows = _rows(table)
-    assert rows["unmetered"]["missing"] == ["energy"] and rows["unmetered"]["norm_energy"] == 0.0
-    assert recommend.recommendation(table).model == "metered"
+    # a missing value never scores: energy is left out for both, so nothing is left to rank on
+    assert rows["unmetered"]["missing"] == [] and math.isnan(rows["unmetered"]["norm_energy"])
+    rec = recommend.recommendation(table)
+    assert rec.model is None and any("no value for unmetered" in c for c in rec.caveats), rec.caveats
 
 
 def test_cost_estimate_from_an_hourly_price_ranks_the_faster_model_cheaper(

@@ -101,14 +101,17 @@ def test_quality_items_and_speed_are_resampled_together() -> None:
     assert result.criteria == ["latency"] and result.winner is None
 
 
-def test_missing_values_score_zero_and_are_named() -> None:
+def test_a_missing_value_never_scores_it_leaves_the_criterion_out_for_everyone() -> None:
+    """Issue 16: a model without a memory value won 'best in 100%' with memory 'counted as 0'."""
     rng = np.random.default_rng(1)
     a = Candidate("a", e2e=shifted(rng, 0.4), memory=1e9)
     b = Candidate("b", e2e=shifted(rng, 0.4))
-    result = ranking.rank([a, b], {"latency": 1.0, "memory": 1.0}, seed=0)
-    rows = {r.name: r for r in result.rows}
-    assert rows["b"].missing == ["memory"] and rows["a"].missing == []
-    assert rows["b"].score == pytest.approx(0.5) and rows["a"].score == pytest.approx(1.0)
+    zero = Candidate("zero", e2e=shifted(rng, 0.4), memory=0.0)  # 0 bytes is not a measurement
+    result = ranking.rank([a, b, zero], {"latency": 1.0, "memory": 1.0}, seed=0)
+    assert result.criteria == ["latency"] and result.dropped == {"memory": ["b", "zero"]}
+    assert all(r.missing == [] for r in result.rows)
+    assert {r.name: r.score for r in result.rows}["a"] == pytest.approx(1.0)
+    assert result.winner is None  # equal latencies: no model wins on the memory nobody else has
 
 
 def test_more_data_scales_with_one_over_sqrt_n() -> None:
@@ -136,3 +139,32 @@ def test_more_data_estimate_is_about_right() -> None:
         tried += 1
         resolved += ranking.rank([a2, b2], {"latency": 1.0}, latency_stat="p50", seed=seed).winner is not None
     assert tried >= 5 and resolved >= tried / 2  # aimed at level 0.8, half at least must land
+
+
+def test_three_close_candidates_are_not_called_practically_equal() -> None:
+    """Issue 16: 430/436/442 ms with n=20 were "practically equal" in 3 of 10 seeds (a two-candidate formula)."""
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        cands = [
+            Candidate(name, e2e=shifted(rng, c)) for name, c in (("a", 0.430), ("b", 0.436), ("c", 0.442))
+        ]
+        result = ranking.rank(cands, {"latency": 1.0}, latency_stat="p50", seed=seed)
+        if result.winner is None:
+            assert result.more is not None and not result.more.practically_equal, seed
+            assert 1 < result.more.factor < ranking.MAX_FACTOR
+
+
+def test_ranking_resamples_prompts_not_requests() -> None:
+    """With strong prompt effects and 3 prompts, a request-level bootstrap would be sure; prompts are not."""
+    rng = np.random.default_rng(5)
+    effects = np.repeat([0.3, 0.6, 1.2], 10)
+    ids = np.repeat(["p0", "p1", "p2"], 10)
+    a = Candidate("a", e2e=effects * rng.lognormal(0, 0.02, 30), prompt_ids=ids)
+    b = Candidate("b", e2e=effects * 1.02 * rng.lognormal(0, 0.02, 30), prompt_ids=ids)
+    clustered = bootstrap.interval(a.e2e, groups=a.prompts_of("e2e"))
+    plain = bootstrap.interval(a.e2e)
+    assert clustered is not None and plain is not None and clustered.prompts == 3
+    assert (clustered.high - clustered.low) > 1.5 * (plain.high - plain.low)
+    assert clustered.n_words() == "3 prompts × 10 rounds"
+    result = ranking.rank([a, b], {"latency": 1.0}, latency_stat="p50", seed=0)
+    assert result.rows[0].name == "a"

@@ -1,7 +1,9 @@
 """A candidate of a decision: one (run, model) with its raw samples, not just its means.
 
 Constraints and the ranking both need the samples behind every number (to draw intervals and to
-resample), so a candidate carries the warm per-request values, the quality items per score source,
+resample), so a candidate carries the measured per-request values with the prompt each came from
+(the prompt is the unit of resampling), its outcomes (one 0/1 per counted request: failed or
+incomplete; one per successful answer: cut by the token limit), the quality items per score source,
 and its single measurements (memory, size on disk) with where they came from.
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.stats.aggregates import measured
 from bench.stats.bootstrap import clean
 
 
@@ -40,10 +43,31 @@ class Candidate:
     energy_j: np.ndarray = field(default_factory=lambda: np.empty(0))
     energy_tokens: np.ndarray = field(default_factory=lambda: np.empty(0))
     cost: float = float("nan")  # estimate per 1,000 output tokens (a price the user set)
+    #: the prompt of each value of e2e/ttft/decode_tps as given (before missing values are dropped)
+    prompt_ids: np.ndarray | None = None
+    #: 1 = failed or incomplete, one per counted request (not warm-up, not cancelled); None = unknown
+    failed: np.ndarray | None = None
+    #: 1 = cut by the token limit, one per successful counted answer
+    truncated: np.ndarray | None = None
+    #: the prompt of each quality item, per source (same order as ``quality``)
+    quality_prompts: dict[str, np.ndarray] = field(default_factory=dict)
+    groups: dict[str, np.ndarray | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.model = self.model or self.name
-        self.e2e, self.ttft, self.decode_tps = clean(self.e2e), clean(self.ttft), clean(self.decode_tps)
+        for metric in ("e2e", "ttft", "decode_tps"):
+            raw = np.asarray(getattr(self, metric), dtype=float).ravel()
+            ids = self.prompt_ids
+            self.groups[metric] = (
+                None if ids is None or len(ids) != raw.size else np.asarray(ids)[~np.isnan(raw)]
+            )
+            setattr(self, metric, clean(raw))
+        for source, values in self.quality.items():
+            raw = np.asarray(values, dtype=float).ravel()
+            ids = self.quality_prompts.get(source)
+            self.groups[f"quality:{source}"] = (
+                None if ids is None or len(ids) != raw.size else np.asarray(ids)[~np.isnan(raw)]
+            )
         self.quality = {k: clean(v) for k, v in self.quality.items()}
 
     def energy_per_token(self) -> float:
@@ -63,6 +87,10 @@ class Candidate:
         """The per-request values of ``e2e``, ``ttft`` or ``decode_tps``."""
         return {"e2e": self.e2e, "ttft": self.ttft, "decode_tps": self.decode_tps}[metric]
 
+    def prompts_of(self, metric: str) -> np.ndarray | None:
+        """The prompt of each value of ``metric`` (``e2e``... or ``quality:SOURCE``); None = unknown."""
+        return self.groups.get(metric)
+
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -73,11 +101,22 @@ class ModelInfo:
 
 
 def warm_samples(samples: Any, run_id: str, model: str) -> Any:
-    """The requests statistics use: not warm-up, successful, not the cold first request."""
+    """The requests statistics use (:func:`bench.stats.aggregates.measured`, the one definition)."""
     if samples.empty:
         return samples
-    mask = (samples["run_id"] == run_id) & (samples["model"] == model)
-    return samples[mask & (~samples["warmup"]) & samples["ok"] & (~samples["cold"])]
+    return measured(samples[(samples["run_id"] == run_id) & (samples["model"] == model)])
+
+
+def outcome_flags(samples: Any, run_id: str, model: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(failed or incomplete per counted request, cut by the token limit per successful answer)."""
+    if samples.empty or "outcome" not in samples:
+        return None, None
+    mine = samples[(samples["run_id"] == run_id) & (samples["model"] == model) & ~samples["warmup"]]
+    mine = mine[mine["outcome"] != "cancelled"]
+    failed = mine["outcome"].isin(["failed", "incomplete"]).to_numpy(float)
+    ok = mine[mine["outcome"] == "ok"]
+    finish = ok["finish_reason"] if "finish_reason" in ok else pd.Series("", index=ok.index)
+    return failed, (finish.fillna("") == "length").to_numpy(float)
 
 
 def energy_samples(samples: Any, run_id: str, model: str) -> tuple[np.ndarray, np.ndarray]:
@@ -116,12 +155,9 @@ def from_results(
         if not m.candidate:
             continue
         warm = warm_samples(results.samples, m.run_id, m.model)
-        quality = {
-            source: frame[(frame["run_id"] == m.run_id) & (frame["model"] == m.model)]["score"].to_numpy(
-                float
-            )
-            for source, frame in items.items()
-        }
+        mine = {s: f[(f["run_id"] == m.run_id) & (f["model"] == m.model)] for s, f in items.items()}
+        quality = {source: frame["score"].to_numpy(float) for source, frame in mine.items()}
+        failed, truncated = outcome_flags(results.samples, m.run_id, m.model)
         meta = info.get(m.model, ModelInfo())
         joules, tokens = energy_samples(results.samples, m.run_id, m.model)
         out.append(
@@ -137,6 +173,10 @@ def from_results(
                 memory_comparable=m.memory_comparable,
                 size=float("nan") if m.size_bytes is None else float(m.size_bytes),
                 quality={k: v for k, v in quality.items() if v.size},
+                quality_prompts={k: f["prompt_id"].to_numpy() for k, f in mine.items() if len(f)},
+                prompt_ids=warm["prompt_id"].to_numpy() if "prompt_id" in warm else None,
+                failed=failed,
+                truncated=truncated,
                 license=meta.license,
                 tags=meta.tags,
                 energy_j=joules,

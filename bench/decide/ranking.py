@@ -5,19 +5,22 @@ Here each criterion is scored **relative to the best candidate**: the best gets 
 ``best / value`` when lower is better (latency, memory, size) or ``value / best`` when higher is
 better (quality, decode tok/s; energy per output token and the cost estimate are lower-is-better
 and weighted 0 unless asked for). 437 ms vs 440 ms becomes 1.0 vs 0.993: a 0.7% difference stays a
-0.7% difference. A candidate without a value gets 0 on that criterion (named in ``missing``).
+0.7% difference. A missing value never scores: a criterion that some candidate lacks is left out
+for every candidate (named in ``dropped``, said in the reasons), so no model wins on a number it
+does not have. A memory or size of 0 is not a measurement and counts as missing.
 
-Uncertainty: every resample redraws each candidate's requests (latency statistic, decode tok/s) and
-its scored items (quality) with replacement, all in the same resample, and recomputes the weighted
-scores and ranks. ``p_best`` is the share of resamples a candidate came first (ties shared), the
+Uncertainty: every resample redraws each candidate's *prompts* with replacement (the cluster
+bootstrap of :mod:`bench.stats.bootstrap`: every round of a drawn prompt comes along, and the same
+drawn prompts give its latency, its decode speed and its scored items, so the values of one request
+stay together), and recomputes the weighted scores and ranks. ``p_best`` is the share of resamples a candidate came first (ties shared), the
 rank interval the 2.5th–97.5th percentile of its ranks. Energy per token is the ratio of summed
 joules to summed output tokens over the redrawn requests. Memory, size and the cost estimate (a
 price the user sets, applied once) are single values and do not vary between resamples. Seeded: the same data gives the same probabilities.
 
 A model is named only when its ``p_best`` reaches ``level`` (default 0.8). Otherwise the candidates
-whose rank interval reaches 1 are tied within the noise, and :func:`more_data` estimates how much
-more data would separate the first two: an interval shrinks like 1/sqrt(n), so a leader whose
-margin is ``z = Phi^-1(p_best)`` spreads wide needs about ``(z(level) / z)**2`` times the data.
+whose rank interval reaches 1 are tied within the noise, and :func:`more_data_for` estimates how
+much more data would let the leader beat every rival at once (a margin over its spread grows like
+sqrt(n); see there). :func:`more_data` is the two-candidate shortcut from P(best) alone.
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ class Ranking:
     winner: str | None = None
     tied: list[str] = field(default_factory=list)
     more: MoreData | None = None
+    #: weighted criteria left out for everyone because these candidates lack a value
+    dropped: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,24 +97,33 @@ def _draws(
     source: str | None,
     n_boot: int,
     rng: np.random.Generator,
+    picks: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray]:
-    """(point value, n_boot resampled values) of one criterion; NaN when the candidate lacks it."""
+    """(point value, n_boot resampled values) of one criterion; NaN when the candidate lacks it.
+
+    ``picks`` (prompts drawn per resample) is shared by every criterion of one candidate.
+    """
     if criterion in ("memory", "size", "cost"):
         value = float({"memory": cand.memory, "size": cand.size, "cost": cand.cost}[criterion])
+        if criterion != "cost" and not value > 0:
+            value = float("nan")  # 0 bytes is not a measurement
         return value, np.full(n_boot, value)
     if criterion == "energy":
         return cand.energy_per_token(), cand.energy_draws(n_boot, rng)
     if criterion == "quality":
-        data, stat = cand.quality.get(source or "", np.empty(0)), "mean"
+        key, stat = f"quality:{source or ''}", "mean"
+        data = cand.quality.get(source or "", np.empty(0))
     elif criterion == "latency":
-        metric, stat = LATENCY[latency_stat]
-        data = cand.samples(metric)
+        key, stat = LATENCY[latency_stat]
+        data = cand.samples(key)
     else:
-        data, stat = cand.decode_tps, "mean"
+        key, data, stat = "decode_tps", cand.decode_tps, "mean"
     if data.size == 0:
         return float("nan"), np.full(n_boot, np.nan)
-    fn = bootstrap.STATS[stat]
-    return float(fn(data)), bootstrap.resample(data, fn, n_boot, rng)
+    point = float(bootstrap.STATS[stat](data))
+    if n_boot == 1:
+        return point, np.full(1, point)
+    return point, bootstrap.draws(data, stat, cand.prompts_of(key), n_boot, rng, picks)
 
 
 def relative(values: np.ndarray, lower_is_better: bool) -> np.ndarray:
@@ -132,9 +146,34 @@ def _available(
         if weights.get(c, 0) <= 0:
             continue
         point = [_draws(x, c, stat, source, 1, np.random.default_rng(0))[0] for x in cands]
-        if any(not math.isnan(v) for v in point):
+        if point and all(not math.isnan(v) for v in point):
             out.append(c)
     return out
+
+
+def dropped(
+    cands: Sequence[Candidate], weights: Mapping[str, float], source: str | None, stat: str
+) -> dict[str, list[str]]:
+    """Weighted criteria left out because some candidates lack them: criterion -> those candidates."""
+    out = {}
+    for c in CRITERIA:
+        if weights.get(c, 0) <= 0:
+            continue
+        lacking = [
+            x.name for x in cands if math.isnan(_draws(x, c, stat, source, 1, np.random.default_rng(0))[0])
+        ]
+        if lacking and len(lacking) < len(cands):
+            out[c] = lacking
+    return out
+
+
+def _shared_picks(cand: Candidate, n_boot: int, rng: np.random.Generator) -> np.ndarray | None:
+    """The prompts drawn for one candidate in every resample, shared across its criteria."""
+    ids = cand.prompts_of("e2e")
+    if ids is None or n_boot == 1:
+        return None
+    k = len(set(ids.tolist()))
+    return rng.integers(0, k, size=(n_boot, k)) if k >= 2 else None
 
 
 # ---- the ranking ---------------------------------------------------------------------------------
@@ -154,12 +193,15 @@ def rank(
     k = len(cands)
     point = np.zeros((len(crit), k))
     boot = np.zeros((len(crit), n_boot, k))
+    picks = [_shared_picks(cand, n_boot, rng) for cand in cands]
     for i, c in enumerate(crit):
         for j, cand in enumerate(cands):
-            point[i, j], boot[i, :, j] = _draws(cand, c, latency_stat, source, n_boot, rng)
+            point[i, j], boot[i, :, j] = _draws(cand, c, latency_stat, source, n_boot, rng, picks[j])
     if not crit or k == 0:
         rows = [Ranked(c.name, math.nan, 0, 0.0, 0, 0, math.nan, math.nan) for c in cands]
-        return Ranking(rows, crit, dict(weights), level, n_boot)
+        return Ranking(
+            rows, crit, dict(weights), level, n_boot, dropped=dropped(cands, weights, source, latency_stat)
+        )
     total = w.sum()
     score = sum(w[i] * relative(point[i], crit[i] in LOWER_IS_BETTER) for i in range(len(crit))) / total
     scores = sum(w[i] * relative(boot[i], crit[i] in LOWER_IS_BETTER) for i in range(len(crit))) / total
@@ -183,7 +225,8 @@ def rank(
             )
         )
     result = Ranking(rows, crit, {c: float(weights[c]) for c in crit}, level, n_boot)
-    _verdict(result, order, cands)
+    result.dropped = dropped(cands, weights, source, latency_stat)
+    _verdict(result, order, cands, scores)
     return result
 
 
@@ -198,7 +241,7 @@ def _p_best(scores: np.ndarray) -> np.ndarray:
     return (at_top / at_top.sum(axis=1, keepdims=True)).mean(axis=0)
 
 
-def _verdict(result: Ranking, order: list[int], cands: Sequence[Candidate]) -> None:
+def _verdict(result: Ranking, order: list[int], cands: Sequence[Candidate], scores: np.ndarray) -> None:
     rows = result.rows
     if len(rows) == 1 or rows[0].p_best >= result.level:
         result.winner = rows[0].name
@@ -207,12 +250,37 @@ def _verdict(result: Ranking, order: list[int], cands: Sequence[Candidate]) -> N
     if len(result.tied) < 2:
         result.tied = [r.name for r in rows[:2]]
     lead, second = order[0], order[1]
-    result.more = more_data(
-        max(r.p_best for r in rows),
-        result.level,
-        requests=max(cands[lead].e2e.size, cands[second].e2e.size),
-        items=max((v.size for c in (cands[lead], cands[second]) for v in c.quality.values()), default=0),
-    )
+    requests = max(cands[lead].e2e.size, cands[second].e2e.size)
+    items = max((v.size for c in (cands[lead], cands[second]) for v in c.quality.values()), default=0)
+    result.more = more_data_for(scores, lead, result.level, requests, items)
+
+
+def _p_lead(z: np.ndarray, factor: float) -> float:
+    """P(the leader beats every rival) with ``factor`` times the data, rivals taken as independent."""
+    return float(np.prod([NormalDist().cdf(math.sqrt(factor) * zi) for zi in z]))
+
+
+def more_data_for(scores: np.ndarray, lead: int, level: float, requests: int, items: int) -> MoreData:
+    """Data for the leader to be best in ``level`` of resamples, against *every* rival at once.
+
+    Each rival i has a margin ``z_i`` = mean / sd of (leader's score - rival's score) over the
+    resamples; each grows like sqrt(n). With f times the data the leader beats all with probability
+    about ``prod Phi(sqrt(f) z_i)``: f is where that reaches ``level``. A rival level with or ahead
+    of the leader (``z_i <= 0``), or f beyond 100x, is "practically equal".
+    """
+    diffs = scores[:, [lead]] - np.delete(scores, lead, axis=1)
+    sd = diffs.std(axis=0)
+    z = np.where(sd > 0, diffs.mean(axis=0) / np.where(sd > 0, sd, 1), np.inf)
+    if z.size == 0 or (z <= 0).any() or _p_lead(z, MAX_FACTOR) < level:
+        return MoreData(math.inf, 0, 0, practically_equal=True)
+    lo, hi = 1.0, MAX_FACTOR
+    if _p_lead(z, lo) >= level:
+        return MoreData(1.0, 0, 0)
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if _p_lead(z, mid) >= level else (mid, hi)
+    extra = hi - 1
+    return MoreData(hi, math.ceil(requests * extra), math.ceil(items * extra))
 
 
 def more_data(p_best: float, level: float, requests: int, items: int) -> MoreData:

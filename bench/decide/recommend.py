@@ -240,7 +240,8 @@ def score_table(
             out[col] = default
     eligible = out["candidate"].astype(bool) & ~out["out"].astype(bool)
     rows = out[eligible]
-    available = [c for c in CRITERIA if c in out and rows[c].notna().any()]
+    # a criterion some eligible candidate lacks is left out for everyone: a missing value never scores
+    available = [c for c in CRITERIA if c in out and len(rows) and rows[c].notna().all()]
     source = criteria.scored_by or next((str(s) for s in out.get("scored_by", []) if s), "")
     uncertain = cands is not None
     pool = list(cands) if uncertain else _point_candidates(rows, source, criteria.latency_stat)
@@ -267,7 +268,10 @@ def score_table(
     out["p_best"] = [r.p_best if r and uncertain else np.nan for r in scored]
     out["rank_low"] = pd.array([r.rank_low if r and uncertain else pd.NA for r in scored], dtype="Int64")
     out["rank_high"] = pd.array([r.rank_high if r and uncertain else pd.NA for r in scored], dtype="Int64")
-    out.attrs.update(available=available, weights=criteria.weights(), ranking=result, uncertain=uncertain)
+    out.attrs.update(
+        available=available, weights=criteria.weights(), ranking=result, uncertain=uncertain,
+        dropped=result.dropped,
+    )  # fmt: skip
     out = out.assign(_unranked=out["rank"].isna(), _r=out["rank"].fillna(0))
     return out.sort_values(["_unranked", "_r", "order" if "order" in out else "model"], kind="stable").drop(
         columns=["_unranked", "_r"]
@@ -317,6 +321,10 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
     ranked = table[table["rank"].notna()].sort_values("rank")
     failed = [r["model"] for r in table.to_dict("records") if r["status"] == "failed"]
     caveats = [f"{m} failed and is not ranked" for m in failed] + explain.unmeasured(weights, available)
+    caveats += [
+        f"{explain.NAMES[c]} left out of the score for every model: no value for {', '.join(names)}"
+        for c, names in (table.attrs.get("dropped") or {}).items()
+    ]
     excluded, flagged = explain.limit_lines(table)
     result: ranking.Ranking | None = table.attrs.get("ranking")
     level = result.level if result else ranking.LEVEL
@@ -390,9 +398,6 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
         caveats.append(f"quality from fewer than {QUALITY_MIN_N} scored items (n={_n(top['quality_n'])})")
     if stat == "p95" and _n(top["latency_n"]) < P95_MIN_N:
         caveats.append(f"p95 from fewer than {P95_MIN_N} samples (n={_n(top['latency_n'])})")
-    for c in top["missing"]:
-        if c != "quality":
-            caveats.append(f"{top['model']} has no {explain.NAMES[c]} value: counted as 0")
     if not uncertain and len(ranked) > 1 and top["score"] - ranked.iloc[1]["score"] <= CLOSE_SCORE + 1e-12:
         caveats.append(
             f"runner-up within {CLOSE_SCORE} of the score ({ranked.iloc[1]['series']}"
