@@ -5,7 +5,6 @@ are drawn around a chosen centre for each model."""
 from __future__ import annotations
 
 import math
-
 import sys
 from pathlib import Path
 from typing import Any
