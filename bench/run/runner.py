@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import psutil
@@ -31,85 +29,18 @@ from bench.backends.base import RequestCancelled, StreamEvent
 from bench.backends.http_support import strip_credentials
 from bench.backends.keys import endpoint_key
 from bench.errors import BenchError
-from bench.inputs.config import PromptItem, PromptSet, RunSettings
+from bench.inputs.config import PromptSet, RunSettings
 from bench.inputs.workloads import request_fields
 from bench.measure import provenance
 from bench.measure.request_metrics import summarize
 from bench.measure.samples import Attempt, Sample
 from bench.measure.sysmon import MemoryProbe
+from bench.run.plan import Clock, Progress, ProgressFn, Step, TokenFn, plan
 from bench.run.request_try import try_once
 from bench.store.store import Store
 
 #: the longest a single wait between tries may be, whatever Retry-After says
 MAX_WAIT_S = 60.0
-
-
-@dataclass(frozen=True)
-class Step:
-    """One request of the plan. Warm-up rounds are numbered -W..-1, measured rounds 0..N-1."""
-
-    model: str
-    prompt: PromptItem
-    round: int
-
-    @property
-    def warmup(self) -> bool:
-        return self.round < 0
-
-    @property
-    def key(self) -> tuple[str, str, int]:
-        return (self.model, self.prompt.id, self.round)
-
-
-@dataclass
-class Progress:
-    """What subscribers are told after every step (and at model start/failure)."""
-
-    run_id: str
-    event: str  # run_started | model_loading | model_loaded | model_failed | sample | run_finished
-    done: int
-    total: int
-    model: str = ""
-    prompt_id: str = ""
-    round: int = 0
-    warmup: bool = False
-    message: str = ""
-    eta_s: float | None = None
-    sample: dict[str, Any] | None = None
-    status: str = ""
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 1.0
-
-
-ProgressFn = Callable[[Progress], None]
-TokenFn = Callable[[str, str, int, str], None]
-
-
-def plan(settings: RunSettings, prompts: PromptSet) -> list[Step]:
-    """Every request of the run, in execution order."""
-    steps = []
-    for model in settings.models:
-        for rnd in range(-settings.warmup, settings.rounds):
-            steps.extend(Step(model, prompt, rnd) for prompt in prompts.prompts)
-    return steps
-
-
-@dataclass
-class _Clock:
-    """Estimates time left from the mean seconds per request so far."""
-
-    started: float = field(default_factory=time.perf_counter)
-    requests: int = 0
-
-    def tick(self) -> None:
-        self.requests += 1
-
-    def eta(self, remaining: int) -> float | None:
-        if not self.requests:
-            return None
-        return (time.perf_counter() - self.started) / self.requests * remaining
 
 
 class Runner:
@@ -142,7 +73,7 @@ class Runner:
         self.steps = plan(settings, prompts)
         self.done_keys = store.done_keys(run_id)
         self.done = len(self.done_keys)
-        self.clock = _Clock()
+        self.clock = Clock()
 
     # ---- construction ---------------------------------------------------------------------------
     @classmethod
