@@ -55,7 +55,8 @@ def endpoint_key(
             f"${env_name}",
             f"is not confirmed as the API key of {base_url}, so its value is not sent",
             f"confirm it: `--api-key-env {env_name}` on the command line (with --resume for a stored run),"
-            f" or tick 'send ${env_name} to this endpoint' on the Models page",
+            f" or tick 'send ${env_name} to this endpoint' on the Models page"
+            + (f" (or name the variable {SAFE_PREFIX}...)" if trust_prefix else ""),
         )
     return value
 
