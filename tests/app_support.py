@@ -1,7 +1,7 @@
 """What the AppTest page tests share: the app under test, its own database per test, polling.
 
 Each test gets its own SQLite file (``SLM_BENCH_DB``) and its own folder for endpoints and user
-prompt/rubric sets (``SLM_BENCH_APP_DIR``); models stay in the repo's ``.slm-bench`` (built once).
+prompt/rubric sets (``SLM_BENCH_APP_DIR``); models stay in the test home ``.slm-bench-test`` (built once).
 Runs happen on a background thread of the app, so tests poll with ``at.run()`` like a browser does.
 The ``env`` fixture that gives each test its own database and app folder is in ``conftest.py``.
 """

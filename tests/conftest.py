@@ -78,3 +78,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 f"FAILED: the tests added {added} to the user's {isolation.USER_HOME}", red=True
             )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# ---- what a test needs, for `make check` (lint + the tests that need no model, server or browser) ----
+# Read off a test's fixtures (their closure: a fixture that builds on tiny_model counts), so a new
+# test is classified without anyone remembering to mark it. AppTest page tests (``env``) start the
+# in-process runtime: they count as needing a server.
+_NEEDS = {
+    "model": {"tiny_model", "default_model", "tiny_copy"},
+    "server": {"env", "pg", "fault", "fake", "fake_server", "service", "backend", "loaded", "app_url"},
+    "browser": {"app_url"},
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for mark, fixtures in _NEEDS.items():
+            if used & fixtures:
+                item.add_marker(mark)
