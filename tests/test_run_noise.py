@@ -201,3 +201,34 @@ def test_cli_repeat_makes_grouped_runs_and_prints_their_noise(fake: Any, tmp_pat
                               "--db", str(db)], cwd=tmp_path, env=env, capture_output=True, text=True,
                              timeout=120)  # fmt: skip
     assert refused.returncode == 2 and "--repeat" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_compare_notes_each_speed_row_against_the_run_to_run_noise(tmp_path: Path):
+    from bench.compare.changes import compare_runs, noise_notes
+
+    store = Store(tmp_path / "b.db")
+    rng = np.random.default_rng(11)
+
+    def group(name: str, rate: float) -> list[str]:
+        return [
+            _store(store, synthetic("x", rng, rate=rate * rng.lognormal(0, 0.05)),
+                   {"repeat": {"group": name, "index": i + 1, "of": 3}})
+            for i in range(3)
+        ]  # fmt: skip
+
+    base, same, slower = group("base", 50.0), group("same", 50.0), group("slower", 25.0)
+    lone_a, lone_b = _store(store, synthetic("a", rng), {}), _store(store, synthetic("b", rng), {})
+    assert noise_notes(store, compare_runs(store, lone_a, lone_b, quality=False)) == {}
+
+    close = noise_notes(store, compare_runs(store, base[0], same[0], quality=False))
+    far = noise_notes(store, compare_runs(store, base[0], slower[0], quality=False))
+    assert set(close) >= {("m", "decode_tps"), ("m", "e2e_p50"), ("m", "e2e_p95")}
+    assert "over 3 runs" in close[("m", "decode_tps")]
+    assert "beyond run-to-run noise" in far[("m", "decode_tps")]  # half the speed: far beyond any noise
+    # same settings, same truth: the change of the run means is within 1.96 x sqrt 2 x CV
+    assert "within run-to-run noise" in close[("m", "decode_tps")]
+
+    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="200")
+    done = subprocess.run([sys.executable, "-m", "bench", "compare", base[0], slower[0], "--db", str(store.path)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert "run-to-run noise · m · decode_tps:" in done.stderr and "beyond run-to-run noise" in done.stderr

@@ -65,6 +65,8 @@ def compare(
         else:
             render = cmp.markdown if fmt == "md" else cmp.to_json
             emit(render(comparison, failures, report.note()), out_file)
+        for (model, metric), note in cmp.noise_notes(Store(db), comparison).items():  # --repeat groups
+            err.print(f"run-to-run noise · {model} · {metric}: {note}", highlight=False, soft_wrap=True)
         for failure in failures:
             err.print(f"[bold red]gate failed:[/bold red] {failure}", highlight=False, soft_wrap=True)
         if failures:

@@ -271,3 +271,35 @@ def _quality_rows(
             if row:
                 rows.append(row)
     return rows
+
+
+# ---- run-to-run noise (issue 16 item 6): a note per row; the verdict stays the interval's -----------
+def noise_notes(store: Store, comparison: Comparison) -> dict[tuple[str, str], str]:
+    """``{(model, metric): note}`` for the speed rows when the base or new run belongs to a
+    ``bench run --repeat`` group: how the change compares with the larger of the two groups'
+    run-to-run CV of that statistic (:func:`bench.stats.run_noise.noise_note`). Empty when
+    neither run was repeated: one run per side cannot show run-to-run noise."""
+    from bench.stats import run_noise
+
+    runs = store.list_runs(1000)
+    groups = {tuple(run_noise.repeat_group_runs(runs, r)) for r in (comparison.base_run, comparison.new_run)}
+    groups = {g for g in groups if len(g) >= 2}
+    if not groups:
+        return {}
+    frames = [aggregates.samples_frame(store.samples(list(g))) for g in groups]
+    noise: dict[tuple[str, str, str], run_noise.RunNoise] = {}
+    for stat in ("mean", "p50", "p95"):
+        for frame in frames:
+            for n in run_noise.run_noise(frame, stat=stat):
+                key = (n.model, n.metric, stat)
+                if n.cv is not None and (key not in noise or (noise[key].cv or 0) < n.cv):
+                    noise[key] = n
+    notes = {}
+    for row in comparison.rows:
+        spec = METRICS.get(row.metric)
+        if spec is None or spec[3] not in ("mean", "p50", "p95"):
+            continue
+        note = run_noise.noise_note(noise.values(), row.model, spec[2], row.pct, spec[3])
+        if note:
+            notes[(row.model, row.metric)] = note
+    return notes

@@ -4,8 +4,8 @@ One run can never show it: its interval is about the requests inside it. ``bench
 makes N runs of the same settings that share a ``repeat`` group in their meta
 (``{"group": ..., "index": i, "of": N}``); :func:`repeat_group_runs` finds them again.
 
-Per model and metric, each run gives one value (the mean over its measured requests: ok, not
-warm-up, not cold); the **coefficient of variation** (CV) of those run values, ``std (ddof=1) /
+Per model and metric, each run gives one value (by default the mean over its measured requests: ok,
+not warm-up, not cold; or its p50 / p95, to match a Compare row on that statistic); the **coefficient of variation** (CV) of those run values, ``std (ddof=1) /
 mean``, is the between-run spread. Bands as AIPerf's multi-run confidence report reads them: CV
 below 5% **excellent**, 5-10% **good**, above that **noisy**. With fewer than two runs there is no
 CV ("one run: no run-to-run spread").
@@ -49,10 +49,11 @@ class RunNoise:
     model: str
     metric: str
     run_ids: tuple[str, ...]
-    run_values: tuple[float, ...]  # one mean per run, in the order of run_ids
+    run_values: tuple[float, ...]  # one value (``stat``) per run, in the order of run_ids
     requests: tuple[int, ...]  # measured requests behind each run value
     mean: float | None
     cv: float | None
+    stat: str = "mean"
 
     @property
     def runs(self) -> int:
@@ -68,15 +69,18 @@ class RunNoise:
             return f"{self.model} · {label}: one run, no run-to-run spread (repeat with --repeat N)"
         return (
             f"{self.model} · {label}: CV {self.cv:.1%} between {self.runs} runs ({self.band}),"
-            f" mean of run means {self.mean:.4g}, requests per run {', '.join(map(str, self.requests))}"
+            f" mean of the run {self.stat}s {self.mean:.4g}, requests per run {', '.join(map(str, self.requests))}"
         )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self) | {"runs": self.runs, "band": self.band, "sentence": self.sentence()}
 
 
-def run_noise(frame: pd.DataFrame, metrics: Sequence[str] = NOISE_METRICS) -> list[RunNoise]:
-    """One :class:`RunNoise` per model and metric over every run in ``frame`` (a samples frame)."""
+def run_noise(
+    frame: pd.DataFrame, metrics: Sequence[str] = NOISE_METRICS, stat: str = "mean"
+) -> list[RunNoise]:
+    """One :class:`RunNoise` per model and metric over every run in ``frame`` (a samples frame);
+    ``stat`` is each run's value: ``mean``, ``p50`` or ``p95`` of its measured requests."""
     data = measured(frame)
     if data.empty:
         return []
@@ -84,14 +88,22 @@ def run_noise(frame: pd.DataFrame, metrics: Sequence[str] = NOISE_METRICS) -> li
     for model, rows in data.groupby("model", sort=True):
         for metric in metrics:
             if metric in rows:
-                out.append(_noise_of(str(model), metric, rows))
+                out.append(_noise_of(str(model), metric, rows, stat))
     return out
 
 
-def _noise_of(model: str, metric: str, rows: pd.DataFrame) -> RunNoise:
-    per_run = rows.groupby("run_id", sort=True)[metric].agg(["mean", "count"])
+def _run_value(values: pd.Series, stat: str) -> float:
+    clean = values.dropna()
+    if clean.empty:
+        return float("nan")
+    return float(clean.mean()) if stat == "mean" else float(np.percentile(clean, int(stat[1:])))
+
+
+def _noise_of(model: str, metric: str, rows: pd.DataFrame, stat: str = "mean") -> RunNoise:
+    grouped = rows.groupby("run_id", sort=True)[metric]
+    per_run = pd.DataFrame({"value": grouped.agg(lambda v: _run_value(v, stat)), "count": grouped.count()})
     per_run = per_run[per_run["count"] > 0]
-    values = per_run["mean"].to_numpy(dtype=float)
+    values = per_run["value"].to_numpy(dtype=float)
     mean = float(values.mean()) if values.size else None
     cv = None
     if values.size >= 2 and mean:
@@ -104,6 +116,7 @@ def _noise_of(model: str, metric: str, rows: pd.DataFrame) -> RunNoise:
         tuple(int(c) for c in per_run["count"]),
         mean,
         cv,
+        stat,
     )
 
 
@@ -120,10 +133,14 @@ def repeat_group_runs(runs: Iterable[dict[str, Any]], run_id: str) -> list[str]:
     return [r["id"] for r in members] or [run_id]
 
 
-def noise_note(noise: Iterable[RunNoise], model: str, metric: str, change_pct: float | None) -> str:
+def noise_note(
+    noise: Iterable[RunNoise], model: str, metric: str, change_pct: float | None, stat: str = "mean"
+) -> str:
     """For one Compare row: how the change compares with the run-to-run noise, in words ("" when
     no noise was measured for it). ``change_pct`` is new/base - 1 in percent."""
-    found = next((n for n in noise if n.model == model and n.metric == metric and n.cv is not None), None)
+    found = next(
+        (n for n in noise if (n.model, n.metric, n.stat) == (model, metric, stat) and n.cv is not None), None
+    )
     if found is None or found.cv is None:
         return ""
     limit = WITHIN_NOISE_CVS * found.cv * 100
