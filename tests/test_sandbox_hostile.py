@@ -274,6 +274,17 @@ def test_no_socket_reaches_the_host(audit: bool, tmp_path: Path) -> None:
 
 
 @needs_sandbox
+@pytest.mark.parametrize("family", ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK", "AF_PACKET"])
+def test_no_socket_of_any_family_can_be_created(family: str) -> None:
+    """The seccomp filter, without the audit hook: socket() and socketpair() fail with EPERM."""
+    kind = "SOCK_RAW" if family in ("AF_NETLINK", "AF_PACKET") else "SOCK_STREAM"
+    code = f"import socket\ndef add(a, b):\n    socket.socket(socket.{family}, socket.{kind})\n    return a + b\n"
+    assert "Operation not permitted" in not_passed(code, audit=False)
+    pair = "import socket\ndef add(a, b):\n    socket.socketpair()\n    return a + b\n"
+    assert "Operation not permitted" in not_passed(pair, audit=False)
+
+
+@needs_sandbox
 def test_signalling_the_parent_reaches_nothing() -> None:
     got: list[int] = []
     old = signal.signal(signal.SIGUSR1, lambda signum, _frame: got.append(signum))

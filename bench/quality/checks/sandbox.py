@@ -14,7 +14,10 @@ Layers, outermost first (Linux only; anything less and ``python_tests`` refuses 
    kernel does not apply RLIMIT_NPROC to root, so when SLM Bench runs as root the child is also put
    in its own ``pids`` cgroup (v1 or v2) with ``pids.max``; without one, it refuses.
 4. A wall-clock limit: the whole process group is SIGKILLed when it runs over.
-5. An audit hook (``sys.addaudithook``) in the worker refuses sockets, new processes, ctypes and
+5. A seccomp filter (installed by the collector, inherited by every worker): creating a socket of
+   any family, ptrace, process_vm_*, unshare, setns, mount, keyrings, bpf, perf and io_uring fail
+   with EPERM.
+6. An audit hook (``sys.addaudithook``) in the worker refuses sockets, new processes, ctypes and
    writes outside the working directory: a second layer that also gives a readable reason.
 
 The verdict is out of the code's reach: the tests are parsed here (:mod:`bench.inputs.assert_forms`),
@@ -35,6 +38,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import platform
 import re
 import secrets
 import shutil
@@ -55,6 +59,7 @@ from bench.quality.checks.verdict import CheckVerdict
 
 CHILD = Path(__file__).with_name("_sandbox_child.py")
 WORKDIR = "/work"
+SECCOMP_MACHINES = ("x86_64", "aarch64")  # the system-call tables in _sandbox_child._DENIED_CALLS
 
 #: a new root (tmpfs) holding only /usr and the Python prefix read-only, /dev/null, an own /proc and a
 #: size-limited tmpfs work directory; then chroot, an empty environment and no capabilities left
@@ -123,6 +128,10 @@ def support_problem() -> str | None:
     """None when the sandbox works here, else the reason it cannot (checked once per process)."""
     if not sys.platform.startswith("linux"):
         return f"python_tests needs Linux namespaces; this is {sys.platform}"
+    if platform.machine() not in SECCOMP_MACHINES:
+        return (
+            f"python_tests' seccomp filter knows {', '.join(SECCOMP_MACHINES)}; this is {platform.machine()}"
+        )
     unshare = shutil.which("unshare")
     if unshare is None:
         return "python_tests needs `unshare` (util-linux) to cut the network off; it is not installed"
@@ -212,6 +221,7 @@ def _job(code: str, tests: list[list[Step]], limits: Limits, audit: bool) -> byt
         "code": code,
         "tests": steps,
         "audit": audit,
+        "seccomp": True,
         "workdir": WORKDIR,
         "memory_bytes": limits.memory_bytes,
         "cpu_s": max(1, int(limits.timeout_s + 0.999)),
