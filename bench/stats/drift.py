@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from bench.stats.aggregates import measured
+from bench.stats.theil_sen import theil_sen
 
 MIN_REQUESTS = 10
 PRACTICAL_FALL = 0.05
@@ -92,7 +92,7 @@ def _one(run_id: str, model: str, group: pd.DataFrame) -> Drift:
     n = int(y.size)
     if n < MIN_REQUESTS:
         return Drift(run_id, model, n, None, None, None, "too few requests")
-    slope, _intercept, low, high = scipy_stats.theilslopes(y, np.arange(n), alpha=0.95)
+    slope, low, high = theil_sen(y)  # scipy.stats.theilslopes(y, arange(n), 0.95)'s figures
     span = n - 1
     change, lo, hi = (float(np.expm1(s * span)) for s in (slope, low, high))
     if high < 0 and change <= -PRACTICAL_FALL:
