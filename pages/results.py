@@ -12,7 +12,7 @@ from bench.measure import machine
 from bench.report import charts
 from bench.report.round_labels import round_words
 from bench.results import DEFINITIONS, ModelResult, Results, load_results, with_series
-from bench.stats import aggregates
+from bench.stats import aggregates, drift, run_noise
 from bench.units import is_missing, to_mb
 from ui import truncation
 from ui.errors import show_error
@@ -21,7 +21,7 @@ from ui.quality_view import render_quality
 from ui.resources import store
 from ui.routing import require_router
 from ui.runs import STATUS_ICON, model_status, pick_runs, settings_words, warn_if_incomparable
-from ui.tables import dashed
+from ui.tables import dashed, show_table
 from ui.team_view import energy_panel
 
 require_router()
@@ -220,6 +220,23 @@ for model in results.models:
 if frame.empty:
     st.warning("These runs have no stored request yet.")
     st.stop()
+
+# ---- decode speed falling during a run; spread between runs of one --repeat group (bench.stats) ---------
+for trend in drift.drift_of(frame):
+    if trend.flagged:
+        st.warning(
+            f"Run `{trend.run_id}` · {trend.sentence()}. Its averages mix a fast start with a slow end"
+            " (thermal throttling? a background job?): rerun, or compare like with like.",
+            icon=":material/trending_down:",
+        )
+for group, noise in run_noise.group_noise(results.runs, frame).items():
+    with st.expander(f"Run-to-run noise · repeat group `{group}` ({noise[0].runs if noise else 0} runs)"):
+        show_table(pd.DataFrame([{"model": n.model, "metric": aggregates.METRICS[n.metric][0], "runs": n.runs,
+                                  "CV": n.cv, "band": n.band} for n in noise]))  # fmt: skip
+        st.caption(
+            "CV = standard deviation of the runs' means / their mean. Below 5% excellent, 5-10% good, above"
+            " 10% noisy (AIPerf's bands). A change smaller than 1.96 x sqrt(2) x CV is within run-to-run noise."
+        )
 
 provenance = _provenance(summary)
 

@@ -232,3 +232,25 @@ def test_compare_notes_each_speed_row_against_the_run_to_run_noise(tmp_path: Pat
     done = subprocess.run([sys.executable, "-m", "bench", "compare", base[0], slower[0], "--db", str(store.path)],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert "run-to-run noise · m · decode_tps:" in done.stderr and "beyond run-to-run noise" in done.stderr
+
+
+def test_results_page_flags_a_falling_run_and_shows_the_groups_noise(tmp_path: Path, monkeypatch: Any):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SLM_BENCH_DB", str(tmp_path / "bench.db"))
+    monkeypatch.setenv("SLM_BENCH_APP_DIR", str(tmp_path / "app"))
+    store = Store(tmp_path / "bench.db")
+    rng = np.random.default_rng(5)
+    ids = [
+        _store(store, synthetic("x", rng, fall=0.3 if i == 1 else 0.0),
+               {"repeat": {"group": "rep-9", "index": i + 1, "of": 2}})
+        for i in range(2)
+    ]  # fmt: skip
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.run()
+    at.query_params["run"] = ids
+    at.switch_page("pages/results.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    warnings = "\n".join(str(w.value) for w in at.warning)
+    assert f"Run `{ids[1]}`" in warnings and "FELL" in warnings and f"Run `{ids[0]}`" not in warnings
+    assert any("Run-to-run noise · repeat group `rep-9` (2 runs)" in e.label for e in at.expander)
