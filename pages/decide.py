@@ -301,7 +301,7 @@ chart = _chart(table, front, domain, stat)
 if chart is None:
     st.info("No candidate has both numbers to place on the chart.", icon=":material/info:")
 else:
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(charts.hold(chart), width="stretch")  # the legend gets room of its own
 caption = (
     "Ringed points joined by the dashed line are the Pareto front: no other model is both faster and better. "
     f"{front.note}"

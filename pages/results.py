@@ -109,6 +109,18 @@ def _table(models: list[ModelResult], run_status: dict[str, str]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def _side_by_side(count: int) -> list[Any]:
+    """``count`` columns, or full-width rows when the series are many or long-named.
+
+    Why: a half- or third-width chart has no room for 8 series or a 60-character model name: its
+    labels were cut and its plot squeezed (issue 20). Stacked, each chart gets the page's width.
+    """
+    longest = max((len(str(name)) for name in domain), default=0)
+    if len(domain) > 4 or longest > 32:
+        return [st.container() for _ in range(count)]
+    return list(st.columns(count, gap="large"))
+
+
 def _machine_filter(results: Results) -> list[str]:
     """The runs of the machines picked (a filter shown only when the runs come from several machines)."""
     fps = {run["id"]: machine.of_run(run) for run in results.runs}
@@ -258,7 +270,7 @@ _chart(
     "The box spans the warm requests' quartiles with the median line. " + provenance,
 )
 
-left, right = st.columns(2, gap="large")
+left, right = _side_by_side(2)
 with left:
     st.subheader("p50 and p95 latency")
     _chart(
@@ -274,7 +286,7 @@ with right:
         "(e2e − TTFT).",
     )
 
-left, right = st.columns(2, gap="large")
+left, right = _side_by_side(2)
 with left:
     st.subheader("Decode tokens/s per prompt")
     _chart(
@@ -290,7 +302,7 @@ with right:
 
 st.subheader("Memory, load time and size")
 sources = sorted({str(m.rss_source) for m in results.models if m.rss_source})
-for col, field in zip(st.columns(3, gap="large"), charts.RESOURCE_PANELS, strict=True):
+for col, field in zip(_side_by_side(3), charts.RESOURCE_PANELS, strict=True):
     with col:
         _chart(charts.resource_bars(models_df, domain, field))
 st.caption(

@@ -45,6 +45,21 @@ UNIT_FORMATS = {"s": ",.3~r", "tok/s": ",.3~r", "tok": ",d", "MB": ",.0f", "scor
 #: a series name wraps at its " · " (model, then run) instead of being cut with "…"
 WRAP_SERIES = "split(datum.label, ' · ')"
 NO_LIMIT = 10_000  # px: Vega's label limit, high enough that no label is ever cut
+#: the width fits the container, the height is the plot's own: legends and axis titles get room of their
+#: own instead of squeezing the plot (Streamlit's default "fit" squeezed a 320 px chart with 8 series in
+#: its legend to a 40 px plot with a cut axis title and overlapping ticks)
+FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
+MIN_PLOT_PX = 160  # a plot lower than this cannot show its ticks apart
+
+
+def hold(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """``chart`` sized to hold with many series and long names (see :data:`FIT_X`)."""
+    return chart.properties(autosize=FIT_X)
+
+
+def band_height(count: int, step: int = 34) -> int:
+    """Plot height for ``count`` bands of ``step`` px, never under :data:`MIN_PLOT_PX`."""
+    return max(MIN_PLOT_PX, step * max(count, 1))
 
 
 def axis_format(metric: str) -> str:
@@ -70,7 +85,11 @@ def series_legend(domain: Sequence[str]) -> alt.Legend:
     longest = max((len(str(name)) for name in domain), default=0)
     columns = 1 if longest > 22 else 2 if longest > 14 else 4  # half-page charts are ~450 px wide
     return alt.Legend(
-        orient="bottom", columns=min(columns, max(len(domain), 1)), labelLimit=NO_LIMIT, symbolOpacity=1
+        orient="bottom",
+        columns=min(columns, max(len(domain), 1)),
+        labelLimit=NO_LIMIT,
+        labelExpr=WRAP_SERIES,  # "model · run" on two lines: half-page charts stay inside their column
+        symbolOpacity=1,
     )
 
 
@@ -199,20 +218,21 @@ def latency_distribution(
         f"{metric}:Q", title=_label(metric), scale=alt.Scale(zero=False, nice=True), axis=value_axis(metric)
     )
     base = alt.Chart(data)
+    # the y axis names every series: a colour legend would repeat it and steal the plot's width
     box = (
         base.transform_filter(alt.datum.phase == "warm")
         .mark_boxplot(extent=1.5, size=26, opacity=0.28, outliers=False, median={"color": "#1B2333"})
-        .encode(y=y, x=x, color=_color(domain))
+        .encode(y=y, x=x, color=_color(domain, legend=False))
     )
     points = base.mark_point(filled=True, size=70, opacity=0.9, stroke="#1B2333", strokeWidth=0.4).encode(
         y=y,
         x=x,
         yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-0.6, 1.6])),
-        color=_color(domain),
+        color=_color(domain, legend=False),
         shape=_shape(),
         tooltip=_sample_tooltips(metric),
     )
-    return alt.layer(box, points).properties(height=alt.Step(64))
+    return hold(alt.layer(box, points).properties(height=alt.Step(64)))
 
 
 def percentile_bars(
@@ -237,7 +257,7 @@ def percentile_bars(
                     "stat": stat,
                     "value": float(value),
                     "n": n,
-                    "label": f"{stat}\nn={n}{' ⚠' if weak else ''}",
+                    "label": f"{stat} n={n}{' ⚠' if weak else ''}",
                     "caveat": f"{stat} from {n} samples is a rough estimate (want ≥ {MIN_N[int(stat[1:])]})"
                     if weak
                     else "",
@@ -259,20 +279,21 @@ def percentile_bars(
         alt.Tooltip("transport:N", title="Transport"),
         alt.Tooltip("run_id:N", title="Run"),
     ]
-    x = alt.X("series:N", title=None, sort=list(domain), axis=series_axis(labelAngle=0))
-    x_offset = alt.XOffset("stat:N", sort=["p50", "p95"])
-    y = alt.Y("value:Q", title=_label(metric), axis=value_axis(metric))
-    base = alt.Chart(data).encode(x=x, xOffset=x_offset, y=y, tooltip=tooltip)
-    # p50 solid, p95 lighter, each bar named above itself ("p95 / n=10"): no separate legend whose
+    # horizontal bars: the series names are y labels, one per band, so 8 long names never overlap
+    y = alt.Y("series:N", title=None, sort=list(domain), axis=series_axis())
+    y_offset = alt.YOffset("stat:N", sort=["p50", "p95"])
+    x = alt.X("value:Q", title=_label(metric), axis=value_axis(metric), scale=alt.Scale(nice=True))
+    base = alt.Chart(data).encode(y=y, yOffset=y_offset, x=x, tooltip=tooltip)
+    # p50 solid, p95 lighter, each bar named at its end ("p95 n=10"): no separate legend whose
     # black and grey swatches match no bar
-    bars = base.mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
-        color=_color(domain),
+    bars = base.mark_bar(cornerRadiusEnd=3).encode(
+        color=_color(domain, legend=False),
         opacity=alt.Opacity("stat:N", scale=alt.Scale(domain=["p50", "p95"], range=[1.0, 0.55]), legend=None),
     )
-    labels = base.mark_text(dy=-20, fontSize=11, color="#374151", baseline="bottom", lineBreak="\n").encode(
+    labels = base.mark_text(dx=4, fontSize=11, color="#374151", align="left", baseline="middle").encode(
         text="label:N"
     )
-    return alt.layer(bars, labels).properties(height=320)
+    return hold(alt.layer(bars, labels).properties(height=band_height(data["series"].nunique(), 44)))
 
 
 def ttft_vs_decode(samples: pd.DataFrame, domain: Sequence[str]) -> alt.Chart:
@@ -300,7 +321,7 @@ def ttft_vs_decode(samples: pd.DataFrame, domain: Sequence[str]) -> alt.Chart:
             shape=_shape(),
             tooltip=_sample_tooltips("decode_tps"),
         )
-        .properties(height=320)
+        .properties(height=320, autosize=FIT_X)
     )
 
 
@@ -336,7 +357,7 @@ def tps_per_prompt(
                 alt.Tooltip("run_id:N", title="Run"),
             ],
         )
-        .properties(height=300)
+        .properties(height=300, autosize=FIT_X)
     )
 
 
@@ -386,7 +407,7 @@ def resource_bars(
             color=_color(domain, legend=False),
             tooltip=_resource_tooltips(),
         )
-        .properties(height=alt.Step(34), **size)
+        .properties(height=band_height(part["series"].nunique()), autosize=FIT_X, **size)
     )
 
 
