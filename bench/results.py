@@ -36,7 +36,7 @@ from bench.measure.energy import NO_SENSOR
 from bench.quality.score_sources import SourceInfo
 from bench.quality.summary import QualitySummary, RunsQuality, load_quality
 from bench.quality.summary import SourceScore as QualityScore  # the name the outputs knew it by
-from bench.stats import aggregates, energy_cost_load
+from bench.stats import aggregates, energy_cost_load, workload_stats
 from bench.store.store import Store
 from bench.units import is_missing
 
@@ -211,6 +211,7 @@ def load_results(store: Store, run_ids: Sequence[str]) -> Results:
     several = len(ids) > 1
     raw = store.samples(ids)
     samples = with_series(aggregates.samples_frame(raw), several)
+    samples = workload_stats.annotate(samples, runs)  # workload, prompt_set, turn of each sample
     summary = with_series(aggregates.model_summary(samples), several)
     quality = load_quality(store, ids)
     stats = {(r["run_id"], r["model"]): r for r in summary.to_dict("records")} if not summary.empty else {}

@@ -16,6 +16,7 @@ from typing import Any
 
 from bench.decide import recommend as decide
 from bench.escape import csv_frame, md_cell, md_inline
+from bench.report import workload_section
 from bench.report.round_labels import round_number
 from bench.results import DEFINITIONS, ModelResult, Results, load_results
 from bench.stats import aggregates, drift, energy_cost_load, run_noise
@@ -34,8 +35,8 @@ __all__ = [
 ]
 
 SAMPLE_COLUMNS = [
-    "run_id", "model", "prompt_id", "round", "warmup", "phase", "ok", "outcome", "error", "http_status", "attempts",
-    "stream", "transport",
+    "run_id", "model", "prompt_id", "workload", "round", "warmup", "phase", "ok", "outcome", "error", "http_status",
+    "attempts", "stream", "transport",
     "started_at", "ttfb_s", "ttft_s", "ttfc_s", "e2e_s", "output_tokens", "output_token_source",
     "prompt_tokens", "prompt_token_source", "decode_tps", "tpot_s", "prefill_tps", "e2e_tps",
     "itl_s", "ici_mean_s", "ici_max_s", "finish_reason", "rss_peak_bytes", "cached_prompt_tokens",
@@ -74,6 +75,7 @@ def render_markdown(store: Store, run_ids: Sequence[str]) -> str:
     quality = _quality_section(results)
     if quality:
         lines += ["## Quality", "", *quality, ""]
+    lines += workload_section.markdown(store, results)  # long context, turns, tool calls, JSON
     lines += energy_cost_load.markdown(store, run_ids)  # energy, cost estimate, load capacity
     lines += run_noise.markdown(results.runs, results.samples)  # between runs of one --repeat group
     lines += drift.markdown(results.samples)  # decode speed falling across a run
@@ -253,7 +255,7 @@ def _recommendation(store: Store, results: Results) -> dict[str, Any]:
         store, results.run_ids, criteria, limits, decision_log.info_of(saved), results=results
     )
     words = [limit["words"] for limit in record["limits"]]
-    source = f"the decision saved {saved.created_at}" if saved else "the default weights, no hard limits"
+    source = f"the decision saved {saved.created_at}" if saved else "the default weights, no hard limits but the default error limit"
     record["from"] = source
     lines = [
         f"Weights and limits: {source}.",
@@ -319,6 +321,7 @@ def report_dict(store: Store, run_ids: Sequence[str]) -> dict[str, Any]:
             **energy_cost_load.as_json(store, run_ids),
             "run_noise": run_noise.as_json(results.runs, results.samples),
             "drift": drift.as_json(results.samples),
+            "workloads": workload_section.as_json(store, results),
         }
     )
 
