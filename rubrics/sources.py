@@ -31,7 +31,6 @@ from rubrics.votes_source import VotesProvider
 __all__ = ["JudgeProvider", "PeopleProvider", "VotesProvider"]
 
 PEOPLE_NOTE = f"people's 1–5 scores, annotators averaged per item; {INTERVAL_METHOD}"
-TRUST_RESAMPLES = 500  # the label only needs the kappa interval's lower end; pages show the full one
 JUDGE_NOTE = f"a local judge model's 1–5 scores, unparsed replies counted as missing; {INTERVAL_METHOD}"
 
 
@@ -77,7 +76,9 @@ class JudgeProvider(_RubricProvider):
         judgments = judgments_frame(store, run_ids)
         infos = []
         for judge in sorted(judgments["judge"].dropna().unique()):
-            trust = judge_trust(store, run_ids, str(judge), resamples=TRUST_RESAMPLES, kappa_only=True)
+            # kappa only (the label needs nothing else), with the resamples and seed of the Judge page's
+            # panel: the same interval, so Decide, the reports and that page never disagree on the label
+            trust = judge_trust(store, run_ids, str(judge), kappa_only=True)
             note = f"{JUDGE_NOTE}; {trust.label}: {trust.reason}"
             infos.append(
                 SourceInfo(f"judge:{judge}", validated=trust.validated, note=note, trust=trust.reason)

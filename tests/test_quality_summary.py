@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -188,3 +189,27 @@ def test_the_report_names_each_judges_parse_rate_and_label(scored: tuple[Store, 
     assert "parse rate 100% (8 of 8 replies)" in bad and "not validated" in bad
     people = next(line for line in lines if line.startswith("Scored by **people**"))
     assert "parse rate" not in people
+
+
+def test_the_label_is_the_one_the_judge_page_shows_near_the_threshold(tmp_path: Path) -> None:
+    """Seen: a judge whose kappa interval starts near 0.4 was "validated" in Decide and the reports
+    (the label came from 500 resamples) and "not validated" on the Judge page (1,000). Seeded data
+    chosen to sit on that edge: people's scores, and a judge adding rounded N(0, 1.6) noise, 30 items."""
+    rng = np.random.default_rng(120)
+    people = rng.integers(1, 6, size=30)
+    judge = np.clip(np.rint(people + rng.normal(0, 1.6, size=30)), 1, 5).astype(int)
+    store = Store(tmp_path / "bench.db")
+    prompts = {
+        "name": "edge",
+        "prompts": [{"id": f"p{i:02d}", "prompt": f"Q{i}", "aspects": ["acc"]} for i in range(30)],
+    }
+    run_id = store.create_run({**SETTINGS, "models": ["m1"]}, prompts, {})
+    for i in range(30):
+        store.add_sample(_sample(run_id, "m1", f"p{i:02d}"))
+        save_scores(store, run_id, f"p{i:02d}", "m1", "ana", {"acc": int(people[i])})
+        storage.upsert_judgment(
+            store, (run_id, "m1", f"p{i:02d}", "acc", "edge"), int(judge[i]), "", "raw", 1
+        )
+    shown = judge_trust(store, [run_id], "edge")  # what the Judge page's trust panel computes
+    score = load_quality(store, [run_id]).of(run_id, "m1")["judge:edge"]
+    assert (score.validated, score.trust) == (shown.validated, shown.reason)
