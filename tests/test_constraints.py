@@ -26,7 +26,7 @@ def test_parse_every_kind_with_units() -> None:
     assert got["license"].allowed == ("apache-2.0", "mit") and got["tag"].allowed == ("chat",)
     assert got["p95"].words() == "p95 latency at most 1.5 s"
     assert got["ttft"].words() == "mean time to first token at most 300 ms"
-    assert got["memory"].words() == "memory at most 2 GB"
+    assert got["memory"].words() == "memory at most 2.0 GB"
     assert hard_limits.parse_limit("quality:judge:qwen=3").source == "judge:qwen"
     assert hard_limits.parse_limit("memory=1GiB").value == 2**30
 
@@ -94,7 +94,7 @@ def test_memory_size_license_and_tags() -> None:
     wrong = Candidate("wrong", memory=1e9, size=2e9, license="llama3", tags=["code"])
     unknown = Candidate("unknown")
     v = {x.name: x for x in hard_limits.apply([big, wrong, unknown], limits)[1]}
-    assert v["big"].out and v["big"].reasons == ["memory 3 GB, added by the model is over the limit 2 GB"]
+    assert v["big"].out and v["big"].reasons == ["memory 3.0 GB, added by the model is over the limit 2.0 GB"]
     assert v["wrong"].out and len(v["wrong"].reasons) == 3
     assert "license llama3 is not one of mit" in v["wrong"].reasons
     assert "lacks the capability chat (has: code)" in v["wrong"].reasons
@@ -126,3 +126,33 @@ def test_noise_alone_rarely_removes_a_model_at_the_limit() -> None:
         cand = Candidate("at", e2e=latencies(0.5, seed=seed, n=20))
         outs += hard_limits.check(cand, hard_limits.parse_limits(["p50=0.5s"])).out
     assert outs <= 10
+
+
+def test_error_and_truncation_rates_are_limits_with_a_default() -> None:
+    """Issue 16: a model failing 30% of its requests could be recommended; now it is out (Wilson, 95%)."""
+    ok = Candidate("ok", e2e=np.full(40, 0.4), failed=np.zeros(40), truncated=np.zeros(40))
+    flaky = Candidate("flaky", e2e=np.full(28, 0.4), failed=np.r_[np.ones(12), np.zeros(28)])
+    borderline = Candidate("borderline", e2e=np.full(19, 0.4), failed=np.r_[np.ones(1), np.zeros(19)])
+    limits = hard_limits.with_default([])
+    assert [limit.text for limit in limits] == [hard_limits.DEFAULT_ERRORS]
+    v = {c.name: hard_limits.check(c, limits) for c in (ok, flaky, borderline)}
+    assert v["flaky"].out and "error rate 30% (12 of 40" in v["flaky"].reasons[0]
+    assert not v["ok"].out and not v["ok"].flags
+    assert not v["borderline"].out and "straddles" in v["borderline"].flags[0]  # 1 of 20: not sure it is > 5%
+    mine = hard_limits.with_default(hard_limits.parse_limits(["errors=40%", "truncated=10%"]))
+    assert [limit.kind for limit in mine] == ["errors", "truncated"]
+    assert not hard_limits.check(flaky, mine).out
+
+
+def test_limits_outside_a_metrics_range_are_refused() -> None:
+    for text, says in (
+        ("errors=120%", "between 0% and 100%"),
+        ("p95=-1s", "not a number"),
+        ("errors=x", "not a rate"),
+    ):
+        with pytest.raises(BenchError, match=says):
+            hard_limits.parse_limit(text)
+    limits = hard_limits.parse_limits(["quality:people=9"])
+    with pytest.raises(BenchError, match="people scores lie between 1 and 5"):
+        hard_limits.check_ranges(limits, {"people": (1.0, 5.0)})
+    hard_limits.check_ranges(hard_limits.parse_limits(["quality:people=4"]), {"people": (1.0, 5.0)})

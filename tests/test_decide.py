@@ -257,7 +257,8 @@ def test_real_run_failed_model_unranked_tiny_recommended(
         ("missing-model", None, None, None),
     ]
     assert ranking[0]["missing"] == [] and ranking[0]["out"] is False
-    assert data["recommendation"]["limits"] == [] and "default weights" in data["recommendation"]["from"]
+    assert data["recommendation"]["limits"] == [{"text": "errors=5%", "words": "error rate at most 5%"}]
+    assert "default weights" in data["recommendation"]["from"]  # the default error limit is always stated
     assert run_id not in json.dumps(data["recommendation"])  # run ids stay in meta
     assert exports.report_json(store, [run_id]) == exports.report_json(store, [run_id])
 

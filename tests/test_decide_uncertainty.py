@@ -69,7 +69,10 @@ def test_limits_remove_with_reasons_and_flag_the_close_ones(db_path: Path) -> No
     assert pd.isna(rows["slow"]["rank"]) and np.isnan(rows["slow"]["score"])  # out: never ranked
     assert rec.model == "fast" and any(x.startswith("slow: p95 latency") for x in rec.excluded)
     assert any(x.startswith("edge: p95 latency") for x in rec.flagged)
-    assert [lim["text"] for lim in record["limits"]] == limits
+    assert [lim["text"] for lim in record["limits"]] == [
+        *limits,
+        "errors=5%",
+    ]  # the default error limit, stated
     md = "\n".join(
         recommend.recommendation_markdown(
             rec, recommend.Criteria(), table, [x["words"] for x in record["limits"]]
@@ -114,9 +117,12 @@ def test_cli_decide_saves_its_limits_and_the_report_prints_them(db_path: Path, t
     report = bench("report", run_id, "--format", "md", "--db", str(db_path))
     assert report.returncode == 0, report.stderr
     assert "Weights and limits: the decision saved" in report.stdout
-    assert "Hard limits: p95 latency at most 500 ms; capabilities include code." in report.stdout
+    assert (
+        "Hard limits: p95 latency at most 500 ms; capabilities include code; error rate at most 5%."
+        in report.stdout
+    )
     js = json.loads(bench("report", run_id, "--format", "json", "--db", str(db_path)).stdout)
-    assert [x["text"] for x in js["recommendation"]["limits"]] == ["p95=0.5s", "tag=code"]
+    assert [x["text"] for x in js["recommendation"]["limits"]] == ["p95=0.5s", "tag=code", "errors=5%"]
     assert decision_log.latest(store, [run_id]) is not None
 
 

@@ -65,7 +65,8 @@ def decide(
             "--limit",
             help="A hard limit, repeatable: p95=1.5s, p50=800ms, ttft=300ms, memory=2GB, size=900MB,"
             " quality:people=3.5, license=apache-2.0,mit, tag=chat, energy=0.5J (per output token),"
-            " cost=0.01 (estimate per 1k output tokens). Out only when broken with 95% confidence.",
+            " cost=0.01 (estimate per 1k output tokens), errors=5%, truncated=10%. Out only when broken with"
+            " 95% confidence. An error limit of 5% applies unless you set one.",
         ),
     ] = None,
     weights: Annotated[
@@ -89,6 +90,14 @@ def decide(
     save: Annotated[
         bool, typer.Option("--save/--no-save", help="Store the decision with its limits.")
     ] = True,
+    accept_differences: Annotated[
+        bool,
+        typer.Option(
+            "--accept-differences",
+            help="Recommend even when the candidates were measured differently (settings, prompts, HTTP vs"
+            " in-process, machine); the output says so. Without it such candidates get no recommendation.",
+        ),
+    ] = False,
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
 ) -> None:
     """Recommend a default model: limits first, then a weighted ranking with P(best) and rank intervals."""
@@ -104,7 +113,9 @@ def decide(
         info = info_from_model_list(str(models_file)) if models_file else None
         store = Store(db)
         texts = list(limit or [])
-        table, rec, record = decision_log.take(store, run_ids, criteria, texts, info)
+        table, rec, record = decision_log.take(
+            store, run_ids, criteria, texts, info, accept_differences=accept_differences
+        )
         if save:
             record["info"] = {k: vars(v) for k, v in (info or {}).items()}
             decision_id = decision_log.save(store, run_ids, criteria.model_dump(), texts, record)

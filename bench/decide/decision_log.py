@@ -80,6 +80,7 @@ def take(
     limit_texts: Sequence[str] = (),
     info: dict[str, Any] | None = None,
     results: Any = None,
+    accept_differences: bool = False,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """(decision table, recommendation, JSON record) for these runs, weights and limits.
 
@@ -90,9 +91,17 @@ def take(
     from bench.decide import hard_limits, recommend
 
     criteria = criteria or recommend.Criteria()
-    limits = hard_limits.parse_limits(limit_texts)
+    limits = hard_limits.with_default(hard_limits.parse_limits(limit_texts))
     results = results or results_mod.load_results(store, run_ids)
-    table = recommend.decision_table(store, run_ids, criteria, results=results, limits=limits, info=info)
+    table = recommend.decision_table(
+        store,
+        run_ids,
+        criteria,
+        results=results,
+        limits=limits,
+        info=info,
+        accept_differences=accept_differences,
+    )
     prompts = {len(run["prompts"].get("prompts", [])) for run in results.runs}
     table.attrs["prompts"] = prompts.pop() if len(prompts) == 1 else None
     rec = recommend.recommendation(table)
@@ -105,6 +114,8 @@ def _record(table: Any, rec: Any, criteria: Any, limits: Sequence[Any]) -> dict[
     data["model"] = rec.series or rec.model
     data["criteria"] = criteria.model_dump()
     data["limits"] = [{"text": lim.text, "words": lim.words()} for lim in limits]
+    data["differences"] = list(table.attrs.get("differences") or [])
+    data["differences_accepted"] = bool(table.attrs.get("accepted"))
     keep = (
         "series",
         "rank",

@@ -9,6 +9,13 @@ and size are single measurements (no interval): beyond the limit is out. A limit
 checked (no TTFT without streaming, no scores from that source, unknown license or tags) flags the
 candidate and says so, it never silently passes or fails.
 
+Intervals are :mod:`bench.stats.bootstrap`'s (prompts as the units; p95 needs 20 requests, below that
+it is "too few samples" and only flagged). Outcomes are limits too: ``errors=5%`` (failed +
+incomplete over measured requests) and ``truncated=10%`` (answers cut by the token limit), checked
+on their Wilson interval. Every decision has an error limit: :data:`DEFAULT_ERRORS` unless the user
+sets one. A limit outside what its metric can be (a 1–5 quality limit of 9, a rate above 100%) is
+refused with the range.
+
 Sizes are decimal (1 MB = 10**6 bytes, 1 GB = 10**9; MiB/GiB are accepted too).
 """
 
@@ -25,18 +32,37 @@ import numpy as np
 from bench.decide.candidates import Candidate
 from bench.errors import BenchError
 from bench.stats import bootstrap
+from bench.units import fmt_bytes, fmt_seconds
 
-Kind = Literal["p95", "p50", "ttft", "memory", "size", "quality", "license", "tag", "energy", "cost"]
+Kind = Literal[
+    "p95",
+    "p50",
+    "ttft",
+    "memory",
+    "size",
+    "quality",
+    "license",
+    "tag",
+    "energy",
+    "cost",
+    "errors",
+    "truncated",
+]
 TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 ENERGY_UNITS = {"j": 1.0, "mj": 1e-3, "uj": 1e-6}  # joules per output token
 BYTE_UNITS = {
     "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30,
 }  # fmt: skip
-KINDS = ("p95", "p50", "ttft", "memory", "size", "quality:SOURCE", "license", "tag", "energy", "cost")
+KINDS = (
+    "p95", "p50", "ttft", "memory", "size", "quality:SOURCE", "license", "tag", "energy", "cost", "errors",
+    "truncated",
+)  # fmt: skip
+#: the error limit every decision has unless the user sets another (out only when broken with 95% confidence)
+DEFAULT_ERRORS = "errors=5%"
 HELP = (
     "write KIND=VALUE, e.g. p95=1.5s, p50=800ms, ttft=300ms, memory=2GB, size=900MB,"
     " quality:people=3.5, license=apache-2.0,mit, tag=chat, energy=0.5J (per output token), cost=0.01"
-    " (estimate per 1k output tokens)"
+    " (estimate per 1k output tokens), errors=5% (failed requests), truncated=10% (answers cut by max tokens)"
 )
 _NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
 
@@ -66,6 +92,9 @@ class Limit:
             return f"energy at most {self.value:g} J per output token"
         if self.kind == "cost":
             return f"cost estimate at most {self.value:g} per 1k output tokens"
+        if self.kind in ("errors", "truncated"):
+            what = "error rate" if self.kind == "errors" else "share of answers cut by the token limit"
+            return f"{what} at most {(self.value or 0) * 100:g}%"
         if self.kind == "license":
             return f"license one of {', '.join(self.allowed)}"
         return f"capabilities include {', '.join(self.allowed)}"
@@ -75,7 +104,7 @@ class Limit:
 
 
 @dataclass
-class Verdict:
+class LimitVerdict:
     """What the limits say about one candidate: out (with reasons) or in (maybe flagged)."""
 
     name: str
@@ -86,13 +115,11 @@ class Verdict:
 
 # ---- parsing -------------------------------------------------------------------------------------
 def _secs(value: float | None) -> str:
-    value = value or 0.0
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.3g} s"
+    return fmt_seconds(value or 0.0)
 
 
 def _bytes(value: float | None) -> str:
-    value = value or 0.0
-    return f"{value / 1e9:.3g} GB" if value >= 1e9 else f"{value / 1e6:.0f} MB"
+    return fmt_bytes(value or 0.0)
 
 
 def _error(text: str, what: str) -> BenchError:
@@ -112,6 +139,39 @@ def _quantity(text: str, raw: str, units: dict[str, float], default: str) -> flo
     return value
 
 
+def _rate(text: str, raw: str) -> float:
+    """``5%`` or ``0.05`` -> 0.05; a rate must lie in 0..100%."""
+    try:
+        value = float(raw.rstrip("%")) / (100 if raw.endswith("%") else 1)
+    except ValueError:
+        raise _error(text, f"{raw!r} is not a rate; write e.g. 5%") from None
+    if not 0 <= value <= 1:
+        raise _error(text, "a rate lies between 0% and 100%")
+    return value
+
+
+def check_ranges(limits: Sequence[Limit], scales: dict[str, tuple[float, float]]) -> None:
+    """Refuse a quality limit outside its source's range (``quality:people=9`` on a 1–5 scale)."""
+    for limit in limits:
+        if limit.kind != "quality" or limit.source not in scales:
+            continue
+        low, high = scales[limit.source]
+        if not low <= (limit.value or 0.0) <= high:
+            raise _error(limit.text, f"{limit.source} scores lie between {low:g} and {high:g}")
+
+
+def ranges_of(sources: Iterable[Any]) -> dict[str, tuple[float, float]]:
+    """The range of each score source's numbers (pass rates 0–1, people and judges 1–5)."""
+    return {s.name: (0.0, 1.0) if "rate" in s.scale else (1.0, 5.0) for s in sources}
+
+
+def with_default(limits: Sequence[Limit]) -> list[Limit]:
+    """The limits plus :data:`DEFAULT_ERRORS` unless the user set an error limit."""
+    if any(limit.kind == "errors" for limit in limits):
+        return list(limits)
+    return [*limits, parse_limit(DEFAULT_ERRORS)]
+
+
 def parse_limit(text: str) -> Limit:
     """One ``--limit KIND=VALUE``; a bad one raises a BenchError naming it and the fix."""
     if "=" not in text:
@@ -128,6 +188,8 @@ def parse_limit(text: str) -> Limit:
         return Limit("energy", _quantity(text, raw, ENERGY_UNITS, "j"), text=text)
     if key_l == "cost":
         return Limit("cost", _quantity(text, raw, {"": 1.0}, ""), text=text)
+    if key_l in ("errors", "truncated"):
+        return Limit(key_l, _rate(text, raw), text=text)  # type: ignore[arg-type]
     if key_l == "quality" or key_l.startswith("quality:"):
         source = key.split(":", 1)[1].strip() if ":" in key else ""
         if not source:
@@ -183,7 +245,8 @@ def _check_time(limit: Limit, cand: Candidate) -> tuple[str, str]:
     stat = "mean" if limit.kind == "ttft" else limit.kind
     what = "mean TTFT" if limit.kind == "ttft" else f"{limit.kind} latency"
     value = float(bootstrap.STATS[stat](data)) if data.size else float("nan")
-    return _ceiling(limit, bootstrap.interval(data, stat), value, int(data.size), what)
+    groups = cand.prompts_of("ttft" if limit.kind == "ttft" else "e2e")
+    return _ceiling(limit, bootstrap.interval(data, stat, groups=groups), value, int(data.size), what)
 
 
 def _check_bytes(limit: Limit, cand: Candidate) -> tuple[str, str]:
@@ -205,7 +268,7 @@ def _check_quality(limit: Limit, cand: Candidate) -> tuple[str, str]:
     floor = limit.value or 0.0
     if items is None or items.size == 0:
         return "", f"no quality scores by {limit.source}: {limit.words()} unchecked"
-    iv = bootstrap.interval(items)
+    iv = bootstrap.interval(items, groups=cand.prompts_of(f"quality:{limit.source}"))
     if iv is None:
         mean = float(items.mean())
         if mean < floor:
@@ -269,9 +332,26 @@ def _check_set(limit: Limit, cand: Candidate) -> tuple[str, str]:
     return "", ""
 
 
-def check(cand: Candidate, limits: Sequence[Limit]) -> Verdict:
+def _check_rate(limit: Limit, cand: Candidate) -> tuple[str, str]:
+    """An error or truncation rate against a ceiling, on its Wilson interval."""
+    flags = cand.failed if limit.kind == "errors" else cand.truncated
+    what = "error rate" if limit.kind == "errors" else "cut by the token limit"
+    cap = limit.value or 0.0
+    iv = None if flags is None else bootstrap.proportion(float(flags.sum()), int(flags.size))
+    if iv is None:
+        return "", f"{what} unknown: {limit.words()} unchecked"
+    count = int(flags.sum())
+    shown = f"{what} {iv.estimate:.0%} ({count} of {iv.n}; 95% interval {iv.low:.0%}–{iv.high:.0%})"
+    if iv.low > cap:
+        return f"{shown} is over the limit {cap:.0%}", ""
+    if iv.high > cap and iv.estimate > 0:
+        return "", f"{shown} straddles the limit {cap:.0%}"
+    return "", ""
+
+
+def check(cand: Candidate, limits: Sequence[Limit]) -> LimitVerdict:
     """Every limit against one candidate."""
-    verdict = Verdict(cand.name)
+    verdict = LimitVerdict(cand.name)
     for limit in limits:
         if limit.kind in ("p95", "p50", "ttft"):
             reason, flag = _check_time(limit, cand)
@@ -279,6 +359,8 @@ def check(cand: Candidate, limits: Sequence[Limit]) -> Verdict:
             reason, flag = _check_bytes(limit, cand)
         elif limit.kind == "quality":
             reason, flag = _check_quality(limit, cand)
+        elif limit.kind in ("errors", "truncated"):
+            reason, flag = _check_rate(limit, cand)
         elif limit.kind in ("energy", "cost"):
             reason, flag = (_check_energy if limit.kind == "energy" else _check_cost)(limit, cand)
         else:
@@ -291,7 +373,7 @@ def check(cand: Candidate, limits: Sequence[Limit]) -> Verdict:
     return verdict
 
 
-def apply(cands: Sequence[Candidate], limits: Sequence[Limit]) -> tuple[list[Candidate], list[Verdict]]:
+def apply(cands: Sequence[Candidate], limits: Sequence[Limit]) -> tuple[list[Candidate], list[LimitVerdict]]:
     """(the candidates that survive, one verdict per candidate in input order)."""
     verdicts = [check(c, limits) for c in cands]
     return [c for c, v in zip(cands, verdicts, strict=True) if not v.out], verdicts

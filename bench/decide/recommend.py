@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bench.decide import explain, hard_limits, ranking
+from bench.decide import differences, explain, hard_limits, ranking
 from bench.decide.candidates import Candidate, ModelInfo, from_results
 from bench.decide.pareto import Front, pareto_front  # noqa: F401  (re-exported: the page and reports use decide.*)
 from bench.decide.ranking import CRITERIA, LOWER_IS_BETTER
@@ -285,6 +285,7 @@ def decision_table(
     results: Results | None = None,
     limits: Sequence[hard_limits.Limit] = (),
     info: dict[str, ModelInfo] | None = None,
+    accept_differences: bool = False,
 ) -> pd.DataFrame:
     """Per (run, model): raw values with n, the limits' verdict, relative scores, rank, P(best), rank interval.
 
@@ -294,9 +295,11 @@ def decision_table(
     criteria = criteria or Criteria()
     results = results or load_results(store, run_ids)
     raw = raw_table(store, run_ids, criteria, results)
+    limits = hard_limits.with_default(limits)
+    hard_limits.check_ranges(limits, hard_limits.ranges_of(results.sources))
     survivors, verdicts = hard_limits.apply(from_results(results, store, info), limits)
     by_name = {v.name: v for v in verdicts}
-    none = hard_limits.Verdict("")
+    none = hard_limits.LimitVerdict("")
     raw["out"] = [by_name.get(s, none).out for s in raw["series"]]
     raw["out_reasons"] = [list(by_name.get(s, none).reasons) for s in raw["series"]]
     raw["flags"] = [list(by_name.get(s, none).flags) for s in raw["series"]]
@@ -305,6 +308,9 @@ def decision_table(
             cand.memory = float("nan")  # ranked like raw_table: memory measured differently is left out
     table = score_table(raw, criteria, survivors)
     table.attrs["limits"] = [limit.words() for limit in limits]
+    table.attrs.update(
+        differences=differences.differences(store, run_ids, results), accepted=accept_differences
+    )
     return table
 
 
@@ -328,6 +334,9 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
     excluded, flagged = explain.limit_lines(table)
     result: ranking.Ranking | None = table.attrs.get("ranking")
     level = result.level if result else ranking.LEVEL
+    if blocked := differences.blocking(table):
+        return Recommendation(None, None, caveats=blocked + caveats, level=level, verdict=blocked[0])
+    caveats += differences.accepted_lines(table)
     if ranked.empty:
         if excluded:
             caveats.insert(0, "every candidate breaks a hard limit: relax a limit or add a model")

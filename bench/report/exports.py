@@ -255,7 +255,11 @@ def _recommendation(store: Store, results: Results) -> dict[str, Any]:
         store, results.run_ids, criteria, limits, decision_log.info_of(saved), results=results
     )
     words = [limit["words"] for limit in record["limits"]]
-    source = f"the decision saved {saved.created_at}" if saved else "the default weights, no hard limits but the default error limit"
+    source = (
+        f"the decision saved {saved.created_at}"
+        if saved
+        else "the default weights, no hard limits but the default error limit"
+    )
     record["from"] = source
     lines = [
         f"Weights and limits: {source}.",

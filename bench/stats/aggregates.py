@@ -8,8 +8,8 @@ it needs to mean anything is flagged in ``low_n`` (p90 < 10, p95 < 20, p99 < 100
 :func:`measured` is the one definition of the requests statistics use (Results, Compare, Decide, the
 speed history); :func:`outcome_rates` counts the requests they leave out (failed, incomplete, cut by
 the token limit) as rates with Wilson intervals, so a failure is a number too, not a missing row.
-A decode rate from a burst of buffered chunks (the whole answer within 1 ms, or every gap under
-50 µs) is not a decode rate: it is flagged (``decode_burst``) and its speed left out.
+A decode rate from a burst of buffered chunks (the whole answer within 0.5 ms, or every gap under
+20 µs, and over 10x the model's median rate) is not a decode rate: it is flagged (``decode_burst``) and its speed left out.
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ MIN_N = {90: 10, 95: 20, 99: 100}
 #: the fewest scored items a quality mean needs before it is shown without a caveat
 MIN_N_QUALITY = 10
 #: a decode window shorter than this, or every chunk gap shorter than GAP_FLOOR_S, is a burst, not a rate
-BURST_WINDOW_S = 1e-3
-GAP_FLOOR_S = 50e-6
+BURST_WINDOW_S = 0.5e-3
+GAP_FLOOR_S = 20e-6
+BURST_RATIO = 10.0
 #: speed columns a chunk burst makes meaningless (left out of statistics, the request itself stays)
 BURST_COLUMNS = ("decode_tps", "tpot_s", "itl_s")
 
@@ -74,11 +75,20 @@ def samples_frame(samples: Iterable[dict[str, Any]]) -> pd.DataFrame:
 
 
 def burst_mask(frame: pd.DataFrame) -> pd.Series:
-    """Requests whose answer arrived as one burst of buffered chunks (their decode rate is not a rate)."""
+    """Requests whose answer arrived as one burst of buffered chunks (their decode rate is not a rate).
+
+    Two conditions, both needed: the chunks came faster than a physical floor (the decode window
+    under :data:`BURST_WINDOW_S`, or every gap under :data:`GAP_FLOOR_S`), *and* the rate is over
+    :data:`BURST_RATIO` times the model's median in its run. The second keeps a genuinely tiny,
+    fast model (tens of thousands of tok/s in-process, every request alike) from being flagged.
+    """
     tokens = pd.to_numeric(frame.get("output_tokens"), errors="coerce")
     window = frame["e2e_s"] - frame["ttft_s"]
     gaps = pd.to_numeric(frame["ici_max_s"], errors="coerce") if "ici_max_s" in frame else np.nan
-    burst = (tokens > 2) & ((window < BURST_WINDOW_S) | (gaps < GAP_FLOOR_S))
+    fast = (tokens > 2) & ((window < BURST_WINDOW_S) | (gaps < GAP_FLOOR_S))
+    keys = [k for k in ("run_id", "model") if k in frame]
+    median = frame.groupby(keys)["decode_tps"].transform("median") if keys else frame["decode_tps"].median()
+    burst = fast & (frame["decode_tps"] > BURST_RATIO * median)
     return pd.Series(np.asarray(burst, dtype=bool), index=frame.index)
 
 
