@@ -23,6 +23,7 @@ from ui.routing import require_router
 from ui.runs import STATUS_ICON, model_status, pick_runs, settings_words, warn_if_incomparable
 from ui.tables import dashed, show_table
 from ui.team_view import energy_panel
+from ui.workload_view import render_workloads
 
 require_router()
 
@@ -373,6 +374,7 @@ else:
 # ---- quality -------------------------------------------------------------------------------------
 st.subheader("Quality")
 render_quality(store(), run_ids, results=results)  # the quality it already loaded, typed
+render_workloads(store(), results)  # long context, turns, tool calls, JSON: only when a workload set ran
 
 failed = frame[~frame["ok"]]
 if not failed.empty:

@@ -9,6 +9,7 @@ import streamlit as st
 from bench.errors import BenchError
 from bench.inputs import user_files
 from bench.inputs.config import PromptSet, RunSettings, load_prompt_set, validate
+from bench.inputs.workloads import WORKLOAD_DESCRIPTIONS
 from bench.quality.checks.consent import needs_code_consent
 from bench.report.round_labels import plural
 from ui import tasks
@@ -93,13 +94,16 @@ with settings_box:
         "Prompt set",
         set_labels,
         key=keep("run_prompt_set", default_set, set_labels),
-        help="Edit or add sets on **Prompts & rubrics**.",
+        help="Edit or add sets on **Prompts & rubrics**. Workload sets: "
+        + "; ".join(f"**{name}**: {text}" for name, text in WORKLOAD_DESCRIPTIONS.items()),
     )
     prompts: PromptSet | None = None
     try:
         prompts = load_prompt_set(sets[set_label]) if set_label else None
     except BenchError as exc:
         show_error(exc, title="That prompt set cannot be used.")
+    if prompts is not None and prompts.workload:
+        st.caption(f"Workload **{prompts.workload}**: {WORKLOAD_DESCRIPTIONS[prompts.workload]}.")
     allow_code = False
     if prompts is not None and needs_code_consent(prompts):
         allow_code = st.checkbox(
