@@ -71,3 +71,37 @@ def test_every_command_still_runs_in_process():
         result = runner.invoke(cli.app, [name, "--help"])
         assert result.exit_code == 0, (name, result.output)
         assert "Usage:" in result.output and name in result.output
+
+
+REPORT_PROBE = """
+import json, sys
+sys.path.insert(0, "tests")
+import numpy as np
+from typer.testing import CliRunner
+from synthetic_runs import latencies, store_run
+from bench.store.store import Store
+from bench.cli.main import app
+rng = np.random.default_rng(3)
+run = store_run(Store(sys.argv[1]), {"a": latencies(rng, 0.5, 40), "b": latencies(rng, 0.6, 40)})
+before = set(sys.modules)
+codes = [CliRunner().invoke(app, ["report", run, "--format", f, "--db", sys.argv[1]]).exit_code
+         for f in ("md", "csv", "json")]
+print(json.dumps({"codes": codes, "loaded": sorted({m.split(".")[0] + "." + m.split(".")[1]
+      for m in set(sys.modules) - before if m.count(".") and m.split(".")[0] in ("scipy", "statsmodels")})}))
+"""
+
+
+def test_the_md_csv_and_json_reports_import_neither_scipy_stats_nor_statsmodels(tmp_path: Path):
+    """Their import alone was over a second of every report (Theil-Sen and Wilson are numpy now)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", REPORT_PROBE, str(tmp_path / "bench.db")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["codes"] == [0, 0, 0]
+    assert "scipy.stats" not in got["loaded"] and not [
+        m for m in got["loaded"] if m.startswith("statsmodels")
+    ]
