@@ -67,6 +67,23 @@ def eight_runs(tmp_path: Path) -> list[str]:
     return [store_run(store, {f"{LONG}-{i}": latencies(rng, 0.2 + 0.1 * i, n=24)}) for i in range(8)]
 
 
+@pytest.fixture
+def load_run(tmp_path: Path) -> str:
+    """A real load run (levels 1-8) against the stub OpenAI server, so the Load chart has its rings."""
+    from bench.inputs.config import PromptItem, PromptSet
+    from bench.load.levels import parse_slos
+    from bench.load.run import LoadSpec, run_load
+    from benchmarks.stub_openai import StubServer
+
+    spec = LoadSpec(endpoint="x", models=[f"{LONG}-a", f"{LONG}-b"], levels=[1, 2, 4, 8], requests=16,
+                    warmup=0, slos=parse_slos("e2e_p95=10s"))  # fmt: skip
+    prompts = PromptSet(prompts=[PromptItem(id="a", prompt="Say hi.")])
+    with StubServer(tokens=4) as url:
+        return run_load(Store(tmp_path / "bench.db"), spec.model_copy(update={"endpoint": url}), prompts)[
+            "run_id"
+        ]
+
+
 def problems_of(page: Any, name: str) -> list[str]:
     problems = []
     for chart in page.evaluate(PROBE):
@@ -95,7 +112,7 @@ def _settle(page: Any, charts: int) -> None:
 
 
 def test_every_results_chart_holds_with_eight_runs_and_long_names(
-    eight_runs: list[str], app_url: str
+    eight_runs: list[str], load_run: str, app_url: str
 ) -> None:
     _chromium()
     from playwright.sync_api import sync_playwright
@@ -107,7 +124,7 @@ def test_every_results_chart_holds_with_eight_runs_and_long_names(
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 900})
-            for path, charts in (("results", 7), ("decide", 1)):
+            for path, charts in (("results", 7), ("decide", 1), ("load", 1)):
                 page.goto(f"{app_url}/{path}?{query}")
                 _settle(page, charts)
                 assert page.locator('[data-testid="stException"]').count() == 0, path

@@ -8,6 +8,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from bench.report.charts import FIT_X, series_legend
+
 LATENCIES = {"e2e": "end-to-end", "ttft": "time to first token", "itl": "inter-token latency"}
 
 
@@ -51,7 +53,7 @@ def throughput_latency(
     base = alt.Chart(frame).encode(
         x=alt.X("output_tokens_per_s:Q", title="output tokens/s (all requests together)"),
         y=alt.Y("latency_ms:Q", title=y_title),
-        color=alt.Color("model:N", title="model"),
+        color=alt.Color("model:N", title="model", legend=series_legend(sorted(set(frame["model"])))),
         tooltip=[
             "model", "level", alt.Tooltip("requests_per_s:Q", format=".1f", title="requests/s"),
             alt.Tooltip("output_tokens_per_s:Q", format=".0f", title="output tok/s"),
@@ -60,7 +62,8 @@ def throughput_latency(
         ],
     )  # fmt: skip
     line = base.mark_line(point=alt.OverlayMarkDef(size=70, filled=True), order=False).encode(order="load:Q")
-    labels = base.mark_text(dy=-10, fontSize=11).encode(text="level:N")
+    # above the capacity ring (size 400: radius ~11 px), never on it: "c=8" overlapped its ring at dy=-10
+    labels = base.mark_text(dy=-20, fontSize=11, baseline="bottom").encode(text="level:N")
     caps = frame[[capacity.get(m) == lv for m, lv in zip(frame["model"], frame["level"], strict=True)]]
     ring = alt.Chart(caps).mark_point(size=400, shape="circle", strokeWidth=2, filled=False).encode(
         x="output_tokens_per_s:Q", y="latency_ms:Q", color=alt.Color("model:N"),
@@ -70,4 +73,4 @@ def throughput_latency(
     if slo_ms is not None:
         rule = alt.Chart(pd.DataFrame({"slo": [slo_ms]})).mark_rule(strokeDash=[6, 4], color="gray")
         layers.append(rule.encode(y="slo:Q"))
-    return alt.layer(*layers).properties(height=380)
+    return alt.layer(*layers).properties(height=380, autosize=FIT_X)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from bench.report.charts import NO_LIMIT, color_scale, series_legend
+from bench.report.charts import FIT_X, NO_LIMIT, band_height, color_scale, series_legend
 
 SCORE_DOMAIN = [1, 5]
 #: the ``checks`` source (bench.quality.checks) scores a pass rate 0–1, not a 1–5 mean
@@ -100,7 +100,8 @@ def quality_points(table: pd.DataFrame, models: Sequence[str] | None = None) -> 
         ),
     )
     # no chart title: Streamlit's theme collapses a titled chart's height; pages caption charts instead
-    return (bars + points).properties(height=alt.Step(20))
+    rows = len(aspects) * len(domain)  # one band per (aspect, model): 20 px each, the plot never under 160
+    return (bars + points).properties(height=band_height(rows, 20), autosize=FIT_X)
 
 
 def confusion_heatmap(
@@ -192,7 +193,7 @@ def win_rate_bars(wins: pd.DataFrame) -> alt.Chart:
                 alt.Tooltip("judge:N", title="Judge model"),
             ],
         )
-        .properties(height=alt.Step(30))
+        .properties(height=band_height(data["pair"].nunique(), 30), autosize=FIT_X)
     )
 
 
@@ -244,4 +245,5 @@ def rating_chart(ratings: pd.DataFrame, scored_by: str) -> alt.Chart | alt.Layer
     title = (
         f"Ranking from {scorer_label(scored_by.removeprefix('votes:'))} votes ({total} votes, 95% intervals)"
     )
-    return (bars + points).properties(title=title, height=max(60, 36 * len(order)))
+    # one 36 px band per model, never under 160 px: 2 models in 72 px printed their names over each other
+    return (bars + points).properties(title=title, height=band_height(len(order), 36), autosize=FIT_X)
