@@ -296,7 +296,7 @@ def test_the_send_time_is_when_the_bytes_leave_after_the_pool_wait(monkeypatch: 
         httpd.shutdown()
         httpd.server_close()
     assert all(r.error is None for r in records) and len(seen) == 2
-    first, second = sorted(records, key=lambda r: r.sent_ns)
+    _first, second = sorted(records, key=lambda r: r.sent_ns)
     first_done = min(s["last_written_ns"] for s in seen)
     # causality, not timing: the second request's bytes cannot leave before the first answer was written
     assert second.sent_ns > first_done
