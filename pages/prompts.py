@@ -282,13 +282,10 @@ with tab_prompts:
         for note in notes:
             st.caption(note)
         if with_checks:
+            from bench.quality.checks.consent import code_consent_note
+
             kinds = sorted({c.type for p in prompt_set.prompts for c in p.checks})
-            code = (
-                " Its code runs in the sandbox only with your consent (the Run page's box or `--allow-code`);"
-                " `allow_code_execution` in a file is ignored."
-                if any(c.type == "python_tests" for p in prompt_set.prompts for c in p.checks)
-                else ""
-            )
+            code = code_consent_note(prompt_set)
             st.caption(
                 f"{with_checks} prompts carry task checks ({', '.join(kinds)}), kept as loaded; edit them in the"
                 f" JSON or JSONL file. Runs evaluate them when they end (`python -m bench checks RUN`).{code}"

@@ -164,4 +164,4 @@ def test_prompts_page_opens_a_builtin_task_set_with_its_checks(
     assert not at.exception
     assert "Valid: 25 prompts." in texts(at.success)
     assert "25 prompts carry task checks (python_tests)" in texts(at.caption)
-    assert "this set allows it" in texts(at.caption)
+    assert "Built-in tests: its code runs in the sandbox as shipped" in texts(at.caption)

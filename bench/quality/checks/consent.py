@@ -47,3 +47,15 @@ def builtin_code(prompts: PromptSet) -> bool:
 def needs_code_consent(prompts: PromptSet) -> bool:
     """True when ``prompts`` has python_tests that are not the built-in ones (the app asks first)."""
     return bool(_code_checks(prompts)) and not builtin_code(prompts)
+
+
+def code_consent_note(prompts: PromptSet) -> str:
+    """One sentence for the Prompts page: when this set's code would run ('' without code checks)."""
+    if not _code_checks(prompts):
+        return ""
+    if builtin_code(prompts):
+        return " Built-in tests: its code runs in the sandbox as shipped."
+    return (
+        " Its code runs in the sandbox only with your consent (the Run page's box or `--allow-code`);"
+        " `allow_code_execution` in a file is ignored."
+    )
