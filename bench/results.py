@@ -204,6 +204,14 @@ class Results:
 
 
 # ---- loading -------------------------------------------------------------------------------------
+def load_samples(store: Store, run_ids: Sequence[str]) -> pd.DataFrame:
+    """Only :attr:`Results.samples` (the same frame): the CSV needs no aggregates, quality or energy."""
+    ids = list(dict.fromkeys(run_ids))
+    runs = [_run(store, run_id) for run_id in ids]
+    samples = with_series(aggregates.samples_frame(store.samples(ids)), len(ids) > 1)
+    return workload_stats.annotate(samples, runs)
+
+
 def load_results(store: Store, run_ids: Sequence[str]) -> Results:
     """Load ``run_ids`` (in the order given); an unknown id raises a :class:`BenchError` naming it."""
     ids = list(dict.fromkeys(run_ids))

@@ -18,7 +18,7 @@ from bench.decide import recommend as decide
 from bench.escape import csv_frame, md_cell, md_inline
 from bench.report import workload_section
 from bench.report.round_labels import round_number
-from bench.results import DEFINITIONS, ModelResult, Results, load_results
+from bench.results import DEFINITIONS, ModelResult, Results, load_results, load_samples
 from bench.stats import aggregates, drift, energy_cost_load, run_noise
 from bench.stats.server_reported import server_figures
 from bench.store.store import Store
@@ -271,7 +271,7 @@ def _recommendation(store: Store, results: Results) -> dict[str, Any]:
 
 # ---- csv / json --------------------------------------------------------------------------------
 def samples_csv(store: Store, run_ids: Sequence[str]) -> str:
-    frame = load_results(store, run_ids).samples
+    frame = load_samples(store, run_ids)  # the samples alone: no aggregates, quality or energy to compute
     if frame.empty:
         return ",".join(SAMPLE_COLUMNS) + "\n"
     # rounds as the app numbers them: 1..R, and warm-up rounds 1..W (``warmup`` says which)
