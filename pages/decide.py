@@ -26,6 +26,7 @@ STAT_LABELS = {
     "p95": "p95 end-to-end latency",
     "p50": "p50 (median) end-to-end latency",
     "ttft": "mean time to first token",
+    "ttft4k": "TTFT p95 at ≥ 4k prompt tokens (long-context)",
 }
 DEFAULTS = recommend.Criteria()
 
@@ -219,11 +220,15 @@ weights = _weights()
 c1, c2 = st.columns(2)
 sources = results.source_names
 if sources:
+    validated = [s.name for s in results.sources if s.validated]  # the label the quality summary carries
     scored_by = c1.selectbox(
         "Quality scored by",
         sources,
+        index=sources.index(validated[0]) if validated else 0,
+        format_func=lambda s: s if s in validated else f"{s} (not validated)",
         key="decide_source",
-        help="People's and a judge's scores are never mixed: pick one source.",
+        help="People's and a judge's scores are never mixed: pick one source. A judge not validated against "
+        "people (see Judge) is used only when you pick it.",
     )
 else:
     c1.selectbox(

@@ -213,3 +213,18 @@ def test_the_label_is_the_one_the_judge_page_shows_near_the_threshold(tmp_path: 
     shown = judge_trust(store, [run_id], "edge")  # what the Judge page's trust panel computes
     score = load_quality(store, [run_id]).of(run_id, "m1")["judge:edge"]
     assert (score.validated, score.trust) == (shown.validated, shown.reason)
+
+
+def test_decide_names_an_unvalidated_source_and_starts_on_a_validated_one(env: Path) -> None:
+    """Decide's source picker reads the summary's label: a judge that fails the check says so."""
+    store, run_id = _scored(Store(env / "bench.db"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.query_params["run"] = [run_id]
+    at.switch_page("pages/decide.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    picker = at.selectbox(key="decide_source")
+    labels = dict(zip(load_quality(store, [run_id]).source_names, picker.options, strict=True))
+    assert labels["judge:bad"] == "judge:bad (not validated)"
+    assert labels["judge:good"] == "judge:good" and labels["people"] == "people"
+    assert picker.value == "people"
