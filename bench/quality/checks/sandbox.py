@@ -135,13 +135,14 @@ def support_problem() -> str | None:
     unshare = shutil.which("unshare")
     if unshare is None:
         return "python_tests needs `unshare` (util-linux) to cut the network off; it is not installed"
-    probe = subprocess.run(
-        _sandboxed(Path(tempfile.mkdtemp(prefix="slm-bench-sandbox-probe-")), Limits(), ["-c", "pass"]),
-        capture_output=True,
-        text=True,
-        timeout=20,
-        env=_ENV,
-    )
+    with tempfile.TemporaryDirectory(prefix="slm-bench-sandbox-probe-") as mount_point:
+        probe = subprocess.run(
+            _sandboxed(Path(mount_point), Limits(), ["-c", "pass"]),
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env=_ENV,
+        )
     if probe.returncode != 0:
         reason = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else f"exit {probe.returncode}"
         return (
