@@ -34,8 +34,7 @@ from bench.errors import BenchError
 from bench.measure import machine
 from bench.measure.energy import NO_SENSOR
 from bench.quality.score_sources import SourceInfo
-from bench.quality.summary import QualitySummary, RunsQuality, load_quality
-from bench.quality.summary import SourceScore as QualityScore  # the name the outputs knew it by
+from bench.quality.summary import QualitySummary, RunsQuality, SourceScore, load_quality
 from bench.stats import aggregates, energy_cost_load, workload_stats
 from bench.store.store import Store
 from bench.units import is_missing
@@ -108,7 +107,7 @@ class ModelResult:
     #: the :func:`bench.stats.aggregates.model_summary` columns (``e2e_s_p95``, ``e2e_s_n``, ``e2e_s_low_n``...)
     stats: Mapping[str, Any] = field(default_factory=dict)
     #: a :class:`QualitySummary`: score source (``people``, ``judge:<model>``...) -> its quality here
-    quality: Mapping[str, QualityScore] = field(default_factory=dict)
+    quality: Mapping[str, SourceScore] = field(default_factory=dict)
     #: the machine the run ran on (:mod:`bench.measure.machine`): an id to group by, a label to read
     machine_id: str = ""
     machine: str = ""
