@@ -257,3 +257,27 @@ def test_judge_and_load_send_the_flag_key_only_to_the_flag_url(tmp_path: Path, p
         proc = _bench(args, tmp_path, MY_KEY=CANARY)
         assert server.seen and all(s.authorized for s in server.seen), proc.stderr[-2000:]
     assert CANARY not in proc.stdout + proc.stderr
+
+
+def test_the_judge_sends_the_flag_key_to_the_judge_endpoint(tmp_path: Path):
+    """`bench judge --endpoint URL --api-key-env NAME`: every judge request carries the key (the flag is the consent)."""
+    from bench.inputs.config import resolve_prompt_set
+    from bench.store.store import Store, utc_now
+
+    store = Store(tmp_path / "bench.db")
+    prompts = resolve_prompt_set("workshop")
+    run_id = store.create_run({"models": ["m"]}, prompts.model_dump(), {})
+    first = prompts.prompts[0]
+    store.add_sample(
+        {
+            "run_id": run_id, "model": "m", "prompt_id": first.id, "round": 0, "warmup": False, "cold": False,
+            "ok": True, "stream": True, "transport": "in-process", "started_at": utc_now(), "metrics": {},
+            "answer": "Paris is the capital of France.",
+        }
+    )  # fmt: skip
+    with FaultServer(FaultConfig(require_key=CANARY)) as server:
+        args = ["judge", run_id, "--judge", MODEL, "--endpoint", server.url, "--api-key-env", "JUDGE_KEY"]
+        proc = _bench([*args, "--attempts", "1"], tmp_path, JUDGE_KEY=CANARY)
+        assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+        assert server.chat_requests() and all(s.authorized for s in server.seen), proc.stderr[-2000:]
+    assert CANARY not in proc.stdout + proc.stderr
