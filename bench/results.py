@@ -220,6 +220,7 @@ def load_results(store: Store, run_ids: Sequence[str]) -> Results:
     samples = with_series(aggregates.samples_frame(raw), several)
     samples = workload_stats.annotate(samples, runs)  # workload, prompt_set, turn of each sample
     summary = with_series(aggregates.model_summary(samples), several)
+    summary = workload_stats.with_long_ttft(summary, samples)  # TTFT p95 at >= 4k prompt tokens, for Decide
     quality = load_quality(store, ids)
     stats = {(r["run_id"], r["model"]): r for r in summary.to_dict("records")} if not summary.empty else {}
     per_run = {run["id"]: _in_settings_order(run, store.run_models(run["id"])) for run in runs}

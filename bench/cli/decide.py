@@ -82,7 +82,10 @@ def decide(
     scored_by: Annotated[
         str | None, typer.Option(help="Quality source: people, judge:MODEL... (default: people if scored).")
     ] = None,
-    latency: Annotated[str, typer.Option(help="Latency statistic: p95, p50 or ttft.")] = "p95",
+    latency: Annotated[
+        str,
+        typer.Option(help="Latency statistic: p95, p50, ttft or ttft4k (TTFT p95 at >= 4k prompt tokens)."),
+    ] = "p95",
     models_file: Annotated[
         Path | None, typer.Option(help="models.json with licenses and capabilities (for license= and tag=).")
     ] = None,

@@ -19,6 +19,7 @@ import pandas as pd
 
 from bench.stats.aggregates import measured
 from bench.stats.bootstrap import clean
+from bench.stats.workload_stats import long_ttft
 
 
 @dataclass
@@ -31,6 +32,10 @@ class Candidate:
     e2e: np.ndarray = field(default_factory=lambda: np.empty(0))  # warm e2e seconds, one per request
     ttft: np.ndarray = field(default_factory=lambda: np.empty(0))  # warm TTFT seconds (streaming only)
     decode_tps: np.ndarray = field(default_factory=lambda: np.empty(0))
+    #: warm TTFT of the requests with >= 4,000 prompt tokens (bench.stats.workload_stats.LONG_TOKENS)
+    ttft_long: np.ndarray = field(default_factory=lambda: np.empty(0))
+    #: the prompt of each ``ttft_long`` value
+    long_prompt_ids: np.ndarray | None = None
     memory: float = float("nan")  # bytes
     memory_basis: str = ""
     memory_comparable: bool = True
@@ -62,6 +67,12 @@ class Candidate:
                 None if ids is None or len(ids) != raw.size else np.asarray(ids)[~np.isnan(raw)]
             )
             setattr(self, metric, clean(raw))
+        long = np.asarray(self.ttft_long, dtype=float).ravel()
+        ids = self.long_prompt_ids
+        self.groups["ttft_long"] = (
+            None if ids is None or len(ids) != long.size else np.asarray(ids)[~np.isnan(long)]
+        )
+        self.ttft_long = clean(long)
         for source, values in self.quality.items():
             raw = np.asarray(values, dtype=float).ravel()
             ids = self.quality_prompts.get(source)
@@ -85,7 +96,12 @@ class Candidate:
 
     def samples(self, metric: str) -> np.ndarray:
         """The per-request values of ``e2e``, ``ttft`` or ``decode_tps``."""
-        return {"e2e": self.e2e, "ttft": self.ttft, "decode_tps": self.decode_tps}[metric]
+        return {
+            "e2e": self.e2e,
+            "ttft": self.ttft,
+            "decode_tps": self.decode_tps,
+            "ttft_long": self.ttft_long,
+        }[metric]
 
     def prompts_of(self, metric: str) -> np.ndarray | None:
         """The prompt of each value of ``metric`` (``e2e``... or ``quality:SOURCE``); None = unknown."""
@@ -168,6 +184,8 @@ def from_results(
                 e2e=warm["e2e_s"].to_numpy(float),
                 ttft=warm["ttft_s"].to_numpy(float),
                 decode_tps=warm["decode_tps"].to_numpy(float),
+                ttft_long=long_ttft(warm)["ttft_s"].to_numpy(float),
+                long_prompt_ids=long_ttft(warm)["prompt_id"].to_numpy(),
                 memory=float("nan") if m.memory_bytes is None else float(m.memory_bytes),
                 memory_basis=m.memory_basis,
                 memory_comparable=m.memory_comparable,

@@ -38,6 +38,7 @@ Kind = Literal[
     "p95",
     "p50",
     "ttft",
+    "ttft4k",
     "memory",
     "size",
     "quality",
@@ -54,13 +55,14 @@ BYTE_UNITS = {
     "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30,
 }  # fmt: skip
 KINDS = (
-    "p95", "p50", "ttft", "memory", "size", "quality:SOURCE", "license", "tag", "energy", "cost", "errors",
-    "truncated",
+    "p95", "p50", "ttft", "ttft4k", "memory", "size", "quality:SOURCE", "license", "tag", "energy", "cost",
+    "errors", "truncated",
 )  # fmt: skip
 #: the error limit every decision has unless the user sets another (out only when broken with 95% confidence)
 DEFAULT_ERRORS = "errors=5%"
 HELP = (
-    "write KIND=VALUE, e.g. p95=1.5s, p50=800ms, ttft=300ms, memory=2GB, size=900MB,"
+    "write KIND=VALUE, e.g. p95=1.5s, p50=800ms, ttft=300ms, ttft4k=3s (TTFT p95 at >= 4k prompt tokens),"
+    " memory=2GB, size=900MB,"
     " quality:people=3.5, license=apache-2.0,mit, tag=chat, energy=0.5J (per output token), cost=0.01"
     " (estimate per 1k output tokens), errors=5% (failed requests), truncated=10% (answers cut by max tokens)"
 )
@@ -83,6 +85,8 @@ class Limit:
             return f"{self.kind} latency at most {_secs(self.value)}"
         if self.kind == "ttft":
             return f"mean time to first token at most {_secs(self.value)}"
+        if self.kind == "ttft4k":
+            return f"TTFT p95 at >= 4k prompt tokens at most {_secs(self.value)}"
         if self.kind in ("memory", "size"):
             what = "memory" if self.kind == "memory" else "size on disk"
             return f"{what} at most {_bytes(self.value)}"
@@ -180,7 +184,7 @@ def parse_limit(text: str) -> Limit:
     key_l = key.lower()
     if not raw:
         raise _error(text, "no value after '='")
-    if key_l in ("p95", "p50", "ttft"):
+    if key_l in ("p95", "p50", "ttft", "ttft4k"):
         return Limit(key_l, _quantity(text, raw, TIME_UNITS, "s"), text=text)  # type: ignore[arg-type]
     if key_l in ("memory", "size"):
         return Limit(key_l, _quantity(text, raw, BYTE_UNITS, "b"), text=text)  # type: ignore[arg-type]
@@ -241,11 +245,14 @@ def _ceiling(
 
 
 def _check_time(limit: Limit, cand: Candidate) -> tuple[str, str]:
-    data = cand.ttft if limit.kind == "ttft" else cand.e2e
-    stat = "mean" if limit.kind == "ttft" else limit.kind
-    what = "mean TTFT" if limit.kind == "ttft" else f"{limit.kind} latency"
+    metric = {"ttft": "ttft", "ttft4k": "ttft_long"}.get(limit.kind, "e2e")
+    data = cand.samples(metric)
+    stat = {"ttft": "mean", "ttft4k": "p95"}.get(limit.kind, limit.kind)
+    what = {"ttft": "mean TTFT", "ttft4k": "TTFT p95 at >= 4k tokens"}.get(
+        limit.kind, f"{limit.kind} latency"
+    )
     value = float(bootstrap.STATS[stat](data)) if data.size else float("nan")
-    groups = cand.prompts_of("ttft" if limit.kind == "ttft" else "e2e")
+    groups = cand.prompts_of(metric)
     return _ceiling(limit, bootstrap.interval(data, stat, groups=groups), value, int(data.size), what)
 
 
@@ -353,7 +360,7 @@ def check(cand: Candidate, limits: Sequence[Limit]) -> LimitVerdict:
     """Every limit against one candidate."""
     verdict = LimitVerdict(cand.name)
     for limit in limits:
-        if limit.kind in ("p95", "p50", "ttft"):
+        if limit.kind in ("p95", "p50", "ttft", "ttft4k"):
             reason, flag = _check_time(limit, cand)
         elif limit.kind in ("memory", "size"):
             reason, flag = _check_bytes(limit, cand)

@@ -45,6 +45,7 @@ LATENCY_STATS: dict[str, tuple[str, str, str]] = {
     "p95": ("e2e_s_p95", "e2e_s_n", "p95"),
     "p50": ("e2e_s_p50", "e2e_s_n", "p50"),
     "ttft": ("ttft_s_mean", "ttft_s_n", "mean time to first token"),
+    "ttft4k": ("ttft_4k_s_p95", "ttft_4k_s_n", "TTFT p95 at >= 4k prompt tokens"),
 }
 #: criteria weighted 0 by default and listed only when weighted
 OPTIONAL = ("energy", "cost")
@@ -79,7 +80,7 @@ class Criteria(BaseModel):
     cost: float = Field(default=0.0, ge=0)
     #: "people" or "judge:<model>"; None = the first source with scores (people before judges)
     scored_by: str | None = None
-    latency_stat: Literal["p95", "p50", "ttft"] = "p95"
+    latency_stat: Literal["p95", "p50", "ttft", "ttft4k"] = "p95"
     #: name a model only when it is best in at least this share of resamples
     level: float = Field(default=ranking.LEVEL, gt=0.5, lt=1.0)
 

@@ -175,3 +175,22 @@ def constrained_cost(samples: pd.DataFrame) -> pd.DataFrame:
             "slowdown": c_e2e / p_e2e if p_e2e else None,
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def long_ttft(samples: pd.DataFrame) -> pd.DataFrame:
+    """TTFT of the measured requests whose prompt had at least :data:`LONG_TOKENS` tokens (any prompt set)."""
+    if samples.empty:
+        return samples
+    ok = measured(samples)
+    return ok[pd.to_numeric(ok["prompt_tokens"], errors="coerce") >= LONG_TOKENS].dropna(subset=["ttft_s"])
+
+
+def with_long_ttft(summary: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` (one row per run and model) plus ``ttft_4k_s_p95`` and its n, ``ttft_4k_s_n``."""
+    if summary.empty:
+        return summary
+    long = long_ttft(samples).groupby(["run_id", "model"])["ttft_s"]
+    found = pd.DataFrame({"ttft_4k_s_p95": long.quantile(0.95), "ttft_4k_s_n": long.size()}).reset_index()
+    out = summary.drop(columns=["ttft_4k_s_p95", "ttft_4k_s_n"], errors="ignore")
+    out = out.merge(found, on=["run_id", "model"], how="left")
+    return out.assign(ttft_4k_s_n=out["ttft_4k_s_n"].fillna(0).astype(int))
