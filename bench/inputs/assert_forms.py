@@ -10,7 +10,8 @@ whose comparison the parent can do on plain data are accepted:
 * ``assert EXPR is True`` / ``is False`` / ``is None``
 * ``assert abs(EXPR - NUMBER) < TOLERANCE`` (or ``<=``)
 
-Other statements (``a = {'x': 1}``, ``f(a)``) run before the asserts as setup. Anything else (a bare
+Other statements (``a = {'x': 1}``, ``f(a)``) run before the asserts as setup. Each test runs in
+a fresh process on the answer's definitions: what one test sets up, the next does not see. Anything else (a bare
 ``assert f(x)``, ``assert f(x) in (...)``, an assert nested in a loop) is refused when the prompt set
 is loaded, because the comparison would have to run next to the code being judged.
 """
