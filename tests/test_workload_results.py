@@ -94,6 +94,7 @@ def test_reports_and_chart_show_the_workloads(runs: tuple[Store, list[str]]) -> 
     tool_rows = [line for line in text.splitlines() if "| tool-calls |" in line]
     assert len(tool_rows) == 1 and tool_rows[0].startswith(f"| {MODEL}") and "| 75% [" in tool_rows[0]
     assert "### Constrained JSON decoding" in text
+    assert f"- json-output, {MODEL}" in text and "response_format json_schema sent" in text  # said per model
     report = exports.report_dict(store, ids)
     assert {r["workload"] for r in report["workloads"]["pass_rates"]} == set(PICK)
     rows = list(csv.DictReader(io.StringIO(exports.samples_csv(store, ids))))

@@ -106,6 +106,9 @@ def markdown(store: Store, results: Results) -> list[str]:
         "",
     ]
     lines += [*_pass_lines(found["pass_rates"]), ""]
+    if "json_constraint" in found["pass_rates"]:
+        json_rows = found["pass_rates"].dropna(subset=["json_constraint"])
+        lines += [f"- json-output, {r.series}: {r.json_constraint}" for r in json_rows.itertuples()] + [""]
     if not found["long_context"].empty:
         lines += ["### Long context", "", "Input tokens as each model's own usage counted them.", ""]
         lines += [*_long_lines(found["long_context"]), ""]

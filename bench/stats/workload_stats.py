@@ -141,12 +141,23 @@ def pass_rates(samples: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
                "pass_rate": rate.estimate if rate else None, "low": rate.low if rate else None,
                "high": rate.high if rate else None,
                "note": "not supported" if refused and refused == len(group) else ""}  # fmt: skip
+        if workload == "json-output":
+            row["json_constraint"] = _constraint(set(group["transport"]))
         if workload == "tool-calls":
             answers = group.loc[group["outcome"] == "ok", "answer"].fillna("")
             row["unparsed"] = sum(parse_tool_calls(a).unparsed for a in answers)
             row["unparsed_n"] = len(answers)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _constraint(transports: set[str]) -> str:
+    """How a json-output prompt's schema reached the model (the SDK in-process has no response_format)."""
+    if transports == {"http"}:
+        return "response_format json_schema sent (the server may or may not enforce it)"
+    if transports == {"in-process"}:
+        return "plain instructions: Foundry Local's SDK takes no response_format"
+    return "mixed: response_format over HTTP, plain instructions in-process"
 
 
 def constrained_cost(samples: pd.DataFrame) -> pd.DataFrame:
