@@ -254,3 +254,11 @@ def test_results_page_flags_a_falling_run_and_shows_the_groups_noise(tmp_path: P
     warnings = "\n".join(str(w.value) for w in at.warning)
     assert f"Run `{ids[1]}`" in warnings and "FELL" in warnings and f"Run `{ids[0]}`" not in warnings
     assert any("Run-to-run noise · repeat group `rep-9` (2 runs)" in e.label for e in at.expander)
+
+
+def test_a_load_run_is_not_drift_its_levels_raise_the_load_on_purpose():
+    rng = np.random.default_rng(2)
+    samples = synthetic("load", rng, fall=0.5)  # speed falls because each level sends more at once
+    for k, s in enumerate(samples):
+        s["metrics"]["load_level"] = f"c={2 ** (k // 25)}"
+    assert drift_of(samples_frame(samples)) == []

@@ -67,8 +67,12 @@ class Drift:
 
 
 def drift_of(frame: pd.DataFrame) -> list[Drift]:
-    """One :class:`Drift` per (run, model) of a samples frame (``aggregates.samples_frame``)."""
+    """One :class:`Drift` per (run, model) of a samples frame (``aggregates.samples_frame``).
+
+    Load runs are left out: their levels raise the load on purpose, so speed falls by design."""
     data = measured(frame)
+    if not data.empty and "load_level" in data:
+        data = data[data["load_level"].isna()]
     if data.empty or METRIC not in data:
         return []
     out = []
