@@ -26,3 +26,14 @@ def test_the_csv_s_samples_are_the_full_results_samples(tmp_path: Path):
         pd.testing.assert_frame_equal(load_samples(store, ids), load_results(store, ids).samples)
         text = exports.samples_csv(store, ids)
         assert text.count("\n") == 1 + len(load_samples(store, ids))
+
+
+def test_the_html_report_s_text_is_the_markdown_report_from_results_loaded_once(tmp_path: Path):
+    """render_html loads the results once and hands them to render_markdown: the same text as loading them there."""
+    store = Store(tmp_path / "bench.db")
+    rng = np.random.default_rng(12)
+    run = store_run(store, {"a": latencies(rng, 0.5, 30), "b": latencies(rng, 0.7, 30)})
+    results = load_results(store, [run])
+    alone = exports.render_markdown(store, [run])
+    assert exports.render_markdown(store, [run], results) == alone
+    assert exports.render_markdown(store, [run], results) == alone  # the shared results were not changed

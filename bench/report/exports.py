@@ -59,8 +59,9 @@ def _round(value: Any, sig: int = 4) -> Any:
 
 
 # ---- markdown ----------------------------------------------------------------------------------
-def render_markdown(store: Store, run_ids: Sequence[str]) -> str:
-    results = load_results(store, run_ids)
+def render_markdown(store: Store, run_ids: Sequence[str], results: Results | None = None) -> str:
+    """The Markdown report; ``results`` when the caller already loaded them (the HTML report)."""
+    results = results or load_results(store, run_ids)
     lines = ["# SLM Bench report", ""]
     for run in results.runs:
         lines += _run_header(run)

@@ -155,8 +155,8 @@ def render_html(store: Store, run_ids: Sequence[str]) -> str:
     """The whole report as one HTML page (no network needed to open it)."""
     from bench.report.exports import render_markdown
 
-    results = load_results(store, run_ids)
-    body, _, tail = render_markdown(store, run_ids).partition("## How to read these numbers")
+    results = load_results(store, run_ids)  # once: the Markdown text and the charts share them
+    body, _, tail = render_markdown(store, run_ids, results).partition("## How to read these numbers")
     figures = "".join(
         f"<figure><h3>{html.escape(s.title)}</h3>{_svg(s.chart)}<figcaption>{html.escape(s.caption)}"
         "</figcaption></figure>"
