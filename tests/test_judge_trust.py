@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bench.store.store import Store
 from rubrics import storage
@@ -102,3 +103,32 @@ def test_validated_sources_leave_out_an_unvalidated_judge_unless_asked(tmp_path:
     everything = {s.name: s.validated for s in validated_sources(store, [run_id], include_unvalidated=True)}
     assert default == ["people"]
     assert everything == {"people": True, "judge:tiny": False}
+
+
+def _loop_interval(stat, x: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """The reference: one call of the public statistic per resample, the same seeded draws."""
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(resamples):
+        index = rng.integers(0, len(x), size=len(x))
+        value = stat(list(x[index]), list(y[index])).value
+        if value is not None:
+            draws.append(value)
+    return np.percentile(draws, [2.5, 97.5]).tolist()
+
+
+def test_every_resample_at_once_gives_the_intervals_of_one_call_each() -> None:
+    """Kappa and within-one are computed for all resamples at once; the intervals must not move."""
+    from rubrics.agreement import weighted_kappa, within_one
+
+    rng = np.random.default_rng(7)
+    cases = [_people_and_noisy_judge(rng, n, noise) for n, noise in ((12, 0.5), (30, 1.6), (80, 1.0))]
+    cases.append(
+        ([1, 2, 3, 4, 5, 5, 4], [3, 3, 3, 3, 3, 3, 4])
+    )  # a judge that hardly varies: undefined draws
+    for people, judge in cases:
+        found = agreement_intervals(people, judge, resamples=400, seed=11)
+        x, y = np.asarray(people), np.asarray(judge)
+        for name, stat in (("kappa", weighted_kappa), ("within_one", within_one)):
+            assert [found[name].low, found[name].high] == pytest.approx(_loop_interval(stat, x, y, 400, 11))
+            assert found[name].value == pytest.approx(stat(people, judge).value)
