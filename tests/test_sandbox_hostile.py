@@ -88,6 +88,23 @@ def test_writing_a_pass_on_every_fd_is_not_a_pass() -> None:
     not_passed(answer(FORGE_ALL_FDS), audit=False)
 
 
+REACH_THE_COLLECTOR = """
+reached = []
+for path in ["/proc/1/mem", *(f"/proc/1/fd/{fd}" for fd in range(64))]:
+    try:
+        reached.append(os.open(path, os.O_WRONLY))  # its memory, or its report file: either forges
+    except OSError:
+        pass
+won = bool(reached)
+"""
+
+
+@needs_sandbox
+def test_the_collector_memory_and_channel_are_out_of_reach() -> None:
+    """Not dumpable, no capability left: /proc/<collector>/mem and its fds cannot be opened for writing."""
+    not_passed(answer(REACH_THE_COLLECTOR), audit=False)
+
+
 @needs_sandbox
 def test_printing_fake_result_lines_is_not_a_pass() -> None:
     body = "for text in ('{\"ok\": true}', \"('tests', [[('value', 3)]])\"):\n    print(text)\n    print(text, file=sys.stderr)"
