@@ -11,6 +11,7 @@ import csv
 import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from bench.inputs.config import PromptSet, RunSettings, resolve_prompt_set
@@ -114,3 +115,12 @@ def test_a_plain_run_has_no_workload_section(tmp_path: Path) -> None:
         run_id, _ = run_benchmark(store, settings, prompts)
     assert "## Workloads" not in exports.render_markdown(store, [run_id])
     assert exports.report_dict(store, [run_id])["workloads"] == {}
+
+
+def test_turns_come_from_the_stored_set_when_only_the_set_names_the_workload() -> None:
+    stored = resolve_prompt_set("multi-turn").model_dump(
+        by_alias=True
+    )  # as a run stores it: prompts say None
+    samples = pd.DataFrame({"run_id": ["r"] * 3, "prompt_id": ["trip-t1", "trip-t4", "shopping-t8"]})
+    out = ws.annotate(samples, [{"id": "r", "prompts": stored}])
+    assert list(out["workload"]) == ["multi-turn"] * 3 and list(out["turn"]) == [1, 4, 8]

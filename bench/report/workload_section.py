@@ -84,13 +84,13 @@ def _turn_lines(frame: pd.DataFrame) -> list[str]:
 
 def _cost_lines(frame: pd.DataFrame) -> list[str]:
     lines = [
-        "| model | prompts | e2e p50 with response_format | without | slowdown |",
-        "|---|---|---|---|---|",
+        "| model | prompts | e2e p50 json-output | e2e p50 extraction | ratio | how the schema was sent |",
+        "|---|---|---|---|---|---|",
     ]
     for row in frame.itertuples():
         slow = "n/a" if row.slowdown is None or pd.isna(row.slowdown) else f"{row.slowdown:.2f}x"
         with_rf, without = fmt_seconds(row.e2e_constrained_s), fmt_seconds(row.e2e_plain_s)
-        lines.append(f"| {row.model} | {row.prompts} | {with_rf} | {without} | {slow} |")
+        lines.append(f"| {row.model} | {row.prompts} | {with_rf} | {without} | {slow} | {row.constraint} |")
     return lines
 
 

@@ -38,8 +38,9 @@ def _prompt_info(run: Mapping[str, Any]) -> dict[str, tuple[str, float]]:
     out = {}
     for item in prompts.get("prompts") or []:
         messages = item.get("messages") or []
-        turn = len(messages) // 2 + 1 if messages or item.get("workload", default) == "multi-turn" else np.nan
-        out[str(item.get("id"))] = (item.get("workload") or default, turn)
+        workload = item.get("workload") or default  # a stored prompt says None when the set names it
+        turn = len(messages) // 2 + 1 if messages or workload == "multi-turn" else np.nan
+        out[str(item.get("id"))] = (workload, turn)
     return out
 
 
@@ -184,6 +185,7 @@ def constrained_cost(samples: pd.DataFrame) -> pd.DataFrame:
             "decode_tps_constrained": c["decode_tps"].median().median(),
             "decode_tps_plain": p["decode_tps"].median().median(),
             "slowdown": c_e2e / p_e2e if p_e2e else None,
+            "constraint": _constraint(set(constrained["transport"])),
         })  # fmt: skip
     return pd.DataFrame(rows)
 
