@@ -163,6 +163,8 @@ def outcome_rates(group: pd.DataFrame) -> dict[str, Any]:
 
 
 def _token_source(group: pd.DataFrame) -> str:
+    if "output_token_source" not in group:
+        return ""
     counts = group["output_token_source"].fillna("").value_counts()
     return ", ".join(f"{src or 'none'}×{n}" for src, n in counts.items())
 

@@ -18,7 +18,12 @@ and uses normal instead of Student-t quantiles, so deviations from the estimate 
 
 **Changes between two runs** are the log ratio ``log(stat(new) / stat(base))`` reported as a percent;
 when both runs measured the same prompts the two sides are drawn with the *same* prompts (paired),
-so a hard prompt is hard in both and its effect cancels. The statistic, not each value, must be
+so a hard prompt is hard in both and its effect cancels. Its interval is ``estimate ± t(k-1) * se``
+with ``se`` the bootstrap standard error widened by ``sqrt(k/(k-1))`` (k = prompts): with 5 prompts a
+percentile interval cannot say less than "all 5 prompts moved the same way" (p = 1/32), which fails
+a 15-row gate a third of the time; the t form keeps the gate at its level. Paired, its degrees of
+freedom are Kish's effective number of prompts minus one (a prompt that takes most of the time
+counts for more than the others). The statistic, not each value, must be
 positive: zeros and failed-item scores of 0 stay in the data.
 
 **Proportions** (error, truncation and pass rates) are proportions, not means to bootstrap: Wilson
@@ -81,8 +86,8 @@ class Interval:
 class Change:
     """``new`` against ``base``: a percent (``kind="ratio"``), percentage points (``"pp"``) or one value each.
 
-    ``draws`` are the widened resampled changes (same scale as ``pct``) for :func:`p_beyond`; a
-    ``"pp"`` change keeps its counts instead, to invert Newcombe's interval.
+    A ``"ratio"`` keeps the standard error of its log ratio for :func:`p_beyond`; a ``"pp"`` change
+    keeps its counts instead, to invert Newcombe's interval.
     """
 
     base: float
@@ -96,7 +101,9 @@ class Change:
     kind: str = "ratio"
     prompts: int = 0
     paired: bool = False
-    draws: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: log-ratio standard error (bootstrap, small-sample corrected) and its degrees of freedom (units - 1)
+    se: float = math.nan
+    df: float = 0.0
     counts: tuple[float, int, float, int] | None = field(default=None, repr=False, compare=False)
 
 
@@ -296,14 +303,23 @@ def change(
         )
     log_ratio = log_ratio[np.isfinite(log_ratio)]
     point = float(np.log(est_n) - np.log(est_b))
-    widened = _widen(point, log_ratio, expansion(min(cb.k, cn.k), level))
-    low, high = _bounds(widened, level)
-    pct = lambda x: np.expm1(x) * 100  # noqa: E731
+    units = min(cb.k, cn.k)
+    se = float(np.std(log_ratio)) * math.sqrt(units / (units - 1))
+    df = _effective(cb) - 1 if paired is not None else cb.k + cn.k - 2  # paired: prompts; else two samples
+    q = _t_ppf(1 - (1 - level) / 2, df)
+    pct = lambda x: float(np.expm1(x) * 100)  # noqa: E731
     prompts = cb.k if paired is not None else (min(cb.k, cn.k) if cb.by_prompt and cn.by_prompt else 0)
     return Change(
-        est_b, est_n, float(pct(point)), float(pct(low)), float(pct(high)), cb.n, cn.n, level,
-        "ratio", prompts, paired is not None, draws=pct(widened),
+        est_b, est_n, pct(point), pct(point - q * se), pct(point + q * se), cb.n, cn.n, level,
+        "ratio", prompts, paired is not None, se=se, df=df,
     )  # fmt: skip
+
+
+def _effective(c: Clusters) -> float:
+    """Kish's effective number of prompts: a prompt with most of the time counts for more than one."""
+    weights = np.nansum(c.matrix, axis=1)
+    total = float((weights**2).sum())
+    return max(2.0, float(weights.sum()) ** 2 / total) if total > 0 else float(c.k)
 
 
 def proportion_change(
@@ -348,9 +364,23 @@ def p_beyond(ch: Change, threshold: float, worse_is_up: bool) -> float:
     sign = 1.0 if worse_is_up else -1.0
     if ch.kind == "pp" and ch.counts is not None:
         return _p_newcombe(ch.counts, threshold, sign)
-    if ch.draws is None or ch.draws.size == 0:
+    if ch.kind != "ratio" or not ch.se > 0:
         return math.nan
-    return float(np.mean(sign * ch.draws <= threshold))
+    bound = math.log1p(sign * threshold / 100)
+    t = sign * (math.log1p(ch.pct / 100) - bound) / ch.se
+    return float(_t_sf(t, ch.df))
+
+
+def _t_ppf(p: float, df: float) -> float:
+    from scipy.stats import t as student
+
+    return float(student.ppf(p, df))
+
+
+def _t_sf(t: float, df: float) -> float:
+    from scipy.stats import t as student
+
+    return float(student.sf(t, df))
 
 
 def _p_newcombe(counts: tuple[float, int, float, int], threshold: float, sign: float) -> float:

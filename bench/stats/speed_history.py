@@ -1,8 +1,8 @@
 """Measured speed per model from stored runs: which model to preselect, and how long a job will take.
 
 Race and Judge preselect the fastest suitable model, and Judge estimates its time before it starts.
-Both come from what this machine actually measured (warm, successful, streamed requests of the
-most recent runs); a model never measured is ordered by its size on disk instead, smaller first.
+Both come from what this machine actually measured (the requests :func:`bench.stats.aggregates.measured`
+keeps, streamed, of the most recent runs); a model never measured is ordered by its size on disk instead, smaller first.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bench.stats import aggregates
 from bench.store.store import Store
 
 RECENT_RUNS = 30
@@ -37,14 +38,14 @@ def measured_speeds(store: Store, recent_runs: int = RECENT_RUNS) -> dict[str, S
     ttft: dict[str, list[float]] = {}
     latest: dict[str, str] = {}
     for run in runs:  # newest first
-        for s in store.samples([run["id"]]):
-            m = s.get("metrics") or {}
-            if not s["ok"] or s["warmup"] or s["cold"] or not m.get("decode_tps"):
+        frame = aggregates.measured(aggregates.samples_frame(store.samples([run["id"]])))
+        for row in frame.to_dict("records") if len(frame) else []:
+            if not row["decode_tps"] > 0:  # NaN (not streamed, a chunk burst) or 0
                 continue
-            tps.setdefault(s["model"], []).append(float(m["decode_tps"]))
-            if m.get("ttft_s") is not None:
-                ttft.setdefault(s["model"], []).append(float(m["ttft_s"]))
-            latest.setdefault(s["model"], run["id"])
+            tps.setdefault(row["model"], []).append(float(row["decode_tps"]))
+            if row["ttft_s"] == row["ttft_s"]:
+                ttft.setdefault(row["model"], []).append(float(row["ttft_s"]))
+            latest.setdefault(row["model"], run["id"])
     return {
         model: Speed(
             model=model,
