@@ -68,7 +68,7 @@ test: setup-test                    ## the whole test suite (real models, real s
 check: venv                         ## lint + the tests that need no model, server or browser (the inner loop)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/python -m pytest -q -m "not model and not server and not browser and not slow"
+	$(VENV)/bin/python -m pytest -q -n $(WORKERS) -m "not model and not server and not browser and not slow"
 
 lint: venv
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -81,14 +81,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 # ---- what a test needs, for `make check` (lint + the tests that need no model, server or browser) ----
-# Read off a test's fixtures (their closure: a fixture that builds on tiny_model counts), so a new
-# test is classified without anyone remembering to mark it. AppTest page tests (``env``) start the
-# in-process runtime: they count as needing a server.
+# Read off a test's fixtures (their closure: a fixture that builds on tiny_model counts) and off its
+# module's source (a module that starts processes, servers, the app, runs or the code sandbox), so a
+# new test is classified without anyone remembering to mark it.
 _NEEDS = {
     "model": {"tiny_model", "default_model", "tiny_copy"},
     "server": {"env", "pg", "fault", "fake", "fake_server", "service", "backend", "loaded", "app_url"},
     "browser": {"app_url"},
 }
+_SERVER_SOURCE = (
+    "subprocess", "AppTest", "app_support", "FaultServer", "fault_server", "pg_server", "pg_mode",
+    "playwright", "HTTPServer", "run_benchmark", "checks.sandbox", "checks.evaluate", "foundry",
+)  # fmt: skip
+_module_needs: dict[Path, bool] = {}
+
+
+def _module_starts_things(path: Path) -> bool:
+    if path not in _module_needs:
+        source = path.read_text(encoding="utf-8", errors="replace")
+        _module_needs[path] = any(needle in source for needle in _SERVER_SOURCE)
+    return _module_needs[path]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -97,3 +109,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for mark, fixtures in _NEEDS.items():
             if used & fixtures:
                 item.add_marker(mark)
+        if _module_starts_things(Path(item.path)):
+            item.add_marker("server")
