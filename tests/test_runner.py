@@ -137,3 +137,17 @@ def test_a_run_opens_one_store_connection_however_many_requests(
 
     assert resume_run(store, run_id) == "completed"
     assert len(opened) == 2  # the status write above (outside any run) and the resumed run
+
+
+def test_the_progress_view_of_a_sample_is_its_as_dict():
+    """Progress subscribers get ``Sample.as_dict()``'s shape without its deep copy (outside the timed window)."""
+    from bench.measure.samples import Attempt, Sample
+    from bench.run.runner import progress_view
+
+    sample = Sample(
+        run_id="r", model="m", prompt_id="p", round=2, warmup=False, cold=False, outcome="ok", error=None,
+        http_status=200, attempts=2, retry_log=[Attempt(1, "HTTP 503", 503, 0.5, "failed")], stream=True,
+        transport="http", started_at="t", metrics={"e2e_s": 0.5, "nested": {"a": [1, 2]}}, answer="hi",
+        reasoning="", server_timings={"predicted_n": 3},
+    )  # fmt: skip
+    assert progress_view(sample) == sample.as_dict()
