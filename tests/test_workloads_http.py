@@ -131,3 +131,16 @@ def test_in_process_history_tool_refusal_and_context_window(tiny_model: str, db_
     long = samples["lc-4k-d50"]
     assert long["outcome"] == "refused" and "context window of 2,048 tokens" in long["error"]
     assert store.outcome_counts(run_id)[tiny_model]["failed"] == 0
+
+
+def test_a_server_that_rejects_tools_makes_them_not_supported_not_failed(db_path: Path) -> None:
+    prompts = _subset("tool-calls", ["weather-01", "none-02"])
+    with WorkloadServer(Script({}, reject_tools=True)) as server:
+        store, run_id, status = _run(server, db_path, prompts, retries=2)
+        sent = len(server.script.bodies)
+    samples = store.samples([run_id])
+    assert sent == 2  # one try each: a refusal is not retried
+    assert {s["outcome"] for s in samples} == {"refused"} and status == "completed"
+    assert all(s["error"].startswith("not supported: the server refused tools") for s in samples)
+    assert "does not support tools" in samples[0]["error"]
+    assert store.outcome_counts(run_id)[MODEL]["failed"] == 0

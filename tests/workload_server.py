@@ -35,6 +35,8 @@ class Script:
     answers: dict[str, str] = field(default_factory=dict)
     default: str = "I do not know."
     n_ctx: int = 4096
+    #: answer every request that carries tools with HTTP 400, as Ollama does for a model without tools
+    reject_tools: bool = False
     bodies: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -94,6 +96,14 @@ class WorkloadServer:
                     self._json({"tokens": list(range(words(body.get("content", ""))))})
                     return
                 script.bodies.append(body)
+                if script.reject_tools and body.get("tools"):
+                    raw = json.dumps({"error": {"message": f"{MODEL} does not support tools"}}).encode()
+                    self.send_response(400)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                    return
                 messages = body["messages"]
                 reply = script.answers.get(messages[-1]["content"], script.default)
                 earlier = sum(words(m["content"]) for m in messages[:-1])

@@ -5,6 +5,9 @@ with an 8k window (plus the tokens it may generate) would be cut or rejected, an
 tool-call format cannot be offered tools. Such a request is stored with the outcome ``refused`` and
 the reason in words; it enters no statistic and no pass rate, and resume does not retry it.
 
+A server that answers tools with an error that names them (:func:`rejected_tools`) is read the same way
+after the fact: *not supported*, not a failure, not retried.
+
 Backends opt in by duck typing: ``context_length(model)`` (tokens, or None when unknown) and
 ``tools_refusal(request)`` (the reason, or None). The prompt is counted with the backend's
 ``count_tokens`` (the model's own tokenizer); when either number is unknown, the request is sent.
@@ -24,6 +27,14 @@ def _limit(backend: Backend, model: str) -> int | None:
         limit_of = getattr(backend, "context_length", None)
         _LIMITS[key] = limit_of(model) if limit_of else None
     return _LIMITS[key]
+
+
+def rejected_tools(request: ChatRequest, http_status: int | None, error: str | None) -> str | None:
+    """A server that answered a request with tools by an error naming them (Ollama: "does not support
+    tools"; llama-server started without ``--jinja``): the model cannot be offered tools there."""
+    if request.tools and http_status in (400, 500, 501) and "tool" in (error or "").lower():
+        return f"not supported: the server refused tools for {request.model} (HTTP {http_status}): {error}"
+    return None
 
 
 def refusal(backend: Backend, request: ChatRequest) -> str | None:

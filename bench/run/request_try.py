@@ -17,7 +17,7 @@ from bench.errors import BenchError
 from bench.measure import energy
 from bench.measure.samples import Outcome
 from bench.measure.sysmon import MemoryProbe
-from bench.run.refusal import refusal
+from bench.run.refusal import refusal, rejected_tools
 from bench.store.store import utc_now
 
 
@@ -65,6 +65,8 @@ def try_once(
         except Exception as exc:  # a backend bug: keep its trace on stderr, the run goes on
             traceback.print_exc()
             tried.outcome, tried.error = "failed", f"{type(exc).__name__}: {exc}"
+    if tried.outcome == "failed" and (why := rejected_tools(request, tried.http_status, tried.error)):
+        tried.outcome, tried.error, tried.retryable = "refused", why, False  # no tools there: not its failure
     tried.rss_peak, tried.rss_basis, tried.gpu_peak = peak.peak, peak.basis, peak.gpu_peak
     tried.energy = joules.as_metrics()  # energy_j over the try (None without a sensor) and its source
     if tried.outcome == "ok" and not answer_finished(events):
