@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Collection, Iterator
+from dataclasses import asdict, fields
 from typing import Any
 
 import psutil
@@ -325,7 +326,7 @@ class Runner:
         self.done += 1
         self.clock.tick()
         self._emit("sample", model=step.model, prompt_id=step.prompt.id, round=step.round,
-                   warmup=step.warmup, sample=sample.as_dict())  # fmt: skip
+                   warmup=step.warmup, sample=progress_view(sample))  # fmt: skip
         return sample
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
@@ -341,6 +342,14 @@ class Runner:
                 self.on_token(step.model, step.prompt.id, step.round, event.text)
             if self.cancel.is_set():
                 raise RequestCancelled()
+
+
+def progress_view(sample: Sample) -> dict[str, Any]:
+    """``sample.as_dict()`` without its deep copy of every metric (the sample is finished; subscribers read it)."""
+    data = {f.name: getattr(sample, f.name) for f in fields(sample)}
+    data["retry_log"] = [asdict(a) for a in sample.retry_log]
+    data["ok"] = sample.ok
+    return data
 
 
 def run_benchmark(
