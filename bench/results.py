@@ -5,7 +5,9 @@ rows, so the join of a run's model rows with the statistics, the memory definiti
 names live here and nowhere else:
 
 - **statistics** are :func:`bench.stats.aggregates.model_summary` (warm, successful requests; ``n`` and the
-  low-n flags with every metric);
+  low-n flags with every metric), and the **outcomes** it counts: ``error_rate`` and ``truncation_rate``
+  with their Wilson intervals (``_low``/``_high``) and counts (``errors`` of ``requests``, ``truncated`` of
+  ``ok_measured``), ``n_decode_burst`` (decode rates left out as chunk bursts);
 - **memory** has one definition: the peak resident set minus the baseline before the load when both
   are known (``memory_basis`` says "added by the model"), else the peak alone ("process peak (no
   baseline)"); it is *not comparable* across models when the run marked it so
@@ -52,6 +54,10 @@ DEFINITIONS = """\
 - Warm-up requests are stored but excluded. The first request after a model load (**cold**) is shown apart.
 - **Memory** is the peak resident set of the process running the model minus its resident set before the load
   (in-process: SLM Bench itself); without that baseline, the process peak. MB = 10^6 bytes.
+- **Error rate** = (failed + incomplete) / measured requests; **cut by max tokens** = answers that ended with
+  `finish_reason=length` / successful answers; both with Wilson 95% intervals. A decode rate from a burst of
+  buffered chunks is left out of decode tok/s (counted in "decode bursts left out").
+- Intervals take the **prompt** as the unit (prompts resampled with all their rounds); n reads prompts × rounds.
 - Full definitions: `docs/metrics.md`.
 """
 
