@@ -1,0 +1,195 @@
+"""How long a person waits for the CLI: `python -m bench --help`, `import bench.cli.main`, and
+`python -m bench report` in each format on a 5,000-sample store.
+
+Every figure is a fresh interpreter (what a person starts), timed from outside: wall-clock seconds,
+the median of ``--repeat`` runs. The store is synthetic (``tests/synthetic_runs.py``: one completed
+run of two models, 2,500 samples each, seeded), written once into a temporary folder. Each
+report's sha256 is recorded, so two labels can show the same bytes came out.
+
+    .venv/bin/python benchmarks/reports.py --label after
+    .venv/bin/python benchmarks/reports.py --label before --tree /tmp/before   # an exported older bench/
+
+``--tree`` runs another copy of ``bench/`` and ``rubrics/`` (``git archive COMMIT bench rubrics``)
+on the same store. Results per label go to ``benchmarks/reports.json``; ``benchmarks/reports.md``
+is written from all of them. Run it on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+JSON = HERE / "reports.json"
+MD = HERE / "reports.md"
+FORMATS = ("md", "csv", "json", "html")
+PER_MODEL = 2_500
+
+MAKE_STORE = """
+import sys
+sys.path[:0] = [sys.argv[2], sys.argv[2] + "/tests"]
+import numpy as np
+from bench.store.store import Store
+from synthetic_runs import latencies, store_run
+rng = np.random.default_rng(18)
+models = {"model-a": latencies(rng, 0.5, int(sys.argv[3]) - 1), "model-b": latencies(rng, 0.7, int(sys.argv[3]) - 1)}
+print(store_run(Store(sys.argv[1]), models, bulk=True))
+"""
+
+
+def _timed(cmd: list[str], tree: Path, cwd: Path, repeat: int) -> dict[str, float]:
+    """Median wall and CPU (user + system) seconds of a fresh interpreter running ``cmd``.
+
+    On a shared machine the wall time mostly measures the neighbours; the child's own CPU time
+    is what the code costs (it equals the wall time on an idle core for this single-threaded work).
+    """
+    env = {**os.environ, "PYTHONPATH": f"{tree}{os.pathsep}{REPO}"}
+    walls, cpus = [], []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return {"wall": statistics.median(walls), "cpu": statistics.median(cpus)}
+
+
+def measure(label: str, tree: Path, repeat: int) -> dict[str, Any]:
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)  # the cwd: `python -m` puts it first on sys.path, so the chosen tree is the one used
+        db = tmp / "bench.db"
+        run_id = subprocess.check_output(
+            [py, "-c", MAKE_STORE, str(db), str(REPO), str(PER_MODEL)], text=True, cwd=tmp
+        ).split()[-1]
+        out: dict[str, Any] = {
+            "label": label,
+            "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "tree": "this checkout" if tree == REPO else str(tree),
+            "commit": _commit() if tree == REPO else "see the label",
+            "samples": 2 * PER_MODEL,
+            "load_average": os.getloadavg(),
+            "help_s": _timed([py, "-m", "bench", "--help"], tree, tmp, repeat),
+            "import_cli_s": _timed([py, "-c", "import bench.cli.main"], tree, tmp, repeat),
+            "python_s": _timed([py, "-c", "pass"], tree, tmp, repeat),
+            "reports": {},
+        }
+        for fmt in FORMATS:
+            target = tmp / f"report.{fmt}"
+            cmd = [
+                py,
+                "-m",
+                "bench",
+                "report",
+                run_id,
+                "--format",
+                fmt,
+                "--db",
+                str(db),
+                "--out",
+                str(target),
+            ]
+            seconds = _timed(cmd, tree, tmp, repeat)
+            out["reports"][fmt] = {
+                **seconds,
+                "bytes": target.stat().st_size,
+                "sha256": hashlib.sha256(_stable(target.read_bytes(), run_id)).hexdigest()[:16],
+            }
+    return out
+
+
+def _stable(data: bytes, run_id: str) -> bytes:
+    """The report without its run id (a new one per store), so two labels' bytes can be compared."""
+    return data.replace(run_id.encode(), b"RUN_ID")
+
+
+def _commit() -> str:
+    return subprocess.check_output(
+        ["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"], text=True
+    ).strip()
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [
+        "# CLI start and reports on 5,000 samples",
+        "",
+        "Written by `benchmarks/reports.py` (method in its docstring): seconds of a fresh interpreter, median of"
+        " the runs per cell, on a synthetic store of one run with two models x 2,500 samples, as **CPU time (wall"
+        " time)**: on this shared 2-core machine the wall time mostly measured the neighbours' load (the load"
+        " average is in the last column); the process's own CPU time is what the code costs and what an idle"
+        " core waits. *python* is a bare `python -c pass`, the floor under every other cell. *sha256*: the"
+        " report's bytes (run id masked), comparable between labels that ran the same report code on stores"
+        " written alike; between the two labels here other issues changed every format (a workload column in the"
+        " csv; workload, run-noise, drift and energy sections in md/json/html), so the hashes differ and the"
+        " byte-for-byte identity of the faster paths is left to the tests (`tests/test_report_paths.py`,"
+        " `tests/test_theil_sen.py`, `tests/test_wilson.py`).",
+        "",
+        WHERE_THE_REST_GOES,
+        "",
+        "| label | when | python | `--help` | `import bench.cli.main` | "
+        + " | ".join(f"report {f}" for f in FORMATS)
+        + " | load average |",
+        "|---|---|---:|---:|---:|" + "---:|" * len(FORMATS) + "---|",
+    ]
+    for r in results.values():
+        cells = " | ".join(_cell(r["reports"][f]) for f in FORMATS)
+        load = ", ".join(f"{x:.1f}" for x in r["load_average"])
+        lines.append(
+            f"| {r['label']} | {r['when']} | {_cell(r['python_s'])} | {_cell(r['help_s'])} |"
+            f" {_cell(r['import_cli_s'])} | {cells} | {load} |"
+        )
+    lines += ["", "| label | " + " | ".join(f"{f} sha256 (bytes)" for f in FORMATS) + " |",
+              "|---|" + "---|" * len(FORMATS)]  # fmt: skip
+    for r in results.values():
+        lines.append(
+            f"| {r['label']} | "
+            + " | ".join(f"`{r['reports'][f]['sha256']}` ({r['reports'][f]['bytes']:,})" for f in FORMATS)
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+WHERE_THE_REST_GOES = (
+    "What changed: `--help` lists sub-commands without importing them (pandas, the SDK, httpx were imported to"
+    " mount them); the report path no longer imports scipy.stats (Theil-Sen drift in numpy) or statsmodels"
+    " (Wilson interval written out): 2.4 s of import in a profile on this machine; the csv reads only the samples;"
+    " the html loads the results once. **Not reached: md, json and html at <= 1 s.** Where their CPU time goes"
+    " (9dfcb35, in-process, 5,000 samples): importing the bench stages the report needs, pandas included, about"
+    " 0.55 s; `load_results` 0.41 s (model summary, quality sources, energy); the recommendation's cluster"
+    " bootstrap 0.38 s (2,000 resamples x 2,500 values, `np.nanpercentile` on NaN-padded rows); drift 0.14 s;"
+    " html adds eight vl-convert SVGs, 1.9 s, two of them 2,500 points each."
+)
+
+
+def _cell(t: dict[str, float]) -> str:
+    return f"{t['cpu']:.2f} s ({t['wall']:.2f} s)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--label", required=True)
+    parser.add_argument("--tree", type=Path, default=REPO, help="a folder holding bench/ and rubrics/")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    results = json.loads(JSON.read_text()) if JSON.exists() else {}
+    results[args.label] = measure(args.label, args.tree.resolve(), args.repeat)
+    JSON.write_text(json.dumps(results, indent=1) + "\n")
+    MD.write_text(markdown(results))
+    print(MD.read_text())
+
+
+if __name__ == "__main__":
+    main()
