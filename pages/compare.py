@@ -41,11 +41,20 @@ if base == new:
     st.warning("Pick two different runs.", icon=":material/warning:")
     st.stop()
 
+accept = st.checkbox(
+    "Compare even if the runs were measured differently",
+    key="compare_accept",
+    help="Runs with other settings, prompts, backend or machine get no verdict unless you accept the difference.",
+)
 try:
-    comparison = cmp.compare_runs(store(), base, new)
+    comparison = cmp.compare_runs(store(), base, new, accept_differences=accept)
 except BenchError as exc:
     show_error(exc)
     st.stop()
+for line in comparison.difference_lines()[1:]:
+    st.warning(line, icon=":material/compare_arrows:")
+if comparison.differences:
+    st.caption(comparison.difference_lines()[0])
 
 for line in cmp.only_lines(comparison):
     st.info(line, icon=":material/info:")

@@ -279,7 +279,18 @@ except BenchError as exc:
     show_error(exc, title="A hard limit could not be read.")
     st.stop()
 
-table = recommend.decision_table(store(), run_ids, criteria, results=results, limits=limits)
+accept = st.checkbox(
+    "Decide even if the models were measured differently",
+    key="decide_accept",
+    help="Other settings, prompts, HTTP vs in-process or another machine: no recommendation unless you accept it.",
+)
+try:
+    table = recommend.decision_table(
+        store(), run_ids, criteria, results=results, limits=limits, accept_differences=accept
+    )
+except BenchError as exc:
+    show_error(exc, title="A hard limit could not be used.")
+    st.stop()
 
 if table.empty:
     st.info("These runs have no models yet.", icon=":material/info:")
@@ -293,7 +304,9 @@ if st.button("Save this decision", key="decide_save", icon=":material/save:",
              help="Stores the weights and limits with the runs: their reports then print them."):  # fmt: skip
     from bench.decide import decision_log
 
-    _, _, record = decision_log.take(store(), run_ids, criteria, limit_lines, results=results)
+    _, _, record = decision_log.take(
+        store(), run_ids, criteria, limit_lines, results=results, accept_differences=accept
+    )
     saved = decision_log.save(store(), run_ids, criteria.model_dump(), limit_lines, record)
     st.toast(f"Decision saved ({saved}): the reports of these runs now print its weights and limits.")
 
@@ -335,7 +348,7 @@ num: dict[str, Any] = {
         help="Always an estimate: from the price you set, not a bill"
     ),
     "Missing": st.column_config.TextColumn(
-        help="Criteria this model lacks while others have them: counted as 0"
+        help="Criteria this model lacks while others have them: left out of the score for every model"
     ),
 }
 for c in recommend.CRITERIA:

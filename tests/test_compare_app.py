@@ -51,7 +51,10 @@ def test_compare_two_runs_shows_verdicts_table_and_chart(env: Path) -> None:
     table = at.dataframe[0].value
     assert set(table["model"]) == {"steady", "slowed"}
     steady = table[(table["model"] == "steady") & (table["metric"] == "End-to-end p50")].iloc[0]
-    assert steady["verdict"] == "no detectable change" and "(n=20)" in steady["base"]
+    assert (
+        steady["verdict"] == "no detectable change"
+        and steady["n"] == "4 prompts × 5 rounds, paired by prompt"
+    )
     assert len(at.get("vega_lite_chart")) == 1
     # swapping the runs turns the slowdown into a speed-up
     at.selectbox(key="compare_base").set_value(new)
@@ -60,3 +63,20 @@ def test_compare_two_runs_shows_verdicts_table_and_chart(env: Path) -> None:
     assert "slowed End-to-end p50" in texts(at.success) and not at.exception
     at.selectbox(key="compare_new").set_value(new).run()
     assert "Pick two different runs" in texts(at.warning)
+
+
+def test_runs_measured_differently_get_a_verdict_only_when_accepted(env: Path) -> None:
+    """Issue 16: a 24-token-cap run against a 96-token-cap run was called 'worse' with no word about it."""
+    from outcome_runs import Plan
+    from outcome_runs import store_run as store_outcomes
+
+    store = Store(env / "bench.db")
+    base = store_outcomes(store, {"m": Plan(centre=0.2)}, max_tokens=24, seed=1)
+    new = store_outcomes(store, {"m": Plan(centre=0.4)}, max_tokens=96, seed=2)
+    at = open_page()
+    assert at.selectbox(key="compare_base").value == base and at.selectbox(key="compare_new").value == new
+    assert "max tokens differs" in texts(at.warning) and not at.error
+    table = at.dataframe[0].value
+    assert set(table["verdict"]) <= {"no verdict: the runs differ", "one value each: no interval"}
+    at.checkbox(key="compare_accept").check().run()
+    assert "m End-to-end p50" in texts(at.error)  # accepted: the verdict is given
