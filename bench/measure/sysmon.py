@@ -21,30 +21,6 @@ from typing import Any
 
 import psutil
 
-
-def rss_bytes(pid: int | None = None, tree: bool = False) -> int | None:
-    """Resident bytes of ``pid`` (default: this process); with ``tree``, plus all its descendants.
-
-    A local server often runs the model in a child (Ollama's runner, a worker process): reading
-    only the process that holds the socket would miss the weights.
-    """
-    try:
-        proc = psutil.Process(pid or os.getpid())
-        total = proc.memory_info().rss
-        if tree:
-            for child in proc.children(recursive=True):
-                with contextlib.suppress(psutil.Error, OSError):
-                    total += child.memory_info().rss
-        return total
-    except (psutil.Error, OSError):
-        return None
-
-
-def process_tree_size(pid: int) -> int:
-    """How many processes the tree under ``pid`` holds (itself included), 0 if it is gone."""
-    return len(ProcessTree(pid).refresh())
-
-
 #: the two ways a peak is known (stored with every sample and in ``run_models.rss_source``)
 BASIS_KERNEL = "kernel high-water mark (VmHWM, reset per request)"
 BASIS_SAMPLED = "sampled every 50 ms (can miss a short peak)"
