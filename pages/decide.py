@@ -45,6 +45,8 @@ def _weights() -> dict[str, float]:
         " Left out of the score where no candidate has a sensor",
         "cost": "An estimate per 1,000 output tokens from the price you set (SLM_BENCH_PRICE_PER_HOUR, or"
         " SLM_BENCH_PRICE_PER_KWH with measured joules or SLM_BENCH_WATTS); lower is better",
+        "reliability": "Share of measured requests that succeeded (1 - error rate); higher is better. The"
+        " default error limit (5%) applies whatever its weight",
     }
     return {
         c: col.slider(

@@ -270,3 +270,18 @@ def test_a_lone_value_does_not_lift_candidates_that_lack_it():
     values = pd.Series([None, 3.7, None], dtype=float)
     assert normalise(values, lower_is_better=False).tolist() == [0.0, 1.0, 0.0]
     assert normalise(pd.Series([2.0, 2.0]), lower_is_better=True).tolist() == [1.0, 1.0]
+
+
+def test_reliability_is_a_criterion_when_weighted() -> None:
+    """Issue 16: failure rates never reached a criterion. 1 - error rate, scored relative to the best."""
+    rows = [{"model": "A", "reliability": 1.0, "reliability_n": 40}, {"model": "B", "reliability": 0.7,
+                                                                      "reliability_n": 40}]  # fmt: skip
+    only = Criteria(quality=0, latency=0, throughput=0, memory=0, size=0, reliability=1)
+    table = recommend.score_table(raw(rows), only)
+    got = by_model(table)
+    assert got["A"]["score"] == pytest.approx(1.0) and got["B"]["score"] == pytest.approx(0.7)
+    rec = recommend.recommendation(table)
+    assert rec.model == "A" and any("most reliable among the candidates: 100%" in r for r in rec.reasons)
+    assert (
+        "reliability" not in Criteria().weights()
+    )  # weight 0 unless asked: the error limit guards by default

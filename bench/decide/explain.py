@@ -19,6 +19,7 @@ from bench.units import fmt_bytes, fmt_seconds, is_missing
 NAMES = {
     "quality": "quality", "latency": "latency", "throughput": "decode speed", "memory": "memory",
     "size": "size on disk", "energy": "energy per output token", "cost": "cost estimate",
+    "reliability": "share of requests that succeeded",
 }  # fmt: skip
 
 
@@ -80,6 +81,9 @@ def reason(c: str, row: pd.Series, best: bool, stat_words: str) -> str | None:
         return f"{'least energy among the candidates: ' if best else ''}{_joules(value)} ({n})"
     if c == "cost":
         return f"{'cheapest among the candidates: ' if best else ''}{_cost(value)}"
+    if c == "reliability":
+        what = f"{value:.0%} of its requests succeeded (n={_n(row.get('reliability_n'))})"
+        return f"{'most reliable among the candidates: ' if best else ''}{what}"
     return None
 
 
@@ -110,6 +114,7 @@ def trade_off(c: str, top: pd.Series, better: list[pd.Series], stat_words: str) 
         "quality": lambda v: f"{v:.1f}",
         "energy": _joules,
         "cost": _cost,
+        "reliability": lambda v: f"{v:.0%} ok",
     }
     words = {
         "latency": f"slower {stat_words} than",
@@ -119,6 +124,7 @@ def trade_off(c: str, top: pd.Series, better: list[pd.Series], stat_words: str) 
         "quality": f"scored lower by {top['scored_by']} than",
         "energy": "uses more energy per output token than",
         "cost": "costs more (estimate) than",
+        "reliability": "fails more requests than",
     }
     fmt = value.get(c, str)
     return f"{top['series']} {words.get(c, 'is behind')} {best['series']} ({fmt(top[c])} vs {fmt(best[c])})"
@@ -202,7 +208,11 @@ def _without_idle_columns(rows: list[dict[str, str]], table: pd.DataFrame) -> li
     the numbers that decide off the screen.
     """
     weights = table.attrs.get("weights") or {}
-    idle = [c for c in ("energy", "cost") if not weights.get(c) and (c not in table or table[c].isna().all())]
+    idle = [
+        c
+        for c in ("energy", "cost", "reliability")
+        if not weights.get(c) and (c not in table or table[c].isna().all() or c == "reliability")
+    ]
     return [{k: v for k, v in row.items() if k not in idle} for row in rows]
 
 

@@ -36,7 +36,7 @@ import numpy as np
 from bench.decide.candidates import Candidate
 from bench.stats import bootstrap
 
-CRITERIA = ("quality", "latency", "throughput", "memory", "size", "energy", "cost")
+CRITERIA = ("quality", "latency", "throughput", "memory", "size", "energy", "cost", "reliability")
 LOWER_IS_BETTER = {"latency", "memory", "size", "energy", "cost"}
 LATENCY = {
     "p95": ("e2e", "p95"),
@@ -115,6 +115,13 @@ def _draws(
         return value, np.full(n_boot, value)
     if criterion == "energy":
         return cand.energy_per_token(), cand.energy_draws(n_boot, rng)
+    if criterion == "reliability":  # share of counted requests that succeeded (higher is better)
+        if cand.failed is None or cand.failed.size == 0:
+            return float("nan"), np.full(n_boot, np.nan)
+        ok = 1.0 - cand.failed
+        return float(ok.mean()), (
+            np.full(1, ok.mean()) if n_boot == 1 else bootstrap.draws(ok, "mean", None, n_boot, rng)
+        )
     if criterion == "quality":
         key, stat = f"quality:{source or ''}", "mean"
         data = cand.quality.get(source or "", np.empty(0))

@@ -2,23 +2,18 @@
 
 Pure pandas (no Streamlit), so the app's Decide page and the markdown/JSON report share it.
 
-- **Candidates** are the (run, model) pairs that finished (status ``done``) with at least one warm,
-  successful request. Other models are listed unranked, with their status.
-- **Raw values**, each with the count behind it: quality mean (one score source, never mixed),
-  latency (p50 or p95 end-to-end, or mean TTFT), decode tok/s, memory (:mod:`bench.results`' one
-  definition: peak - baseline RSS when both are known, else the peak, ``memory_basis`` says which;
-  left out when not comparable) and size on disk. Everything is read from :mod:`bench.results`.
+- **Candidates** are the (run, model) pairs that finished with at least one measured request.
+- **Raw values** with their n, from :mod:`bench.results`: quality (one source), latency (p50, p95 or
+  mean TTFT), decode tok/s, memory (left out when not comparable), size, reliability (share of
+  counted requests that succeeded; weight 0 unless asked: the default error limit already guards it).
 - **Limits first** (:mod:`bench.decide.hard_limits`): a candidate that breaks a hard limit with 95%
   confidence is out, with the reason in words; one whose interval straddles a limit stays, flagged.
-- **Scored relative to the best** survivor (best = 1; another gets best/value when lower is better,
-  value/best when higher is better), so 437 ms vs 440 ms is 1.0 vs 0.993, not min-max's 1 vs 0.
-  A candidate without a value gets 0 and its criterion is named in ``missing``; a criterion no
-  candidate has is left out of the score.
-- **Uncertainty** (:mod:`bench.decide.ranking`): the requests and scored items are resampled together and
-  the ranking recomputed per resample: ``p_best`` and a 95% rank interval per candidate. A model is
-  recommended only when its ``p_best`` reaches ``Criteria.level`` (0.8); otherwise the tied
-  candidates are named with an estimate of the data that would separate them.
-- **Score** = sum(weight x normalised) / sum(weights of the criteria some candidate has).
+- **Scored relative to the best** survivor (best = 1; best/value or value/best), so 437 ms vs 440 ms is
+  1.0 vs 0.993. A criterion some candidate lacks is left out for everyone (``attrs["dropped"]``).
+- **Uncertainty** (:mod:`bench.decide.ranking`): prompts resampled, ranking recomputed per resample:
+  ``p_best`` and a 95% rank interval; a model is named only when ``p_best`` reaches ``Criteria.level``.
+- **Score** = sum(weight x normalised) / sum(weights of the criteria every candidate has).
+- Candidates measured differently get no recommendation unless accepted (:mod:`bench.decide.differences`).
 """
 
 from __future__ import annotations
@@ -48,7 +43,7 @@ LATENCY_STATS: dict[str, tuple[str, str, str]] = {
     "ttft4k": ("ttft_4k_s_p95", "ttft_4k_s_n", "TTFT p95 at >= 4k prompt tokens"),
 }
 #: criteria weighted 0 by default and listed only when weighted
-OPTIONAL = ("energy", "cost")
+OPTIONAL = ("energy", "cost", "reliability")
 P95_MIN_N = MIN_N[95]
 QUALITY_MIN_N = MIN_N_QUALITY
 CLOSE_SCORE = 0.05
@@ -62,6 +57,7 @@ LABELS = {
     "size": "Size on disk (MB)",
     "energy": "Energy (J/token)",
     "cost": "Cost per 1k tokens (estimate)",
+    "reliability": "Reliability (share ok)",
 }
 
 
@@ -78,6 +74,7 @@ class Criteria(BaseModel):
     #: joules per output token and the cost estimate: 0 unless asked for (not every machine measures)
     energy: float = Field(default=0.0, ge=0)
     cost: float = Field(default=0.0, ge=0)
+    reliability: float = Field(default=0.0, ge=0)  # 1 - error rate
     #: "people" or "judge:<model>"; None = the first source with scores (people before judges)
     scored_by: str | None = None
     latency_stat: Literal["p95", "p50", "ttft", "ttft4k"] = "p95"
@@ -168,6 +165,10 @@ def raw_table(
                 "energy_source": m.energy_source,
                 "cost": _float(m.cost_per_1k_tokens),
                 "cost_basis": m.cost_basis,
+                "reliability": 1.0 - float(m.stat("error_rate"))
+                if m.stat("error_rate") is not None
+                else np.nan,
+                "reliability_n": _n(m.stat("requests")),
                 "machine": m.machine,
             }
         )
@@ -178,7 +179,7 @@ _RAW_COLUMNS = [
     "order", "run_id", "model", "series", "status", "error", "n", "candidate", "quality", "quality_n",
     "quality_low", "quality_high", "scored_by", "latency", "latency_n", "latency_stat", "throughput",
     "throughput_n", "memory", "memory_basis", "size", "energy", "energy_n", "energy_source", "cost",
-    "cost_basis", "machine",
+    "cost_basis", "machine", "reliability", "reliability_n",
 ]  # fmt: skip
 
 
@@ -219,6 +220,7 @@ def _point_candidates(rows: pd.DataFrame, source: str, stat: str) -> list[Candid
             energy_j=_one(r.get("energy")),
             energy_tokens=np.ones(_one(r.get("energy")).size),  # J/token over one "token": the mean itself
             cost=_float(r.get("cost")),
+            failed=None if is_missing(r.get("reliability")) else np.array([1.0 - float(r["reliability"])]),
         )
         for r in rows.to_dict("records")
     ]
