@@ -28,10 +28,10 @@ def bench(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_model_that_answers_5xx_to_everything_fails_the_latency_gate(db_path: Path) -> None:
+    from bench.inputs.config import RunSettings
     from bench.inputs.prompt_set import prompt_set_from_data
     from bench.run.runner import run_benchmark
     from tests.fault_server import MODEL, FaultServer
-    from bench.inputs.config import RunSettings
 
     prompts = prompt_set_from_data(["First prompt.", "Second prompt."], "test")
     store = Store(db_path)
@@ -86,3 +86,21 @@ def test_truncation_is_a_compared_rate(db_path: Path) -> None:
     new = store_run(store, {"m": Plan(truncated=50)}, seed=2)
     row = next(r for r in changes.compare_runs(store, base, new).rows if r.metric == "truncated")
     assert row.new == pytest.approx(0.5) and row.verdict == "worse" and row.low > 30
+
+
+def test_runs_with_different_settings_get_no_verdict_unless_accepted(db_path: Path) -> None:
+    """Issue 16: a 24-token-cap run against a 96-token-cap run was 'worse with 95% confidence'."""
+    store = Store(db_path)
+    base = store_run(store, {"m": Plan(centre=0.2)}, max_tokens=24, seed=1)
+    new = store_run(store, {"m": Plan(centre=0.4)}, max_tokens=96, seed=2)
+    plain = bench("compare", base, new, "--format", "md", "--fail-on", "e2e_p50:10", "--db", str(db_path))
+    assert plain.returncode == 1 and "max tokens differs: 24 in base" in plain.stdout
+    assert "no verdict: the runs differ" in plain.stdout and "worse |" not in plain.stdout
+    assert "not comparable" in plain.stderr and "--accept-differences" in plain.stderr
+    accepted = bench("compare", base, new, "--format", "md", "--fail-on", "e2e_p50:10", "--accept-differences",
+                     "--db", str(db_path))  # fmt: skip
+    assert (
+        accepted.returncode == 1
+        and "compared anyway because the differences were accepted" in accepted.stdout
+    )
+    assert "m: e2e_p50" in accepted.stderr and "| worse |" in accepted.stdout
