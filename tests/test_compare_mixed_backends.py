@@ -56,10 +56,13 @@ def test_a_mixed_run_in_process_and_over_http(tiny_model: str, db_path: Path, pr
     run = store.get_run(run_id)
     assert run["meta"]["transport"] == "mixed"
     assert run["settings"]["model_endpoints"][served]["endpoint"] == handle.base_url
-    # one decision over both backends
-    table, rec, _ = decision_log.take(store, [run_id])
+    # one decision over both backends: none until the person accepts HTTP against in-process
+    _, blocked, _ = decision_log.take(store, [run_id])
+    assert blocked.model is None and any("transport differs" in c for c in blocked.caveats)
+    table, rec, _ = decision_log.take(store, [run_id], accept_differences=True)
     assert set(table["series"]) == {tiny_model, served} and table["rank"].notna().all()
     assert rec.model in (tiny_model, served) or set(rec.tied) == {tiny_model, served}
+    assert rec.model is None or any("accepted" in c for c in rec.caveats)
 
 
 def test_cli_mixed_run_checks_each_models_own_endpoint(

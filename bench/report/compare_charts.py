@@ -18,7 +18,7 @@ def change_frame(comparison: Comparison) -> pd.DataFrame:
         {
             "model": r.model,
             "metric": r.label,  # the words on screen; the code name (r.metric) is in exports
-            "row": f"{r.model} · {r.label}",
+            "row": f"{r.model} · {r.label}" + (" (points)" if r.kind == "pp" else ""),
             "pct": r.pct,
             "low": r.low,
             "high": r.high,
@@ -57,7 +57,9 @@ def change_chart(comparison: Comparison) -> alt.LayerChart | alt.Chart:
     ]
     base = alt.Chart(data).encode(y=y, tooltip=tooltip)
     bars = base.mark_rule(strokeWidth=3, opacity=0.6).encode(
-        x=alt.X("low:Q", title="Change, new vs base (%)"), x2="high:Q", color=color
+        x=alt.X("low:Q", title="Change, new vs base (%; rates in percentage points)"),
+        x2="high:Q",
+        color=color,
     )
     dots = base.mark_point(filled=True, size=80).encode(x="pct:Q", color=color)
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#111827", strokeDash=[4, 3]).encode(x="x:Q")
