@@ -103,6 +103,25 @@ def _module_starts_things(path: Path) -> bool:
     return _module_needs[path]
 
 
+# Long modules start first, so the 2 workers never end with one of them running alone for minutes:
+# browser and real-model modules, then the rest as collected (whole modules stay together: their
+# module-scoped servers start once). The SIGKILL test's 48 CLI processes took 140 s (issue 18 run).
+_RANK = {"browser": 0, "slow": 1, "model": 2}
+_LONG_MODULES = {"test_reliability_kill.py": 0}
+
+
+def _module_rank(items: list[pytest.Item]) -> dict[Path, int]:
+    ranks: dict[Path, int] = {}
+    for item in items:
+        path = Path(item.path)
+        rank = min(
+            [_LONG_MODULES.get(path.name, 9)]
+            + [_RANK[m.name] for m in item.iter_markers() if m.name in _RANK]
+        )
+        ranks[path] = min(rank, ranks.get(path, 9))
+    return ranks
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
@@ -111,3 +130,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(mark)
         if _module_starts_things(Path(item.path)):
             item.add_marker("server")
+    ranks = _module_rank(items)
+    items.sort(key=lambda item: ranks[Path(item.path)])  # stable: collection order within a rank

