@@ -1,4 +1,4 @@
-"""The CLI as a user runs it: real subprocesses, real model, real SQLite file."""
+"""The CLI as a user runs it: real subprocesses, real model, real SQLite file; what it says about bad\ninput is checked in-process (``cli``), the same ``main`` a subprocess runs."""
 
 from __future__ import annotations
 
@@ -22,6 +22,32 @@ def bench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bench", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
     )
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m bench ARGS`` in this process (``bench.cli.main.main`` under click's CliRunner
+    isolation), for the tests whose subject is what the CLI says, not the process around it: a new
+    interpreter per call cost 2-3 s (issue 18). Same exit codes and stdout/stderr as the subprocess."""
+    from typer.testing import CliRunner
+
+    from bench.cli.main import main
+
+    argv = sys.argv
+    with CliRunner().isolation() as (out, err, _both):
+        sys.argv = ["bench", *args]
+        try:
+            main()
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        finally:
+            sys.argv = argv
+        return subprocess.CompletedProcess(
+            ["bench", *args],
+            code,
+            out.getvalue().decode(errors="replace"),
+            err.getvalue().decode(errors="replace"),
+        )
 
 
 def assert_clean_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -121,24 +147,24 @@ def test_bad_prompt_files_get_clear_errors(tmp_path: Path, db_path: Path, conten
     path = tmp_path / "bad.json"
     path.write_text(content)
     assert_clean_error(
-        bench("run", "--models", "m", "--prompts", str(path), "--db", str(db_path)), str(path), *needles
+        cli("run", "--models", "m", "--prompts", str(path), "--db", str(db_path)), str(path), *needles
     )
 
 
 def test_missing_prompt_file(db_path: Path):
     assert_clean_error(
-        bench("run", "--models", "m", "--prompts", "nowhere.json", "--db", str(db_path)), "not found"
+        cli("run", "--models", "m", "--prompts", "nowhere.json", "--db", str(db_path)), "not found"
     )
 
 
 def test_zero_rounds_and_no_models(db_path: Path):
-    assert_clean_error(bench("run", "--models", "m", "--rounds", "0", "--db", str(db_path)), "--rounds")
-    env_free = bench("run", "--db", str(db_path))
+    assert_clean_error(cli("run", "--models", "m", "--rounds", "0", "--db", str(db_path)), "--rounds")
+    env_free = cli("run", "--db", str(db_path))
     assert_clean_error(env_free, "--models", "BENCH_MODELS")
 
 
 def test_unknown_model_fails_before_a_run_is_created(tiny_model: str, db_path: Path, prompt_file: Path):
-    result = bench("run", "--models", "nope-model", "--prompts", str(prompt_file), "--db", str(db_path))
+    result = cli("run", "--models", "nope-model", "--prompts", str(prompt_file), "--db", str(db_path))
     assert_clean_error(result, "nope-model", "not a Foundry Local model", tiny_model)
     assert Store(db_path).list_runs() == []
 
@@ -146,11 +172,11 @@ def test_unknown_model_fails_before_a_run_is_created(tiny_model: str, db_path: P
 def test_bad_model_list_file(tmp_path: Path, db_path: Path):
     path = tmp_path / "models.json"
     path.write_text('{"models": [{"name": ""}]}')
-    assert_clean_error(bench("run", "--models", str(path), "--db", str(db_path)), "models.0.name")
+    assert_clean_error(cli("run", "--models", str(path), "--db", str(db_path)), "models.0.name")
 
 
 def test_report_of_unknown_run(db_path: Path):
-    assert_clean_error(bench("report", "no-such-run", "--db", str(db_path)), "no-such-run", "no such run")
+    assert_clean_error(cli("report", "no-such-run", "--db", str(db_path)), "no-such-run", "no such run")
 
 
 def test_every_commands_bad_flags_read_in_plain_words_naming_the_flag(tmp_path: Path) -> None:
