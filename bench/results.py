@@ -131,6 +131,15 @@ class ModelResult:
         value = self.stats.get(column)
         return None if is_missing(value) else value
 
+    def rate_words(self, name: str) -> str:
+        """``error_rate`` or ``truncation_rate`` as ``3.0% (1.0–8.5%, n=100)`` (Wilson 95%), or ``n/a``."""
+        value = self.stat(name)
+        if value is None:
+            return "n/a"
+        n = self.stat("requests" if name == "error_rate" else "ok_measured")
+        low, high = self.stat(f"{name}_low"), self.stat(f"{name}_high")
+        return f"{value:.1%} ({low:.1%}–{high:.1%}, n={int(n or 0)})"
+
     @property
     def n(self) -> int:
         """Warm, successful requests behind the statistics."""

@@ -88,6 +88,8 @@ def _table(models: list[ModelResult], run_status: dict[str, str]) -> pd.DataFram
                 "Status": model_status(m.status, run_status.get(m.run_id, "")),
                 "Requests (warm)": m.n,
                 "Failed": int(m.stat("n_failed") or 0),
+                "Error rate (95%, n)": m.rate_words("error_rate"),
+                "Cut by max tokens (95%, n)": m.rate_words("truncation_rate"),
                 "e2e p50 (s)": _num(m.stat("e2e_s_p50")),
                 "e2e p95 (s)": _num(m.stat("e2e_s_p95")),
                 "TTFT mean (s)": _num(m.stat("ttft_s_mean")),

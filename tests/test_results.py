@@ -145,3 +145,30 @@ def test_units_are_decimal_and_missing_is_one_test() -> None:
         assert is_missing(missing), missing
     for present in (0, 0.0, "", [], np.int64(3), "n/a", [math.nan]):
         assert not is_missing(present), present
+
+
+def test_outcomes_are_numbers_on_results_and_in_the_report(tmp_path) -> None:
+    """Issue 16: failure and truncation rates never reached Results or a report; now with Wilson intervals."""
+    import sys
+    from pathlib import Path
+
+    from bench.report.exports import render_markdown
+    from bench.results import load_results
+    from bench.store.store import Store
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from outcome_runs import Plan, store_run
+
+    store = Store(tmp_path / "bench.db")
+    run_id = store_run(store, {"flaky": Plan(failed=20, truncated=8), "fine": Plan()})
+    results = load_results(store, [run_id])
+    flaky, fine = results.get(run_id, "flaky"), results.get(run_id, "fine")
+    assert flaky.stat("error_rate") == 0.2 and flaky.stat("requests") == 100
+    assert flaky.stat("truncation_rate") == 0.1 and flaky.stat("ok_measured") == 80
+    assert 0.12 < flaky.stat("error_rate_low") < 0.2 < flaky.stat("error_rate_high") < 0.3
+    assert fine.stat("error_rate") == 0 and fine.stat("error_rate_low") == 0
+    assert flaky.rate_words("error_rate").startswith("20.0% (") and flaky.rate_words("error_rate").endswith(
+        "n=100)"
+    )
+    text = render_markdown(store, [run_id])
+    assert flaky.rate_words("error_rate") in text and flaky.rate_words("truncation_rate") in text

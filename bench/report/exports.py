@@ -166,21 +166,12 @@ def _requests_table(results: Results) -> list[str]:
             mine = frame[(frame["run_id"] == m.run_id) & (frame["model"] == m.model)]
             tries = int((mine["attempts"].fillna(1) - 1).clip(lower=0).sum())
         counts = [int(m.stat(f"n_{o}") or 0) for o in ("ok", "failed", "incomplete", "cancelled")]
-        rates = f" | {_rate(m, 'error_rate', 'requests')} | {_rate(m, 'truncation_rate', 'ok_measured')}"
+        rates = f" | {m.rate_words('error_rate')} | {m.rate_words('truncation_rate')}"
         bursts = f" | {int(m.stat('n_decode_burst') or 0)} |"
         lines.append(
             f"| {md_cell(m.series)} | " + " | ".join(map(str, counts)) + f" | {tries}" + rates + bursts
         )
     return lines
-
-
-def _rate(m: ModelResult, name: str, n_key: str) -> str:
-    """``3.0% (1.0–8.5%, n=100)`` or ``n/a``."""
-    value, n = m.stat(name), m.stat(n_key)
-    if is_missing(value):
-        return "n/a"
-    low, high = m.stat(f"{name}_low"), m.stat(f"{name}_high")
-    return f"{value:.1%} ({low:.1%}–{high:.1%}, n={int(n)})"
 
 
 def _server_table(results: Results) -> list[str]:
