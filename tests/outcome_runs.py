@@ -27,7 +27,10 @@ class Plan:
 
 
 def prompt_set(prompts: int) -> dict[str, Any]:
-    return {"name": "outcomes", "prompts": [{"id": f"p{i}", "prompt": f"Outcome prompt {i}"} for i in range(prompts)]}
+    return {
+        "name": "outcomes",
+        "prompts": [{"id": f"p{i}", "prompt": f"Outcome prompt {i}"} for i in range(prompts)],
+    }
 
 
 def _sample(run_id: str, model: str, prompt: int, rnd: int, e2e: float, outcome: str, finish: str) -> dict:
@@ -45,7 +48,12 @@ def _sample(run_id: str, model: str, prompt: int, rnd: int, e2e: float, outcome:
 
 
 def store_run(
-    store: Store, plans: dict[str, Plan], prompts: int = 5, rounds: int = 20, seed: int = 0, max_tokens: int = 16
+    store: Store,
+    plans: dict[str, Plan],
+    prompts: int = 5,
+    rounds: int = 20,
+    seed: int = 0,
+    max_tokens: int = 16,
 ) -> str:
     """A completed run of ``plans`` (model -> Plan) over ``prompts`` x ``rounds`` requests each."""
     from bench.quality.checks.store import CheckResult, save
@@ -67,7 +75,9 @@ def store_run(
         for k, (j, r) in enumerate(slots):
             e2e = float(rng.lognormal(np.log(plan.centre * effects[j]), 0.08))
             outcome = "failed" if (j, r) in failed else "ok"
-            store.add_sample(_sample(run_id, model, j, r, e2e, outcome, "length" if (j, r) in cut else "stop"))
+            store.add_sample(
+                _sample(run_id, model, j, r, e2e, outcome, "length" if (j, r) in cut else "stop")
+            )
             if plan.checks_pass is not None and outcome == "ok":
                 checks.append(CheckResult(run_id, model, f"p{j}", r, 0, "contains", k < passing, "planted"))
         save(store, checks)
