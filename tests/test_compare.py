@@ -103,7 +103,9 @@ def test_compare_stored_runs(db_path: Path, two_runs: tuple[str, str]) -> None:
     assert rows["slowed", "e2e_p50"].verdict == "worse" and rows["slowed", "decode_tps"].verdict == "worse"
     assert rows["steady", "e2e_p50"].verdict == "no detectable change"
     assert rows["steady", "e2e_p50"].n_base == 20  # warm-up / cold sample left out
-    assert rows["steady", "memory"].base == pytest.approx(400.0, abs=0.1)  # MB: the model's peak above its baseline
+    assert rows["steady", "memory"].base == pytest.approx(
+        400.0, abs=0.1
+    )  # MB: the model's peak above its baseline
     assert rows["steady", "memory"].verdict == changes.NO_INTERVAL  # one value each, never "worse"
     assert rows["steady", "load_s"].verdict == changes.NO_INTERVAL
 
