@@ -17,6 +17,10 @@ import pytest
 
 isolation.install()
 os.environ.setdefault("SLM_BENCH_DB", str(Path(tempfile.mkdtemp(prefix="slm-bench-tests-")) / "default.db"))
+# the terminal's width is not the tests': rich's consoles are made when bench.cli is imported and
+# keep a COLUMNS they saw then (xdist workers and narrow terminals set 80), so a test that passes its
+# own COLUMNS to CliRunner failed there; without it, each console asks at print time
+os.environ.pop("COLUMNS", None)
 os.environ.pop("SLM_BENCH_BUILD_ENV_LOG", None)  # set by `make app` only; the tests that need it set it
 # the tiny random-weight test model is hidden from users' model lists; the tests use it
 os.environ.setdefault("SLM_BENCH_SHOW_TEST_MODELS", "1")
