@@ -9,12 +9,12 @@ import streamlit as st
 
 from bench.errors import BenchError
 from bench.measure import machine
-from bench.report import charts
+from bench.report import charts, point_layers
 from bench.report.round_labels import round_words
-from bench.results import DEFINITIONS, ModelResult, Results, load_results, with_series
+from bench.results import DEFINITIONS, ModelResult, Results, with_series
 from bench.stats import aggregates, drift, run_noise
 from bench.units import is_missing, to_mb
-from ui import truncation
+from ui import results_cache, truncation
 from ui.errors import show_error
 from ui.format import duration, rate, seconds, size
 from ui.quality_view import render_quality
@@ -27,6 +27,7 @@ from ui.workload_view import render_workloads
 
 require_router()
 
+ANSWERS_PER_SERIES = 10  # answers listed per model and prompt (a 10,000-request run has 2,500 per prompt)
 DISTRIBUTION_METRICS = [
     "e2e_s",
     "ttft_s",
@@ -43,8 +44,8 @@ def _num(value: Any) -> float | None:
     return None if is_missing(value) else float(value)
 
 
-def _chart(chart: Any, caption: str | None = None) -> None:
-    st.altair_chart(chart, width="stretch")
+def _chart(spec: dict[str, Any], caption: str | None = None) -> None:
+    st.vega_lite_chart(spec=spec, width="stretch")
     if caption:
         st.caption(caption)
 
@@ -151,10 +152,10 @@ if not run_ids:
     st.stop()
 
 try:
-    results = load_results(store(), run_ids)
+    results, prompt_stats = results_cache.read(run_ids)
     run_ids = _machine_filter(results)
     if list(results.run_ids) != run_ids:
-        results = load_results(store(), run_ids)
+        results, prompt_stats = results_cache.read(run_ids)
 except BenchError as exc:
     show_error(exc, title="These runs could not be read.")
     st.stop()
@@ -162,9 +163,6 @@ except BenchError as exc:
 verdict = warn_if_incomparable(results.runs, results.models)
 frame = samples = results.samples
 summary = results.summary
-prompt_stats = (
-    with_series(aggregates.prompt_summary(frame), results.several_runs) if not frame.empty else pd.DataFrame()
-)
 models_df = results.table()
 domain = results.domain
 
@@ -268,46 +266,49 @@ include_warmup = c2.toggle(
     "Show warm-up requests", value=False, key="results_warmup", help="Drawn as crosses; never in statistics"
 )
 _chart(
-    charts.latency_distribution(samples, domain, metric=metric, include_warmup=include_warmup),
+    results_cache.spec("distribution", metric, include_warmup),
     "One point per request (circle warm, ▲ cold = first request after the model was loaded, ✕ warm-up). "
-    "The box spans the warm requests' quartiles with the median line. " + provenance,
+    "The box spans the warm requests' quartiles with the median line. "
+    + provenance
+    + point_layers.thinning_note(len(measured)),
 )
 
 left, right = _side_by_side(2)
 with left:
     st.subheader("p50 and p95 latency")
     _chart(
-        charts.percentile_bars(summary, domain),
+        results_cache.spec("percentiles"),
         "End-to-end latency of warm requests; the label is the sample count behind each bar (⚠: too few for a "
         f"stable p95, want ≥ {aggregates.MIN_N[95]}).",
     )
 with right:
     st.subheader("Time to first token vs decode speed")
     _chart(
-        charts.ttft_vs_decode(samples, domain),
+        results_cache.spec("ttft_decode"),
         "Each request; up-left is better (fast first token, fast decoding). Decode tok/s = (output tokens − 1) / "
-        "(e2e − TTFT).",
+        "(e2e − TTFT)." + point_layers.thinning_note(len(measured)),
     )
 
 left, right = _side_by_side(2)
 with left:
     st.subheader("Decode tokens/s per prompt")
     _chart(
-        charts.tps_per_prompt(prompt_stats, domain),
+        results_cache.spec("per_prompt"),
         "Mean over the measured requests of each prompt (warm and cold, no warm-up); n in the tooltip.",
     )
 with right:
     st.subheader("Time to first token: cold vs warm")
     _chart(
-        charts.latency_distribution(samples, domain, metric="ttft_s"),
-        "▲ the first request after each model load (cold start), ● warm requests; the box spans the warm ones.",
+        results_cache.spec("distribution", "ttft_s", False),
+        "▲ the first request after each model load (cold start), ● warm requests; the box spans the warm ones."
+        + point_layers.thinning_note(len(measured)),
     )
 
 st.subheader("Memory, load time and size")
 sources = sorted({str(m.rss_source) for m in results.models if m.rss_source})
 for col, field in zip(_side_by_side(3), charts.RESOURCE_PANELS, strict=True):
     with col:
-        _chart(charts.resource_bars(models_df, domain, field))
+        _chart(results_cache.spec("resources", field))
 st.caption(
     "Load time: one timed load per model and run. Memory = peak resident memory during the run − before the load "
     f"(without that baseline: the process peak), measured on: {'; '.join(sources) or 'n/a'}. Size: the model "
@@ -395,6 +396,13 @@ with st.expander("Answers"):
     shown = samples[samples["ok"]]
     pick = st.selectbox("Prompt", list(dict.fromkeys(shown["prompt_id"])), key="results_answers_prompt")
     rows = shown[shown["prompt_id"] == pick].sort_values(["series", "round"])
+    every = len(rows)
+    rows = rows.groupby("series", sort=False).head(ANSWERS_PER_SERIES)  # thousands of answers read as none
+    if len(rows) < every:
+        st.caption(
+            f"The first {ANSWERS_PER_SERIES} answers of each model: {len(rows):,} of {every:,}. Every answer is "
+            "in samples.csv on **Report**."
+        )
     limits = {r["id"]: truncation.max_tokens(r) for r in results.runs}
     for row in rows.to_dict("records"):
         phase = row["phase"] if row["phase"] != "warm-up" else "not in statistics"

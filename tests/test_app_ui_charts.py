@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from bench.report import charts
 
@@ -129,3 +130,30 @@ def test_the_request_legend_survives_beside_a_long_series_legend() -> None:
     colors = [c for c in _find(spec, "color") if isinstance(c, dict) and c.get("field") == "series"]
     assert colors and all(c.get("legend", "absent") is None for c in colors)
     assert spec["autosize"]["type"] == "fit-x"
+
+
+# ---- 10,000 requests: points thinned, boxes from every request (issue 20) --------------------------
+def test_point_layers_keep_every_series_and_cold_request_and_boxes_use_all() -> None:
+    import numpy as np
+
+    from bench.report import point_layers
+
+    rng = np.random.default_rng(5)
+    n = 10_000
+    data = pd.DataFrame(
+        {
+            "series": np.repeat(["a", "b", "c", "d"], n // 4),
+            "phase": ["cold" if i % 2500 == 0 else "warm" for i in range(n)],
+            "e2e_s": rng.lognormal(0, 0.3, n),
+        }
+    )
+    kept = point_layers.thin(data)
+    assert len(kept) <= point_layers.POINT_LIMIT
+    assert set(kept["series"]) == {"a", "b", "c", "d"}
+    assert (kept["phase"] == "cold").sum() == 4  # every cold start drawn
+    stats = point_layers.box_stats(data, "e2e_s").set_index("series")
+    warm_a = data[(data["series"] == "a") & (data["phase"] == "warm")]["e2e_s"]
+    assert stats.loc["a", "median"] == pytest.approx(float(np.median(warm_a)))
+    assert stats.loc["a", "n"] == len(warm_a) == 2499  # all of them, not the drawn subset
+    assert "of 10,000 requests are drawn" in point_layers.thinning_note(n)
+    assert point_layers.thinning_note(100) == ""

@@ -18,6 +18,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from bench.report import point_layers
 from bench.report.round_labels import round_words
 from bench.stats.aggregates import METRICS, MIN_N
 from bench.units import MB, is_missing
@@ -217,22 +218,22 @@ def latency_distribution(
     x = alt.X(
         f"{metric}:Q", title=_label(metric), scale=alt.Scale(zero=False, nice=True), axis=value_axis(metric)
     )
-    base = alt.Chart(data)
+    # the box from every warm request, computed here; the points a readable subset (bench.report.point_layers)
+    boxes = point_layers.box_layers(point_layers.box_stats(data, metric), y, _color(domain, legend=False))
     # the y axis names every series: a colour legend would repeat it and steal the plot's width
-    box = (
-        base.transform_filter(alt.datum.phase == "warm")
-        .mark_boxplot(extent=1.5, size=26, opacity=0.28, outliers=False, median={"color": "#1B2333"})
-        .encode(y=y, x=x, color=_color(domain, legend=False))
+    points = (
+        alt.Chart(point_layers.thin(data))
+        .mark_point(filled=True, size=70, opacity=0.9, stroke="#1B2333", strokeWidth=0.4)
+        .encode(
+            y=y,
+            x=x,
+            yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-0.6, 1.6])),
+            color=_color(domain, legend=False),
+            shape=_shape(),
+            tooltip=_sample_tooltips(metric),
+        )
     )
-    points = base.mark_point(filled=True, size=70, opacity=0.9, stroke="#1B2333", strokeWidth=0.4).encode(
-        y=y,
-        x=x,
-        yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-0.6, 1.6])),
-        color=_color(domain, legend=False),
-        shape=_shape(),
-        tooltip=_sample_tooltips(metric),
-    )
-    return hold(alt.layer(box, points).properties(height=alt.Step(64)))
+    return hold(alt.layer(*boxes, points).properties(height=alt.Step(64)))
 
 
 def percentile_bars(
@@ -305,7 +306,7 @@ def ttft_vs_decode(samples: pd.DataFrame, domain: Sequence[str]) -> alt.Chart:
     if data.empty:
         return _empty("TTFT needs streamed requests; this run was not streamed or produced no tokens.")
     return (
-        alt.Chart(data)
+        alt.Chart(point_layers.thin(data))
         .mark_point(filled=True, size=80, opacity=0.85, stroke="#1B2333", strokeWidth=0.4)
         .encode(
             x=alt.X(
@@ -334,6 +335,9 @@ def tps_per_prompt(
     data = prompts[prompts[metric].notna()].copy()
     if data.empty:
         return _empty("No request produced enough tokens to measure decode speed.")
+    # only what is drawn or shown: every other column costs a conversion per chart (issue 20: 10k requests)
+    wanted = ["series", "prompt_id", metric, "e2e_s_mean", "ttft_s_mean", "output_tokens_mean", "n", "run_id"]
+    data = data[[c for c in dict.fromkeys(wanted) if c in data.columns]]
     return (
         alt.Chart(data)
         .mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3)
@@ -398,6 +402,7 @@ def resource_bars(
     if part.empty:
         return _empty(f"{title}: not measured in these runs.")
     size = {"width": width} if width else {}
+    part = part[[c for c in _RESOURCE_COLUMNS if c in part.columns]]  # only what is drawn or in the tooltip
     return (
         alt.Chart(part)
         .mark_bar(cornerRadiusEnd=3)
@@ -409,6 +414,12 @@ def resource_bars(
         )
         .properties(height=band_height(part["series"].nunique()), autosize=FIT_X, **size)
     )
+
+
+_RESOURCE_COLUMNS = [
+    "series", "load_seconds", "model_rss_mb", "memory_basis", "peak_rss_mb", "size_mb", "rss_source",
+    "execution_provider", "transport", "status",
+]  # fmt: skip
 
 
 def _resource_tooltips() -> list[alt.Tooltip]:

@@ -1,0 +1,62 @@
+"""The Results page's data and chart specs, computed once per state of the selected runs.
+
+Why: at 10,000 requests reading and aggregating the runs took most of a second, and each chart's spec
+another ~0.3 s, on every page run (every widget click reruns the page). Both are cached here, keyed by
+each run's last update and request count, so a running or resumed run is read again; the cached
+objects are never mutated by the page. Measured in ``benchmarks/results_scale.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from bench.report import charts
+from bench.results import Results, load_results, with_series
+from bench.stats import aggregates
+from ui.resources import store
+
+
+@st.cache_resource(ttl=600, max_entries=4, show_spinner="Reading the runs…")
+def _read_cached(db: str, run_ids: tuple[str, ...], stamp: tuple[Any, ...]) -> tuple[Results, pd.DataFrame]:
+    """The results layer and per-prompt statistics of ``run_ids`` (``stamp``: see the module)."""
+    results = load_results(store(), list(run_ids))
+    frame = results.samples
+    prompts = with_series(aggregates.prompt_summary(frame), results.several_runs) if not frame.empty else None
+    return results, prompts if prompts is not None else pd.DataFrame()
+
+
+def read(run_ids: list[str]) -> tuple[Results, pd.DataFrame]:
+    """The runs' results and per-prompt statistics; remembers them for :func:`spec` in this session."""
+    runs = {r["id"]: r for r in store().list_runs(500)}
+    stamp = tuple(
+        (rid, runs.get(rid, {}).get("updated_at"), runs.get(rid, {}).get("n_samples")) for rid in run_ids
+    )
+    st.session_state[_KEY] = (str(store().path), tuple(run_ids), stamp)  # per session: users differ
+    return _read_cached(*st.session_state[_KEY])
+
+
+_KEY = "_results_key"  # (database, run ids, stamp) of the runs this session's Results shows
+_CHARTS = {
+    "distribution": lambda r, p, metric, warmup: charts.latency_distribution(
+        r.samples, r.domain, metric=metric, include_warmup=warmup
+    ),
+    "percentiles": lambda r, p: charts.percentile_bars(r.summary, r.domain),
+    "ttft_decode": lambda r, p: charts.ttft_vs_decode(r.samples, r.domain),
+    "per_prompt": lambda r, p: charts.tps_per_prompt(p, r.domain),
+    "resources": lambda r, p, field: charts.resource_bars(r.table(), r.domain, field),
+}
+
+
+@st.cache_resource(ttl=600, max_entries=64, show_spinner=False)
+def _spec_cached(key: tuple[Any, ...], name: str, args: tuple[Any, ...]) -> dict[str, Any]:
+    """A chart's Vega-Lite spec, built once per state of the runs (one took ~0.3 s at 10,000 requests)."""
+    results, prompts = _read_cached(*key)
+    return _CHARTS[name](results, prompts, *args).to_dict()
+
+
+def spec(name: str, *args: Any) -> dict[str, Any]:
+    """The Vega-Lite spec of chart ``name`` (a key of ``_CHARTS``) of the runs :func:`read` last read."""
+    return _spec_cached(st.session_state[_KEY], name, args)
