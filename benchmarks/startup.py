@@ -19,6 +19,7 @@ issue 18, pip venvs one after the other and the model converted before the serve
 
     .venv/bin/python benchmarks/startup.py --write benchmarks/startup.md            # HEAD, cold + warm
     .venv/bin/python benchmarks/startup.py --ref 329119e --cold-only --json before.json
+    .venv/bin/python benchmarks/startup.py --report now.json --before before.json --write benchmarks/startup.md
 
 Run it on an idle machine: a cold start is mostly CPU (unpacking wheels, converting the model).
 """
@@ -165,21 +166,24 @@ def markdown(now: dict[str, Any], before: dict[str, Any] | None) -> str:
     lines = [
         "# Start-up: `make app` to the quick benchmark's first chart",
         "",
-        f"Measured {dt.date.today().isoformat()} by `benchmarks/startup.py` on {m['cpu']} ({m['cores']} cores), "
-        f"load average before {m['loadavg']}, after {now['machine_after']['loadavg']} (a shared machine: "
-        "other work ran beside it). Seconds from the start of `make app`: the server answers, the quick "
-        "benchmark's button is enabled (default model ready), a chart is drawn on Results after the click "
-        "(a real Chromium does what a person does). Cold: a fresh clone, empty uv and pip caches (wheels "
-        "downloaded again from PyPI; torch from pip's local find-links); warm: the same clone again.",
+        f"Measured {dt.date.today().isoformat()} by `benchmarks/startup.py` on {m['cpu']} ({m['cores']} cores), a "
+        "shared machine: other work ran beside every measurement (the load average, 1 minute, before and "
+        "after each is in the table; 2 means both cores busy). Seconds from the start of `make app`: the server "
+        "answers, the quick benchmark's button is enabled (default model ready), a chart is drawn on Results "
+        "after the click (a real Chromium does what a person does). Cold: a fresh clone, empty uv and pip "
+        "caches (wheels downloaded again from PyPI; torch from pip's local find-links); warm: the same clone "
+        "again. `quick benchmark` = first chart - button enabled (15 requests of SmolLM2, up to 160 tokens).",
         "",
-        "| commit | start | server answers | button enabled | first chart |",
-        "|---|---|---:|---:|---:|",
+        "| commit | start | load avg | server answers | button enabled | first chart | quick benchmark |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
     for result in ([before] if before else []) + [now]:
+        load = f"{result['machine_before']['loadavg'][0]} → {result['machine_after']['loadavg'][0]}"
         for r in result["runs"]:
+            quick = round(r["first_chart"] - r["ready"], 1) if "first_chart" in r and "ready" in r else "n/a"
             lines.append(
-                f"| `{result['commit']}` | {r['label']} | {r.get('server', 'n/a')} s | {r.get('ready', 'n/a')} s "
-                f"| {r.get('first_chart', 'n/a')} s |"
+                f"| `{result['commit']}` | {r['label']} | {load} | {r.get('server', 'n/a')} s "
+                f"| {r.get('ready', 'n/a')} s | {r.get('first_chart', 'n/a')} s | {quick} s |"
             )
     return "\n".join(lines) + "\n"
 
@@ -191,8 +195,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the raw result here")
     parser.add_argument("--before", type=Path, help="an earlier --json result to show beside this one")
     parser.add_argument("--write", type=Path, help="write the Markdown table here")
+    parser.add_argument("--report", type=Path, help="render an earlier --json result instead of measuring")
     args = parser.parse_args()
-    result = run(args.ref, args.cold_only)
+    result = json.loads(args.report.read_text()) if args.report else run(args.ref, args.cold_only)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     before = json.loads(args.before.read_text()) if args.before else None
