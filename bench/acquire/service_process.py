@@ -120,8 +120,7 @@ def start_service_process(
     if home is not None:
         env["SLM_BENCH_HOME"] = str(home)
     cmd = [sys.executable, "-m", "bench", "serve", *models, "--port", str(port), "--host", host]
-    if load:
-        cmd.append("--load")
+    cmd.append("--load" if load else "--no-load")  # serve loads by default; a benchmark times the load itself
     with _home(home):
         log_path = service_cache_dir(port) / "serve.log"
     with log_path.open("wb") as log:

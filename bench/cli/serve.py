@@ -25,8 +25,13 @@ def serve(
     port: Annotated[int, typer.Option(help="Port of the OpenAI-compatible service.")] = 5273,
     host: Annotated[str, typer.Option(help="Address to bind (0.0.0.0 for every interface).")] = "127.0.0.1",
     load: Annotated[
-        bool, typer.Option("--load/--no-load", help="Load the models now (else clients load them).")
-    ] = False,
+        bool,
+        typer.Option(
+            "--load/--no-load",
+            help="Load the models now, so any OpenAI client works at once (--no-load: a benchmark that "
+            "times the load loads them itself through /models/load).",
+        ),
+    ] = True,
 ) -> None:
     """Serve imported models at http://HOST:PORT/v1 until Ctrl-C (Foundry Local's web service)."""
     from bench.acquire import foundry_service
