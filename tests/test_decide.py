@@ -285,3 +285,22 @@ def test_reliability_is_a_criterion_when_weighted() -> None:
     assert (
         "reliability" not in Criteria().weights()
     )  # weight 0 unless asked: the error limit guards by default
+
+
+def test_reasons_count_prompts_and_rounds(tmp_path) -> None:
+    """The prompt is the unit of certainty: Decide says n as prompts × rounds."""
+    import sys
+
+    from bench.decide import decision_log
+    from bench.store.store import Store
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from outcome_runs import Plan, store_run
+
+    store = Store(tmp_path / "bench.db")
+    run_id = store_run(store, {"fast": Plan(centre=0.3), "slow": Plan(centre=0.6)})
+    _, rec, record = decision_log.take(
+        store, [run_id], Criteria(quality=0, latency=1, throughput=0, memory=0, size=0)
+    )
+    assert rec.model == "fast" and any("5 prompts × 20 rounds" in r for r in rec.reasons), rec.reasons
+    assert record["differences"] == [] and record["limits"][0]["text"] == "errors=5%"

@@ -45,17 +45,23 @@ def _n(value: Any) -> int:
     return 0 if is_missing(value) else int(value)
 
 
+def _n_words(row: pd.Series) -> str:
+    """``5 prompts × 20 rounds`` when the prompts behind a latency are known (their unit), else ``n=100``."""
+    words = row.get("latency_n_words")
+    known = isinstance(words, str) and "prompts" in words and row.get("latency_stat") != "ttft"
+    return str(words) if known else f"n={_n(row.get('latency_n'))}"
+
+
 def reason(c: str, row: pd.Series, best: bool, stat_words: str) -> str | None:
     """One plain-words reason: ``fastest p95 among the candidates (1.2 s, n=10)`` or ``p95 latency 1.2 s (n=10)``."""
     value = row.get(c)
     if is_missing(value):
         return None
     if c == "latency":
+        n = _n_words(row)
         if best:
-            return (
-                f"fastest {stat_words} among the candidates ({fmt_seconds(value)}, n={_n(row['latency_n'])})"
-            )
-        return f"{stat_words} latency {fmt_seconds(value)} (n={_n(row['latency_n'])})"
+            return f"fastest {stat_words} among the candidates ({fmt_seconds(value)}, {n})"
+        return f"{stat_words} latency {fmt_seconds(value)} ({n})"
     if c == "quality":
         text = f"quality {value:.1f} by {row['scored_by']} (n={_n(row['quality_n'])})"
         return text + (", the highest among the candidates" if best else "")

@@ -154,6 +154,7 @@ def raw_table(
                 "scored_by": scored_by or "",
                 "latency": _float(m.stat(col)),
                 "latency_n": _n(m.stat(n_col)),
+                "latency_n_words": m.stat("e2e_s_n_words") or "",
                 "latency_stat": criteria.latency_stat,
                 "throughput": _float(m.stat("decode_tps_mean")),
                 "throughput_n": _n(m.stat("decode_tps_n")),
@@ -177,7 +178,7 @@ def raw_table(
 
 _RAW_COLUMNS = [
     "order", "run_id", "model", "series", "status", "error", "n", "candidate", "quality", "quality_n",
-    "quality_low", "quality_high", "scored_by", "latency", "latency_n", "latency_stat", "throughput",
+    "quality_low", "quality_high", "scored_by", "latency", "latency_n", "latency_n_words", "latency_stat", "throughput",
     "throughput_n", "memory", "memory_basis", "size", "energy", "energy_n", "energy_source", "cost",
     "cost_basis", "machine", "reliability", "reliability_n",
 ]  # fmt: skip
