@@ -304,3 +304,22 @@ def test_reasons_count_prompts_and_rounds(tmp_path) -> None:
     )
     assert rec.model == "fast" and any("5 prompts × 20 rounds" in r for r in rec.reasons), rec.reasons
     assert record["differences"] == [] and record["limits"][0]["text"] == "errors=5%"
+
+
+def test_an_unvalidated_judge_is_labelled_when_picked() -> None:
+    """Issue 16: a judge labelled 'not validated' on the Judge page was offered in Decide as plain."""
+    from types import SimpleNamespace
+
+    from bench.decide import differences
+    from bench.quality.score_sources import SourceInfo
+
+    results = SimpleNamespace(
+        sources=[SourceInfo("people"), SourceInfo("judge:x", validated=False, trust="κ 0.2")]
+    )
+    assert differences.unvalidated(results, "people") == ""
+    assert differences.unvalidated(results, "judge:x").startswith("quality by judge:x is not validated")
+    table = recommend.score_table(raw(ROWS), Criteria())
+    table.attrs["unvalidated"] = differences.unvalidated(results, "judge:x")
+    assert any(
+        "not validated against people's scores: κ 0.2" in c for c in recommend.recommendation(table).caveats
+    )

@@ -4,7 +4,8 @@ A 24-token cap against a 96-token cap, one model over HTTP and another in-proces
 two prompt sets: a ranking then mixes the setup's difference with the models'. The differences come
 from :mod:`bench.stats.comparability` (between runs) plus the transports of the candidates within a
 run. Unless the person accepts them (``--accept-differences``, a checkbox on the page) Decide
-recommends nothing and says why; when accepted, the recommendation states them as a caveat.
+recommends nothing and says why; when accepted, the recommendation states them as a caveat. A quality
+source not validated against people (an unchecked judge) is labelled in the caveats when picked.
 """
 
 from __future__ import annotations
@@ -44,8 +45,18 @@ def blocking(table: Any) -> list[str]:
 
 
 def accepted_lines(table: Any) -> list[str]:
-    """The caveat a recommendation carries when the person accepted the differences."""
+    """The caveats a recommendation carries: differences the person accepted, an unvalidated score source."""
+    out = [table.attrs["unvalidated"]] if table.attrs.get("unvalidated") else []
     lines = table.attrs.get("differences") or []
     if not lines or not table.attrs.get("accepted"):
-        return []
-    return [f"decided although the candidates were measured differently (accepted): {'; '.join(lines)}"]
+        return out
+    return [*out, f"decided although the candidates were measured differently (accepted): {'; '.join(lines)}"]
+
+
+def unvalidated(results: Any, source: str) -> str:
+    """A caveat when the quality source picked was never validated against people (a judge nobody checked)."""
+    info = next((s for s in results.sources if s.name == source), None)
+    if info is None or info.validated:
+        return ""
+    why = f": {info.trust}" if info.trust else ""
+    return f"quality by {source} is not validated against people's scores{why}; its ranking is only as good as it"

@@ -1,7 +1,5 @@
 """Decide: weights turn the per-model numbers into a ranking, a Pareto front and a recommendation.
 
-Pure pandas (no Streamlit), so the app's Decide page and the markdown/JSON report share it.
-
 - **Candidates** are the (run, model) pairs that finished with at least one measured request.
 - **Raw values** with their n, from :mod:`bench.results`: quality (one source), latency (p50, p95 or
   mean TTFT), decode tok/s, memory (left out when not comparable), size, reliability (share of
@@ -14,6 +12,7 @@ Pure pandas (no Streamlit), so the app's Decide page and the markdown/JSON repor
   ``p_best`` and a 95% rank interval; a model is named only when ``p_best`` reaches ``Criteria.level``.
 - **Score** = sum(weight x normalised) / sum(weights of the criteria every candidate has).
 - Candidates measured differently get no recommendation unless accepted (:mod:`bench.decide.differences`).
+  Pure pandas (no Streamlit): the Decide page and the markdown/JSON report share it.
 """
 
 from __future__ import annotations
@@ -313,8 +312,9 @@ def decision_table(
     table = score_table(raw, criteria, survivors)
     table.attrs["limits"] = [limit.words() for limit in limits]
     table.attrs.update(
-        differences=differences.differences(store, run_ids, results), accepted=accept_differences
-    )
+        differences=differences.differences(store, run_ids, results), accepted=accept_differences,
+        unvalidated=differences.unvalidated(results, str(raw["scored_by"].iloc[0]) if len(raw) else ""),
+    )  # fmt: skip
     return table
 
 
