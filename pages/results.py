@@ -95,6 +95,7 @@ def _table(models: list[ModelResult], run_status: dict[str, str]) -> pd.DataFram
                 "e2e p95 (s)": _num(m.stat("e2e_s_p95")),
                 "TTFT mean (s)": _num(m.stat("ttft_s_mean")),
                 "Decode tok/s": _num(m.stat("decode_tps_mean")),
+                "Decode bursts left out": int(m.stat("n_decode_burst") or 0),
                 "E2E tok/s": _num(m.stat("e2e_tps_mean")),
                 "Output tokens": _num(m.stat("output_tokens_mean")),
                 "Cold e2e (s)": _num(m.cold_e2e_s),
