@@ -18,7 +18,7 @@ from rubrics.annotate import (
     scores_left,
 )
 from rubrics.schema import SCORES, RubricSet
-from ui import truncation
+from ui import annotate_keys, truncation
 from ui.agreement_view import render_people_agreement
 from ui.errors import show_error
 from ui.quality_view import pick_rubric, pick_run
@@ -46,8 +46,14 @@ def _pos_key(run_id: str, rubric: RubricSet, annotator: str) -> str:
     return f"annotate_pos::{run_id}::{rubric.name}::{annotator}"
 
 
-def _save(item: Item, answers: list[BlindAnswer], annotator: str) -> None:
-    """Form callback: the scores touched on this prompt, saved at once; untouched ones stay unscored."""
+def _save(
+    item: Item, answers: list[BlindAnswer], annotator: str, pos_key: str, ids: list[str], rubric: RubricSet
+) -> None:
+    """Form callback: the scores touched on this prompt, saved at once; untouched ones stay unscored.
+
+    Then the page moves to the next unannotated answer (keyboard speed: Enter, Enter, ...), and says
+    which model was behind each label of the prompt just saved.
+    """
     db = store()
     saved_any = False
     try:
@@ -69,7 +75,10 @@ def _save(item: Item, answers: list[BlindAnswer], annotator: str) -> None:
     if not saved_any:
         st.session_state["annotate_error"] = "Nothing was scored: pick a score for at least one aspect first."
         return
-    st.session_state["annotate_saved"] = item.prompt_id
+    st.session_state["annotate_saved"] = (item.prompt_id, {a.label: a.model for a in answers})
+    pending = next_unannotated(db, item.run_id, annotator, rubric)
+    if pending is not None and pending.prompt_id in ids:
+        st.session_state[pos_key] = ids.index(pending.prompt_id)
 
 
 def _go(pos_key: str, index: int) -> None:
@@ -181,6 +190,14 @@ mode = st.radio(
     "(keys A, B, T for tie, S to skip); the votes rank the models (Bradley–Terry).",
 )
 if mode == MODES[1]:
+    models = {m for i in items for m in i.answers}
+    if len(models) < 2:
+        st.info(
+            f"Pairwise votes need two models; run `{run_id}` has one ({', '.join(sorted(models))}). "
+            "Score its answers 1–5 above, or pick a run of two or more models.",
+            icon=":material/compare_arrows:",
+        )
+        st.stop()
     render_votes(db, run_id, rubric, annotator)
     st.stop()
 
@@ -220,13 +237,18 @@ with st.container(border=True):
 error = st.session_state.pop("annotate_error", None)
 if error:
     show_error(error, title="The scores were not saved.")
-if st.session_state.pop("annotate_saved", None) == item.prompt_id:
+just_saved = st.session_state.pop("annotate_saved", None)
+if just_saved:
+    saved_id, behind = just_saved
+    where = "" if saved_id == item.prompt_id else f" `{saved_id}`; on to the next unannotated answer"
     st.success(
-        "Saved. The model behind each answer is now shown next to its label.",
+        f"Saved{where}. Behind the labels: " + ", ".join(f"{label} = `{m}`" for label, m in behind.items()),
         icon=":material/check_circle:",
     )
 
-with st.form(f"annotate_form::{run_id}::{item.prompt_id}::{annotator}", enter_to_submit=True):
+annotate_keys.install()
+scores_box = st.container(key=annotate_keys.SCOPE)
+with scores_box, st.form(f"annotate_form::{run_id}::{item.prompt_id}::{annotator}", enter_to_submit=True):
     for start in range(0, len(answers), PER_ROW):
         row = answers[start : start + PER_ROW]
         n_columns = min(len(answers), PER_ROW)
@@ -263,9 +285,10 @@ with st.form(f"annotate_form::{run_id}::{item.prompt_id}::{annotator}", enter_to
         type="primary",
         icon=":material/save:",
         on_click=_save,
-        args=(item, answers, annotator),
+        args=(item, answers, annotator, pos_key, ids, rubric),
         shortcut="Mod+Enter",
-        help="Saves every score of every answer to this prompt at once (Enter in a comment, or Ctrl/⌘+Enter).",
+        help="Keys: 1–5 pick the score of the focused aspect and move to the next one; Enter saves every "
+        "score of this prompt and moves to the next unannotated answer.",
     )
     st.caption(_left_text(left.get(item.prompt_id, []), answers, total_left))
 

@@ -106,3 +106,15 @@ def test_true_status_words() -> None:
     assert model_status("loading", "interrupted") == "interrupted"
     assert model_status("done", "completed") == "done"
     assert model_status("running", "running") == "running"
+
+
+def test_pairwise_on_a_one_model_run_says_it_needs_two_models(env: Path, tiny_model: str) -> None:
+    """Seen: a one-model run showed "0 of 0 comparisons… Thank you!" in pairwise mode."""
+    _run(env, tiny_model)
+    at = _page("pages/annotate.py")
+    at.text_input(key="annotator_name").set_value("ana").run()
+    at.radio(key="annotate_mode").set_value("Pairwise votes").run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = "\n".join(str(i.value) for i in at.info)
+    assert "Pairwise votes need two models" in shown, shown
+    assert "Thank you" not in "\n".join(str(s.value) for s in at.success)
