@@ -302,6 +302,15 @@ prompts = {len(run["prompts"].get("prompts", [])) for run in results.runs}
 table.attrs["prompts"] = prompts.pop() if len(prompts) == 1 else None
 rec = recommend.recommendation(table)
 _recommendation(rec, criteria)
+ranked = list(dict.fromkeys(table[table["score"].notna()]["model"]))  # best first; out ones have no score
+pair = ([rec.model] + [m for m in ranked if m != rec.model])[:2] if rec.model else ranked[:2]
+if len(pair) == 2 and st.button(
+    f"Race these two: {pair[0]} vs {pair[1]}",
+    icon=":material/sports_score:",
+    key="decide_race",
+    help="Starts a live race of the recommended model (or the two best, when tied) on Race's presenter view.",
+):
+    st.switch_page("pages/race.py", query_params={"presenter": "1", "models": pair, "go": "1"})
 if st.button("Save this decision", key="decide_save", icon=":material/save:",
              help="Stores the weights and limits with the runs: their reports then print them."):  # fmt: skip
     from bench.decide import decision_log

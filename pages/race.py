@@ -10,6 +10,7 @@ from bench.errors import BenchError
 from bench.inputs import user_files
 from bench.inputs.config import resolve_prompt_set
 from bench.run import race as races
+from ui import race_stage
 from ui.errors import guard, show_error
 from ui.form_state import keep, remember
 from ui.jobs import Job, registry
@@ -72,13 +73,31 @@ def _lane_backends(foundry: Any, endpoint_lanes: dict[str, tuple[Any, str]]) -> 
     return backend_for_model
 
 
-st.title("Race")
-st.caption(
-    "The same prompt, streamed live to up to four models side by side — for demos. By default the models run "
-    "**one after another** (each gets the whole machine, so the numbers compare fairly); **together** is more "
-    "fun to watch but the models share the CPU, so it is *not a fair speed comparison*. Loading a model is "
-    "timed apart and never counts toward its time to first token."
+# ---- presenter view (kept in the URL: ?presenter=1) and a race asked for by a link (?models=a&models=b&go=1)
+presenter = st.toggle(
+    "Presenter view",
+    value=st.query_params.get("presenter") == "1",
+    key="race_presenter",
+    help="For a projector: lanes, big numbers and the winner on one 1280×720 screen, the set-up folded away.",
 )
+if presenter:
+    st.query_params["presenter"] = "1"
+    race_stage.style()
+elif "presenter" in st.query_params:
+    del st.query_params["presenter"]
+autostart = st.query_params.get("go") == "1"
+if autostart:  # once: "Race these two" on Decide, or a bookmarked demo
+    st.session_state["race_models"] = st.query_params.get_all("models")
+    del st.query_params["go"]
+
+if not presenter:
+    st.title("Race")
+    st.caption(
+        "The same prompt, streamed live to up to four models side by side — for demos. By default the models run "
+        "**one after another** (each gets the whole machine, so the numbers compare fairly); **together** is more "
+        "fun to watch but the models share the CPU, so it is *not a fair speed comparison*. Loading a model is "
+        "timed apart and never counts toward its time to first token."
+    )
 
 active = registry().active()
 if active is not None and active.kind == "race":
@@ -87,7 +106,7 @@ job = registry().get(st.session_state.get(RACE_JOB))
 busy = active is not None
 
 # ---- the field ----------------------------------------------------------------------------------
-with st.container(border=True):
+with st.expander("Set up the race", expanded=False) if presenter else st.container(border=True):
     available = runnable_foundry_models()
     if foundry_status().ok and not available:
         st.info(
@@ -155,14 +174,15 @@ with st.container(border=True):
     if mode == races.TOGETHER:
         st.warning(races.UNFAIR_NOTE, icon=":material/warning:")
 
-    if st.button(
+    start = st.button(
         "Start the race",
         type="primary",
         icon=":material/sports_score:",
         disabled=busy,
         help=f"Busy: {active.title}" if active else None,
         key="race_start",
-    ):
+    )
+    if start or (autostart and not busy and models):
         try:
             foundry = foundry_backend() if any(m not in endpoint_lanes for m in models) else None
             backend_for_model = _lane_backends(foundry, dict(endpoint_lanes))
@@ -205,7 +225,10 @@ def _draw(current: Job) -> None:
         return
     if board.mode == races.TOGETHER:
         st.caption(f":material/warning: {races.UNFAIR_NOTE}")
-    draw_lanes(board)
+    if st.session_state.get("race_presenter"):
+        race_stage.draw_lanes(board)
+    else:
+        draw_lanes(board)
     if current.running and st.button("Stop the race", icon=":material/stop_circle:", key="race_cancel"):
         current.cancel.set()
         current.update(stage="Stopping…")
@@ -228,7 +251,8 @@ def _save(current: Job) -> None:
 
 
 if job is not None:
-    st.subheader("The race")
+    if not presenter:
+        st.subheader("The race")
     watch_race(job.id, _draw)
     if job.state == "failed":
         show_error(job.error or "failed", title="The race failed.")
@@ -236,7 +260,9 @@ if job is not None:
         results: dict[str, races.RaceResult] = job.result
         finished = [r for r in results.values() if r.ok and r.metrics is not None]
         lines = winner_lines(results) if len(finished) > 1 else []
-        if len(finished) == 1:
+        if presenter and race_stage.banner(results):
+            pass  # the big banner said it
+        elif len(finished) == 1:
             st.info(_solo_line(finished[0], len(results)), icon=":material/sports_score:")
         elif lines:
             st.success("\n\n".join(lines), icon=":material/emoji_events:")
