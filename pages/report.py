@@ -15,6 +15,7 @@ from ui.errors import show_error
 from ui.resources import store
 from ui.routing import require_router
 from ui.runs import pick_runs
+from ui.tables import show_table
 
 require_router()
 
@@ -83,6 +84,6 @@ with tab_csv:
     csv_text = files["csv"][1]
     frame = pd.read_csv(io.StringIO(csv_text))
     st.caption(f"{len(frame)} requests (warm-up and failed ones included, flagged by `phase` and `ok`).")
-    st.dataframe(frame, hide_index=True, width="stretch")
+    show_table(frame)  # the file's empty cells read "—" on screen, not "None"
 with tab_json:
     st.json(json.loads(files["json"][1]), expanded=2)

@@ -9,6 +9,7 @@ import streamlit as st
 from bench.measure import machine
 from bench.stats import energy_cost_load
 from ui.resources import store
+from ui.tables import show_table
 
 
 def energy_panel(run_ids: list[str]) -> None:
@@ -44,7 +45,7 @@ def energy_panel(run_ids: list[str]) -> None:
                 for key, r in rows.items()
             ]
         )
-        st.dataframe(frame, hide_index=True, width="stretch")
+        show_table(frame)  # "—" where no sensor or price gave a number, never "None"
         st.caption(
             "Joules: what the machine drew while each request ran (RAPL / NVML counters). Cost: an estimate from"
             " the price you set in SLM_BENCH_PRICE_PER_HOUR, or SLM_BENCH_PRICE_PER_KWH (with measured joules, else"
