@@ -16,6 +16,23 @@ POLL_S = 0.5
 QUIET_POLL_S = 2.0  # without the live answer: fewer refreshes competing with the model for CPU
 
 
+def tile_duration(value: float | None) -> str:
+    """A duration short enough for a quarter-column tile (``1m 35s``, ``35 min``, ``1h 02m``): the long
+    form (``1 min 35 s``) was cut with an ellipsis once a run passed a minute."""
+    if value is None:
+        return "—"
+    total = max(0, round(float(value)))
+    minutes, secs = divmod(total, 60)
+    hours, mins = divmod(minutes, 60)
+    if total < 60:
+        return f"{total} s"
+    if minutes < 10:
+        return f"{minutes}m {secs:02d}s"
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{hours}h {mins:02d}m" if hours < 10 else f"{hours} h"
+
+
 def _watch_key(key: str) -> str:
     return f"_watching_{key}"
 
@@ -111,10 +128,10 @@ def _render(job: Job, key: str, live: bool) -> None:
                 f"{done} / {total}",
                 help="Warm-up requests included; they are stored and flagged.",
             )
-            c2.metric("Elapsed", duration(job.elapsed_s))
+            c2.metric("Elapsed", tile_duration(job.elapsed_s))
             c3.metric(
                 "Time left",
-                duration(eta) if state == "running" and eta is not None else "—",
+                tile_duration(eta) if state == "running" and eta is not None else "—",
                 help="Mean seconds per request so far × requests left.",
             )
             if last and last.get("ok"):
