@@ -74,8 +74,18 @@ if better:
         "Better with 95% confidence: " + "; ".join(f"{r.model} {r.label} {r.pct:+.1f}%" for r in better),
         icon=":material/trending_up:",
     )
-if not worse and not better:
-    st.info("No detectable change on any metric.", icon=":material/check_circle:")
+unmeasured = sorted({r.label for r in comparison.rows if r.verdict in (cmp.NO_INTERVAL, cmp.TOO_FEW)})
+measured = sorted({r.label for r in comparison.rows} - set(unmeasured))
+if not worse and not better and measured:  # "no change" only where an interval was drawn
+    where = "any metric" if not unmeasured else ", ".join(measured)
+    rest = f" Too few samples or one value each for: {', '.join(unmeasured)}." if unmeasured else ""
+    st.info(f"No detectable change on {where}.{rest}", icon=":material/check_circle:")
+elif not measured:  # no interval anywhere: "no change" would claim what was never measured
+    st.warning(
+        "No metric has an interval in both runs (too few requests, or nothing measured): no change can be told "
+        "from noise. Pick completed runs with more requests.",
+        icon=":material/warning:",
+    )
 
 st.subheader("Each change with its 95% interval")
 st.altair_chart(change_chart(comparison), use_container_width=True)

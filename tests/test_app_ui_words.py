@@ -151,3 +151,26 @@ def test_the_trust_label_says_what_it_means_in_plain_words() -> None:
     assert coin.words == "agrees with people too little to trust (needs ≥ 0.40)"
     assert "kappa" not in coin.words and "interval" not in coin.words  # the statistic stays in .reason
     assert trust_from_pairs("none", [], []).words.startswith("not checked against people yet")
+
+
+def test_compare_never_says_no_change_when_nothing_has_an_interval(env) -> None:  # type: ignore[no-untyped-def]
+    """Seen (issue 20): "No detectable change on any metric" beside "No model with an interval in both runs"."""
+    import numpy as np
+    from streamlit.testing.v1 import AppTest
+
+    from bench.store.store import Store
+    from tests.app_support import APP
+    from tests.synthetic_runs import latencies, store_run
+
+    rng = np.random.default_rng(4)
+    store = Store(env / "bench.db")
+    for _ in range(2):  # one measured request per model: no interval can be drawn
+        store_run(store, {"model-a": latencies(rng, 0.3, n=1)})
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    info = "\n".join(str(i.value) for i in at.info)
+    assert "No detectable change on any metric" not in info, info
+    # the rates (errors, truncated) have an interval, the timings do not: each said for what it is
+    assert "Too few samples or one value each for:" in info and "End-to-end p50" in info, info
