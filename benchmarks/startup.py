@@ -161,7 +161,7 @@ def run(ref: str, cold_only: bool) -> dict[str, Any]:
     return results
 
 
-def markdown(now: dict[str, Any], before: dict[str, Any] | None) -> str:
+def markdown(now: dict[str, Any], before: list[dict[str, Any]]) -> str:
     m = now["machine_before"]
     lines = [
         "# Start-up: `make app` to the quick benchmark's first chart",
@@ -172,12 +172,15 @@ def markdown(now: dict[str, Any], before: dict[str, Any] | None) -> str:
         "answers, the quick benchmark's button is enabled (default model ready), a chart is drawn on Results "
         "after the click (a real Chromium does what a person does). Cold: a fresh clone, empty uv and pip "
         "caches (wheels downloaded again from PyPI; torch from pip's local find-links); warm: the same clone "
-        "again. `quick benchmark` = first chart - button enabled (15 requests of SmolLM2, up to 160 tokens).",
+        "again. `quick benchmark` = first chart - button enabled (15 requests of SmolLM2, up to 160 tokens). "
+        "`329119e`: pip venvs one after the other, the model converted before the server starts; `27b30aa`: uv, "
+        "the runtime venv first, the conversion venv after it in the background, Home prepares the model; "
+        "later: both venvs at the same time.",
         "",
         "| commit | start | load avg | server answers | button enabled | first chart | quick benchmark |",
         "|---|---|---|---:|---:|---:|---:|",
     ]
-    for result in ([before] if before else []) + [now]:
+    for result in [*before, now]:
         load = f"{result['machine_before']['loadavg'][0]} → {result['machine_after']['loadavg'][0]}"
         for r in result["runs"]:
             quick = round(r["first_chart"] - r["ready"], 1) if "first_chart" in r and "ready" in r else "n/a"
@@ -193,14 +196,16 @@ def main() -> None:
     parser.add_argument("--ref", default="HEAD", help="commit to measure (default HEAD; commit first)")
     parser.add_argument("--cold-only", action="store_true")
     parser.add_argument("--json", type=Path, help="write the raw result here")
-    parser.add_argument("--before", type=Path, help="an earlier --json result to show beside this one")
+    parser.add_argument(
+        "--before", type=Path, nargs="*", default=[], help="earlier --json results to show first"
+    )
     parser.add_argument("--write", type=Path, help="write the Markdown table here")
     parser.add_argument("--report", type=Path, help="render an earlier --json result instead of measuring")
     args = parser.parse_args()
     result = json.loads(args.report.read_text()) if args.report else run(args.ref, args.cold_only)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
-    before = json.loads(args.before.read_text()) if args.before else None
+    before = [json.loads(path.read_text()) for path in args.before]
     text = markdown(result, before)
     if args.write:
         args.write.write_text(text)
