@@ -153,14 +153,14 @@ def browser_side(db: Path, run_id: str, repeats: int) -> dict[str, list[float]]:
     return out
 
 
-def _verdict(browser: dict[str, list[float]]) -> str:
+def _verdict(browser: dict[str, list[float]], points: int) -> str:
     worst = max(statistics.median(v) for v in browser.values())
     if worst <= AIM_S:
         return f"**Aim met**: every chart drawn within {AIM_S:.0f} s on both visits."
     return (
         f"**Aim not met on this machine** (slowest median {worst:.1f} s > {AIM_S:.0f} s). The Python steps below "
         "add up to well under a second; the rest is the rest of the page's script run (quality, energy, drift "
-        "panels, tables) and the browser drawing about 2,000 points per point chart, on 2 shared cores."
+        f"panels, tables) and the browser drawing up to {points:,} points per point chart, on shared cores."
     )
 
 
@@ -190,7 +190,7 @@ def markdown(result: dict[str, Any]) -> str:
         "aggregated and every chart built. *Revisit*: a new tab on the same server: the results layer comes "
         "from the page's cache (keyed by each run's last update and request count).",
         "",
-        _verdict(result["browser"]),
+        _verdict(result["browser"], meta["point_limit"]),
         "",
         f"## In Python (best of {meta['repeats']})",
         "",

@@ -16,8 +16,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-#: at most this many points per chart; fewer than ~2,000 marks in a strip plot stay readable
-POINT_LIMIT = 2000
+#: at most this many points per chart: ~1,000 marks in a strip plot stay readable (and quick to draw)
+POINT_LIMIT = 1000
 SEED = 0
 
 
