@@ -12,7 +12,7 @@ from bench.measure import machine
 from bench.report import charts, point_layers
 from bench.report.round_labels import round_words
 from bench.results import DEFINITIONS, ModelResult, Results, with_series
-from bench.stats import aggregates, drift, run_noise
+from bench.stats import aggregates, run_noise
 from bench.units import is_missing, to_mb
 from ui import results_cache, truncation
 from ui.errors import show_error
@@ -236,7 +236,7 @@ if frame.empty:
     st.stop()
 
 # ---- decode speed falling during a run; spread between runs of one --repeat group (bench.stats) ---------
-for trend in drift.drift_of(frame):
+for trend in results_cache.drift_trends():
     if trend.flagged:
         st.warning(
             f"Run `{trend.run_id}` · {trend.sentence()}. Its averages mix a fast start with a slow end"

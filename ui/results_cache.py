@@ -60,3 +60,17 @@ def _spec_cached(key: tuple[Any, ...], name: str, args: tuple[Any, ...]) -> dict
 def spec(name: str, *args: Any) -> dict[str, Any]:
     """The Vega-Lite spec of chart ``name`` (a key of ``_CHARTS``) of the runs :func:`read` last read."""
     return _spec_cached(st.session_state[_KEY], name, args)
+
+
+@st.cache_resource(ttl=600, max_entries=16, show_spinner=False)
+def _drift_cached(key: tuple[Any, ...]) -> list[Any]:
+    from bench.stats import drift
+
+    results, _ = _read_cached(*key)
+    return list(drift.drift_of(results.samples)) if not results.samples.empty else []
+
+
+def drift_trends() -> list[Any]:
+    """``bench.stats.drift.drift_of`` of the runs :func:`read` last read (a Theil-Sen fit per model: ~0.3 s
+    at 10,000 requests, so computed once per state of the runs)."""
+    return _drift_cached(st.session_state[_KEY])
