@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bench.inputs.assert_forms import FormError, parse_test
-
 from bench.inputs.workload_checks import WORKLOAD_CHECK_TYPES, WorkloadCheck, describe_tool_check
 
 CHECK_TYPES = (
