@@ -32,7 +32,10 @@ def test_ttft4k_limit_removes_only_the_model_that_is_slow_on_long_inputs() -> No
     assert not hard_limits.check(fast, limits).out
     verdict = hard_limits.check(slow, limits)
     assert verdict.out and len(verdict.reasons) == 1
-    assert verdict.reasons[0].startswith("TTFT p95 at >= 4k tokens") and "over the limit 3 s" in verdict.reasons[0]
+    assert (
+        verdict.reasons[0].startswith("TTFT p95 at >= 4k tokens")
+        and "over the limit 3 s" in verdict.reasons[0]
+    )
     unmeasured = hard_limits.check(Candidate("short-only", e2e=[1.0] * 30), limits)
     assert not unmeasured.out and "not measured" in " ".join(unmeasured.flags)  # never out for lack of data
 
