@@ -127,3 +127,32 @@ def test_stored_details_never_hold_a_key_named_variable(
     assert "no key" in details  # the sandbox's environment is empty
     assert canary not in details and canary[::-1] not in details
     assert "[$OPENAI_API_KEY]" in details  # the echoed answer was redacted, naming the variable
+
+
+@needs_sandbox
+def test_bench_run_runs_a_user_sets_code_only_with_allow_code(tmp_path: Path) -> None:
+    """``bench run`` on a set that is not built in: without ``--allow-code`` its python_tests are stored
+    as not run (with the reason); with it, the same answer is graded (a real HTTP model stand-in, the
+    real CLI in-process, the real sandbox)."""
+    from typer.testing import CliRunner
+
+    from bench.cli.main import app
+    from tests.workload_server import Script, WorkloadServer
+
+    prompts = tmp_path / "user-set.json"
+    prompts.write_text(
+        '{"name": "user-set", "allow_code_execution": true, "prompts": [{"id": "f", "prompt": "Write f",'
+        ' "checks": [{"type": "python_tests", "tests": ["assert f() == 1"]}]}]}'
+    )
+    db = tmp_path / "bench.db"
+    verdicts: dict[bool, list[bool | None]] = {}
+    with WorkloadServer(Script(default="def f():\n    return 1\n")) as server:
+        for allow in (False, True):
+            args = ["run", "--endpoint", server.url, "--models", "tool-model", "--prompts", str(prompts),
+                    "--rounds", "1", "--warmup", "0", "--db", str(db)] + (["--allow-code"] if allow else [])  # fmt: skip
+            result = CliRunner().invoke(app, args)
+            assert result.exit_code == 0, result.output
+            run_id = Store(db).list_runs(1)[0]["id"]
+            verdicts[allow] = _verdicts(Store(db), run_id)
+    assert verdicts[False] == [None]  # not run: the file's allow_code_execution is not consent
+    assert verdicts[True] == [True]

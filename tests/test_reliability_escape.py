@@ -93,6 +93,7 @@ def test_reports_escape_model_names_errors_and_answers(tmp_path: Path):
     table = [line for line in md.splitlines() if line.startswith("| =HYPERLINK")]
     assert len(table) == 2  # the Models row and the Requests row: one line each, nothing forged
     assert all("\\|evil<br>row" in line for line in table)
-    assert table[1].endswith("| 1 | 0 | 0 | 0 | 0 |")  # 1 ok, no failed/incomplete/cancelled, no retries
+    # 1 ok, no failed/incomplete/cancelled, no retries; error and cut rates 0% of one request; no bursts
+    assert "| 1 | 0 | 0 | 0 | 0 | 0.0% (" in table[1] and table[1].endswith("n=1) | 0 |")
     rows = list(csv.DictReader(io.StringIO(exports.samples_csv(store, [run_id]))))
     assert rows[0]["model"].startswith("'=") and rows[0]["answer"] == "'=1+2|x\ny"

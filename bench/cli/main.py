@@ -237,6 +237,14 @@ def run(
     repeat: Annotated[
         int, typer.Option(min=1, help="Run the same settings N times, grouped: shows run-to-run noise.")
     ] = 1,
+    allow_code: Annotated[
+        bool,
+        typer.Option(
+            "--allow-code",
+            help="Run the answers' code for python_tests checks of a prompt set that is not built in (in the"
+            " sandbox). A prompt set or bundle cannot switch this on by itself.",
+        ),
+    ] = False,
 ) -> None:
     """Run a benchmark: every model x prompt x round, each sample stored as it ends."""
     from bench.cli.progress import progress_printer
@@ -253,7 +261,9 @@ def run(
             raise BenchError("--repeat", "cannot be combined with --resume", "resume one run at a time")
         if resume:
             keys = _resume_keys(store, resume, api_key_env)
-            status = resume_run(store, resume, progress=printer, cancel=cancel, confirmed_keys=keys)
+            status = resume_run(
+                store, resume, progress=printer, cancel=cancel, confirmed_keys=keys, allow_code=allow_code
+            )
             run_ids = [resume]
         else:
             names, where = _model_refs(models)
@@ -276,7 +286,7 @@ def run(
             prompt_set = config.resolve_prompt_set(prompts)
             _check_models(settings)
             run_ids, status = run_repeated(
-                store, settings, prompt_set, repeat, progress=printer, cancel=cancel
+                store, settings, prompt_set, repeat, progress=printer, cancel=cancel, allow_code=allow_code
             )
             print_noise(store, run_ids, console)
         run_id = run_ids[-1]

@@ -25,13 +25,16 @@ def run_repeated(
     repeat: int,
     progress: Callable[..., Any] | None = None,
     cancel: threading.Event | None = None,
+    allow_code: bool = False,
 ) -> tuple[list[str], str]:
     """Run ``settings`` ``repeat`` times; stops at the first run that does not complete.
-    Returns (run ids in order, the last run's status)."""
+    Returns (run ids in order, the last run's status). ``allow_code`` is the person's ``--allow-code``."""
     from bench.run.runner import run_benchmark
 
     if repeat == 1:
-        run_id, status = run_benchmark(store, settings, prompts, progress=progress, cancel=cancel)
+        run_id, status = run_benchmark(
+            store, settings, prompts, progress=progress, cancel=cancel, allow_code=allow_code
+        )
         return [run_id], status
     group = f"rep-{uuid.uuid4().hex[:10]}"
     run_ids: list[str] = []
@@ -41,7 +44,7 @@ def run_repeated(
         meta = {"repeat": {"group": group, "index": index, "of": repeat}}
         run_id, status = run_benchmark(
             store, settings.model_copy(update={"label": label}), prompts,
-            progress=progress, cancel=cancel, extra_meta=meta,
+            progress=progress, cancel=cancel, extra_meta=meta, allow_code=allow_code,
         )  # fmt: skip
         run_ids.append(run_id)
         if status != "completed":
