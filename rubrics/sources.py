@@ -80,9 +80,8 @@ class JudgeProvider(_RubricProvider):
             # panel: the same interval, so Decide, the reports and that page never disagree on the label
             trust = judge_trust(store, run_ids, str(judge), kappa_only=True)
             note = f"{JUDGE_NOTE}; {trust.label}: {trust.reason}"
-            infos.append(
-                SourceInfo(f"judge:{judge}", validated=trust.validated, note=note, trust=trust.reason)
-            )
+            words = f"{trust.words} ({trust.reason})"  # plain words first, the statistic after
+            infos.append(SourceInfo(f"judge:{judge}", validated=trust.validated, note=note, trust=words))
         return infos
 
     def replies(self, store: Store, run_ids: Sequence[str], source: str) -> pd.DataFrame:

@@ -115,7 +115,7 @@ def test_a_judges_label_is_the_trust_rubrics_decides(scored: tuple[Store, str]) 
         score = m1[f"judge:{judge}"]
         assert trust.validated is expected and score.validated is expected
         assert score.label == ("validated" if expected else "not validated")
-        assert score.trust == trust.reason and score.trust  # the reason, in words
+        assert score.trust == f"{trust.words} ({trust.reason})" and trust.reason  # plain words, then why
     assert m1.people is not None and m1.people.trust == ""  # people are the reference: nothing to check
 
 
@@ -212,7 +212,7 @@ def test_the_label_is_the_one_the_judge_page_shows_near_the_threshold(tmp_path: 
         )
     shown = judge_trust(store, [run_id], "edge")  # what the Judge page's trust panel computes
     score = load_quality(store, [run_id]).of(run_id, "m1")["judge:edge"]
-    assert (score.validated, score.trust) == (shown.validated, shown.reason)
+    assert (score.validated, score.trust) == (shown.validated, f"{shown.words} ({shown.reason})")
 
 
 def test_decide_names_an_unvalidated_source_and_starts_on_a_validated_one(env: Path) -> None:
