@@ -188,8 +188,19 @@ def _stat_draws(c: Clusters, fn: Stat, picks: np.ndarray) -> np.ndarray:
     """The statistic over each resample (rows of ``picks`` = the clusters drawn)."""
     if c.matrix.shape[1] == 1:
         return fn(c.matrix[:, 0][picks])
+    if fn is STATS["mean"]:  # the mean of drawn prompts = their summed values / their summed counts
+        return _mean_draws(c, picks)
     gathered = c.matrix[picks].reshape(picks.shape[0], -1)
     return fn(gathered)
+
+
+def _mean_draws(c: Clusters, picks: np.ndarray) -> np.ndarray:
+    """The resampled means from each prompt's sum and count: (resamples x prompts) work instead of
+    (resamples x requests), the same numbers as the mean over the gathered values (to rounding)."""
+    present = ~np.isnan(c.matrix)
+    sums = np.where(present, c.matrix, 0.0).sum(axis=1)
+    counts = present.sum(axis=1)
+    return sums[picks].sum(axis=1) / counts[picks].sum(axis=1)
 
 
 def draws(
