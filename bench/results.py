@@ -178,6 +178,8 @@ class Results:
     summary: pd.DataFrame
     #: every score source's quality of these runs (:mod:`bench.quality.summary`), loaded once
     quality: RunsQuality = field(default_factory=RunsQuality)
+    #: ``"run_id/model"`` -> energy and cost (:func:`bench.stats.energy_cost_load.energy_and_cost`), read once
+    energy: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def sources(self) -> list[SourceInfo]:
@@ -239,28 +241,27 @@ def load_results(store: Store, run_ids: Sequence[str]) -> Results:
     quality = load_quality(store, ids)
     stats = {(r["run_id"], r["model"]): r for r in summary.to_dict("records")} if not summary.empty else {}
     per_run = {run["id"]: _in_settings_order(run, store.run_models(run["id"])) for run in runs}
-    extra = _extras(store, raw, runs, per_run)
+    energy = energy_cost_load.energy_and_cost(store, list(per_run), raw)
+    extra = _extras(runs, per_run, energy)
     run_models = [m for run in runs for m in per_run[run["id"]]]
     models = [
         _model_result(order, m, several, stats.get((m["run_id"], m["model"]), {}), quality)
         for order, m in enumerate(run_models)
     ]
     models = [replace(m, **extra.get((m.run_id, m.model), extra[m.run_id])) for m in models]
-    return Results(tuple(ids), runs, models, samples, summary, quality)
+    return Results(tuple(ids), runs, models, samples, summary, quality, energy)
 
 
 def _extras(
-    store: Store,
-    samples: list[dict[str, Any]],
     runs: list[dict[str, Any]],
     per_run: Mapping[str, list[dict[str, Any]]],
+    found: Mapping[str, dict[str, Any]],
 ) -> dict[Any, dict[str, Any]]:
-    """Machine columns per run id, plus energy and cost per (run id, model), from samples read once."""
+    """Machine columns per run id, plus energy and cost per (run id, model) (``found``, from samples read once)."""
     out: dict[Any, dict[str, Any]] = {}
     for run in runs:
         cols = machine.machine_columns(machine.of_run(run, per_run[run["id"]]))
         out[run["id"]] = {"machine_id": str(cols["machine_id"] or ""), "machine": str(cols["machine"] or "")}
-    found = energy_cost_load.energy_and_cost(store, list(per_run), samples)
     for run_id, models in per_run.items():
         for m in models:
             e = found.get(f"{run_id}/{m['model']}")

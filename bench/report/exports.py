@@ -77,7 +77,7 @@ def render_markdown(store: Store, run_ids: Sequence[str], results: Results | Non
     if quality:
         lines += ["## Quality", "", *quality, ""]
     lines += workload_section.markdown(store, results)  # long context, turns, tool calls, JSON
-    lines += energy_cost_load.markdown(store, run_ids)  # energy, cost estimate, load capacity
+    lines += energy_cost_load.markdown(store, run_ids, results.energy)  # energy, cost estimate, load capacity
     lines += run_noise.markdown(results.runs, results.samples)  # between runs of one --repeat group
     lines += drift.markdown(results.samples)  # decode speed falling across a run
     lines += ["## How to read these numbers", "", DEFINITIONS]
@@ -335,7 +335,7 @@ def report_dict(store: Store, run_ids: Sequence[str]) -> dict[str, Any]:
             "answers": answers,
             "quality": quality,
             "recommendation": _recommendation(store, results)["json"],
-            **energy_cost_load.as_json(store, run_ids),
+            **energy_cost_load.as_json(store, run_ids, results.energy),
             "run_noise": run_noise.as_json(results.runs, results.samples),
             "drift": drift.as_json(results.samples),
             "workloads": workload_section.as_json(store, results),

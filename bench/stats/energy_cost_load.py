@@ -11,7 +11,7 @@ level instead). Load runs add their capacity and levels.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bench.measure import energy
@@ -91,17 +91,24 @@ def load_capacity(store: Store, run_ids: Sequence[str]) -> dict[str, dict[str, A
     return out
 
 
-def as_json(store: Store, run_ids: Sequence[str]) -> dict[str, Any]:
-    return {"energy_and_cost": energy_and_cost(store, run_ids), "load": load_capacity(store, run_ids)}
+def as_json(
+    store: Store, run_ids: Sequence[str], rows: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """``rows``: :func:`energy_and_cost` when the caller has it (the results layer), not computed again."""
+    rows = energy_and_cost(store, run_ids) if rows is None else rows
+    return {"energy_and_cost": dict(rows), "load": load_capacity(store, run_ids)}
 
 
 def _num(value: float | None, fmt: str) -> str:
     return "n/a" if value is None else format(value, fmt)
 
 
-def markdown(store: Store, run_ids: Sequence[str]) -> list[str]:
-    """``## Energy and cost`` (always) and ``## Load`` (for load runs) as Markdown lines."""
-    rows = energy_and_cost(store, run_ids)
+def markdown(
+    store: Store, run_ids: Sequence[str], rows: Mapping[str, dict[str, Any]] | None = None
+) -> list[str]:
+    """``## Energy and cost`` (always) and ``## Load`` (for load runs) as Markdown lines; ``rows`` as in
+    :func:`as_json`."""
+    rows = energy_and_cost(store, run_ids) if rows is None else rows
     lines = ["## Energy and cost", ""]
     if rows and all(r["n"] == 0 and r["cost_per_1k_tokens"] is None for r in rows.values()):
         sources = sorted({str(r["source"]) for r in rows.values()})
