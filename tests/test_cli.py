@@ -201,3 +201,28 @@ def test_every_commands_bad_flags_read_in_plain_words_naming_the_flag(tmp_path: 
         assert result.exit_code == 2, (args, result.output)
         assert expected in " ".join(result.output.split()), (args, result.output)
         assert "Input should" not in result.output and "validation error" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--models", "tiny", "--prompts", "workshop", "--prompt-cache", "maybe"],
+        [
+            "load",
+            "--endpoint",
+            "http://127.0.0.1:9/v1",
+            "--models",
+            "m",
+            "--concurrency",
+            "1",
+            "--prompt-cache",
+            "maybe",
+        ],
+    ],
+)
+def test_prompt_cache_takes_on_or_off_in_run_and_load(args: list[str], tmp_path: Path) -> None:
+    """One on/off reader serves both commands: a bad value names the flag and the two values it takes."""
+    result = cli(*args, "--db", str(tmp_path / "bench.db"))
+    assert_clean_error(
+        result, "--prompt-cache", "neither on nor off", "--prompt-cache on or --prompt-cache off"
+    )

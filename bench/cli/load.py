@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli.output import DB_HELP, fail, flag_errors
+from bench.cli.output import DB_HELP, fail, flag_errors, on_off
 from bench.errors import BenchError
 from bench.units import fmt_number, fmt_seconds
 
@@ -65,10 +65,7 @@ def load(
                 "--concurrency/--rate", "give exactly one", "e.g. --concurrency 1,2,4,8 or --rate 2,4,8"
             )
         kind = "concurrency" if concurrency else "rate"
-        if prompt_cache.lower() not in ("on", "off"):
-            raise BenchError(
-                "--prompt-cache", f"{prompt_cache!r} is neither on nor off", "pass --prompt-cache on or off"
-            )
+        cache_on = on_off("--prompt-cache", prompt_cache)
         levels = parse_levels(concurrency or rate or "", kind)
         if duration is None and requests is None:
             requests = 20
@@ -87,7 +84,7 @@ def load(
                 seed=seed,
                 warmup=warmup,
                 api_key_env=api_key_env,
-                prompt_cache=prompt_cache.lower() == "on",
+                prompt_cache=cache_on,
                 label=label,
                 stop_at_saturation=not keep_going,
             )

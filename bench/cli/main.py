@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from bench.cli.output import DB_HELP, emit, fail, flag_errors
+from bench.cli.output import DB_HELP, emit, fail, flag_errors, on_off
 from bench.errors import BenchError
 
 if TYPE_CHECKING:  # imported where used: --help stays fast (pydantic models)
@@ -281,7 +281,7 @@ def run(
                 label=label,
                 retries=retries,
                 request_timeout_s=request_timeout,
-                prompt_cache=_on_off("--prompt-cache", prompt_cache),
+                prompt_cache=on_off("--prompt-cache", prompt_cache),
             )
             prompt_set = config.resolve_prompt_set(prompts)
             _check_models(settings)
@@ -306,12 +306,6 @@ def run(
             raise typer.Exit(1)
     except BenchError as exc:
         fail(exc)
-
-
-def _on_off(flag: str, value: str) -> bool:
-    if value.lower() not in ("on", "off"):
-        raise BenchError(flag, f"{value!r} is neither on nor off", f"pass {flag} on or {flag} off")
-    return value.lower() == "on"
 
 
 @app.command()

@@ -48,3 +48,10 @@ def emit(text: str, out_file: Path | None) -> None:
         err.print(f"wrote {out_file}")
     else:
         sys.stdout.write(text)
+
+
+def on_off(flag: str, value: str) -> bool:
+    """``on`` / ``off`` (any case) as a bool; anything else names the flag and the two values it takes."""
+    if value.lower() not in ("on", "off"):
+        raise BenchError(flag, f"{value!r} is neither on nor off", f"pass {flag} on or {flag} off")
+    return value.lower() == "on"
