@@ -51,15 +51,14 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: f
     raise AssertionError(f"streamlit did not answer on {url}:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def app_url(tmp_path: Path) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port with a database of its own."""
+def serve_app(tmp_path: Path, show_test_models: bool) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port with a database of its own; yields its URL, stops it after."""
     port = _free_port()
     env = {
         **os.environ,
         "SLM_BENCH_DB": str(tmp_path / "bench.db"),
         "SLM_BENCH_APP_DIR": str(tmp_path / "app"),
-        "SLM_BENCH_SHOW_TEST_MODELS": "0",  # the browser sees what a user sees
+        "SLM_BENCH_SHOW_TEST_MODELS": "1" if show_test_models else "0",
     }
     log = tmp_path / "streamlit.log"
     cmd = [
@@ -88,6 +87,12 @@ def app_url(tmp_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def app_url(tmp_path: Path) -> Iterator[str]:
+    """The app with a database of its own; the browser sees what a user sees (no test models)."""
+    yield from serve_app(tmp_path, show_test_models=False)
 
 
 def _distinct_colors(path: Path) -> int:

@@ -9,15 +9,12 @@ page scroll, numbers >= 48 px, labels >= 20 px, the metric's name in a tooltip, 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM_ARGS, ROOT, _chromium, _free_port, _wait_healthy
+from tests.test_browser import CHROMIUM_ARGS, ROOT, _chromium, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACT = ROOT / "test-artifacts" / "race-presenter.png"
@@ -26,21 +23,7 @@ ARTIFACT = ROOT / "test-artifacts" / "race-presenter.png"
 @pytest.fixture
 def app_with_test_models(tmp_path: Path) -> Iterator[str]:
     """``streamlit run app.py`` on a free port, the tiny test model offered (it races in seconds)."""
-    port = _free_port()
-    env = {**os.environ, "SLM_BENCH_DB": str(tmp_path / "bench.db"), "SLM_BENCH_APP_DIR": str(tmp_path / "app"),
-           "SLM_BENCH_SHOW_TEST_MODELS": "1"}  # fmt: skip
-    log = tmp_path / "streamlit.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, log)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    yield from serve_app(tmp_path, show_test_models=True)
 
 
 LAYOUT = """
