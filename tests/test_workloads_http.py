@@ -144,3 +144,23 @@ def test_a_server_that_rejects_tools_makes_them_not_supported_not_failed(db_path
     assert all(s["error"].startswith("not supported: the server refused tools") for s in samples)
     assert "does not support tools" in samples[0]["error"]
     assert store.outcome_counts(run_id)[MODEL]["failed"] == 0
+
+
+def test_in_process_json_output_is_constrained_by_the_schema(tiny_model: str, db_path: Path) -> None:
+    """Real Foundry Local: a json_schema response_format becomes the runtime's guidance, so even the
+    tiny random-weight model can only write JSON the schema allows (a prefix of it when cut by the cap)."""
+    prompts = _subset("json-output", ["person-01", "order-01"])
+    store = Store(db_path)
+    settings = RunSettings(models=[tiny_model], rounds=1, warmup=0, max_tokens=48)
+    run_id, status = run_benchmark(store, settings, prompts)
+    samples = store.samples([run_id])
+    assert status == "completed" and len(samples) == 2
+    for sample in samples:
+        answer = sample["answer"]
+        assert sample["outcome"] == "ok"
+        assert answer.lstrip().startswith("{"), answer[:80]  # the schema's object, nothing before it
+        rest = answer.lstrip()[1:].lstrip()  # JSON allows whitespace; the next token must open a key
+        assert rest == "" or rest.startswith('"'), answer[:80]
+        if sample["metrics"].get("finish_reason") == "stop":
+            keys = prompts.by_id()[sample["prompt_id"]].response_format.json_schema.schema_["properties"]
+            assert set(json.loads(answer)) <= set(keys)

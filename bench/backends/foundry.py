@@ -199,7 +199,8 @@ class FoundryBackend:
                 temperature=request.temperature,
                 max_output_tokens=request.max_tokens,
                 seed=request.seed,
-            )
+            ),
+            additional_options=fw.guidance_options(request.response_format),
         )
 
     def _request(self, request: ChatRequest) -> Any:

@@ -5,8 +5,10 @@ the runtime renders them with the model's chat template and returns calls as ``T
 are stored in the same text form as over HTTP (:mod:`bench.backends.tool_call_text`). A model whose
 catalog entry says it cannot call tools, or whose chat template has no place for them (SmolLM2's has
 none), is *not supported*: the request is refused before sending with that reason, so the model is
-never scored 0 on a task it was never offered. The SDK has no ``response_format``: JSON prompts are
-sent as plain instructions in-process (the prompt already asks for JSON), which the run records.
+never scored 0 on a task it was never offered. A ``response_format`` json_schema becomes the runtime's
+*guidance* (ONNX Runtime GenAI's constrained decoding, llguidance): the session's typed options have no
+field for it, so it goes through ``additional_options`` as ``guidance_type``/``guidance_data``, the
+native keys the deprecated ``ChatClientSettings.response_format`` is translated to.
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ def add_history(req: Any, request: ChatRequest) -> None:
     for turn in request.history:
         make = MessageItem.assistant if turn["role"] == "assistant" else MessageItem.user
         req.add_item(make(turn["content"]))
+
+
+def guidance_options(response_format: dict[str, Any] | None) -> dict[str, str]:
+    """The native options that make the runtime enforce a json_schema ``response_format`` ({} for none)."""
+    if not response_format or response_format.get("type") != "json_schema":
+        return {}
+    spec = response_format.get("json_schema") or {}
+    schema = spec.get("schema", spec) if isinstance(spec, dict) else spec
+    data = schema if isinstance(schema, str) else json.dumps(schema)
+    return {"guidance_type": "json_schema", "guidance_data": data}
 
 
 def _template_mentions_tools(folder: str) -> bool:

@@ -153,12 +153,12 @@ def pass_rates(samples: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
 
 
 def _constraint(transports: set[str]) -> str:
-    """How a json-output prompt's schema reached the model (the SDK in-process has no response_format)."""
+    """How a json-output prompt's schema reached the model: enforced in-process, sent over HTTP."""
     if transports == {"http"}:
         return "response_format json_schema sent (the server may or may not enforce it)"
     if transports == {"in-process"}:
-        return "plain instructions: Foundry Local's SDK takes no response_format"
-    return "mixed: response_format over HTTP, plain instructions in-process"
+        return "enforced in-process: ONNX Runtime GenAI guidance (constrained decoding)"
+    return "mixed: response_format over HTTP, enforced guidance in-process"
 
 
 def constrained_cost(samples: pd.DataFrame) -> pd.DataFrame:
