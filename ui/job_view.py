@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from bench.report import live_chart
 from bench.report.round_labels import round_words
 from ui.errors import show_error
 from ui.format import duration, seconds
@@ -98,6 +99,17 @@ def progress_line(
     return stage if finished else f"answering {request_words(model, prompt_id, rnd, rounds)}"
 
 
+def _live_chart(points: list[dict[str, Any]], total: int, running: bool) -> None:
+    """Each finished request as a point, drawn from the runner's events (no database read)."""
+    measured = live_chart.measured_count(points)
+    st.altair_chart(live_chart.live_requests(points, total), width="stretch")
+    st.caption(
+        f"Decode tokens/s of each request as it finished: {len(points)} drawn, {measured} measured "
+        "(warm-up and the cold first request are drawn apart and never enter a statistic). "
+        + ("Results opens with intervals over prompts when the run ends." if running else "")
+    )
+
+
 def _render(job: Job, key: str, live: bool) -> None:
     with job.lock:
         stage, fraction, state = job.stage, job.fraction, job.state
@@ -106,6 +118,7 @@ def _render(job: Job, key: str, live: bool) -> None:
         answer = job.live
         answer_view = (answer.model, answer.prompt_id, answer.round, answer.text)
         last = job.last_sample
+        points = list(job.points)
         error, trace = job.error, job.trace
         run_id, run_status = job.run_id, job.run_status
         log = list(job.log)
@@ -152,6 +165,9 @@ def _render(job: Job, key: str, live: bool) -> None:
                 c4.metric("Last request", "—")
         elif state == "running":
             st.caption(f"Elapsed {duration(job.elapsed_s)}")
+
+        if benchmark and points:
+            _live_chart(points, total, state == "running")
 
         if benchmark and live and state == "running" and answer_view[0]:
             model, prompt_id, rnd, text = answer_view

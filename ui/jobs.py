@@ -21,6 +21,7 @@ from typing import Any
 import streamlit as st
 
 from bench.errors import BenchError
+from bench.report.live_chart import live_point
 
 
 @dataclass
@@ -57,6 +58,8 @@ class Job:
     log: list[str] = field(default_factory=list)
     live: LiveAnswer = field(default_factory=LiveAnswer)
     last_sample: dict[str, Any] | None = None
+    #: one point per finished request (bench.report.live_chart), for the chart drawn during the run
+    points: list[dict[str, Any]] = field(default_factory=list)
     rounds: int = 0
     changes_models: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
@@ -101,6 +104,9 @@ class Job:
                 phase = "warm-up" if p.warmup else f"round {p.round + 1}/{self.rounds or '?'}"
                 self.stage = f"{p.model} · {p.prompt_id} · {phase}"
                 self.last_sample = p.sample
+                point = live_point(p.done, p.sample or {})
+                if point is not None:
+                    self.points.append(point)
             elif p.event == "run_finished":
                 self.run_status = p.status
                 self.stage = f"Run {p.run_id} {p.status}"
