@@ -190,8 +190,33 @@ def _stat_draws(c: Clusters, fn: Stat, picks: np.ndarray) -> np.ndarray:
         return fn(c.matrix[:, 0][picks])
     if fn is STATS["mean"]:  # the mean of drawn prompts = their summed values / their summed counts
         return _mean_draws(c, picks)
-    gathered = c.matrix[picks].reshape(picks.shape[0], -1)
-    return fn(gathered)
+    return _distinct_draws(c, fn, picks)
+
+
+#: up to this many prompts, resamples that drew the same prompts (in any order) are computed once
+DISTINCT_MAX_K = 16
+
+
+def _distinct_draws(c: Clusters, fn: Stat, picks: np.ndarray) -> np.ndarray:
+    """An order-free statistic (percentile, max) over each resample, computed once per distinct draw.
+
+    A percentile of the gathered values depends only on *how often* each prompt was drawn, not on
+    the order: with few prompts and many rounds (4 prompts x 625 rounds) the 2,000 resamples hold
+    only a few dozen distinct draws (at most C(2k-1, k): 35 for 4 prompts), and gathering and
+    sorting 2,000 x 2,500 values cost a report 0.1 s. The figures are the same to the bit: each
+    distinct draw is computed from one resample that drew it. Not for the mean (its sum depends on
+    the order of the values, at the last bit), which has its own fast path.
+    """
+    if c.k <= DISTINCT_MAX_K:
+        n_boot = picks.shape[0]
+        offsets = picks + (np.arange(n_boot) * c.k)[:, None]
+        counts = np.bincount(offsets.ravel(), minlength=n_boot * c.k).reshape(n_boot, c.k)
+        _, first, inverse = np.unique(counts, axis=0, return_index=True, return_inverse=True)
+        if first.size < n_boot:
+            chosen = picks[first]
+            values = fn(c.matrix[chosen].reshape(chosen.shape[0], -1))
+            return values[inverse.reshape(-1)]
+    return fn(c.matrix[picks].reshape(picks.shape[0], -1))
 
 
 def _mean_draws(c: Clusters, picks: np.ndarray) -> np.ndarray:

@@ -1,0 +1,102 @@
+"""The faster paths behind ``python -m bench report`` (issue 18) give the figures of the paths they replace.
+
+Each test puts the fast path beside the plain computation it stands for, on seeded data, and asks
+for equality to the bit (``==``, ``array_equal``, ``assert_frame_equal(check_exact=True)``): the
+reports' bytes must not move because a report got faster. No timings here: they live in
+``benchmarks/reports.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from bench.stats import aggregates, bootstrap
+from bench.stats.theil_sen import _order_statistics, theil_sen
+
+
+# ---- cluster bootstrap: one computation per distinct draw ---------------------------------------
+@pytest.mark.parametrize("stat", ["p50", "p95", "p99", "max"])
+def test_distinct_draws_equal_the_statistic_over_every_gathered_resample(stat: str) -> None:
+    rng = np.random.default_rng(11)
+    for trial in range(80):
+        k = int(rng.integers(1, 24))  # on both sides of DISTINCT_MAX_K
+        rounds = rng.integers(1, 60, size=k)  # unequal rounds: the NaN-padded matrix
+        values = np.concatenate([rng.lognormal(0, 0.5, r) + i for i, r in enumerate(rounds)])
+        if trial % 4 == 0:
+            values = np.round(values, 1)  # ties
+        c = bootstrap.clusters(values, np.repeat(np.arange(k), rounds))
+        picks = bootstrap._picks(c.k, 700, np.random.default_rng(trial))
+        plain = bootstrap.STATS[stat](c.matrix[picks].reshape(700, -1))
+        assert np.array_equal(bootstrap._stat_draws(c, bootstrap.STATS[stat], picks), plain, equal_nan=True)
+
+
+def test_a_p95_interval_of_few_prompts_is_the_one_from_every_resample() -> None:
+    """4 prompts x 625 rounds (the benchmark's store): 35 distinct draws stand for 2,000."""
+    rng = np.random.default_rng(18)
+    values = rng.lognormal(np.log(0.5), 0.08, 2499)
+    groups = [f"p{i % 4}" for i in range(2499)]
+    got = bootstrap.interval(values, "p95", groups=groups)
+    c = bootstrap.clusters(values, groups)
+    picks = bootstrap._picks(c.k, bootstrap.N_BOOT, np.random.default_rng(0))
+    boot = bootstrap.STATS["p95"](c.matrix[picks].reshape(bootstrap.N_BOOT, -1))
+    widened = got.estimate + (boot - got.estimate) * bootstrap.expansion(c.k)
+    assert (got.low, got.high) == tuple(float(x) for x in np.percentile(widened, [2.5, 97.5]))
+
+
+# ---- Theil-Sen: order statistics from a bracket ------------------------------------------------
+@pytest.mark.parametrize("n", [450, 1200, 2500])
+@pytest.mark.parametrize("ties", [False, True])
+def test_theil_sen_on_runs_of_thousands_is_still_scipys(n: int, ties: bool) -> None:
+    """Above 4 x SAMPLE slopes the bracketed selection runs; its figures stay scipy's exactly."""
+    rng = np.random.default_rng(n)
+    y = rng.normal(size=n) - 0.0005 * np.arange(n)
+    if ties:
+        y = np.round(y, 1)
+    want = stats.theilslopes(y, np.arange(n), alpha=0.95)
+    assert theil_sen(y) == (want.slope, want.low_slope, want.high_slope)
+
+
+def test_order_statistics_equal_a_full_partition_even_far_in_the_tails() -> None:
+    rng = np.random.default_rng(2)
+    values = np.round(rng.standard_cauchy(300_000), 2)  # heavy tails and many ties
+    for ranks in ([0, 150_000, 299_999], [1_000, 149_999, 150_000, 151_000], [7, 8, 9]):
+        assert _order_statistics(values, ranks) == [float(x) for x in np.partition(values, ranks)[ranks]]
+
+
+# ---- measured: one copy of the frame -----------------------------------------------------------
+def _measured_by_multiindex(frame: pd.DataFrame) -> pd.DataFrame:
+    """The definition as it was written before (a MultiIndex of the pairs with warm requests)."""
+    if frame.empty:
+        return frame
+    base = frame[(~frame["warmup"]) & frame["ok"]]
+    if base.empty:
+        return base
+    keys = pd.MultiIndex.from_frame(base[["run_id", "model"]])
+    with_warm = pd.MultiIndex.from_frame(base.loc[~base["cold"], ["run_id", "model"]])
+    cold_only = ~keys.isin(with_warm)
+    kept = base[(~base["cold"]).to_numpy() | cold_only]
+    return kept.assign(cold_only=cold_only[(~base["cold"]).to_numpy() | cold_only])
+
+
+def test_measured_keeps_the_same_rows_and_cold_only_flags() -> None:
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        n = int(rng.integers(0, 60))
+        frame = pd.DataFrame(
+            {
+                "run_id": rng.choice(["r1", "r2"], n),
+                "model": rng.choice(["a", "b", "c"], n),
+                "warmup": rng.random(n) < 0.2,
+                "ok": rng.random(n) < 0.8,
+                "cold": rng.random(n) < rng.random(),  # from no cold row to every row cold
+                "e2e_s": rng.random(n),
+            }
+        )
+        if trial % 5 == 0:
+            frame.index = frame.index[::-1] + 100
+        pd.testing.assert_frame_equal(
+            aggregates.measured(frame), _measured_by_multiindex(frame), check_exact=True
+        )
