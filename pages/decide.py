@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from bench.decide import explain as decide_text
-from bench.decide import hard_limits, recommend
+from bench.decide import hard_limits, recommend, workload_pass
 from bench.errors import BenchError
 from bench.report import charts
 from bench.results import load_results
@@ -62,6 +62,27 @@ def _weights() -> dict[str, float]:
     }
 
 
+def _workload_inputs(workloads: list[str]) -> tuple[dict[str, float], list[str]]:
+    """A weight and a minimum pass rate per workload these runs hold: (workload -> weight, limit lines)."""
+    if not workloads:
+        return {}, []
+    st.markdown("**Workloads**: weigh or require a workload's pass rate (answers that passed every check)")
+    weights, limits = {}, []
+    for col, w in zip(st.columns(len(workloads)), workloads, strict=True):
+        weights[w] = col.slider(
+            recommend.label(workload_pass.criterion(w)), min_value=0.0, max_value=1.0, value=0.0, step=0.05,
+            key=f"decide_w_pass_{w}", help=f"Share of the {w} answers that passed every check; higher is better",
+        )  # fmt: skip
+        floor = col.number_input(
+            f"Minimum pass rate: {w} (%)", min_value=0.0, max_value=100.0, value=None, step=5.0,
+            key=f"decide_limit_pass_{w}", placeholder="none",
+            help="Out only when the whole 95% Wilson interval is under it; kept and flagged when it straddles",
+        )  # fmt: skip
+        if floor is not None:
+            limits.append(workload_pass.limit_text(w, floor))
+    return weights, limits
+
+
 def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
     rows = []
     texts = decide_text.decision_rows(table)  # the CLI's and the reports' cells, row for row
@@ -89,6 +110,7 @@ def _display(table: pd.DataFrame, stat: str) -> pd.DataFrame:
                 # energy and cost only where weighted, measured or priced (decide_text drops idle ones)
                 **({"Energy per output token": text["energy"]} if "energy" in text else {}),
                 **({"Cost per 1k output tokens": text["cost"]} if "cost" in text else {}),
+                **{recommend.label(c): v for c, v in text.items() if workload_pass.workload_of(c)},
                 **{f"{recommend.LABELS[c].split(' (')[0]} 0..1": r[f"norm_{c}"] for c in recommend.CRITERIA},
                 "Missing": ", ".join(r["missing"]),
                 "Limits": text["limits"],
@@ -219,6 +241,7 @@ except BenchError as exc:
 verdict = warn_if_incomparable(results.runs, results.models)
 
 weights = _weights()
+workload_weights, workload_limits = _workload_inputs(workload_pass.present(results.samples))
 c1, c2 = st.columns(2)
 sources = results.source_names
 if sources:
@@ -270,11 +293,13 @@ level = c4.slider(
     " and scored items.",
 )
 
-if sum(weights.values()) <= 0:
+if sum(weights.values()) + sum(workload_weights.values()) <= 0:
     st.warning("Give at least one criterion a weight above 0.", icon=":material/warning:")
     st.stop()
-criteria = recommend.Criteria(**weights, scored_by=scored_by, latency_stat=stat, level=level)
-limit_lines = [line.strip() for line in limit_text.splitlines() if line.strip()]
+criteria = recommend.Criteria(
+    **weights, workloads=workload_weights, scored_by=scored_by, latency_stat=stat, level=level
+)
+limit_lines = [line.strip() for line in limit_text.splitlines() if line.strip()] + workload_limits
 try:
     limits = hard_limits.parse_limits(limit_lines)
 except BenchError as exc:

@@ -25,23 +25,45 @@ CRITERIA = ("quality", "latency", "throughput", "memory", "size", "energy", "cos
 err = Console(stderr=True)
 
 
-def parse_weights(text: str) -> dict[str, float]:
-    """``quality=0.5,latency=0.3`` -> those weights; criteria not named get 0."""
-    weights = dict.fromkeys(CRITERIA, 0.0)
+def parse_weights(text: str) -> dict[str, Any]:
+    """``quality=0.5,latency=0.3,pass:tool-calls=2`` -> those weights; criteria not named get 0.
+
+    ``pass:WORKLOAD`` weighs one workload's pass rate; they come back under ``workloads``
+    (:class:`bench.decide.recommend.Criteria`'s field).
+    """
+    weights: dict[str, Any] = dict.fromkeys(CRITERIA, 0.0)
+    workloads: dict[str, float] = {}
     for part in (p.strip() for p in text.split(",") if p.strip()):
         name, sep, raw = part.partition("=")
         name = name.strip().lower()
-        if not sep or name not in CRITERIA:
+        workload = name.split(":", 1)[1].strip() if name.startswith("pass:") else None
+        if not sep or (name not in CRITERIA and workload is None):
             raise BenchError(
                 f"--weights {text}",
                 f"{part!r} is not CRITERION=NUMBER" if not sep else f"unknown criterion {name!r}",
-                f"criteria: {', '.join(CRITERIA)}; e.g. --weights quality=0.5,latency=0.3,memory=0.2",
+                f"criteria: {', '.join(CRITERIA)}, pass:WORKLOAD; e.g. --weights quality=0.5,latency=0.3,"
+                "pass:tool-calls=0.2",
             )
+        if workload is not None:
+            _known_workload(text, workload)
         try:
-            weights[name] = float(raw)
+            value = float(raw)
         except ValueError:
             raise BenchError(f"--weights {text}", f"{raw!r} is not a number", "e.g. quality=0.5") from None
-    return weights
+        if workload is None:
+            weights[name] = value
+        else:
+            workloads[workload] = value
+    return {**weights, "workloads": workloads}
+
+
+def _known_workload(text: str, workload: str) -> None:
+    """Refuse ``pass:tools`` naming the workloads there are (``tool-calls``...)."""
+    from bench.decide.workload_pass import unknown
+
+    if wrong := unknown(workload):
+        what, fix = wrong.split(": ", 1)
+        raise BenchError(f"--weights {text}", what, fix)
 
 
 def _criteria(weights: str | None, scored_by: str | None, latency: str, level: float) -> Any:
@@ -65,15 +87,17 @@ def decide(
             "--limit",
             help="A hard limit, repeatable: p95=1.5s, p50=800ms, ttft=300ms, memory=2GB, size=900MB,"
             " quality:people=3.5, license=apache-2.0,mit, tag=chat, energy=0.5J (per output token),"
-            " cost=0.01 (estimate per 1k output tokens), errors=5%, truncated=10%. Out only when broken with"
+            " cost=0.01 (estimate per 1k output tokens), errors=5%, truncated=10%, pass:tool-calls=80% (a"
+            " workload's pass rate). Out only when broken with"
             " 95% confidence. An error limit of 5% applies unless you set one.",
         ),
     ] = None,
     weights: Annotated[
         str | None,
         typer.Option(
-            help="e.g. quality=0.5,latency=0.3,memory=0.2,energy=0.2,cost=0.1 (unnamed criteria get 0;"
-            " energy = J per output token, cost = estimate per 1k output tokens)."
+            help="e.g. quality=0.5,latency=0.3,memory=0.2,energy=0.2,cost=0.1,pass:tool-calls=0.5 (unnamed"
+            " criteria get 0; energy = J per output token, cost = estimate per 1k output tokens, pass:WORKLOAD ="
+            " that workload's pass rate: long-context, json-output, tool-calls, multi-turn)."
         ),
     ] = None,
     level: Annotated[

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.decide.workload_pass import WorkloadScore, criterion, scores
 from bench.stats.aggregates import measured
 from bench.stats.bootstrap import clean
 from bench.stats.workload_stats import long_ttft
@@ -56,6 +57,8 @@ class Candidate:
     truncated: np.ndarray | None = None
     #: the prompt of each quality item, per source (same order as ``quality``)
     quality_prompts: dict[str, np.ndarray] = field(default_factory=dict)
+    #: workload -> its checked answers (1 = every check passed) with their prompts, refusals and requests
+    workloads: dict[str, WorkloadScore] = field(default_factory=dict)
     groups: dict[str, np.ndarray | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -80,6 +83,11 @@ class Candidate:
                 None if ids is None or len(ids) != raw.size else np.asarray(ids)[~np.isnan(raw)]
             )
         self.quality = {k: clean(v) for k, v in self.quality.items()}
+        for workload, score in self.workloads.items():
+            ids = score.prompts
+            self.groups[criterion(workload)] = (
+                ids if ids is not None and len(ids) == score.passed.size else None
+            )
 
     def energy_per_token(self) -> float:
         """Joules per output token: summed joules over summed tokens (NaN without a sensor)."""
@@ -104,7 +112,7 @@ class Candidate:
         }[metric]
 
     def prompts_of(self, metric: str) -> np.ndarray | None:
-        """The prompt of each value of ``metric`` (``e2e``... or ``quality:SOURCE``); None = unknown."""
+        """The prompt of each value of ``metric`` (``e2e``..., ``quality:SOURCE`` or ``pass:WORKLOAD``); None = unknown."""
         return self.groups.get(metric)
 
 
@@ -161,6 +169,7 @@ def from_results(
 
     info = info or {}
     items: dict[str, Any] = {}
+    per_workload = workload_scores(results, store)
     if store is not None:
         for source in results.source_names:
             frame = scored_items.items(store, list(results.run_ids), source)
@@ -200,9 +209,19 @@ def from_results(
                 energy_j=joules,
                 energy_tokens=tokens,
                 cost=float("nan") if m.cost_per_1k_tokens is None else float(m.cost_per_1k_tokens),
+                workloads=per_workload.get((m.run_id, m.model), {}),
             )
         )
     return out
+
+
+def workload_scores(results: Any, store: Any = None) -> dict[tuple[str, str], dict[str, WorkloadScore]]:
+    """Per (run, model) and workload the checked answers (:func:`bench.decide.workload_pass.scores`);
+    without a store there are no check verdicts, so every workload run counts as not checked."""
+    from bench.quality.checks import store as check_store
+
+    checks = check_store.frame(store, list(results.run_ids)) if store is not None else pd.DataFrame()
+    return scores(results.samples, checks)
 
 
 def info_from_model_list(path: str) -> dict[str, ModelInfo]:

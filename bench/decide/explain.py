@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from bench.decide.ranking import LOWER_IS_BETTER
+from bench.decide.workload_pass import workload_of
 from bench.measure.energy import NO_SENSOR
 from bench.units import fmt_bytes, fmt_seconds, is_missing
 
@@ -21,6 +22,12 @@ NAMES = {
     "size": "size on disk", "energy": "energy per output token", "cost": "cost estimate",
     "reliability": "share of requests that succeeded",
 }  # fmt: skip
+
+
+def name(c: str) -> str:
+    """A criterion in a sentence: :data:`NAMES`, or ``tool-calls pass rate`` for ``pass:tool-calls``."""
+    workload = workload_of(c)
+    return f"{workload} pass rate" if workload is not None else NAMES[c]
 
 
 def _joules(value: Any) -> str:
@@ -34,8 +41,9 @@ def _cost(value: Any) -> str:
 def unmeasured(weights: dict[str, float], available: Sequence[str]) -> list[str]:
     """Caveats for weighted criteria no candidate has: left out of the score, and why."""
     why = {"energy": NO_SENSOR, "cost": "no price set (SLM_BENCH_PRICE_PER_HOUR or SLM_BENCH_PRICE_PER_KWH)"}
+    why |= {c: "no candidate has a checked answer of that workload" for c in weights if workload_of(c)}
     return [
-        f"{NAMES[c]} not measured ({why.get(c, 'no candidate has a value')}): left out of the score"
+        f"{name(c)} not measured ({why.get(c, 'no candidate has a value')}): left out of the score"
         for c, w in weights.items()
         if w > 0 and c not in available and c != "quality"  # quality has its own caveat, in words
     ]
@@ -90,6 +98,9 @@ def reason(c: str, row: pd.Series, best: bool, stat_words: str) -> str | None:
     if c == "reliability":
         what = f"{value:.0%} of its requests succeeded (n={_n(row.get('reliability_n'))})"
         return f"{'most reliable among the candidates: ' if best else ''}{what}"
+    if (workload := workload_of(c)) is not None:
+        what = f"passed every check on {value:.0%} of its {workload} answers (n={_n(row.get(f'{c}_n'))})"
+        return f"{f'best {workload} pass rate among the candidates: ' if best else ''}{what}"
     return None
 
 
@@ -132,6 +143,8 @@ def trade_off(c: str, top: pd.Series, better: list[pd.Series], stat_words: str) 
         "cost": "costs more (estimate) than",
         "reliability": "fails more requests than",
     }
+    if (workload := workload_of(c)) is not None:
+        value[c], words[c] = (lambda v: f"{v:.0%} pass"), f"passes fewer {workload} checks than"
     fmt = value.get(c, str)
     return f"{top['series']} {words.get(c, 'is behind')} {best['series']} ({fmt(top[c])} vs {fmt(best[c])})"
 
@@ -201,10 +214,20 @@ def decision_rows(table: pd.DataFrame) -> list[dict[str, str]]:
                 if is_missing(r.get("energy"))
                 else f"{_joules(r['energy'])} (n={_n(r.get('energy_n'))})",
                 "cost": _cost_cell(r),
+                **_pass_cells(r),
                 "limits": _limits_cell(r),
             }
         )
     return _without_idle_columns(rows, table)
+
+
+def _pass_cells(row: dict[str, Any]) -> dict[str, str]:
+    """``pass:tool-calls`` -> ``93% (n=30)`` for every weighted workload in the table (none otherwise)."""
+    return {
+        c: _with_n(row[c], row.get(f"{c}_n"), lambda v: f"{v:.0%}")
+        for c in row
+        if workload_of(str(c)) is not None and not str(c).endswith("_n")
+    }
 
 
 def _without_idle_columns(rows: list[dict[str, str]], table: pd.DataFrame) -> list[dict[str, str]]:

@@ -12,8 +12,11 @@ candidate and says so, it never silently passes or fails.
 Intervals are :mod:`bench.stats.bootstrap`'s (prompts as the units; p95 needs 20 requests, below that
 it is "too few samples" and only flagged). Outcomes are limits too: ``errors=5%`` (failed +
 incomplete over measured requests) and ``truncated=10%`` (answers cut by the token limit), checked
-on their Wilson interval. Every decision has an error limit: :data:`DEFAULT_ERRORS` unless the user
-sets one. A limit outside what its metric can be (a 1–5 quality limit of 9, a rate above 100%) is
+on their Wilson interval. So is a workload's pass rate, ``pass:tool-calls=80%`` (answers that passed
+every check over the checked answers of that workload, :mod:`bench.decide.workload_pass`), a floor: out
+only when the whole interval is under it; a model that did not run the workload, had every request
+refused ("not supported") or has no checked answer is flagged saying which. Every decision has an
+error limit: :data:`DEFAULT_ERRORS` unless the user sets one. A limit outside what its metric can be (a 1–5 quality limit of 9, a rate above 100%) is
 refused with the range.
 
 Sizes are decimal (1 MB = 10**6 bytes, 1 GB = 10**9; MiB/GiB are accepted too).
@@ -29,6 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from bench.decide import workload_pass
 from bench.decide.candidates import Candidate
 from bench.errors import BenchError
 from bench.stats import bootstrap
@@ -48,6 +52,7 @@ Kind = Literal[
     "cost",
     "errors",
     "truncated",
+    "pass",
 ]
 TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 ENERGY_UNITS = {"j": 1.0, "mj": 1e-3, "uj": 1e-6}  # joules per output token
@@ -56,7 +61,7 @@ BYTE_UNITS = {
 }  # fmt: skip
 KINDS = (
     "p95", "p50", "ttft", "ttft4k", "memory", "size", "quality:SOURCE", "license", "tag", "energy", "cost",
-    "errors", "truncated",
+    "errors", "truncated", "pass:WORKLOAD",
 )  # fmt: skip
 #: the error limit every decision has unless the user sets another (out only when broken with 95% confidence)
 DEFAULT_ERRORS = "errors=5%"
@@ -64,7 +69,9 @@ HELP = (
     "write KIND=VALUE, e.g. p95=1.5s, p50=800ms, ttft=300ms, ttft4k=3s (TTFT p95 at >= 4k prompt tokens),"
     " memory=2GB, size=900MB,"
     " quality:people=3.5, license=apache-2.0,mit, tag=chat, energy=0.5J (per output token), cost=0.01"
-    " (estimate per 1k output tokens), errors=5% (failed requests), truncated=10% (answers cut by max tokens)"
+    " (estimate per 1k output tokens), errors=5% (failed requests), truncated=10% (answers cut by max tokens),"
+    " pass:tool-calls=80% (share of a workload's checked answers that passed every check; workloads:"
+    " long-context, json-output, tool-calls, multi-turn)"
 )
 _NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
 
@@ -76,7 +83,7 @@ class Limit:
     kind: Kind
     value: float | None = None  # seconds, bytes or a score
     allowed: tuple[str, ...] = ()  # licenses allowed, or tags required
-    source: str | None = None  # quality: the score source
+    source: str | None = None  # quality: the score source; pass: the workload
     text: str = ""  # as the user wrote it
 
     def words(self) -> str:
@@ -99,6 +106,8 @@ class Limit:
         if self.kind in ("errors", "truncated"):
             what = "error rate" if self.kind == "errors" else "share of answers cut by the token limit"
             return f"{what} at most {(self.value or 0) * 100:g}%"
+        if self.kind == "pass":
+            return f"pass rate on {self.source} at least {(self.value or 0) * 100:g}%"
         if self.kind == "license":
             return f"license one of {', '.join(self.allowed)}"
         return f"capabilities include {', '.join(self.allowed)}"
@@ -203,6 +212,8 @@ def parse_limit(text: str) -> Limit:
         except ValueError:
             raise _error(text, f"{raw!r} is not a number") from None
         return Limit("quality", value, source=source, text=text)
+    if key_l == "pass" or key_l.startswith("pass:"):
+        return _parse_pass(text, key_l, raw)
     if key_l in ("license", "licence", "tag", "tags"):
         items = tuple(v.strip().lower() for v in raw.split(",") if v.strip())
         if not items:
@@ -210,6 +221,17 @@ def parse_limit(text: str) -> Limit:
         kind: Kind = "license" if key_l.startswith("lic") else "tag"
         return Limit(kind, allowed=items, text=text)
     raise _error(text, f"unknown limit {key!r}; known: {', '.join(KINDS)}")
+
+
+def _parse_pass(text: str, key: str, raw: str) -> Limit:
+    """``pass:tool-calls=80%``: a workload known to :mod:`bench.inputs.workloads` and a rate in 0..100%."""
+    workload = key.split(":", 1)[1].strip() if ":" in key else ""
+    if not workload:
+        raise _error(text, "name the workload, e.g. pass:tool-calls=80%")
+    if wrong := workload_pass.unknown(workload):
+        what, fix = wrong.split(": ", 1)
+        raise BenchError(f"--limit {text}", what, fix)
+    return Limit("pass", _rate(text, raw), source=workload, text=text)
 
 
 def parse_limits(texts: Iterable[str]) -> list[Limit]:
@@ -356,6 +378,25 @@ def _check_rate(limit: Limit, cand: Candidate) -> tuple[str, str]:
     return "", ""
 
 
+def _check_pass(limit: Limit, cand: Candidate) -> tuple[str, str]:
+    """A workload's pass rate against a floor, on its Wilson interval; never judged without checked answers."""
+    workload, floor = limit.source or "", limit.value or 0.0
+    score = cand.workloads.get(workload)
+    iv = None if score is None else bootstrap.proportion(float(score.passed.sum()), int(score.passed.size))
+    if score is None or iv is None:
+        return "", f"{workload_pass.why_unscored(workload, score)}: {limit.words()} unchecked"
+    refused = f"; {score.refused} refused" if score.refused else ""
+    shown = (
+        f"{workload} pass rate {iv.estimate:.0%} ({int(score.passed.sum())} of {iv.n}{refused};"
+        f" 95% interval {iv.low:.0%}–{iv.high:.0%})"
+    )
+    if iv.high < floor:
+        return f"{shown} is under the minimum {floor:.0%}", ""
+    if iv.low < floor:
+        return "", f"{shown} straddles the minimum {floor:.0%}"
+    return "", ""
+
+
 def check(cand: Candidate, limits: Sequence[Limit]) -> LimitVerdict:
     """Every limit against one candidate."""
     verdict = LimitVerdict(cand.name)
@@ -368,6 +409,8 @@ def check(cand: Candidate, limits: Sequence[Limit]) -> LimitVerdict:
             reason, flag = _check_quality(limit, cand)
         elif limit.kind in ("errors", "truncated"):
             reason, flag = _check_rate(limit, cand)
+        elif limit.kind == "pass":
+            reason, flag = _check_pass(limit, cand)
         elif limit.kind in ("energy", "cost"):
             reason, flag = (_check_energy if limit.kind == "energy" else _check_cost)(limit, cand)
         else:

@@ -3,19 +3,23 @@
 Min-max normalising raw means turns 437 ms against 440 ms into 1.0 against 0.0, so noise decides.
 Here each criterion is scored **relative to the best candidate**: the best gets 1, another gets
 ``best / value`` when lower is better (latency, memory, size) or ``value / best`` when higher is
-better (quality, decode tok/s; energy per output token and the cost estimate are lower-is-better
-and weighted 0 unless asked for). 437 ms vs 440 ms becomes 1.0 vs 0.993: a 0.7% difference stays a
-0.7% difference. A missing value never scores: a criterion that some candidate lacks is left out
-for every candidate (named in ``dropped``, said in the reasons), so no model wins on a number it
-does not have. A memory or size of 0 is not a measurement and counts as missing.
+better (quality, decode tok/s, a workload's pass rate ``pass:WORKLOAD``; energy per output token and
+the cost estimate are lower-is-better and weighted 0 unless asked for). 437 ms vs 440 ms becomes 1.0
+vs 0.993: a 0.7% difference stays a 0.7% difference. A missing value never scores: a criterion that
+some candidate lacks is left out for every candidate (named in ``dropped``, said in the reasons), so
+no model wins on a number it does not have. A memory or size of 0 is not a measurement and counts as
+missing.
 
 Uncertainty: every resample redraws each candidate's *prompts* with replacement (the cluster
 bootstrap of :mod:`bench.stats.bootstrap`: every round of a drawn prompt comes along, and the same
 drawn prompts give its latency, its decode speed and its scored items, so the values of one request
-stay together), and recomputes the weighted scores and ranks. ``p_best`` is the share of resamples a candidate came first (ties shared), the
-rank interval the 2.5th–97.5th percentile of its ranks. Energy per token is the ratio of summed
-joules to summed output tokens over the redrawn requests. Memory, size and the cost estimate (a
-price the user sets, applied once) are single values and do not vary between resamples. Seeded: the same data gives the same probabilities.
+stay together), and recomputes the weighted scores and ranks. A workload's pass rate is redrawn the
+way quality is: its checked answers clustered by their prompt (the same draw when they cover the same
+prompts, else a draw of the workload's own prompts). ``p_best`` is the share of resamples a candidate
+came first (ties shared), the rank interval the 2.5th–97.5th percentile of its ranks. Energy per token
+is the ratio of summed joules to summed output tokens over the redrawn requests. Memory, size and the
+cost estimate (a price the user sets, applied once) are single values and do not vary between
+resamples. Seeded: the same data gives the same probabilities.
 
 A model is named only when its ``p_best`` reaches ``level`` (default 0.8). Otherwise the candidates
 whose rank interval reaches 1 are tied within the noise, and :func:`more_data_for` estimates how
@@ -34,9 +38,11 @@ from typing import Any
 import numpy as np
 
 from bench.decide.candidates import Candidate
+from bench.decide.workload_pass import workload_of
 from bench.stats import bootstrap
 
 CRITERIA = ("quality", "latency", "throughput", "memory", "size", "energy", "cost", "reliability")
+#: besides CRITERIA, one per workload weighted: ``pass:tool-calls`` (higher is better), see criteria_in
 LOWER_IS_BETTER = {"latency", "memory", "size", "energy", "cost"}
 LATENCY = {
     "p95": ("e2e", "p95"),
@@ -125,6 +131,9 @@ def _draws(
     if criterion == "quality":
         key, stat = f"quality:{source or ''}", "mean"
         data = cand.quality.get(source or "", np.empty(0))
+    elif (workload := workload_of(criterion)) is not None:  # redrawn by prompt, like quality's items
+        score = cand.workloads.get(workload)
+        key, stat, data = criterion, "mean", score.passed if score is not None else np.empty(0)
     elif criterion == "latency":
         key, stat = LATENCY[latency_stat]
         data = cand.samples(key)
@@ -150,11 +159,16 @@ def relative(values: np.ndarray, lower_is_better: bool) -> np.ndarray:
     return np.nan_to_num(np.clip(out, 0.0, 1.0), nan=0.0)
 
 
+def criteria_in(weights: Mapping[str, float]) -> list[str]:
+    """:data:`CRITERIA` then the per-workload criteria (``pass:WORKLOAD``) that ``weights`` names."""
+    return [*CRITERIA, *(c for c in weights if workload_of(c) is not None)]
+
+
 def _available(
     cands: Sequence[Candidate], weights: Mapping[str, float], source: str | None, stat: str
 ) -> list[str]:
     out = []
-    for c in CRITERIA:
+    for c in criteria_in(weights):
         if weights.get(c, 0) <= 0:
             continue
         point = [_draws(x, c, stat, source, 1, np.random.default_rng(0))[0] for x in cands]
@@ -168,7 +182,7 @@ def dropped(
 ) -> dict[str, list[str]]:
     """Weighted criteria left out because some candidates lack them: criterion -> those candidates."""
     out = {}
-    for c in CRITERIA:
+    for c in criteria_in(weights):
         if weights.get(c, 0) <= 0:
             continue
         lacking = [

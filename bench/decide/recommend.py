@@ -3,7 +3,8 @@
 - **Candidates** are the (run, model) pairs that finished with at least one measured request.
 - **Raw values** with their n, from :mod:`bench.results`: quality (one source), latency (p50, p95 or
   mean TTFT), decode tok/s, memory (left out when not comparable), size, reliability (share of
-  counted requests that succeeded; weight 0 unless asked: the default error limit already guards it).
+  counted requests that succeeded; weight 0 unless asked: the default error limit already guards it),
+  and per workload its pass rate ``pass:WORKLOAD`` (:mod:`bench.decide.workload_pass`; 0 unless asked).
 - **Limits first** (:mod:`bench.decide.hard_limits`): a candidate that breaks a hard limit with 95%
   confidence is out, with the reason in words; one whose interval straddles a limit stays, flagged.
 - **Scored relative to the best** survivor (best = 1; best/value or value/best), so 437 ms vs 440 ms is
@@ -23,24 +24,18 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, field_validator, model_validator
 
-from bench.decide import differences, explain, hard_limits, ranking
+from bench.decide import differences, explain, hard_limits, ranking, workload_pass
 from bench.decide.candidates import Candidate, ModelInfo, from_results
 from bench.decide.pareto import Front, pareto_front  # noqa: F401  (re-exported: the page and reports use decide.*)
-from bench.decide.ranking import CRITERIA, LOWER_IS_BETTER
+from bench.decide.ranking import CRITERIA, LOWER_IS_BETTER, criteria_in
+from bench.decide.raw_values import LATENCY_STATS, as_count, as_float, raw_table
 from bench.results import Results, load_results
 from bench.stats.aggregates import MIN_N, MIN_N_QUALITY
 from bench.store.store import Store
 from bench.units import is_missing
 
-LATENCY_STATS: dict[str, tuple[str, str, str]] = {
-    # key -> (summary column, its count column, words)
-    "p95": ("e2e_s_p95", "e2e_s_n", "p95"),
-    "p50": ("e2e_s_p50", "e2e_s_n", "p50"),
-    "ttft": ("ttft_s_mean", "ttft_s_n", "mean time to first token"),
-    "ttft4k": ("ttft_4k_s_p95", "ttft_4k_s_n", "TTFT p95 at >= 4k prompt tokens"),
-}
 #: criteria weighted 0 by default and listed only when weighted
 OPTIONAL = ("energy", "cost", "reliability")
 P95_MIN_N = MIN_N[95]
@@ -60,6 +55,12 @@ LABELS = {
 }
 
 
+def label(c: str) -> str:
+    """What the score, the chart and the page call a criterion (``Pass rate: tool-calls`` per workload)."""
+    workload = workload_pass.workload_of(c)
+    return f"Pass rate: {workload}" if workload is not None else LABELS[c]
+
+
 class Criteria(BaseModel):
     """Weights (any non-negative numbers, not all zero; only their ratios matter) and sources."""
 
@@ -74,11 +75,21 @@ class Criteria(BaseModel):
     energy: float = Field(default=0.0, ge=0)
     cost: float = Field(default=0.0, ge=0)
     reliability: float = Field(default=0.0, ge=0)  # 1 - error rate
+    #: workload -> weight of its pass rate (``pass:WORKLOAD``, higher is better); none unless asked for
+    workloads: dict[str, NonNegativeFloat] = Field(default_factory=dict)
     #: "people" or "judge:<model>"; None = the first source with scores (people before judges)
     scored_by: str | None = None
     latency_stat: Literal["p95", "p50", "ttft", "ttft4k"] = "p95"
     #: name a model only when it is best in at least this share of resamples
     level: float = Field(default=ranking.LEVEL, gt=0.5, lt=1.0)
+
+    @field_validator("workloads")
+    @classmethod
+    def _known_workloads(cls, value: dict[str, float]) -> dict[str, float]:
+        for workload in value:
+            if wrong := workload_pass.unknown(workload):
+                raise ValueError(wrong)
+        return value
 
     @model_validator(mode="after")
     def _some_weight(self) -> Criteria:
@@ -87,8 +98,10 @@ class Criteria(BaseModel):
         return self
 
     def weights(self) -> dict[str, float]:
-        """Every criterion's weight; energy and cost only when given one (most machines lack a sensor)."""
-        return {c: float(getattr(self, c)) for c in CRITERIA if c not in OPTIONAL or getattr(self, c) > 0}
+        """Every criterion's weight; energy, cost, reliability and workloads only when given one (most
+        machines lack a sensor, most runs hold no workload set)."""
+        fixed = {c: float(getattr(self, c)) for c in CRITERIA if c not in OPTIONAL or getattr(self, c) > 0}
+        return fixed | {workload_pass.criterion(w): float(v) for w, v in self.workloads.items() if v > 0}
 
 
 @dataclass
@@ -115,83 +128,6 @@ class Recommendation:
         return asdict(self)
 
 
-# ---- formatting ----------------------------------------------------------------------------------
-def _n(value: Any) -> int:
-    return 0 if is_missing(value) else int(value)
-
-
-# ---- the table -----------------------------------------------------------------------------------
-def raw_table(
-    store: Store, run_ids: Sequence[str], criteria: Criteria, results: Results | None = None
-) -> pd.DataFrame:
-    """One row per (run, model) with the raw values and counts, before normalising.
-
-    Memory that the run marked as not comparable (a remote server, a shared process) is left out
-    (NaN), so no model wins or loses on a number measured differently from the others'.
-    """
-    results = results or load_results(store, run_ids)
-    scored_by = criteria.scored_by or _default_source(results)
-    col, n_col, _ = LATENCY_STATS[criteria.latency_stat]
-    rows = []
-    for m in results.models:
-        q = m.quality.get(scored_by) if scored_by else None
-        memory = m.memory_bytes if m.memory_comparable and m.memory_bytes is not None else np.nan
-        rows.append(
-            {
-                "order": m.order,
-                "run_id": m.run_id,
-                "model": m.model,
-                "series": m.series,
-                "status": m.status,
-                "error": m.error,
-                "n": m.n,
-                "candidate": m.candidate,
-                "quality": q.mean if q else np.nan,
-                "quality_n": q.n if q else 0,
-                "quality_low": q.low if q else np.nan,
-                "quality_high": q.high if q else np.nan,
-                "scored_by": scored_by or "",
-                "latency": _float(m.stat(col)),
-                "latency_n": _n(m.stat(n_col)),
-                "latency_n_words": m.stat("e2e_s_n_words") or "",
-                "latency_stat": criteria.latency_stat,
-                "throughput": _float(m.stat("decode_tps_mean")),
-                "throughput_n": _n(m.stat("decode_tps_n")),
-                "memory": memory,
-                "memory_basis": m.memory_basis if not is_missing(memory) else "",
-                "size": _float(m.size_bytes),
-                "energy": _float(m.energy_j_per_token),
-                "energy_n": m.energy_n,
-                "energy_source": m.energy_source,
-                "cost": _float(m.cost_per_1k_tokens),
-                "cost_basis": m.cost_basis,
-                "reliability": 1.0 - float(m.stat("error_rate"))
-                if m.stat("error_rate") is not None
-                else np.nan,
-                "reliability_n": _n(m.stat("requests")),
-                "machine": m.machine,
-            }
-        )
-    return pd.DataFrame(rows, columns=_RAW_COLUMNS)
-
-
-_RAW_COLUMNS = [
-    "order", "run_id", "model", "series", "status", "error", "n", "candidate", "quality", "quality_n",
-    "quality_low", "quality_high", "scored_by", "latency", "latency_n", "latency_n_words", "latency_stat", "throughput",
-    "throughput_n", "memory", "memory_basis", "size", "energy", "energy_n", "energy_source", "cost",
-    "cost_basis", "machine", "reliability", "reliability_n",
-]  # fmt: skip
-
-
-def _float(value: Any) -> float:
-    return np.nan if is_missing(value) else float(value)
-
-
-def _default_source(results: Results) -> str | None:
-    """The first validated score source (people before judges), else none."""
-    return next((s.name for s in results.sources if s.validated), None)
-
-
 def normalise(values: pd.Series, lower_is_better: bool) -> pd.Series:
     """Relative to the best (1 = best; best/value when lower is better, value/best when higher); missing is 0.
 
@@ -214,13 +150,18 @@ def _point_candidates(rows: pd.DataFrame, source: str, stat: str) -> list[Candid
             e2e=_one(r.get("latency")) if stat != "ttft" else np.empty(0),
             ttft=_one(r.get("latency")) if stat == "ttft" else np.empty(0),
             decode_tps=_one(r.get("throughput")),
-            memory=_float(r.get("memory")),
-            size=_float(r.get("size")),
+            memory=as_float(r.get("memory")),
+            size=as_float(r.get("size")),
             quality={source: _one(r.get("quality"))},
             energy_j=_one(r.get("energy")),
             energy_tokens=np.ones(_one(r.get("energy")).size),  # J/token over one "token": the mean itself
-            cost=_float(r.get("cost")),
+            cost=as_float(r.get("cost")),
             failed=None if is_missing(r.get("reliability")) else np.array([1.0 - float(r["reliability"])]),
+            workloads={
+                w: workload_pass.WorkloadScore(_one(r.get(c)), np.empty(0, dtype=object))
+                for c in r
+                if (w := workload_pass.workload_of(str(c))) is not None and not str(c).endswith("_n")
+            },
         )
         for r in rows.to_dict("records")
     ]
@@ -244,7 +185,8 @@ def score_table(
     eligible = out["candidate"].astype(bool) & ~out["out"].astype(bool)
     rows = out[eligible]
     # a criterion some eligible candidate lacks is left out for everyone: a missing value never scores
-    available = [c for c in CRITERIA if c in out and len(rows) and rows[c].notna().all()]
+    every = criteria_in(criteria.weights())
+    available = [c for c in every if c in out and len(rows) and rows[c].notna().all()]
     source = criteria.scored_by or next((str(s) for s in out.get("scored_by", []) if s), "")
     uncertain = cands is not None
     pool = list(cands) if uncertain else _point_candidates(rows, source, criteria.latency_stat)
@@ -259,7 +201,7 @@ def score_table(
         n_boot=ranking.N_BOOT if uncertain else 1,
     )
     by_name = {r.name: r for r in result.rows}
-    for c in CRITERIA:
+    for c in every:
         out[f"norm_{c}"] = np.nan
         if c in available:
             out.loc[eligible, f"norm_{c}"] = normalise(rows[c].astype(float), c in LOWER_IS_BETTER)
@@ -332,7 +274,7 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
     failed = [r["model"] for r in table.to_dict("records") if r["status"] == "failed"]
     caveats = [f"{m} failed and is not ranked" for m in failed] + explain.unmeasured(weights, available)
     caveats += [
-        f"{explain.NAMES[c]} left out of the score for every model: no value for {', '.join(names)}"
+        f"{explain.name(c)} left out of the score for every model: no value for {', '.join(names)}"
         for c, names in (table.attrs.get("dropped") or {}).items()
     ]
     excluded, flagged = explain.limit_lines(table)
@@ -407,10 +349,12 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
         caveats.insert(
             0, f"no quality scores by {top['scored_by']} for {top['model']}: counted as 0 on quality"
         )
-    elif _n(top["quality_n"]) < QUALITY_MIN_N:
-        caveats.append(f"quality from fewer than {QUALITY_MIN_N} scored items (n={_n(top['quality_n'])})")
-    if stat == "p95" and _n(top["latency_n"]) < P95_MIN_N:
-        caveats.append(f"p95 from fewer than {P95_MIN_N} samples (n={_n(top['latency_n'])})")
+    elif as_count(top["quality_n"]) < QUALITY_MIN_N:
+        caveats.append(
+            f"quality from fewer than {QUALITY_MIN_N} scored items (n={as_count(top['quality_n'])})"
+        )
+    if stat == "p95" and as_count(top["latency_n"]) < P95_MIN_N:
+        caveats.append(f"p95 from fewer than {P95_MIN_N} samples (n={as_count(top['latency_n'])})")
     if not uncertain and len(ranked) > 1 and top["score"] - ranked.iloc[1]["score"] <= CLOSE_SCORE + 1e-12:
         caveats.append(
             f"runner-up within {CLOSE_SCORE} of the score ({ranked.iloc[1]['series']}"
