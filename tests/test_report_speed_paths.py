@@ -13,8 +13,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from bench.stats import aggregates, bootstrap
-from bench.stats.theil_sen import _order_statistics, theil_sen
+from bench.stats import aggregates, bootstrap, theil_sen
 
 
 # ---- cluster bootstrap: one computation per distinct draw ---------------------------------------
@@ -56,14 +55,44 @@ def test_theil_sen_on_runs_of_thousands_is_still_scipys(n: int, ties: bool) -> N
     if ties:
         y = np.round(y, 1)
     want = stats.theilslopes(y, np.arange(n), alpha=0.95)
-    assert theil_sen(y) == (want.slope, want.low_slope, want.high_slope)
+    assert theil_sen.theil_sen(y) == (want.slope, want.low_slope, want.high_slope)
 
 
-def test_order_statistics_equal_a_full_partition_even_far_in_the_tails() -> None:
-    rng = np.random.default_rng(2)
-    values = np.round(rng.standard_cauchy(300_000), 2)  # heavy tails and many ties
-    for ranks in ([0, 150_000, 299_999], [1_000, 149_999, 150_000, 151_000], [7, 8, 9]):
-        assert _order_statistics(values, ranks) == [float(x) for x in np.partition(values, ranks)[ranks]]
+@pytest.mark.parametrize("n", [700, 2500])
+def test_slope_order_statistics_equal_a_full_partition_of_every_slope(n: int) -> None:
+    rng = np.random.default_rng(n)
+    y = np.round(rng.standard_cauchy(n), 1)  # heavy tails and many ties
+    slopes = theil_sen._pairwise_slopes(y)
+    total = slopes.size
+    for ranks in (
+        [0, total // 2, total - 1],
+        [total // 2 - 900, total // 2 - 1, total // 2, total // 2 + 900],
+    ):
+        want = [float(x) for x in np.partition(slopes, ranks)[ranks]]
+        assert theil_sen._slope_order_statistics(y, ranks) == want
+
+
+def test_a_bracket_that_misses_falls_back_to_every_slope(monkeypatch: pytest.MonkeyPatch) -> None:
+    y = np.random.default_rng(4).normal(size=1000)
+    slopes = theil_sen._pairwise_slopes(y)
+    ranks = [1_000, slopes.size // 2, slopes.size - 1_000]
+    want = [float(x) for x in np.partition(slopes, ranks)[ranks]]
+    monkeypatch.setattr(theil_sen, "_bracket", lambda *_: (0.0, 0.0))  # brackets (nearly) nothing
+    assert theil_sen._slope_order_statistics(y, ranks) == want
+
+
+def test_the_bracket_holds_on_a_series_with_a_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prompts sent in turn give drift's series a period; the sample must not alias with it (a stride
+    did): the fast path answers without falling back to every slope."""
+    rng = np.random.default_rng(18)
+    y = np.log(rng.lognormal(0, 0.08, 2499)) + np.tile([0.0, 0.3, -0.2, 0.1], 625)[:2499]
+    want = stats.theilslopes(y, np.arange(y.size), alpha=0.95)
+
+    def every_slope(_y: np.ndarray) -> np.ndarray:
+        raise AssertionError("the bracket missed: every slope was computed")
+
+    monkeypatch.setattr(theil_sen, "_pairwise_slopes", every_slope)
+    assert theil_sen.theil_sen(y) == (want.slope, want.low_slope, want.high_slope)
 
 
 # ---- measured: one copy of the frame -----------------------------------------------------------

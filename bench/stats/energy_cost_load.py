@@ -53,19 +53,20 @@ def energy_and_cost(
     ``samples`` are the runs' stored samples when the caller has already read them (the results
     layer has), so they are not read a second time.
     """
-    from bench.load.run import capacity_of, load_results
-
     price = prices()
     every = store.samples(run_ids) if samples is None else samples
     out: dict[str, dict[str, Any]] = {}
+    with_levels = runs_with_levels(store, run_ids)
     for run_id in run_ids:
         of_run = [s for s in every if s["run_id"] == run_id]
-        levels = load_results(store, run_id)
+        levels = _levels(store, run_id) if run_id in with_levels else {}
         for model in sorted({s["model"] for s in of_run}):
             mine = _measured([s for s in of_run if s["model"] == model])
             joules = energy.joules_per_token(mine)
             tps = _tokens_per_s(mine)
             if model in levels:  # a load run: the throughput the box holds within its SLOs
+                from bench.load.run import capacity_of
+
                 cap = capacity_of(levels[model])
                 level = next((lv for lv in levels[model] if lv["level"] == cap.get("level")), None)
                 tps = level["output_tokens_per_s"] if level else tps
@@ -80,13 +81,38 @@ def energy_and_cost(
     return out
 
 
+def runs_with_levels(store: Store, run_ids: Sequence[str]) -> set[str]:
+    """Those of ``run_ids`` that hold load levels (``bench.load.run`` stored them).
+
+    Asked before importing :mod:`bench.load.run`: it imports the load engine (httpx, asyncio, ssl,
+    pydantic), 0.07-0.1 s of every report of a run that has no level to read.
+    """
+    ids = list(dict.fromkeys(run_ids))
+    if not ids:
+        return set()
+    with store.connect() as conn:
+        rows = conn.execute(
+            f"SELECT DISTINCT run_id FROM load_levels WHERE run_id IN ({', '.join('?' * len(ids))})", ids
+        ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _levels(store: Store, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    from bench.load.run import load_results
+
+    return load_results(store, run_id)
+
+
 def load_capacity(store: Store, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """``{"run_id/model": {"capacity": ..., "levels": [...]}}`` for the load runs among ``run_ids``."""
-    from bench.load.run import capacity_of, load_results
+    with_levels = runs_with_levels(store, run_ids)
+    if not with_levels:
+        return {}
+    from bench.load.run import capacity_of
 
     out = {}
     for run_id in run_ids:
-        for model, levels in load_results(store, run_id).items():
+        for model, levels in (_levels(store, run_id) if run_id in with_levels else {}).items():
             out[f"{run_id}/{model}"] = {"capacity": capacity_of(levels), "levels": levels}
     return out
 

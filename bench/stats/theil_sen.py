@@ -5,10 +5,11 @@ pairwise slope; the interval's ranks from Sen's equation 2.6 with ties in ``y`` 
 importing ``scipy.stats``: that import alone took over a second of every report's start.
 
 The three order statistics (low, median, high) are exact, but are not selected from all n(n-1)/2
-slopes: a strided sample of the slopes brackets the ranks wanted, and only the slopes inside that
-bracket (a few percent of them) are partitioned, with the count below it shifting the ranks. When
-the bracket misses a rank (it cannot with these margins, but ties or NaN might) the whole array is
-partitioned, as before. On 2,500 requests this halves drift's share of a report.
+slopes held in memory at once: a seeded random sample of the slopes brackets the ranks wanted, the slopes
+are then computed a block at a time, counting those below the bracket and keeping only those inside
+it (a few percent), which are partitioned with the count below shifting the ranks. When the bracket
+misses a rank (ties or NaN could make it) every slope is partitioned, as before. On 2,500 requests
+a model's drift took 0.045 s instead of 0.07-0.12 s (first call in a process, a busy 2-core machine).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import numpy as np
 
 #: the normal quantile for a two-sided 95% interval (``scipy.stats.norm.ppf(0.025)``)
 Z_975 = -1.959963984540054
-#: slopes in the strided sample that brackets the ranks (more: a tighter bracket, a slower sample sort)
+#: slopes in the seeded sample that brackets the ranks (more: a tighter bracket, a slower sample sort)
 SAMPLE = 20_000
 #: how many sample standard deviations of a rank's position the bracket keeps on each side
 MARGIN_SD = 6.0
+#: slopes computed and filtered at a time (512 KB: the CPU's cache, not main memory)
+BLOCK = 65_536
 
 
 def theil_sen(y: np.ndarray) -> tuple[float, float, float]:
@@ -29,8 +32,7 @@ def theil_sen(y: np.ndarray) -> tuple[float, float, float]:
     n = y.size
     if n < 2:
         raise ValueError("a slope needs at least two points")
-    slopes = _pairwise_slopes(y)
-    total = slopes.size
+    total = n * (n - 1) // 2
     _, counts = np.unique(y, return_counts=True)
     ties = counts[counts > 1].astype(float)
     sigsq = (n * (n - 1) * (2 * n + 5) - float(np.sum(ties * (ties - 1) * (2 * ties + 5)))) / 18.0
@@ -39,7 +41,7 @@ def theil_sen(y: np.ndarray) -> tuple[float, float, float]:
     lower = max(int(np.round((total + Z_975 * sigma) / 2.0)) - 1, 0)
     middle = [(total - 1) // 2, total // 2]
     ranks = sorted({lower, upper, *middle})
-    ranked = dict(zip(ranks, _order_statistics(slopes, ranks), strict=True))
+    ranked = dict(zip(ranks, _slope_order_statistics(y, ranks), strict=True))
     slope = float(np.mean([ranked[m] for m in middle]))
     return slope, float(ranked[lower]), float(ranked[upper])
 
@@ -57,23 +59,61 @@ def _pairwise_slopes(y: np.ndarray) -> np.ndarray:
     return out
 
 
+def _slope_order_statistics(y: np.ndarray, ranks: list[int]) -> list[float]:
+    """The pairwise slopes' order statistics at ``ranks`` (sorted), as a full partition would give them.
+
+    Up to ``4 * SAMPLE`` slopes: all of them, partitioned. Above: a seeded random sample of the
+    slopes gives a bracket ``[low, high]`` around the
+    ranks; the slopes are then computed a block of lags at a time (a block stays in the CPU's cache
+    instead of 25 MB of slopes going through memory four times), counting those below the bracket
+    and keeping those inside. When the count shows the bracket missed a rank, all are partitioned.
+    """
+    n = y.size
+    total = n * (n - 1) // 2
+    if total <= 4 * SAMPLE:
+        return _order_statistics(_pairwise_slopes(y), ranks)
+    low, high = _bracket(y, total, ranks)
+    below, inside, block, used = 0, [], np.empty(BLOCK + n), 0
+    for k in range(1, n):
+        part = block[used : used + n - k]
+        np.subtract(y[k:], y[:-k], out=part)
+        np.divide(part, k, out=part)
+        used += n - k
+        if used >= BLOCK or k == n - 1:
+            done = block[:used]
+            below += int(np.count_nonzero(done < low))
+            inside.append(done[(done >= low) & (done <= high)])
+            used = 0
+    kept = np.concatenate(inside)
+    if not (below <= ranks[0] and ranks[-1] < below + kept.size):
+        return _order_statistics(_pairwise_slopes(y), ranks)
+    shifted = [r - below for r in ranks]
+    part = np.partition(kept, shifted)
+    return [float(part[r]) for r in shifted]
+
+
+def _bracket(y: np.ndarray, total: int, ranks: list[int]) -> tuple[float, float]:
+    """Two slopes that, judging by a seeded random sample of every slope, lie below and above ``ranks``.
+
+    Not a strided sample: on a series with a period (prompts sent in turn) a stride aliases with it
+    and its quantiles missed the ranks by far more than the margin.
+    """
+    n = y.size
+    starts = np.concatenate([[0], np.cumsum(np.arange(n - 1, 0, -1))[:-1]])  # where each lag begins
+    flat = np.sort(np.random.default_rng(0).integers(0, total, SAMPLE))  # seeded: a stride can alias
+    lag_at = np.searchsorted(starts, flat, side="right") - 1
+    first = flat - starts[lag_at]
+    lag = lag_at + 1
+    sample = np.sort((y[first + lag] - y[first]) / lag)
+    m = sample.size
+    pos = [r / (total - 1) * (m - 1) for r in (ranks[0], ranks[-1])]
+    spread = [MARGIN_SD * np.sqrt(m * p / (m - 1) * (1 - p / (m - 1))) + 2 for p in pos]
+    low_at = max(int(pos[0] - spread[0]), 0)
+    high_at = min(int(np.ceil(pos[1] + spread[1])), m - 1)
+    return float(sample[low_at]), float(sample[high_at])
+
+
 def _order_statistics(values: np.ndarray, ranks: list[int]) -> list[float]:
-    """``np.partition(values, ranks)[ranks]``, partitioning only the values between two sample bounds."""
-    total = values.size
-    if total > 4 * SAMPLE:
-        step = total // SAMPLE
-        sample = np.sort(values[::step])
-        m = sample.size
-        pos = [r / (total - 1) * (m - 1) for r in (ranks[0], ranks[-1])]
-        spread = [MARGIN_SD * np.sqrt(m * p / (m - 1) * (1 - p / (m - 1))) + 2 for p in pos]
-        low_at = max(int(pos[0] - spread[0]), 0)
-        high_at = min(int(np.ceil(pos[1] + spread[1])), m - 1)
-        low, high = sample[low_at], sample[high_at]
-        below = int(np.count_nonzero(values < low))
-        inside = values[(values >= low) & (values <= high)]
-        if below <= ranks[0] and ranks[-1] < below + inside.size:
-            shifted = [r - below for r in ranks]
-            part = np.partition(inside, shifted)
-            return [float(part[r]) for r in shifted]
+    """``np.partition(values, ranks)[ranks]`` as floats."""
     part = np.partition(values, ranks)
     return [float(part[r]) for r in ranks]
