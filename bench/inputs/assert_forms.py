@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -56,6 +57,14 @@ class Expectation:
         return f"== {self.value!r}"
 
 
+#: Python objects from a parse (``ast.parse``, ``ast.literal_eval``) are built by C code that keeps
+#: one recursion counter per interpreter, not per thread: CPython 3.11 raises "AST constructor
+#: recursion depth mismatch" when two threads build trees at once (seen: a run's grading thread and
+#: the app's page thread). Every parse SLM Bench makes takes this lock; the app runs with
+#: Streamlit's magic off (.streamlit/config.toml), so Streamlit builds no trees of its own.
+AST_LOCK = threading.Lock()
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of a test: ``setup`` source to run, or a ``probe`` expression whose value is returned."""
@@ -71,7 +80,7 @@ class FormError(ValueError):
 
 def _literal(node: ast.expr) -> tuple[bool, Any]:
     try:
-        return True, ast.literal_eval(node)
+        return True, ast.literal_eval(node)  # a node already built under the lock: no parse here
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return False, None
 
@@ -110,7 +119,8 @@ def _assert_step(node: ast.Assert) -> Step:
 def parse_test(source: str) -> list[Step]:
     """The steps of one test, in order; FormError when a form is not supported."""
     try:
-        tree = ast.parse(source)
+        with AST_LOCK:
+            tree = ast.parse(source)
     except SyntaxError as exc:
         raise FormError(f"line {exc.lineno}: not valid Python ({exc.msg})") from None
     steps: list[Step] = []

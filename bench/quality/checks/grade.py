@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from bench.inputs.assert_forms import Step
+from bench.inputs.assert_forms import AST_LOCK, Step
 from bench.quality.checks.verdict import CheckVerdict
 
 MARK = "SLM-BENCH-SANDBOX "
@@ -24,7 +24,8 @@ def _literal(text: str) -> tuple[bool, Any]:
     if len(text) > _MAX_TEXT:
         return False, None
     try:
-        return True, ast.literal_eval(text)
+        with AST_LOCK:  # literal_eval parses: one thread at a time (bench.inputs.assert_forms.AST_LOCK)
+            return True, ast.literal_eval(text)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return False, None
 
