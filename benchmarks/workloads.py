@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.acquire.importer import import_model  # noqa: E402
-from bench.inputs.config import RunSettings, resolve_prompt_set  # noqa: E402
+from bench.inputs.config import PromptSet, RunSettings, resolve_prompt_set  # noqa: E402
 from bench.report import workload_section  # noqa: E402
 from bench.results import load_results  # noqa: E402
 from bench.run.runner import run_benchmark  # noqa: E402
@@ -40,13 +40,13 @@ SETS = ["long-context", "json-output", "extraction", "tool-calls", "multi-turn"]
 KEEP = "## What a team would choose"
 
 
-def _speed_lines(store: Store, run_ids: dict[str, str]) -> list[str]:
+def _speed_lines(store: Store, run_ids: list[tuple[str, str]]) -> list[str]:
     """Per set and model: requests ok / refused / failed, TTFT p50, e2e p50, decode tok/s (mean)."""
     lines = [
         "| set | model | ok | refused | failed | TTFT p50 | e2e p50 | decode tok/s (mean) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, run_id in run_ids.items():
+    for name, run_id in run_ids:
         results = load_results(store, [run_id])
         counts = store.outcome_counts(run_id)
         for m in results.models:
@@ -58,6 +58,13 @@ def _speed_lines(store: Store, run_ids: dict[str, str]) -> list[str]:
                 f" | {'n/a' if tps is None else f'{tps:.1f}'} (n={m.n}) |"
             )
     return lines
+
+
+def _without(prompts: PromptSet, model: str, skips: list[tuple[str, ...]]) -> PromptSet:
+    """``prompts`` less those ``--skip`` leaves out for ``model``."""
+    prefixes = tuple(prefix for who, prefix in skips if who == model)
+    kept = [p for p in prompts.prompts if not (prefixes and p.id.startswith(prefixes))]
+    return prompts.model_copy(update={"prompts": kept})
 
 
 def _machine() -> str:
@@ -79,6 +86,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=96)
     parser.add_argument(
+        "--skip",
+        default="",
+        help="MODEL:PREFIX,... leave out that model's prompts whose id starts with PREFIX (said in the output)",
+    )
+    parser.add_argument(
         "--write", type=Path, help="write the Markdown here (a hand-written choice section is kept)"
     )
     args = parser.parse_args()
@@ -96,24 +108,30 @@ def main() -> None:
         max_tokens=args.max_tokens,
         label="benchmarks/workloads.py",
     )
-    run_ids: dict[str, str] = {}
+    skips = [tuple(item.strip().split(":", 1)) for item in args.skip.split(",") if ":" in item]
+    run_ids: list[tuple[str, str]] = []
     started = time.perf_counter()
     for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
-        run_ids[name], status = run_benchmark(
-            store,
-            settings,
-            resolve_prompt_set(name),
-            progress=lambda p, n=name: print(
-                f"{n} [{p.done}/{p.total}] {p.model} {p.prompt_id}", file=sys.stderr
-            ),
-        )
-        print(f"{name}: {status}", file=sys.stderr)
-    results = load_results(store, list(run_ids.values()))
+        for model in models:  # one run per (set, model): a model may leave some prompts out (--skip)
+            prompts = _without(resolve_prompt_set(name), model, skips)
+            run_id, status = run_benchmark(
+                store,
+                settings.model_copy(update={"models": [model]}),
+                prompts,
+                progress=lambda p, n=name: print(
+                    f"{n} [{p.done}/{p.total}] {p.model} {p.prompt_id}", file=sys.stderr, flush=True
+                ),
+            )
+            run_ids.append((name, run_id))
+            print(f"{name} {model}: {status}", file=sys.stderr, flush=True)
+    results = load_results(store, [run_id for _name, run_id in run_ids])
     text = "\n".join([
         "# The PyPI-shipped models on the four workload sets",
         "",
         f"Measured with `benchmarks/workloads.py --models {','.join(models)} --rounds {args.rounds}"
-        f" --max-tokens {args.max_tokens}` in {time.perf_counter() - started:.0f} s on {machine}.",
+        f" --max-tokens {args.max_tokens}{f' --skip {args.skip}' if args.skip else ''}` in"
+        f" {time.perf_counter() - started:.0f} s on {machine}.",
+        *([f"Left out (`--skip`, to fit the session): {args.skip}."] if args.skip else []),
         "Foundry Local in-process, streamed, temperature 0, seed 42, no warm-up round (the cold first request"
         " of each model is left out of every statistic). Pass rates: answers that passed every deterministic"
         " check of their prompt, with Wilson 95% intervals; a refused prompt (over the context window, or"
