@@ -8,12 +8,21 @@ reports' bytes must not move because a report got faster. No timings here: they 
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from bench.report import html
+from bench.results import load_results
 from bench.stats import aggregates, bootstrap, theil_sen
+from bench.store.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic_runs import latencies, store_run
 
 
 # ---- cluster bootstrap: one computation per distinct draw ---------------------------------------
@@ -129,3 +138,43 @@ def test_measured_keeps_the_same_rows_and_cold_only_flags() -> None:
         pd.testing.assert_frame_equal(
             aggregates.measured(frame), _measured_by_multiindex(frame), check_exact=True
         )
+
+
+# ---- samples_frame: a copy of each sample, not a filtering comprehension -----------------------
+def test_samples_frame_flattens_as_before() -> None:
+    """Top-level keys in order, then the metrics, ``usage_tokens`` dropped, ``server_timings`` last."""
+    base = {"run_id": "r", "model": "m", "prompt_id": "p0", "round": 0, "warmup": False, "cold": False}
+    samples = [
+        {
+            **base,
+            "ok": True,
+            "metrics": {"e2e_s": 1.0, "usage_tokens": 5, "ttft_s": 0.1},
+            "server_timings": None,
+        },
+        {**base, "ok": False, "metrics": None, "server_timings": {"decode_tps": 9.0}, "usage_tokens": 3},
+    ]
+    frame = aggregates.samples_frame(samples)
+    assert list(frame.columns[:9]) == [*base, "ok", "e2e_s", "ttft_s"]
+    assert "usage_tokens" not in frame and frame.columns[9] == "server_timings"
+    assert frame["server_timings"].tolist() == [None, {"decode_tps": 9.0}]
+    assert samples[0]["metrics"] == {
+        "e2e_s": 1.0,
+        "usage_tokens": 5,
+        "ttft_s": 0.1,
+    }  # the input is left alone
+
+
+# ---- the HTML report's charts: points thinned by the charts, boxes from every request -----------
+def test_html_charts_box_every_request_and_say_how_many_points_they_draw(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    store = Store(tmp_path / "bench.db")
+    run_id = store_run(store, {"a": latencies(rng, 0.5, 1500), "b": latencies(rng, 0.7, 1500)}, bulk=True)
+    results = load_results(store, [run_id])
+    specs = {s.name: s for s in html.chart_specs(results)}
+    assert "About 1,000 of 3,000 requests are drawn as points" in specs["latency"].caption
+    assert "About 1,000 of 3,000 requests are drawn as points" in specs["ttft_decode"].caption
+    datasets = specs["latency"].chart.to_dict()["datasets"].values()
+    boxes = next(rows for rows in datasets if rows and "q1" in rows[0])
+    assert sorted(r["n"] for r in boxes) == [1500, 1500]  # every warm request, not a subset's
+    points = max((rows for rows in datasets if rows and "jitter" in rows[0]), key=len)
+    assert len(points) <= 1_000 and any(r["phase"] == "cold" for r in points)  # the cold starts drawn

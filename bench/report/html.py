@@ -5,9 +5,9 @@ vl-convert (Vega-Lite's own renderer, bundled in the wheel) and pasted inline, t
 too. The text is :func:`bench.report.exports.render_markdown` rendered to HTML, so the settings, machine,
 tables, quality per source and the decision with its uncertainty read exactly as in the Markdown.
 
-Charts that draw one mark per request are thinned to :data:`MAX_POINTS` points (a seeded random
-subset, said in the caption) so a run of 10,000 requests stays a few MB; statistics always use
-every request. :func:`write_chart_files` writes the same charts as SVG or PNG files for the
+Charts that draw one mark per request draw about 1,000 points (:mod:`bench.report.point_layers`: a
+seeded random subset per model, every cold request kept, said in the caption), the same charts as
+the Results page, so a run of 10,000 requests stays a few MB; boxes and statistics use every request. :func:`write_chart_files` writes the same charts as SVG or PNG files for the
 Markdown report (``--charts``), for pasting into a wiki or a pull request.
 """
 
@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import altair as alt
-import pandas as pd
 
-from bench.report import charts
+from bench.report import charts, point_layers
 from bench.results import Results, load_results, with_series
 from bench.stats import aggregates
 from bench.store.store import Store
 
-MAX_POINTS = 2500
 WIDTH = 860
 STYLE = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2937;margin:0;background:#f9fafb}
@@ -52,29 +50,20 @@ class ChartSpec:
     caption: str
 
 
-def _thin(samples: pd.DataFrame, limit: int = MAX_POINTS, seed: int = 0) -> tuple[pd.DataFrame, str]:
-    """At most ``limit`` requests (seeded), and a caption note when some were left out."""
-    if len(samples) <= limit:
-        return samples, ""
-    kept = samples.sample(n=limit, random_state=seed).sort_index()
-    return (
-        kept,
-        f" {limit:,} of {len(samples):,} requests drawn (a seeded random subset); statistics use all.",
-    )
-
-
 def chart_specs(results: Results) -> list[ChartSpec]:
     """The charts of the Results page that make sense on paper, built from the results layer."""
     samples, domain = results.samples, results.domain
     if samples.empty:
         return []
-    drawn, note = _thin(samples[~samples["warmup"]])
+    # the charts thin their points themselves (bench.report.point_layers), from every request: a
+    # subset taken here first made the boxes a subset's and the caption name the wrong count
+    note = point_layers.thinning_note(len(aggregates.measured(samples)))
     prompts = with_series(aggregates.prompt_summary(samples), results.several_runs)
     specs = [
         ChartSpec(
             "latency",
             "End-to-end latency per request",
-            charts.latency_distribution(drawn, domain),
+            charts.latency_distribution(samples, domain),
             "One point per request (● warm, ▲ cold = first after the model load); the box spans the warm"
             " requests' quartiles." + note,
         ),
@@ -87,7 +76,7 @@ def chart_specs(results: Results) -> list[ChartSpec]:
         ChartSpec(
             "ttft_decode",
             "Time to first token vs decode speed",
-            charts.ttft_vs_decode(drawn, domain),
+            charts.ttft_vs_decode(samples, domain),
             "Each streamed request; up-left is better." + note,
         ),
         ChartSpec(
