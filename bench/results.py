@@ -298,7 +298,8 @@ def with_series(frame: pd.DataFrame, several: bool) -> pd.DataFrame:
     if frame.empty:
         return frame.assign(series=pd.Series(dtype=str))
     out = frame.copy()
-    out["series"] = [series_name(m, r, several) for m, r in zip(out["model"], out["run_id"], strict=True)]
+    models, runs = out["model"].tolist(), out["run_id"].tolist()  # not Arrow strings one at a time
+    out["series"] = [series_name(m, r, several) for m, r in zip(models, runs, strict=True)]
     return out
 
 

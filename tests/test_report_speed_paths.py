@@ -54,6 +54,24 @@ def test_a_p95_interval_of_few_prompts_is_the_one_from_every_resample() -> None:
     assert (got.low, got.high) == tuple(float(x) for x in np.percentile(widened, [2.5, 97.5]))
 
 
+@pytest.mark.parametrize(
+    "groups",
+    [
+        pd.Series(["a", "b", None, "a", "c", "b", "a", np.nan], dtype="str"),  # pandas' Arrow strings
+        pd.Series(["a", "b", None, "a", "c", "b", "a", None], dtype=object),
+        pd.Series([1, 2, 3, 1, 2, 3, 1, 2]),
+        pd.Series([1.5, 2.0, 1.5, np.nan, 2.0, 1.5, 3.0, 3.0]),
+        pd.Series(list("abcabcab"), dtype="category"),
+        ["x", "y", "x", "y", "z", "z", "x", "y"],
+    ],
+)
+def test_clusters_name_prompts_as_str_of_each_element(groups: object) -> None:
+    """Prompt ids read through ``to_numpy(dtype=object)`` are the ``str()`` of each element, as before."""
+    values = np.array([0.0, 1.0, 2.0, np.nan, 4.0, 5.0, 6.0, 7.0])
+    want = np.asarray([str(g) for g in groups], dtype=object)[~np.isnan(values)]
+    assert bootstrap.clusters(values, groups).keys == tuple(dict.fromkeys(want))
+
+
 # ---- Theil-Sen: order statistics from a bracket ------------------------------------------------
 @pytest.mark.parametrize("n", [450, 1200, 2500])
 @pytest.mark.parametrize("ties", [False, True])

@@ -166,7 +166,9 @@ def clusters(values: object, groups: Sequence[object] | None = None) -> Clusters
     arr = np.asarray(values, dtype=float).ravel()
     keep = ~np.isnan(arr)
     if groups is not None:
-        keys_all = np.asarray([str(g) for g in groups], dtype=object)[keep]
+        # a Series of pandas' Arrow strings yields one element at a time slowly: take its objects first
+        plain = groups.to_numpy(dtype=object) if hasattr(groups, "to_numpy") else groups
+        keys_all = np.asarray([str(g) for g in plain], dtype=object)[keep]
         if len(set(keys_all)) >= 2:
             arr = arr[keep]
             keys = tuple(dict.fromkeys(keys_all))
@@ -200,13 +202,11 @@ DISTINCT_MAX_K = 16
 def _distinct_draws(c: Clusters, fn: Stat, picks: np.ndarray) -> np.ndarray:
     """An order-free statistic (percentile, max) over each resample, computed once per distinct draw.
 
-    A percentile of the gathered values depends only on *how often* each prompt was drawn, not on
-    the order: with few prompts and many rounds (4 prompts x 625 rounds) the 2,000 resamples hold
-    only a few dozen distinct draws (at most C(2k-1, k): 35 for 4 prompts), and gathering and
-    sorting 2,000 x 2,500 values cost a report 0.1 s. The figures are the same to the bit: each
-    distinct draw is computed from one resample that drew it. Not for the mean (its sum depends on
-    the order of the values, at the last bit), which has its own fast path.
-    """
+    It depends only on *how often* each prompt was drawn: with few prompts and many rounds (4 x 625)
+    the 2,000 resamples hold a few dozen distinct draws (at most C(2k-1, k): 35 for 4 prompts), and
+    gathering and sorting 2,000 x 2,500 values cost a report 0.1 s. Each distinct draw is computed
+    from one resample that drew it: the same figures to the bit. Not for the mean (its sum depends on
+    the order, at the last bit), which has its own fast path."""
     if c.k <= DISTINCT_MAX_K:
         n_boot = picks.shape[0]
         offsets = picks + (np.arange(n_boot) * c.k)[:, None]
