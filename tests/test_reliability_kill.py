@@ -3,7 +3,8 @@
 ``bench run`` is a real subprocess against ``tests/fault_server.py`` (a real HTTP server on
 127.0.0.1, standing in for a model server so each request takes a known ~0.1 s). Each trial kills
 the run at a random moment (seeded), then checks the SQLite file, resumes the run through the
-CLI and checks that it holds exactly one ok sample per (model, prompt, round).
+CLI (in this process: the process boundary is the kill's subject, not the resume's) and checks that it
+holds exactly one ok sample per (model, prompt, round).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from bench.store.store import Store
 from tests.fault_server import MODEL, FaultConfig, FaultServer
+from tests.test_cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 TRIALS = 24  # at least 20 of them must land mid-run
@@ -88,9 +90,10 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path):
             killed_mid_run += 1
             kept.append(sum(outcome == "ok" for outcome, _ in before.values()))
             assert run["status"] == "interrupted"  # its process is dead: resumable
-            resumed = _bench(["run", "--resume", run["id"]], db)
-            _out, err = resumed.communicate(timeout=120)
-            assert resumed.returncode == 0, err
+            resumed = cli(
+                "run", "--resume", run["id"], "--db", str(db)
+            )  # in-process: the kill was the subject
+            assert resumed.returncode == 0, resumed.stderr
             after = _snapshot(db)
             assert set(after) == expected  # exactly one sample per step (the key is UNIQUE)
             assert all(outcome == "ok" for outcome, _ in after.values())
