@@ -196,3 +196,31 @@ def test_html_charts_box_every_request_and_say_how_many_points_they_draw(tmp_pat
     assert sorted(r["n"] for r in boxes) == [1500, 1500]  # every warm request, not a subset's
     points = max((rows for rows in datasets if rows and "jitter" in rows[0]), key=len)
     assert len(points) <= 1_000 and any(r["phase"] == "cold" for r in points)  # the cold starts drawn
+
+
+# ---- outcome counts from numpy arrays ----------------------------------------------------------
+def _outcome_counts_by_pandas(group: pd.DataFrame) -> tuple[int, int, int, int]:
+    """requests, errors, ok_measured, truncated as the pandas selections counted them before."""
+    outcome = group["outcome"] if "outcome" in group else pd.Series(np.where(group["ok"], "ok", "failed"))
+    outcome = pd.Series(np.asarray(outcome), index=group.index)
+    counted = group[(~group["warmup"]) & (outcome != "cancelled")]
+    errors = int(outcome[counted.index].isin(["failed", "incomplete"]).sum())
+    ok = counted[outcome[counted.index] == "ok"]
+    finish = ok["finish_reason"] if "finish_reason" in ok else pd.Series("", index=ok.index)
+    return len(counted), errors, len(ok), int((finish.fillna("") == "length").sum())
+
+
+def test_outcome_rates_count_as_the_pandas_selections_did() -> None:
+    rng = np.random.default_rng(3)
+    for trial in range(150):
+        n = int(rng.integers(0, 80))
+        frame = pd.DataFrame({"warmup": rng.random(n) < 0.2, "ok": rng.random(n) < 0.8})
+        if trial % 3:
+            choices = ["ok", "failed", "incomplete", "cancelled", None]
+            frame["outcome"] = pd.Series(rng.choice(choices, n), dtype="str")  # missing ones too
+        if trial % 2:
+            frame["finish_reason"] = rng.choice(["length", "stop", None], n)
+        rates = aggregates.outcome_rates(frame)
+        got = (rates["requests"], rates["errors"], rates["ok_measured"], rates["truncated"])
+        assert got == _outcome_counts_by_pandas(frame)
+        assert all(type(v) is int for v in got)

@@ -143,6 +143,13 @@ def mean_interval(group: pd.DataFrame, metric: str) -> bootstrap.Interval | None
     return bootstrap.interval(group[metric].to_numpy(dtype=float), "mean", groups=groups)
 
 
+def _outcomes(group: pd.DataFrame) -> np.ndarray:
+    """Each request's outcome as an object array (``ok``/``failed`` from ``ok`` in frames without one)."""
+    if "outcome" in group:
+        return group["outcome"].to_numpy(dtype=object)
+    return np.where(group["ok"].to_numpy(dtype=bool), "ok", "failed").astype(object)
+
+
 def outcome_rates(group: pd.DataFrame) -> dict[str, Any]:
     """Error and truncation rates of one (run, model) with Wilson intervals, and the counts behind them.
 
@@ -150,20 +157,21 @@ def outcome_rates(group: pd.DataFrame) -> dict[str, Any]:
     ones; a cold request that fails still failed). Truncation rate = successful measured answers that
     ended with ``finish_reason=length`` / successful measured answers.
     """
-    outcome = group["outcome"] if "outcome" in group else pd.Series(np.where(group["ok"], "ok", "failed"))
-    outcome = pd.Series(np.asarray(outcome), index=group.index)
-    counted = group[(~group["warmup"]) & (outcome != "cancelled")]
-    errors = int(outcome[counted.index].isin(["failed", "incomplete"]).sum())
-    ok = counted[outcome[counted.index] == "ok"]
-    finish = ok["finish_reason"] if "finish_reason" in ok else pd.Series("", index=ok.index)
-    truncated = int((finish.fillna("") == "length").sum())
+    # numpy arrays, not pandas selections: a report computes this per (run, model) on thousands of rows
+    outcome = _outcomes(group)
+    counted = ~group["warmup"].to_numpy(dtype=bool) & (outcome != "cancelled")
+    errors = int(((outcome == "failed") | (outcome == "incomplete"))[counted].sum())
+    ok = counted & (outcome == "ok")
+    finish = group["finish_reason"].to_numpy(dtype=object)[ok] if "finish_reason" in group else []
+    truncated = sum(1 for reason in finish if reason == "length")
+    requests, ok_measured = int(counted.sum()), int(ok.sum())
     out: dict[str, Any] = {
-        "requests": len(counted),
+        "requests": requests,
         "errors": errors,
-        "ok_measured": len(ok),
+        "ok_measured": ok_measured,
         "truncated": truncated,
     }
-    for name, count, n in (("error_rate", errors, len(counted)), ("truncation_rate", truncated, len(ok))):
+    for name, count, n in (("error_rate", errors, requests), ("truncation_rate", truncated, ok_measured)):
         iv = bootstrap.proportion(count, n)
         out[name] = iv.estimate if iv else None
         out[f"{name}_low"] = iv.low if iv else None
@@ -191,9 +199,9 @@ def model_summary(frame: pd.DataFrame, metrics: Iterable[str] = METRICS) -> pd.D
         warm = measured(group)
         cold = group[group["ok"] & group["cold"]]  # the first request after load, warm-up or not
         row: dict[str, Any] = {"run_id": run_id, "model": model, "n": len(warm)}
-        outcome = group["outcome"] if "outcome" in group else np.where(group["ok"], "ok", "failed")
+        outcome = _outcomes(group)
         for name in ("ok", "failed", "incomplete", "cancelled"):  # every request, warm-up included
-            row[f"n_{name}"] = int((pd.Series(outcome) == name).sum())
+            row[f"n_{name}"] = int((outcome == name).sum())
         row["n_warmup"] = int(group["warmup"].sum())
         row["cold_e2e_s"] = float(cold["e2e_s"].iloc[0]) if len(cold) else None
         row["cold_ttft_s"] = float(cold["ttft_s"].iloc[0]) if len(cold) else None
