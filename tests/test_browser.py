@@ -179,6 +179,11 @@ def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> 
 
 # ---- every page with two runs selected ------------------------------------------------------------
 ARTIFACTS = ROOT / "test-artifacts" / "pages"
+#: every Streamlit chart on the page has its canvas or svg (Vega has drawn it)
+ALL_DRAWN = (
+    "() => [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
+    ".every(c => c.querySelector('canvas, svg'))"
+)
 PAGE_PATHS = ["", "models", "prompts", "run", "results", "race", "annotate", "judge", "decide", "report"]
 
 
@@ -190,10 +195,12 @@ def two_runs(tmp_path: Path, default_model: str) -> list[str]:
     from bench.store.store import Store
 
     store = Store(tmp_path / "bench.db")
-    prompts = resolve_prompt_set("workshop")
+    workshop = resolve_prompt_set("workshop")
+    keep = {"capital", "list-colors", "python-reverse"}  # the scored two and one more: labels, not statistics
+    prompts = workshop.model_copy(update={"prompts": [p for p in workshop.prompts if p.id in keep]})
     ids = []
     for cap in (24, 64):
-        settings = RunSettings(models=[default_model], rounds=2, warmup=1, max_tokens=cap)
+        settings = RunSettings(models=[default_model], rounds=2, warmup=0, max_tokens=cap)
         run_id, status = run_benchmark(store, settings, prompts)
         assert status == "completed"
         ids.append(run_id)
@@ -237,7 +244,7 @@ def test_every_page_with_two_runs_keeps_its_labels(two_runs: list[str], app_url:
                 page.wait_for_function(
                     "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
                 )
-                time.sleep(2.5)  # charts finish drawing after the script run ends
+                page.wait_for_function(ALL_DRAWN, timeout=60_000)  # charts draw after the script run ends
                 assert page.locator('[data-testid="stException"]').count() == 0, path
                 name = path or "home"
                 # Streamlit scrolls inside its main container: grow the window to the page's height
@@ -246,7 +253,8 @@ def test_every_page_with_two_runs_keeps_its_labels(two_runs: list[str], app_url:
                     ' [data-testid="stAppViewContainer"], section.main\')].map(e => e.scrollHeight), 1000)'
                 )
                 page.set_viewport_size({"width": 1440, "height": min(int(height) + 40, 16_000)})
-                time.sleep(1.5)  # charts redraw at the new size
+                page.wait_for_function(ALL_DRAWN, timeout=60_000)
+                time.sleep(0.5)  # Vega redraws at the new size on its next frames
                 page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
                 page.set_viewport_size({"width": 1440, "height": 1000})
                 cut = [t for t in _chart_texts(page) if "…" in t]
