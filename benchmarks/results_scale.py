@@ -6,8 +6,9 @@ Method: a run of 4 models x 2,500 requests is written to a fresh SQLite file wit
 1. *Python*: ``load_results`` and each chart's spec (build + JSON) timed, best of ``--repeats``.
 2. *Browser*: ``streamlit run app.py`` with that database, headless Debian Chromium opens
    ``/results?run=ID`` and the clock runs from navigation until all 8 charts are drawn and the
-   script run has ended; *first visit* (nothing cached) and *revisit* (a new tab, the server's cache
-   warm) are each timed ``--repeats`` times, medians reported. The aim: every chart within 2 s.
+   script run has ended; *first visit* (nothing cached), *revisit* (a new tab, the server's cache
+   warm) and *click from another page* (the sidebar link in a tab already open) are each timed
+   ``--repeats`` times, medians reported. The aim: every chart within 2 s.
 
     .venv/bin/python benchmarks/results_scale.py --write benchmarks/results_scale.md
 """
@@ -107,18 +108,38 @@ def _serve(db: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     raise SystemExit(f"streamlit did not start: {log.read_text()[-2000:]}")
 
 
+#: Streamlit draws large charts on a canvas, small ones as SVG: a chart is drawn when it has either
+ALL_DRAWN = (
+    "() => [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
+    f".filter(c => c.querySelector('svg, canvas')).length >= {CHARTS}"
+    " && !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+)
+IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+
+
 def _draw_time(browser: Any, url: str) -> float:
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     start = time.perf_counter()
     page.goto(url)
-    # Streamlit draws large charts on a canvas, small ones as SVG: a chart is drawn when it has either
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
-        f".filter(c => c.querySelector('svg, canvas')).length >= {CHARTS}"
-        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=120_000,
-        polling=50,
-    )
+    page.wait_for_function(ALL_DRAWN, timeout=120_000, polling=50)
+    elapsed = time.perf_counter() - start
+    page.close()
+    return elapsed
+
+
+def _click_time(browser: Any, base: str) -> float:
+    """What a person does in the app: on another page (already loaded), click Results in the sidebar.
+
+    No new tab: Streamlit's own JavaScript is loaded once per tab (about a second here for any page),
+    so this is the page's own cost. Results opens on the newest completed run (the only one here).
+    """
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(f"{base}/prompts")
+    page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=90_000)
+    page.wait_for_function(IDLE, timeout=60_000)
+    start = time.perf_counter()
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Results").click()
+    page.wait_for_function(ALL_DRAWN, timeout=120_000, polling=50)
     elapsed = time.perf_counter() - start
     page.close()
     return elapsed
@@ -130,7 +151,7 @@ def browser_side(db: Path, run_id: str, repeats: int) -> dict[str, list[float]]:
 
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, list[float]] = {"first visit": [], "revisit": []}
+    out: dict[str, list[float]] = {"first visit": [], "revisit": [], "click from another page": []}
     for _ in range(repeats):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -146,6 +167,7 @@ def browser_side(db: Path, run_id: str, repeats: int) -> dict[str, list[float]]:
                 home.close()
                 out["first visit"].append(_draw_time(browser, url))
                 out["revisit"].append(_draw_time(browser, url))
+                out["click from another page"].append(_click_time(browser, f"http://127.0.0.1:{port}"))
                 browser.close()
         finally:
             proc.terminate()
@@ -156,7 +178,13 @@ def browser_side(db: Path, run_id: str, repeats: int) -> dict[str, list[float]]:
 def _verdict(browser: dict[str, list[float]], points: int) -> str:
     worst = max(statistics.median(v) for v in browser.values())
     if worst <= AIM_S:
-        return f"**Aim met**: every chart drawn within {AIM_S:.0f} s on both visits."
+        return f"**Aim met**: every chart drawn within {AIM_S:.0f} s on every kind of visit."
+    met = [name for name, v in browser.items() if statistics.median(v) <= AIM_S]
+    if met:
+        return (
+            f"**Aim met for: {', '.join(met)}**; not for the others (slowest median {worst:.1f} s): a new tab "
+            "loads Streamlit's JavaScript first, and a first visit computes the run's aggregates."
+        )
     return (
         f"**Aim not met on this machine** (slowest median {worst:.1f} s > {AIM_S:.0f} s). The Python steps below "
         "add up to well under a second; the rest is the rest of the page's script run (quality, energy, drift "
@@ -188,7 +216,9 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "*First visit*: a fresh server (its imports done on Home first), nothing cached: the runs are read, "
         "aggregated and every chart built. *Revisit*: a new tab on the same server: the results layer comes "
-        "from the page's cache (keyed by each run's last update and request count).",
+        "from the page's cache (keyed by each run's last update and request count). Both include loading "
+        "Streamlit's JavaScript into the new tab. *Click from another page*: in a tab already showing the "
+        "app, a click on Results in the sidebar (what a person does after a run), the cache warm.",
         "",
         _verdict(result["browser"], meta["point_limit"]),
         "",
