@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from bench.errors import BenchError
 from bench.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_inprocess import cli
 from synthetic_runs import latencies, store_run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,10 +76,9 @@ def test_gate_rules() -> None:
 
 
 # ---- stored runs, through the CLI -------------------------------------------------------------
-def bench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bench", *args], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
+# in-process (cli_inprocess): the gate's exit codes and words are the subject, not a new interpreter;
+# a real `python -m bench compare` process runs in tests/test_compare_real.py
+bench = cli
 
 
 @pytest.fixture
