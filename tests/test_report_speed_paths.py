@@ -196,6 +196,12 @@ def test_html_charts_box_every_request_and_say_how_many_points_they_draw(tmp_pat
     assert sorted(r["n"] for r in boxes) == [1500, 1500]  # every warm request, not a subset's
     points = max((rows for rows in datasets if rows and "jitter" in rows[0]), key=len)
     assert len(points) <= 1_000 and any(r["phase"] == "cold" for r in points)  # the cold starts drawn
+    for spec in specs.values():  # drawn unvalidated: the same dict as a validated one, and valid
+        try:
+            validated = spec.chart.properties(width=html.WIDTH).to_dict()
+        except (AttributeError, ValueError):
+            validated = spec.chart.to_dict()
+        assert html._static(spec.chart) == validated
 
 
 # ---- outcome counts from numpy arrays ----------------------------------------------------------
