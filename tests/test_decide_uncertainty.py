@@ -15,6 +15,7 @@ from bench.decide import decision_log, hard_limits, recommend
 from bench.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_inprocess import cli
 from synthetic_runs import store_run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,6 +28,8 @@ def shaped(centre: float, seed: int) -> np.ndarray:
 
 
 def bench(*args: str) -> subprocess.CompletedProcess[str]:
+    """A real ``python -m bench`` process (once: the decide command as a user runs it); the other
+    calls go through ``cli``, the same main in this process (issue 18)."""
     return subprocess.run(
         [sys.executable, "-m", "bench", *args], cwd=REPO, capture_output=True, text=True, timeout=120
     )
@@ -112,16 +115,16 @@ def test_cli_decide_saves_its_limits_and_the_report_prints_them(db_path: Path, t
     assert "saved decision" in result.stderr
     slow = next(r for r in data["ranking"] if r["model"] == "slow")
     assert slow["out"] and any("lacks the capability code" in x for x in slow["out_reasons"])
-    table = bench("decide", run_id, "--no-save", "--db", str(db_path))
+    table = cli("decide", run_id, "--no-save", "--db", str(db_path))
     assert table.returncode == 0 and "P(best)" in table.stdout and "rank 95%" in table.stdout
-    report = bench("report", run_id, "--format", "md", "--db", str(db_path))
+    report = cli("report", run_id, "--format", "md", "--db", str(db_path))
     assert report.returncode == 0, report.stderr
     assert "Weights and limits: the decision saved" in report.stdout
     assert (
         "Hard limits: p95 latency at most 500 ms; capabilities include code; error rate at most 5%."
         in report.stdout
     )
-    js = json.loads(bench("report", run_id, "--format", "json", "--db", str(db_path)).stdout)
+    js = json.loads(cli("report", run_id, "--format", "json", "--db", str(db_path)).stdout)
     assert [x["text"] for x in js["recommendation"]["limits"]] == ["p95=0.5s", "tag=code", "errors=5%"]
     assert decision_log.latest(store, [run_id]) is not None
 
@@ -138,5 +141,5 @@ def test_cli_decide_saves_its_limits_and_the_report_prints_them(db_path: Path, t
 )
 def test_cli_decide_bad_input_names_it(db_path: Path, args: list[str], needle: str) -> None:
     run_id = store_run(Store(db_path), {"a": shaped(0.4, 1)})
-    result = bench("decide", run_id, *args, "--db", str(db_path))
+    result = cli("decide", run_id, *args, "--db", str(db_path))
     assert result.returncode == 2 and needle in result.stderr and "Traceback" not in result.stderr
