@@ -391,7 +391,7 @@ if not failed.empty:
             width="stretch",
         )
 
-energy_panel(run_ids)
+energy_panel(run_ids, results.energy)
 
 with st.expander("Answers"):
     shown = samples[samples["ok"]]
