@@ -6,7 +6,6 @@ model is a real HTTP server on 127.0.0.1 answering 5xx to every request, run thr
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,15 +15,12 @@ from bench.compare import changes
 from bench.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_inprocess import cli
 from outcome_runs import Plan, store_run
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def bench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bench", *args], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
+# `bench compare` in-process (cli_inprocess): the gate's verdicts are the subject, not a new
+# interpreter (a real compare process runs in tests/test_compare_real.py)
+bench = cli
 
 
 def test_a_model_that_answers_5xx_to_everything_fails_the_latency_gate(db_path: Path) -> None:
