@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench.store.store import Store
 from tests.fault_server import MODEL, FaultConfig, FaultServer
-from tests.test_cli import cli
+from tests.cli_inprocess import cli
 
 REPO = Path(__file__).resolve().parent.parent
 TRIALS = 24  # at least 20 of them must land mid-run
