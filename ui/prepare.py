@@ -18,6 +18,7 @@ from typing import Any
 
 from bench import paths
 from bench.acquire import importer
+from bench.acquire import sources as model_sources
 from bench.acquire.sources import DEFAULT_MODEL
 from bench.errors import BenchError
 from ui.jobs import Job, registry
@@ -80,8 +81,12 @@ def _wait_for_build_env(job: Job) -> bool:
 
 def _work(job: Job) -> dict[str, Any] | None:
     name = DEFAULT_MODEL
-    if not default_model_ready() and not _wait_for_build_env(job):
-        return None
+    if not default_model_ready():
+        # the download needs no conversion environment: fetch (sha256-checked) while it still builds,
+        # so only the conversion waits for it
+        model_sources.fetch_gguf(name, progress=lambda stage, f: job.on_stage(f"Fetching {name}: {stage}", f))
+        if not _wait_for_build_env(job):
+            return None
     job.on_stage(f"Preparing {name}…", None)
     importer.ensure_default_model(progress=job.on_stage)
     job.on_stage(f"{name} is ready", 1.0)
