@@ -4,8 +4,6 @@ in for a model server; it is a real ``http.server``)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +17,9 @@ from bench.stats.aggregates import samples_frame
 from bench.stats.drift import PRACTICAL_FALL, drift_of
 from bench.stats.run_noise import cv_band, noise_note, repeat_group_runs, run_noise
 from bench.store.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_inprocess import cli
 
 REPO = Path(__file__).resolve().parent.parent
 PROMPT_SPEED = (0.7, 0.85, 1.0, 1.15, 1.3)  # real prompt effects: some prompts decode slower by nature
@@ -56,13 +57,18 @@ def test_cv_bands_are_aiperfs():
 
 @pytest.mark.parametrize(("run_sd", "band"), [(0.02, "excellent"), (0.25, "noisy")])
 def test_the_between_run_spread_is_found_on_runs_of_known_spread(run_sd: float, band: str):
-    hits = 0
+    # 100 seeded groups in one frame, one model name per group: run_noise gives one RunNoise per model,
+    # the same figures as one frame per group (the same draws, seed by seed)
+    samples = []
     for seed in range(100):
         rng = np.random.default_rng(seed)
-        samples = []
         for r in range(6):  # six runs; each run's speed is off by a run effect of sd run_sd
-            samples += synthetic(f"run{r}", rng, rate=50 * rng.lognormal(0, run_sd), rounds=4)
-        (decode,) = [n for n in run_noise(samples_frame(samples)) if n.metric == "decode_tps"]
+            model = f"m-{seed:03d}"
+            samples += synthetic(f"run{r}", rng, rate=50 * rng.lognormal(0, run_sd), rounds=4, model=model)
+    groups = [n for n in run_noise(samples_frame(samples)) if n.metric == "decode_tps"]
+    assert len(groups) == 100
+    hits = 0
+    for decode in groups:
         assert decode.runs == 6 and decode.requests == (20,) * 6
         hits += decode.band == band
     assert hits >= 90  # the band is right in at least 90 of 100 seeded groups
@@ -88,23 +94,30 @@ def test_compare_note_says_whether_a_change_is_within_run_to_run_noise():
 
 
 def test_a_steady_run_is_rarely_flagged_and_a_planted_decline_is_found():
-    steady = falling = 0
+    # 200 seeded runs of each kind in one frame: drift_of gives one Drift per (run, model), the same
+    # figures as 200 frames of one run each (the same draws, seed by seed), without 400 DataFrames
+    steady_runs, falling_runs = [], []
     for seed in range(200):
         rng = np.random.default_rng(seed)
-        (a,) = drift_of(samples_frame(synthetic("steady", rng)))
-        (b,) = drift_of(samples_frame(synthetic("falling", rng, fall=0.15)))
-        steady += a.flagged
-        falling += b.flagged
-        assert b.n == 100
+        steady_runs += synthetic(f"steady-{seed:03d}", rng)
+        falling_runs += synthetic(f"falling-{seed:03d}", rng, fall=0.15)
+    a_all, b_all = drift_of(samples_frame(steady_runs)), drift_of(samples_frame(falling_runs))
+    assert len(a_all) == len(b_all) == 200
+    steady = sum(a.flagged for a in a_all)
+    falling = sum(b.flagged for b in b_all)
+    assert all(b.n == 100 for b in b_all)
     assert steady <= 10  # at most 5% false alarms over 200 steady runs (5 prompts x 20 rounds)
     assert falling >= 180  # a 15% fall over the run is found in at least 90% of runs
 
 
 def test_the_drift_estimate_covers_the_planted_fall():
-    covered = 0
-    for seed in range(200):
-        (d,) = drift_of(samples_frame(synthetic("f", np.random.default_rng(seed), fall=0.15)))
-        covered += d.low <= -0.15 <= d.high
+    # 200 seeded runs in one frame: one Drift per run, the same figures as one frame per run
+    runs = [
+        s for seed in range(200) for s in synthetic(f"f-{seed:03d}", np.random.default_rng(seed), fall=0.15)
+    ]
+    found = drift_of(samples_frame(runs))
+    assert len(found) == 200
+    covered = sum(d.low <= -0.15 <= d.high for d in found)
     assert covered >= 180  # the 95% interval holds the truth in at least 90% of runs
 
 
@@ -183,12 +196,10 @@ def test_cli_repeat_makes_grouped_runs_and_prints_their_noise(fake: Any, tmp_pat
     prompts = tmp_path / "prompts.json"
     prompts.write_text('["Say hi.", "Name a colour."]')
     db = tmp_path / "b.db"
-    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="200")
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "run", "--endpoint", fake.url, "--models", "fake-model", "--prompts",
-         str(prompts), "--rounds", "2", "--warmup", "0", "--repeat", "3", "--db", str(db)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    # in-process (cli_inprocess): the grouped runs and the words are the subject, not a new interpreter
+    env = {"COLUMNS": "200"}
+    done = cli("run", "--endpoint", fake.url, "--models", "fake-model", "--prompts", str(prompts), "--rounds",
+               "2", "--warmup", "0", "--repeat", "3", "--db", str(db), env=env, cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     ids = done.stdout.split()
     assert len(ids) == 3
@@ -197,9 +208,7 @@ def test_cli_repeat_makes_grouped_runs_and_prints_their_noise(fake: Any, tmp_pat
     assert len({m["group"] for m in metas}) == 1 and [m["index"] for m in metas] == [1, 2, 3]
     assert all(m["of"] == 3 for m in metas)
     assert "run-to-run noise: fake-model" in done.stderr and "between 3 runs" in done.stderr
-    refused = subprocess.run([sys.executable, "-m", "bench", "run", "--resume", ids[0], "--repeat", "2",
-                              "--db", str(db)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                             timeout=120)  # fmt: skip
+    refused = cli("run", "--resume", ids[0], "--repeat", "2", "--db", str(db), env=env, cwd=tmp_path)
     assert refused.returncode == 2 and "--repeat" in refused.stderr and "Traceback" not in refused.stderr
 
 
@@ -228,9 +237,7 @@ def test_compare_notes_each_speed_row_against_the_run_to_run_noise(tmp_path: Pat
     # same settings, same truth: the change of the run means is within 1.96 x sqrt 2 x CV
     assert "within run-to-run noise" in close[("m", "decode_tps")]
 
-    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="200")
-    done = subprocess.run([sys.executable, "-m", "bench", "compare", base[0], slower[0], "--db", str(store.path)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = cli("compare", base[0], slower[0], "--db", str(store.path), env={"COLUMNS": "200"}, cwd=tmp_path)
     assert "run-to-run noise · m · decode_tps:" in done.stderr and "beyond run-to-run noise" in done.stderr
 
 
