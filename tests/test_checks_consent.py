@@ -8,9 +8,7 @@ Real SQLite stores, a real bundle file, the real CLI and the real sandbox.
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,7 +23,9 @@ from bench.quality.checks.sandbox import support_problem
 from bench.store.bundle import export_runs, import_bundle
 from bench.store.store import Store, utc_now
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_inprocess import cli
+
 needs_sandbox = pytest.mark.skipif(support_problem() is not None, reason=f"{support_problem()}")
 
 HOSTILE_SET = PromptSet.model_validate(
@@ -73,15 +73,14 @@ def test_an_imported_bundle_cannot_switch_code_on(tmp_path: Path) -> None:
     export_runs(source, [run_id], tmp_path / "run.slmbench")
     mine = tmp_path / "mine.db"
     import_bundle(Store(mine), tmp_path / "run.slmbench")
-    env = {**os.environ, "SLM_BENCH_DB": str(mine)}
-    command = [sys.executable, "-m", "bench", "checks", run_id, "--db", str(mine)]
-    refused = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    # `bench checks` in-process (cli_inprocess; a real checks process runs in tests/test_checks_run.py)
+    env = {"SLM_BENCH_DB": str(mine)}
+    command = ["checks", run_id, "--db", str(mine)]
+    refused = cli(*command, env=env)
     assert refused.returncode == 0, refused.stderr
     assert "1 not run" in refused.stderr and "consent" in " ".join(refused.stderr.split())
     assert _verdicts(Store(mine), run_id) == [None]
-    allowed = subprocess.run(
-        [*command, "--allow-code"], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
-    )
+    allowed = cli(*command, "--allow-code", env=env)
     assert allowed.returncode == 0, allowed.stderr
     assert _verdicts(Store(mine), run_id) == [True]
 

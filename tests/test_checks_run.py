@@ -12,6 +12,9 @@ from bench.quality.checks.store import frame
 from bench.run.runner import run_benchmark
 from bench.store.store import Store
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_inprocess import cli
+
 REPO = Path(__file__).resolve().parent.parent
 
 # The tiny model writes random tokens: these checks have known verdicts whatever it says.
@@ -62,11 +65,12 @@ def test_cli_checks_a_stored_run(tmp_path: Path) -> None:
 
     db = tmp_path / "bench.db"
     run_id = _run(Store(db), MINI)
-    done = _cli(run_id, "--db", str(db))
+    # in-process (cli_inprocess): the verdicts and words are the subject; the next test runs a real process
+    done = cli("checks", run_id, "--db", str(db))
     assert done.returncode == 0, done.stderr
     assert "not run (4): code execution needs your consent" in " ".join(done.stderr.split())
     assert "good" in done.stdout and "100%" in done.stdout
-    with_code = _cli(run_id, "--db", str(db), "--allow-code")
+    with_code = cli("checks", run_id, "--db", str(db), "--allow-code")
     assert with_code.returncode == 0, with_code.stderr
     assert "4 checks evaluated (2 passed, 2 failed, 0 not run), 16 kept from before" in with_code.stderr
     assert "python_tests" in with_code.stdout
