@@ -20,6 +20,9 @@ from bench.load.run import LoadSpec, capacity_of, load_results, load_run_ids, ru
 from bench.store.store import Store
 from benchmarks.stub_openai import StubServer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_inprocess import cli
+
 REPO = Path(__file__).resolve().parent.parent
 PROMPTS = PromptSet(
     prompts=[PromptItem(id="a", prompt="Say hi."), PromptItem(id="b", prompt="Name a color.")]
@@ -171,9 +174,23 @@ def test_cli_prints_levels_and_capacity_and_stores_the_run(tmp_path: Path):
 def test_cli_refuses_bad_flags_without_a_traceback(tmp_path: Path):
     with StubServer() as url:
         both = _cli("--endpoint", url, "--models", "stub", "--concurrency", "1", "--rate", "2", cwd=tmp_path)
-        unknown = _cli("--endpoint", url, "--models", "nope", "--concurrency", "1", cwd=tmp_path)
-        bad_slo = _cli(
-            "--endpoint", url, "--models", "stub", "--concurrency", "1", "--slo", "fast", cwd=tmp_path
+        # the first refusal above is a real process; these two run in-process (cli_inprocess, issue 18)
+        env = {"COLUMNS": "220"}
+        unknown = cli(
+            "load", "--endpoint", url, "--models", "nope", "--concurrency", "1", env=env, cwd=tmp_path
+        )
+        bad_slo = cli(
+            "load",
+            "--endpoint",
+            url,
+            "--models",
+            "stub",
+            "--concurrency",
+            "1",
+            "--slo",
+            "fast",
+            env=env,
+            cwd=tmp_path,
         )
     assert both.returncode == 2 and "give exactly one" in both.stderr
     assert unknown.returncode == 2 and "not served by" in unknown.stderr and "stub" in unknown.stderr
