@@ -289,6 +289,10 @@ def test_unknown_fetch_name_lists_the_known_ones():
 # --------------------------------------------------------------------------- CLI
 
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_inprocess import cli  # noqa: E402
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bench.cli.models", *args],
@@ -300,7 +304,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_list_shows_registered_models(tiny_model: str):
-    proc = _cli("list", "--json")
+    # in-process (`bench models list`, the same models app; the next test runs a real process)
+    proc = cli("models", "list", "--json")
     assert proc.returncode == 0, proc.stderr
     rows = {r["name"]: r for r in json.loads(proc.stdout)}
     assert rows[tiny_model]["id"] == "tiny-test:1" and rows[tiny_model]["size_bytes"] > 0
