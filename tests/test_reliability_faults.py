@@ -209,22 +209,13 @@ def test_without_streaming_ttfb_and_ttft_are_not_available(fault: FaultServer, d
 
 
 def test_cli_exit_code_and_words_for_a_partial_run(tmp_path: Path, prompt_file: Path):
-    import os
-    import subprocess
-    import sys
+    from cli_inprocess import cli  # `bench run` in-process: its exit code and words are the subject
 
     with FaultServer() as server:
         server.config.plan.extend(["429"] * 2)
         args = ["run", "--endpoint", server.url, "--models", MODEL, "--prompts", str(prompt_file)]
         args += ["--rounds", "1", "--warmup", "0", "--retries", "1", "--out", str(tmp_path / "out")]
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench", *args],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "SLM_BENCH_DB": str(tmp_path / "bench.db")},
-            cwd=Path(__file__).resolve().parent.parent,
-            timeout=120,
-        )
+        proc = cli(*args, env={"SLM_BENCH_DB": str(tmp_path / "bench.db")})
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     err = " ".join(proc.stderr.split())
     assert "ended partial: 1 failed" in err and "resume with: python -m bench run --resume" in err
