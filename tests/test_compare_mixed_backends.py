@@ -4,7 +4,6 @@ service on 127.0.0.1 (its HTTP name is ``NAME:1``), measured together and decide
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from bench.inputs.config import RunSettings, load_prompt_set
 from bench.run.runner import run_benchmark
 from bench.store.store import Store
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_inprocess import cli
 
 
 def test_model_references() -> None:
@@ -69,20 +69,25 @@ def test_cli_mixed_run_checks_each_models_own_endpoint(
     tiny_model: str, db_path: Path, prompt_file: Path
 ) -> None:
     port = foundry_service.free_port()  # nothing listens there
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "run", "--models", f"{tiny_model},other@http://127.0.0.1:{port}/v1",
-         "--prompts", str(prompt_file), "--rounds", "1", "--db", str(db_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    # `bench run` in-process (cli_inprocess): the refusal and its words are the subject; real run
+    # processes are in tests/test_cli.py
+    result = cli("run", "--models", f"{tiny_model},other@http://127.0.0.1:{port}/v1",
+                 "--prompts", str(prompt_file), "--rounds", "1", "--db", str(db_path))  # fmt: skip
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"127.0.0.1:{port}" in result.stderr
     models_json = Path(db_path).parent / "models.json"
     models_json.write_text(json.dumps({"models": [
         {"name": tiny_model}, {"name": "other", "endpoint": f"http://127.0.0.1:{port}/v1", "api_key_env": "NO_SUCH_KEY_VAR"},
     ]}))  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "run", "--models", str(models_json), "--prompts", str(prompt_file),
-         "--rounds", "1", "--db", str(db_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    result = cli(
+        "run",
+        "--models",
+        str(models_json),
+        "--prompts",
+        str(prompt_file),
+        "--rounds",
+        "1",
+        "--db",
+        str(db_path),
+    )
     assert result.returncode == 2 and "NO_SUCH_KEY_VAR is not set" in result.stderr
