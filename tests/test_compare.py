@@ -17,8 +17,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cli_inprocess import cli
 from synthetic_runs import latencies, store_run
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 def test_a_planted_ten_percent_slowdown_is_worse() -> None:
     rng = np.random.default_rng(2026)
