@@ -56,3 +56,18 @@ def test_proportion_intervals_are_statsmodels() -> None:
     ch = bootstrap.proportion_change(3, 50, 11, 60)
     low, high = confint_proportions_2indep(11, 60, 3, 50, method="newcomb", compare="diff")
     assert (ch.low, ch.high) == pytest.approx((low * 100, high * 100))
+
+
+def test_holm_matches_statsmodels() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from bench.stats.bootstrap import holm
+
+    rng = np.random.default_rng(3)
+    for trial in range(400):
+        m = int(rng.integers(1, 16))
+        p = rng.uniform(0, 0.2, m) if trial % 2 else rng.choice([0.001, 0.01, 0.02, 0.05, 0.5], m)  # ties too
+        for alpha in (0.05, 0.1):
+            expected, *_ = multipletests(list(p), alpha=alpha, method="holm")
+            assert holm(list(p), alpha) == [bool(r) for r in expected], (p, alpha)
+    assert holm([], 0.05) == []
