@@ -8,6 +8,7 @@ Decide's "3.100000". The browser test (tests/test_browser.py) checks the drawn S
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -157,3 +158,35 @@ def test_point_layers_keep_every_series_and_cold_request_and_boxes_use_all() -> 
     assert stats.loc["a", "n"] == len(warm_a) == 2499  # all of them, not the drawn subset
     assert "of 10,000 requests are drawn" in point_layers.thinning_note(n)
     assert point_layers.thinning_note(100) == ""
+
+
+def test_every_chart_the_results_page_draws_is_valid_vega_lite(tmp_path: Path) -> None:
+    """The page builds its specs without validating (ui/results_cache.py): the schema check lives here."""
+    import numpy as np
+
+    from bench.results import load_results
+    from bench.store.store import Store
+    from tests.synthetic_runs import latencies, store_run
+
+    store = Store(tmp_path / "bench.db")
+    rng = np.random.default_rng(0)
+    run_id = store_run(
+        store, {"model-a": latencies(rng, 0.3, 40, 0.2), "model-b": latencies(rng, 0.4, 40, 0.2)}
+    )
+    results = load_results(store, [run_id])
+    for field in charts.RESOURCE_PANELS:
+        assert charts.resource_bars(results.table(), results.domain, field).to_dict(validate=True)
+    domain, frames = _frames()
+    samples, summary = frames["samples"], frames["summary"]
+    built = [
+        charts.latency_distribution(samples, domain, metric=metric, include_warmup=warmup)
+        for metric in ("e2e_s", "ttft_s")
+        for warmup in (False, True)
+    ]
+    built += [
+        charts.percentile_bars(summary, domain),
+        charts.ttft_vs_decode(samples, domain),
+        charts.tps_per_prompt(frames["prompts"], domain),
+    ]
+    for chart in built:
+        assert chart.to_dict(validate=True)["$schema"].startswith("https://vega.github.io/schema/vega-lite/")

@@ -54,7 +54,9 @@ _CHARTS = {
 def _spec_cached(key: tuple[Any, ...], name: str, args: tuple[Any, ...]) -> dict[str, Any]:
     """A chart's Vega-Lite spec, built once per state of the runs (one took ~0.3 s at 10,000 requests)."""
     results, prompts = _read_cached(*key)
-    return _CHARTS[name](results, prompts, *args).to_dict()
+    # not validated against the Vega-Lite schema again here: every chart builder's spec is validated by
+    # tests/test_app_ui_charts.py, and validating 1,000 inline rows cost the page ~0.1 s on a first visit
+    return _CHARTS[name](results, prompts, *args).to_dict(validate=False)
 
 
 def spec(name: str, *args: Any) -> dict[str, Any]:
