@@ -95,6 +95,11 @@ def test_reports_and_chart_show_the_workloads(runs: tuple[Store, list[str]]) -> 
     tool_rows = [line for line in text.splitlines() if "| tool-calls |" in line]
     assert len(tool_rows) == 1 and tool_rows[0].startswith(f"| {MODEL}") and "| 75% [" in tool_rows[0]
     assert "### Constrained JSON decoding" in text
+    (cost_row,) = [line for line in text.splitlines() if line.startswith(f"| {MODEL} | 2 |")]
+    cells = [c.strip() for c in cost_row.strip("|").split("|")]
+    assert (
+        len(cells) == 9 and cells[5].replace(".", "").isdigit() and cells[7].endswith("%")
+    )  # decode, side by side
     assert f"- json-output, {MODEL}" in text and "response_format json_schema sent" in text  # said per model
     report = exports.report_dict(store, ids)
     assert {r["workload"] for r in report["workloads"]["pass_rates"]} == set(PICK)

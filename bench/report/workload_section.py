@@ -84,14 +84,26 @@ def _turn_lines(frame: pd.DataFrame) -> list[str]:
 
 def _cost_lines(frame: pd.DataFrame) -> list[str]:
     lines = [
-        "| model | prompts | e2e p50 json-output | e2e p50 extraction | ratio | how the schema was sent |",
-        "|---|---|---|---|---|---|",
+        "| model | prompts | e2e p50 json-output | e2e p50 extraction | ratio | decode tok/s json-output "
+        "| decode tok/s extraction | decode change | how the schema was sent |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in frame.itertuples():
         slow = "n/a" if row.slowdown is None or pd.isna(row.slowdown) else f"{row.slowdown:.2f}x"
         with_rf, without = fmt_seconds(row.e2e_constrained_s), fmt_seconds(row.e2e_plain_s)
-        lines.append(f"| {row.model} | {row.prompts} | {with_rf} | {without} | {slow} | {row.constraint} |")
+        tps_c, tps_p = row.decode_tps_constrained, row.decode_tps_plain
+        change = (
+            f"{(tps_c / tps_p - 1) * 100:+.0f}%" if tps_c and tps_p and not pd.isna(tps_c / tps_p) else "n/a"
+        )
+        lines.append(
+            f"| {row.model} | {row.prompts} | {with_rf} | {without} | {slow} | {_tps(tps_c)} | {_tps(tps_p)} "
+            f"| {change} | {row.constraint} |"
+        )
     return lines
+
+
+def _tps(value: float | None) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:.1f}"
 
 
 def markdown(store: Store, results: Results) -> list[str]:
