@@ -182,8 +182,8 @@ def markdown(now: dict[str, Any], before: list[dict[str, Any]]) -> str:
         "# Start-up: `make app` to the quick benchmark's first chart",
         "",
         f"Measured {dt.date.today().isoformat()} by `benchmarks/startup.py` on {m['cpu']} ({m['cores']} cores), a "
-        "shared machine: other work ran beside every measurement (the load average, 1 minute, before and "
-        "after each is in the table; 2 means both cores busy). Seconds from the start of `make app`: the server "
+        "shared machine: the load average (1 minute) before and after each measurement is in the table (2 means "
+        "both cores busy; the rows before 8ead466 ran beside other work). Seconds from the start of `make app`: the server "
         "answers, the quick benchmark's button is enabled (default model ready), the first chart after the click "
         "(since 1e5bc5b the live chart on Home, drawn when the first request ends; before, the Results chart), "
         "a chart drawn on Results when the run is done (a real Chromium does what a person does). Cold: a fresh clone, empty uv and pip "
