@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from bench.store.store import Store
-from tests.fault_server import MODEL, FaultConfig, FaultServer
 from tests.cli_inprocess import cli
+from tests.fault_server import MODEL, FaultConfig, FaultServer
 
 REPO = Path(__file__).resolve().parent.parent
 TRIALS = 24  # at least 20 of them must land mid-run
