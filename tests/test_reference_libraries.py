@@ -61,7 +61,7 @@ def test_proportion_intervals_are_statsmodels() -> None:
 def test_holm_matches_statsmodels() -> None:
     from statsmodels.stats.multitest import multipletests
 
-    from bench.stats.bootstrap import holm
+    from bench.stats.multiple_tests import holm
 
     rng = np.random.default_rng(3)
     for trial in range(400):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from bench.compare.rows import METRICS, MISSING_IN_NEW, QUALITY_PREFIX, Comparison, MetricChange
 from bench.errors import BenchError
-from bench.stats import bootstrap
+from bench.stats import bootstrap, multiple_tests
 
 #: family-wise one-sided error rate of one gate (the one-sided tail of a 95% interval)
 ALPHA = 0.025
@@ -123,7 +123,7 @@ def gate_report(comparison: Comparison, fail_on: dict[str, float]) -> GateResult
             p = bootstrap.p_beyond(row.change, threshold, not row.higher_is_better)
             tested.append((row, threshold, p))
     result.gated_rows = len(tested)
-    rejected = bootstrap.holm([p for *_, p in tested], ALPHA)
+    rejected = multiple_tests.holm([p for *_, p in tested], ALPHA)
     result.failures += [_line(row, thr) for (row, thr, _), bad in zip(tested, rejected, strict=True) if bad]
     return result
 

@@ -437,21 +437,3 @@ def _p_newcombe(counts: tuple[float, int, float, int], threshold: float, sign: f
         mid = math.sqrt(lo * hi)
         lo, hi = (lo, mid) if beyond(mid) else (mid, hi)
     return hi / 2
-
-
-def holm(p_values: Sequence[float], alpha: float) -> list[bool]:
-    """Which hypotheses Holm–Bonferroni rejects at family-wise level ``alpha``.
-
-    Step-down: the k-th smallest p-value (from 0) is rejected while it is at most alpha / (m - k),
-    and nothing after the first that is not. Written out (it matches statsmodels' ``multipletests``
-    method "holm", tests/test_reference_libraries.py) because statsmodels runs a full garbage
-    collection on every call, which late in a long-lived process (the app, a test worker) cost seconds.
-    """
-    p = np.asarray(p_values, dtype=float)
-    reject = np.zeros(len(p), dtype=bool)
-    order = np.argsort(p, kind="stable")
-    for k, index in enumerate(order):
-        if not p[index] <= alpha / (len(p) - k):  # NaN is never below: stops like a large p
-            break
-        reject[index] = True
-    return [bool(r) for r in reject]
