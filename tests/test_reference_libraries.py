@@ -8,6 +8,8 @@ Seeded synthetic data with known strengths.
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 
@@ -64,10 +66,14 @@ def test_holm_matches_statsmodels() -> None:
     from bench.stats.multiple_tests import holm
 
     rng = np.random.default_rng(3)
-    for trial in range(400):
-        m = int(rng.integers(1, 16))
-        p = rng.uniform(0, 0.2, m) if trial % 2 else rng.choice([0.001, 0.01, 0.02, 0.05, 0.5], m)  # ties too
-        for alpha in (0.05, 0.1):
-            expected, *_ = multipletests(list(p), alpha=alpha, method="holm")
-            assert holm(list(p), alpha) == [bool(r) for r in expected], (p, alpha)
+    gc.freeze()  # statsmodels runs gc.collect() per call: over a worker's whole heap that took minutes
+    try:
+        for trial in range(400):
+            m = int(rng.integers(1, 16))
+            p = rng.uniform(0, 0.2, m) if trial % 2 else rng.choice([0.001, 0.01, 0.02, 0.05, 0.5], m)  # ties
+            for alpha in (0.05, 0.1):
+                expected, *_ = multipletests(list(p), alpha=alpha, method="holm")
+                assert holm(list(p), alpha) == [bool(r) for r in expected], (p, alpha)
+    finally:
+        gc.unfreeze()
     assert holm([], 0.05) == []
