@@ -45,7 +45,9 @@ def parse_weights(text: str) -> dict[str, Any]:
                 "pass:tool-calls=0.2",
             )
         if workload is not None:
-            _known_workload(text, workload)
+            from bench.decide.workload_pass import require_known
+
+            require_known(workload, f"--weights {text}")
         try:
             value = float(raw)
         except ValueError:
@@ -55,15 +57,6 @@ def parse_weights(text: str) -> dict[str, Any]:
         else:
             workloads[workload] = value
     return {**weights, "workloads": workloads}
-
-
-def _known_workload(text: str, workload: str) -> None:
-    """Refuse ``pass:tools`` naming the workloads there are (``tool-calls``...)."""
-    from bench.decide.workload_pass import unknown
-
-    if wrong := unknown(workload):
-        what, fix = wrong.split(": ", 1)
-        raise BenchError(f"--weights {text}", what, fix)
 
 
 def _criteria(weights: str | None, scored_by: str | None, latency: str, level: float) -> Any:

@@ -228,9 +228,7 @@ def _parse_pass(text: str, key: str, raw: str) -> Limit:
     workload = key.split(":", 1)[1].strip() if ":" in key else ""
     if not workload:
         raise _error(text, "name the workload, e.g. pass:tool-calls=80%")
-    if wrong := workload_pass.unknown(workload):
-        what, fix = wrong.split(": ", 1)
-        raise BenchError(f"--limit {text}", what, fix)
+    workload_pass.require_known(workload, f"--limit {text}")
     return Limit("pass", _rate(text, raw), source=workload, text=text)
 
 

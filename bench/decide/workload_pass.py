@@ -4,8 +4,9 @@ A team choosing a default for a function-calling feature cares about the tool-ca
 average over everything, so Decide limits and weighs the pass rate of one workload
 (:data:`bench.inputs.workloads.WORKLOADS`) on its own: ``pass:tool-calls=80%`` as a hard limit and
 ``pass:tool-calls`` as a criterion. The rate is the one :func:`bench.stats.workload_stats.pass_rates`
-reports (answers whose every check passed, over the answers that were checked; warm-up left out), but
-kept per answer with its prompt so the ranking can redraw prompts like every other criterion. Refused
+reports, from the same :func:`bench.stats.workload_stats.checked_answers` (answers whose every check
+passed, over the answers that were checked; warm-up left out), but kept per answer with its prompt so
+the ranking can redraw prompts like every other criterion. Refused
 requests (never sent: the model cannot take them) are counted apart, so "not supported" is told from
 "did not run" and from "not checked" instead of reading as a 0% pass rate.
 """
@@ -17,10 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bench.errors import BenchError
 from bench.inputs.workloads import WORKLOADS
+from bench.stats.workload_stats import checked_answers
 
 PREFIX = "pass:"
-_KEYS = ["run_id", "model", "prompt_id", "round"]
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,23 @@ def workload_of(name: str) -> str | None:
     return name[len(PREFIX) :] if name.startswith(PREFIX) else None
 
 
-def unknown(workload: str) -> str | None:
-    """What is wrong with a workload name (None when it is one of :data:`WORKLOADS`)."""
+def _unknown_parts(workload: str) -> tuple[str, str] | None:
+    """(what is wrong, the fix) for a workload name that is not one of :data:`WORKLOADS`, else None."""
     if workload in WORKLOADS:
         return None
-    return f"unknown workload {workload!r}: use one of {', '.join(WORKLOADS)} (e.g. pass:tool-calls)"
+    return f"unknown workload {workload!r}", f"use one of {', '.join(WORKLOADS)} (e.g. pass:tool-calls)"
+
+
+def unknown(workload: str) -> str | None:
+    """What is wrong with a workload name, in one line (None when it is one of :data:`WORKLOADS`)."""
+    parts = _unknown_parts(workload)
+    return None if parts is None else ": ".join(parts)
+
+
+def require_known(workload: str, where: str) -> None:
+    """Refuse a workload name that is not one of :data:`WORKLOADS` (``where``: the flag as written)."""
+    if (parts := _unknown_parts(workload)) is not None:
+        raise BenchError(where, *parts)
 
 
 def present(samples: pd.DataFrame) -> list[str]:
@@ -60,21 +74,12 @@ def present(samples: pd.DataFrame) -> list[str]:
     return [w for w in WORKLOADS if w in found]
 
 
-def _verdicts(checks: pd.DataFrame) -> pd.DataFrame:
-    """One row per checked answer: did every check that ran pass (a check not run says nothing)."""
-    if checks.empty:
-        return pd.DataFrame(columns=[*_KEYS, "all_passed"])
-    known = checks.dropna(subset=["passed"])
-    return known.groupby(_KEYS)["passed"].all().rename("all_passed").reset_index()
-
-
 def scores(samples: pd.DataFrame, checks: pd.DataFrame) -> dict[tuple[str, str], dict[str, WorkloadScore]]:
     """(run_id, model) -> workload -> its :class:`WorkloadScore`, from annotated samples and check verdicts."""
     if samples.empty or "workload" not in samples:
         return {}
-    work = samples[(samples["workload"] != "") & ~samples["warmup"].astype(bool)]
-    work = work[work["outcome"] != "cancelled"]
-    joined = work.merge(_verdicts(checks), on=_KEYS, how="left")
+    joined = checked_answers(samples, checks)
+    joined = joined[joined["outcome"] != "cancelled"]
     out: dict[tuple[str, str], dict[str, WorkloadScore]] = {}
     for (run_id, model, workload), group in joined.groupby(["run_id", "model", "workload"], sort=False):
         scored = group.dropna(subset=["all_passed"])

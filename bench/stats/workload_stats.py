@@ -117,6 +117,21 @@ def turn_table(samples: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
+_ANSWER = ["run_id", "model", "prompt_id", "round"]
+
+
+def checked_answers(samples: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+    """The workload requests (warm-up left out), each with ``all_passed``: did every check that ran pass
+    (NaN: not checked; a check not run says nothing). The one definition of a workload's pass rate,
+    read by :func:`pass_rates` and by Decide (:mod:`bench.decide.workload_pass`)."""
+    work = samples[(samples["workload"] != "") & ~samples["warmup"].astype(bool)]
+    verdicts = pd.DataFrame(columns=[*_ANSWER, "all_passed"])
+    if not checks.empty:
+        known = checks.dropna(subset=["passed"])
+        verdicts = known.groupby(_ANSWER)["passed"].all().rename("all_passed").reset_index()
+    return work.merge(verdicts, on=_ANSWER, how="left")
+
+
 def pass_rates(samples: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
     """Per model and workload: answers that passed every check, with a Wilson interval, and n.
 
@@ -124,15 +139,7 @@ def pass_rates(samples: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
     """
     if samples.empty or "workload" not in samples:
         return pd.DataFrame()
-    work = samples[(samples["workload"] != "") & ~samples["warmup"]]
-    verdicts = pd.DataFrame(columns=["run_id", "model", "prompt_id", "round", "all_passed"])
-    if not checks.empty:
-        known = checks.dropna(subset=["passed"])
-        verdicts = (
-            known.groupby(["run_id", "model", "prompt_id", "round"])["passed"].all().rename("all_passed")
-        )
-        verdicts = verdicts.reset_index()
-    joined = work.merge(verdicts, on=["run_id", "model", "prompt_id", "round"], how="left")
+    joined = checked_answers(samples, checks)
     rows = []
     for (series, workload), group in joined.groupby([_series(joined), "workload"], sort=False):
         scored = group.dropna(subset=["all_passed"])
