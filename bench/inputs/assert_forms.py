@@ -60,7 +60,8 @@ class Expectation:
 #: Python objects from a parse (``ast.parse``, ``ast.literal_eval``) are built by C code that keeps
 #: one recursion counter per interpreter, not per thread: CPython 3.11 raises "AST constructor
 #: recursion depth mismatch" when two threads build trees at once (seen: a run's grading thread and
-#: the app's page thread). Every parse SLM Bench makes takes this lock; the app runs with
+#: the app's page thread). Every parse made where other threads may run (loading a set, grading)
+#: takes this lock (the CLI's help listing parses before any thread starts); the app runs with
 #: Streamlit's magic off (.streamlit/config.toml), so Streamlit builds no trees of its own.
 AST_LOCK = threading.Lock()
 

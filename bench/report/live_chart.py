@@ -16,11 +16,11 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from bench.report.charts import FIT_X
+from bench.report.charts import FIT_X, PHASE_SHAPES
 
+#: in the order of :data:`bench.report.charts.PHASES` (warm, cold, warm-up), drawn with its shapes
 PHASE_ORDER = ["measured", "cold (first after load)", "warm-up (not in statistics)"]
 PHASE_COLORS = ["#4E79A7", "#E15759", "#BAB0AC"]
-PHASE_SHAPES = ["circle", "triangle-up", "cross"]
 
 
 def live_point(index: int, sample: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -28,9 +28,11 @@ def live_point(index: int, sample: Mapping[str, Any]) -> dict[str, Any] | None:
     metrics = sample.get("metrics") or {}
     if not sample.get("ok") or metrics.get("decode_tps") is None:
         return None
-    phase = "cold (first after load)" if sample.get("cold") else PHASE_ORDER[0]
-    if sample.get("warmup"):
-        phase = PHASE_ORDER[2] if not sample.get("cold") else phase
+    phase = PHASE_ORDER[0]
+    if sample.get("cold"):  # drawn as cold even in a warm-up round, as on Results (bench.report.charts)
+        phase = PHASE_ORDER[1]
+    elif sample.get("warmup"):
+        phase = PHASE_ORDER[2]
     return {
         "request": index,
         "model": sample.get("model", ""),

@@ -87,9 +87,7 @@ def _slope_order_statistics(y: np.ndarray, ranks: list[int]) -> list[float]:
     kept = np.concatenate(inside)
     if not (below <= ranks[0] and ranks[-1] < below + kept.size):
         return _order_statistics(_pairwise_slopes(y), ranks)
-    shifted = [r - below for r in ranks]
-    part = np.partition(kept, shifted)
-    return [float(part[r]) for r in shifted]
+    return _order_statistics(kept, [r - below for r in ranks])
 
 
 def _bracket(y: np.ndarray, total: int, ranks: list[int]) -> tuple[float, float]:
