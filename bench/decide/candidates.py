@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.decide import workload_pass
 from bench.decide.workload_pass import WorkloadScore, criterion, scores
 from bench.stats.aggregates import measured
 from bench.stats.bootstrap import clean
@@ -158,18 +159,22 @@ def energy_samples(samples: Any, run_id: str, model: str) -> tuple[np.ndarray, n
 
 
 def from_results(
-    results: Any, store: Any = None, info: Mapping[str, ModelInfo] | None = None
+    results: Any,
+    store: Any = None,
+    info: Mapping[str, ModelInfo] | None = None,
+    workloads: Mapping[tuple[str, str], dict[str, WorkloadScore]] | None = None,
 ) -> list[Candidate]:
     """One candidate per (run, model) of :class:`bench.results.Results` that finished with warm requests.
 
     Quality items come per source through :mod:`bench.quality.scored_items` (a source that cannot list its
-    items is left out of the resampling); ``info`` adds licenses and tags from a model list.
+    items is left out of the resampling); ``info`` adds licenses and tags from a model list; ``workloads``
+    is :func:`workload_scores` when the caller has it already (read here otherwise).
     """
     from bench.quality import scored_items
 
     info = info or {}
     items: dict[str, Any] = {}
-    per_workload = workload_scores(results, store)
+    per_workload = workload_scores(results, store) if workloads is None else workloads
     if store is not None:
         for source in results.source_names:
             frame = scored_items.items(store, list(results.run_ids), source)
@@ -220,6 +225,8 @@ def workload_scores(results: Any, store: Any = None) -> dict[tuple[str, str], di
     without a store there are no check verdicts, so every workload run counts as not checked."""
     from bench.quality.checks import store as check_store
 
+    if not workload_pass.present(results.samples):
+        return {}  # no workload set in these runs: no check verdicts to read
     checks = check_store.frame(store, list(results.run_ids)) if store is not None else pd.DataFrame()
     return scores(results.samples, checks)
 

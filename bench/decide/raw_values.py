@@ -8,7 +8,7 @@ comparable, and per weighted workload its pass rate ``pass:WORKLOAD`` with its n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,17 +36,24 @@ def as_count(value: Any) -> int:
 
 # ---- the table -----------------------------------------------------------------------------------
 def raw_table(
-    store: Store, run_ids: Sequence[str], criteria: Any, results: Results | None = None
+    store: Store,
+    run_ids: Sequence[str],
+    criteria: Any,
+    results: Results | None = None,
+    workloads: Mapping[tuple[str, str], dict[str, workload_pass.WorkloadScore]] | None = None,
 ) -> pd.DataFrame:
     """One row per (run, model) with the raw values and counts, before normalising.
 
     Memory that the run marked as not comparable (a remote server, a shared process) is left out
-    (NaN), so no model wins or loses on a number measured differently from the others'.
+    (NaN), so no model wins or loses on a number measured differently from the others'. ``workloads``:
+    :func:`bench.decide.candidates.workload_scores` when the caller has it already.
     """
     results = results or load_results(store, run_ids)
     scored_by = criteria.scored_by or _default_source(results)
     col, n_col, _ = LATENCY_STATS[criteria.latency_stat]
-    passes = _pass_columns(criteria, workload_scores(results, store)) if criteria.workloads else {}
+    if criteria.workloads and workloads is None:
+        workloads = workload_scores(results, store)
+    passes = _pass_columns(criteria, workloads) if criteria.workloads else {}
     rows = []
     for m in results.models:
         q = m.quality.get(scored_by) if scored_by else None
@@ -93,7 +100,7 @@ def raw_table(
 
 
 def _pass_columns(
-    criteria: Any, found: dict[tuple[str, str], dict[str, workload_pass.WorkloadScore]]
+    criteria: Any, found: Mapping[tuple[str, str], dict[str, workload_pass.WorkloadScore]]
 ) -> dict[tuple[str, str], dict[str, float]]:
     """Per (run, model): ``pass:WORKLOAD`` (share of checked answers passing every check) and its n."""
     out: dict[tuple[str, str], dict[str, float]] = {}

@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, field_validator, model_validator
 
 from bench.decide import differences, explain, hard_limits, ranking, workload_pass
-from bench.decide.candidates import Candidate, ModelInfo, from_results
+from bench.decide.candidates import Candidate, ModelInfo, from_results, workload_scores
 from bench.decide.pareto import Front, pareto_front  # noqa: F401  (re-exported: the page and reports use decide.*)
 from bench.decide.ranking import CRITERIA, LOWER_IS_BETTER, criteria_in
 from bench.decide.raw_values import LATENCY_STATS, as_count, as_float, raw_table
@@ -239,10 +239,11 @@ def decision_table(
     """
     criteria = criteria or Criteria()
     results = results or load_results(store, run_ids)
-    raw = raw_table(store, run_ids, criteria, results)
+    workloads = workload_scores(results, store)  # read once: the raw table and the candidates share it
+    raw = raw_table(store, run_ids, criteria, results, workloads)
     limits = hard_limits.with_default(limits)
     hard_limits.check_ranges(limits, hard_limits.ranges_of(results.sources))
-    survivors, verdicts = hard_limits.apply(from_results(results, store, info), limits)
+    survivors, verdicts = hard_limits.apply(from_results(results, store, info, workloads), limits)
     by_name = {v.name: v for v in verdicts}
     none = hard_limits.LimitVerdict("")
     raw["out"] = [by_name.get(s, none).out for s in raw["series"]]
