@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import gc
 
+import choix  # requirements-dev.txt pins both: a missing one fails the module, it never skips the check
+import krippendorff
 import numpy as np
 import pytest
 
-choix = pytest.importorskip("choix")  # requirements-dev.txt pins it; a missing one is a skip, never a pass
-krippendorff = pytest.importorskip("krippendorff")
-
-from rubrics import agreement, bradley_terry  # noqa: E402
+from rubrics import agreement, bradley_terry
 
 
 def test_bradley_terry_matches_choix() -> None:
