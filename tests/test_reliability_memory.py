@@ -3,10 +3,10 @@
 A run after a Race (model left loaded) is never measured against a baseline holding the Race's model. Both sides
 run in their own real subprocess on the default model in Foundry Local (in-process), so neither
 inherits this test session's memory. Without the fixes the Race's model sat in the baseline and
-the run after it came out at a fraction of the fresh figure; with a 50 ms sampler the two sides
-differed by whenever the sampler happened to run (592 MB vs 979 MB under background load). The
-kernel's ``VmHWM``, reset per request, does not depend on when anything ran; what remains between the two
-sides is memory the runtime really kept from the Race, bounded by what the Race added.
+the run after it came out at a fraction of the fresh figure. The test asserts the baseline itself,
+one reading taken before any load. The two peaks are never compared with each other: how high a
+peak goes depends on how many allocator arenas the runtime's threads happened to open, so on when
+they ran (seen on one CI run under load: 914 MB fresh vs 611 MB after a Race; quiet: 602 vs 611).
 """
 
 from __future__ import annotations
@@ -32,10 +32,16 @@ from bench.results import memory_of
 from bench.run.runner import run_benchmark
 from bench.store.store import Store
 
+def rss():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+
 tiny, db, mode = sys.argv[1:4]
+race_loaded = None
 if mode == "race":
     lanes = races.race(lambda _m: backend_for(), [tiny], "Say hello.", max_tokens=16)
     assert lanes[tiny].ok and loaded_models(), "the race should leave its model loaded"
+    race_loaded = rss()  # this process with the Race's model in it
 store = Store(db)
 settings = RunSettings(models=[tiny], rounds=2, warmup=1, max_tokens=16)
 run_id, status = run_benchmark(store, settings, prompt_set_from_data(["Say hello.", "Name a color."], "t"))
@@ -43,6 +49,8 @@ row = store.run_models(run_id)[0]
 memory = memory_of(row)
 bases = {s["metrics"]["rss_peak_basis"] for s in store.samples([run_id])}
 print(json.dumps({"status": status, "bytes": memory.bytes, "comparable": memory.comparable,
+                  "baseline": row["baseline_rss_bytes"], "race_loaded": race_loaded,
+                  "weights": row["size_bytes"],
                   "note": memory.note, "left_loaded": [m for _, m in loaded_models()],
                   "source": row["rss_source"], "bases": sorted(bases)}))
 """
@@ -75,13 +83,16 @@ def test_memory_after_a_race_matches_a_fresh_process(default_model: str, tmp_pat
     for side in (fresh, after_race):  # the basis is said, per run and per sample
         assert side["bases"] == [sysmon.BASIS_KERNEL]
         assert side["source"] == f"this process (model in-process); peak: {sysmon.BASIS_KERNEL}"
-    assert fresh["bytes"] > 0 and after_race["bytes"] > 0
-    # The Race's model is never in the baseline, so the run after it is never a fraction of a fresh run
-    # (the defect this test was written for). What the runtime's allocator kept from the Race is real
-    # resident memory the kernel's mark may include (seen: 794 MB fresh, 1,002 MB after a Race, both
-    # kernel-measured), but at most what the Race itself added: it ran the same model on less work.
-    assert after_race["bytes"] >= 0.9 * fresh["bytes"], (fresh, after_race)
-    assert after_race["bytes"] <= 2.2 * fresh["bytes"], (fresh, after_race)
+    # The defect this test was written for: the baseline read with the Race's model still in the
+    # process. The baseline is one reading of RSS before this process first loaded any model, so after
+    # a Race it is the fresh process's reading (same imports, same runtime start-up, within allocator
+    # noise), far below this process's RSS with the Race's model in it.
+    held = after_race["race_loaded"] - fresh["baseline"]  # what the Race's model added to the process
+    assert held > 0.5 * fresh["weights"], (fresh, after_race)  # the Race really held the model
+    assert abs(after_race["baseline"] - fresh["baseline"]) < 0.25 * held, (fresh, after_race)
+    # Each peak holds the weights: every forward pass reads them all (the added figure, not a fraction)
+    for side in (fresh, after_race):
+        assert side["bytes"] >= 0.5 * side["weights"], side
     assert after_race["left_loaded"] == []  # the run unloaded what it loaded
 
 
