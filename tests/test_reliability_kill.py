@@ -5,6 +5,10 @@
 the run at a random moment (seeded), then checks the SQLite file, resumes the run through the
 CLI (in this process: the process boundary is the kill's subject, not the resume's) and checks that it
 holds exactly one ok sample per (model, prompt, round).
+
+The run's last request stalls until the kill (the server holds it), so a kill is mid-run however late
+this process gets to it: the wait picks at most the 7th of 9 samples, and a loaded machine can see
+that count late and sleep long, which with ~0.1 s requests let the run finish first.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 from bench.store.store import Store
@@ -68,8 +73,11 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path):
     prompts.write_text(PROMPTS, encoding="utf-8")
     expected = {(MODEL, f"p{i}", r) for i in (1, 2, 3) for r in range(-WARMUP, ROUNDS)}
     killed_mid_run, kept = 0, []
-    with FaultServer(FaultConfig(gap_s=0.02)) as server:
-        for trial in range(TRIALS):
+    for trial in range(TRIALS):
+        # every request ok but the run's last, which stalls (30 s) until the kill; a server per trial,
+        # so a killed run's request the server reads late cannot take the next trial's plan
+        plan = deque(["ok"] * (len(expected) - 1) + ["stall"])
+        with FaultServer(FaultConfig(gap_s=0.02, plan=plan)) as server:
             db = tmp_path / f"trial{trial}.db"
             Store(db)  # migrate first, so the kill lands in the run and not in schema creation
             args = ["run", "--endpoint", server.url, "--models", MODEL, "--prompts", str(prompts)]
@@ -78,6 +86,7 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path):
             time.sleep(rng.uniform(0.0, 0.1))  # somewhere inside the next request (~0.1 s each)
             proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=30)
+            server.config.plan.clear()  # the resume's requests all answer
             store = Store(db)
             runs = store.list_runs()
             if not runs:
