@@ -58,6 +58,8 @@ class Job:
     log: list[str] = field(default_factory=list)
     live: LiveAnswer = field(default_factory=LiveAnswer)
     last_sample: dict[str, Any] | None = None
+    #: set when the job's thread has nothing more to do (the Results cache of its run included)
+    settled: threading.Event = field(default_factory=threading.Event)
     #: one point per finished request (bench.report.live_chart), for the chart drawn during the run
     points: list[dict[str, Any]] = field(default_factory=list)
     rounds: int = 0
@@ -145,7 +147,16 @@ class JobRegistry:
     def get(self, job_id: str | None) -> Job | None:
         return self._jobs.get(job_id) if job_id else None
 
-    def start(self, kind: str, title: str, work: Callable[[Job], Any], **fields: Any) -> Job:
+    def start(
+        self,
+        kind: str,
+        title: str,
+        work: Callable[[Job], Any],
+        afterwards: Callable[[Job], None] | None = None,
+        **fields: Any,
+    ) -> Job:
+        """Run ``work`` on its own thread; ``afterwards`` runs there once the job is finished (the
+        panel already shows it) and before ``settled`` is set: work a person need not wait for."""
         with self._lock:
             busy = next((j for j in self._jobs.values() if j.running), None)
             if busy is not None:
@@ -156,11 +167,13 @@ class JobRegistry:
                 )
             job = Job(id=uuid.uuid4().hex[:8], kind=kind, title=title, **fields)
             self._jobs[job.id] = job
-        thread = threading.Thread(target=self._work, args=(job, work), name=f"slm-bench-{kind}", daemon=True)
+        thread = threading.Thread(
+            target=self._work, args=(job, work, afterwards), name=f"slm-bench-{kind}", daemon=True
+        )
         thread.start()
         return job
 
-    def _work(self, job: Job, work: Callable[[Job], Any]) -> None:
+    def _work(self, job: Job, work: Callable[[Job], Any], afterwards: Callable[[Job], None] | None) -> None:
         try:
             result = work(job)
             state = "cancelled" if job.cancel.is_set() else "done"
@@ -173,6 +186,13 @@ class JobRegistry:
             job.update(finished=time.time())
             if job.changes_models:
                 self.models_version += 1
+        try:
+            if afterwards is not None:
+                afterwards(job)
+        except Exception as exc:  # never turn a finished job into an error over what follows it
+            job.note(f"after the job: {type(exc).__name__}: {exc}")
+        finally:
+            job.settled.set()
 
 
 @st.cache_resource(show_spinner=False)
