@@ -9,7 +9,7 @@ the next mode from ``plan`` (then ``default``):
 - ``429`` / ``503``: that status, with ``Retry-After: retry_after`` on 429
 - ``die``: two content chunks, then the socket is closed mid-chunk (a server crash)
 - ``truncate``: two content chunks, then a clean end of body without finish, usage or ``[DONE]``
-- ``stall``: one content chunk, then nothing for ``stall_s`` seconds
+- ``stall``: one content chunk, then nothing for ``stall_s`` seconds (then ``stall_ended`` is set)
 - ``malformed``: one content chunk, then ``data: {not json``
 
 ``require_key`` makes every route answer 401 unless ``Authorization: Bearer <key>`` is sent.
@@ -92,6 +92,7 @@ class FaultServer:
     def __init__(self, config: FaultConfig | None = None, port: int = 0) -> None:
         self.config = config or FaultConfig()
         self.seen: list[Seen] = []
+        self.stall_ended = threading.Event()  # a stalled answer's stall_s ran out
         self._lock = threading.Lock()
         self.httpd = _QuietServer(("127.0.0.1", port), self._handler())
         self.httpd.daemon_threads = True
@@ -210,6 +211,7 @@ class FaultServer:
                     return
                 if mode == "stall":
                     time.sleep(cfg.stall_s)
+                    server.stall_ended.set()
                     self._end()
                     return
                 if mode == "malformed":
