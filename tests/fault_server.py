@@ -20,17 +20,29 @@ killed, for tests that need the server in a process of its own.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 MODEL = "fault-model"
 WORDS = ["Hello", " there", ",", " friend", "."]
+
+
+@contextlib.contextmanager
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections while the block runs: bound here and never
+    listening, so no other process (another xdist worker's server) can take it meanwhile, as one can
+    take a port that ``free_port()`` found free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
 
 
 @dataclass

@@ -16,6 +16,7 @@ from bench.inputs import model_refs
 from bench.inputs.config import RunSettings, load_prompt_set
 from bench.run.runner import run_benchmark
 from bench.store.store import Store
+from tests.fault_server import closed_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cli_inprocess import cli
@@ -68,26 +69,26 @@ def test_a_mixed_run_in_process_and_over_http(tiny_model: str, db_path: Path, pr
 def test_cli_mixed_run_checks_each_models_own_endpoint(
     tiny_model: str, db_path: Path, prompt_file: Path
 ) -> None:
-    port = foundry_service.free_port()  # nothing listens there
-    # `bench run` in-process (cli_inprocess): the refusal and its words are the subject; real run
-    # processes are in tests/test_cli.py
-    result = cli("run", "--models", f"{tiny_model},other@http://127.0.0.1:{port}/v1",
-                 "--prompts", str(prompt_file), "--rounds", "1", "--db", str(db_path))  # fmt: skip
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert f"127.0.0.1:{port}" in result.stderr
-    models_json = Path(db_path).parent / "models.json"
-    models_json.write_text(json.dumps({"models": [
-        {"name": tiny_model}, {"name": "other", "endpoint": f"http://127.0.0.1:{port}/v1", "api_key_env": "NO_SUCH_KEY_VAR"},
-    ]}))  # fmt: skip
-    result = cli(
-        "run",
-        "--models",
-        str(models_json),
-        "--prompts",
-        str(prompt_file),
-        "--rounds",
-        "1",
-        "--db",
-        str(db_path),
-    )
-    assert result.returncode == 2 and "NO_SUCH_KEY_VAR is not set" in result.stderr
+    with closed_port() as port:  # nothing listens there while the test runs
+        # `bench run` in-process (cli_inprocess): the refusal and its words are the subject; real run
+        # processes are in tests/test_cli.py
+        result = cli("run", "--models", f"{tiny_model},other@http://127.0.0.1:{port}/v1",
+                     "--prompts", str(prompt_file), "--rounds", "1", "--db", str(db_path))  # fmt: skip
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert f"127.0.0.1:{port}" in result.stderr
+        models_json = Path(db_path).parent / "models.json"
+        models_json.write_text(json.dumps({"models": [
+            {"name": tiny_model}, {"name": "other", "endpoint": f"http://127.0.0.1:{port}/v1", "api_key_env": "NO_SUCH_KEY_VAR"},
+        ]}))  # fmt: skip
+        result = cli(
+            "run",
+            "--models",
+            str(models_json),
+            "--prompts",
+            str(prompt_file),
+            "--rounds",
+            "1",
+            "--db",
+            str(db_path),
+        )
+        assert result.returncode == 2 and "NO_SUCH_KEY_VAR is not set" in result.stderr

@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from bench.acquire.foundry_service import free_port
 from bench.backends.base import ChatRequest, RequestError, now_ns
 from bench.backends.http_support import retry_after_seconds, strip_credentials
 from bench.backends.openai_compat import OpenAIBackend
@@ -31,6 +30,7 @@ from bench.inputs.config import RunSettings, prompt_set_from_data
 from bench.measure.request_metrics import summarize
 from bench.run.runner import run_benchmark
 from bench.store.store import Store
+from tests.fault_server import closed_port
 
 MODEL = "fake-model"
 GAP_S = 0.03  # between chunks, so first-token times are distinguishable
@@ -135,10 +135,8 @@ def run_stream(fake: FakeServer, events: list[Any]) -> tuple[list, Any]:
 
 
 def test_connection_refused_names_the_url_and_the_fix():
-    port = free_port()  # free a moment ago: nothing listens there
-    backend = OpenAIBackend(f"http://127.0.0.1:{port}")
-    with pytest.raises(EndpointError) as err:
-        backend.health()
+    with closed_port() as port, pytest.raises(EndpointError) as err:
+        OpenAIBackend(f"http://127.0.0.1:{port}").health()
     text = err.value.message
     assert f"http://127.0.0.1:{port}/v1" in text and "unreachable" in text
     assert "start the server" in err.value.fix
@@ -189,9 +187,12 @@ def test_retry_after_as_an_http_date_is_seconds_from_now():
     from datetime import UTC, datetime, timedelta
     from email.utils import format_datetime
 
-    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    got = retry_after_seconds(when)
-    assert got is not None and 25 <= got <= 30
+    target = (datetime.now(UTC) + timedelta(seconds=30)).replace(microsecond=0)  # the header has no fraction
+    before = datetime.now(UTC)
+    got = retry_after_seconds(format_datetime(target, usegmt=True))
+    after = datetime.now(UTC)
+    # between the seconds left when it was read and when it returned, however long that took
+    assert got is not None and (target - after).total_seconds() <= got <= (target - before).total_seconds()
 
 
 @pytest.mark.parametrize(
@@ -318,16 +319,16 @@ def test_role_only_first_chunk_is_not_a_token(fake: FakeServer):
 
 
 def test_cli_run_against_a_dead_endpoint_exits_2_without_traceback(tmp_path: Path):
-    port = free_port()
     env = {**os.environ, "SLM_BENCH_DB": str(tmp_path / "bench.db")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench", "run", "--endpoint", f"http://127.0.0.1:{port}", "--models", "x"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=Path(__file__).resolve().parent.parent,
-        timeout=120,
-    )
+    with closed_port() as port:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench", "run", "--endpoint", f"http://127.0.0.1:{port}", "--models", "x"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+            timeout=120,
+        )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     err = " ".join(proc.stderr.split())  # undo the console's line wrapping
