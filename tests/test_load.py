@@ -90,7 +90,10 @@ def test_a_load_run_is_stored_like_any_run_and_stops_at_saturation(tmp_path: Pat
     levels = result["models"]["stub"]["levels"]
     assert store.get_run(run_id)["status"] == "completed"
     assert levels[-1]["saturated"] and levels[-1]["value"] < 32  # it stopped raising the load
-    assert levels[-1]["value"] > 2  # beyond the server's two slots, not before
+    # at the first level judged saturated; which one that is depends on the machine: two slots cap the
+    # throughput from c=4 on, but a burst of other work during c=2 (24 requests, ~0.5 s) can hold its
+    # req/s flat and its median e2e 20% up, and the rule then rightly stops there
+    assert not any(lv["saturated"] for lv in levels[:-1])
     assert "stopped at" in result["models"]["stub"]["stopped"]
     samples = store.samples([run_id])
     measured = [s for s in samples if not s["warmup"]]
