@@ -45,7 +45,13 @@ def test_keys_pick_scores_enter_saves_and_moves_on(one_run: str, app_url: str, t
             name.fill("ana")
             name.press("Enter")
             page.locator(GROUP).first.wait_for(timeout=60_000)
-            time.sleep(1.5)
+            # the keys are bound by a script in a component's iframe, which loads after the form is
+            # drawn (a key pressed before it ran is lost), and every score row is there once the
+            # page's script run has ended: wait for both, however slow the machine
+            page.wait_for_function("() => document.__slmAnnotateKeys === true", timeout=60_000)
+            page.wait_for_function(
+                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+            )
             assert "Prompt 1 of" in page.inner_text("body")
             groups = page.locator(GROUP).count()
             assert groups >= 2
