@@ -98,7 +98,7 @@ def test_endpoint_run_marks_the_failed_model_and_goes_on(env: Path, fake_server:
     at.radio(key="run_backend").set_value(f"fake — {fake_server.url} (HTTP)").run()
     assert at.multiselect[0].options == ["good", "broken"]
     start_run(at, ["good", "broken"], rounds=1, warmup=0)
-    wait_for(at, job_finished, 60)
+    wait_for(at, job_finished)
     assert "Model broken failed" in texts(at.error)
     assert "HTTP 500" in texts(at.error)
     assert "partial" in texts(at.warning)  # one model's requests all failed: the run is not complete
@@ -118,7 +118,7 @@ def test_endpoint_run_marks_the_failed_model_and_goes_on(env: Path, fake_server:
     open_page(at, "pages/run.py")
     at.radio(key="run_backend").set_value(f"fake — {fake_server.url} (HTTP)").run()
     start_run(at, ["broken"], rounds=1, warmup=0)
-    wait_for(at, job_finished, 60)
+    wait_for(at, job_finished)
     assert db(env).list_runs()[0]["status"] == "failed"
     at.button(key="run_open").click().run()
     assert not at.exception, [e.message for e in at.exception]

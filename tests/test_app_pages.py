@@ -83,9 +83,9 @@ def test_run_page_stores_a_run_that_results_draws(env: Path, tiny_model: str) ->
 def test_cancel_stops_the_run_and_keeps_what_was_measured(env: Path, tiny_model: str) -> None:
     at = open_page(app(), "pages/run.py")
     start_run(at, [tiny_model], rounds=300, warmup=0, max_tokens=64)
-    wait_for(at, lambda a: bool(db(env).list_runs()) and db(env).list_runs()[0]["n_samples"] >= 3, 60)
+    wait_for(at, lambda a: bool(db(env).list_runs()) and db(env).list_runs()[0]["n_samples"] >= 3)
     at.button(key="run_cancel").click().run()
-    wait_for(at, job_finished, 60)
+    wait_for(at, job_finished)
     assert "Cancelled" in texts(at.warning)
     run = db(env).list_runs()[0]
     assert run["status"] == "cancelled"

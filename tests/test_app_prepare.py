@@ -95,13 +95,13 @@ def test_home_prepares_the_default_model_while_the_build_env_builds_and_reports_
     at = app()
     assert "is being prepared" in texts(at.info)
     assert quick_button(at).disabled  # enabled when the model is ready
-    at = wait_for(at, lambda a: "Downloading torch (190.2MiB)" in progress_text(a), seconds=60)
+    at = wait_for(at, lambda a: "Downloading torch (190.2MiB)" in progress_text(a))
     assert "Building the model-conversion environment" in progress_text(at)
     # the model was fetched and verified while the conversion environment was still building
     assert model_sources.cached_sha256(gguf) == model_sources.get_source(DEFAULT_MODEL).sha256
 
     build_log.write_text("error: no matching distribution for torch\nexit 1\n", encoding="utf-8")
-    at = wait_for(at, lambda a: not prepare.preparing().running, seconds=30)
+    at = wait_for(at, lambda a: not prepare.preparing().running)
     at.run()
     assert "did not build" in texts(at.error) and "no matching distribution for torch" in texts(at.error)
     assert not quick_button(at).disabled  # nothing runs now: the quick benchmark imports by itself
