@@ -49,6 +49,7 @@ class PgServer:
         self.dir = Path(tempfile.mkdtemp(prefix="slm-bench-pg-"))
         self.data = self.dir / "data"
         self.port = _free_port()
+        self._started = False
         self.user = "bench"
         self.bin = bindir()
         self._as_postgres = os.geteuid() == 0
@@ -65,10 +66,25 @@ class PgServer:
             raise RuntimeError(f"{tool} failed: {done.stdout}\n{done.stderr}")
 
     def start(self) -> None:
-        opts = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        )
-        self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
+        """Start the server; on its first start a port another process took meanwhile is swapped for a new one.
+
+        The port was free when picked, before ``initdb`` ran for seconds: another xdist worker's server
+        (binding port 0) may hold it by now. A restart keeps its port, since the tests hold its URL."""
+        for attempt in range(5):
+            opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+            try:
+                self._run(
+                    "pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start"
+                )
+            except RuntimeError:
+                log = self.dir / "log"
+                taken = log.exists() and "already in use" in log.read_text(errors="replace")
+                if not taken or self._started or attempt == 4:
+                    raise
+                self.port = _free_port()
+                continue
+            self._started = True
+            return
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
