@@ -37,23 +37,30 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 180) -> None:
+def _wait_ours(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 180) -> bool:
+    """True once the server answers and its own log says it listens on ``url``'s port; False when it
+    exited because that port was taken (the port was free when picked, another xdist worker's server
+    may bind it first: then the health check could even be answered by that other app)."""
+    port = url.rsplit(":", 1)[1]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            text = log.read_text(errors="replace")
+            if f"Port {port} is not available" in text or "already in use" in text:
+                return False
+            raise AssertionError(f"streamlit exited with {proc.returncode}:\n{text[-3000:]}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
+                if response.read().strip() == b"ok" and f":{port}" in log.read_text(errors="replace"):
+                    return True
         except OSError:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
     raise AssertionError(f"streamlit did not answer on {url}:\n{log.read_text()[-3000:]}")
 
 
 def serve_app(tmp_path: Path, show_test_models: bool) -> Iterator[str]:
     """``streamlit run app.py`` on a free port with a database of its own; yields its URL, stops it after."""
-    port = _free_port()
     env = {
         **os.environ,
         "SLM_BENCH_DB": str(tmp_path / "bench.db"),
@@ -61,32 +68,28 @@ def serve_app(tmp_path: Path, show_test_models: bool) -> Iterator[str]:
         "SLM_BENCH_SHOW_TEST_MODELS": "1" if show_test_models else "0",
     }
     log = tmp_path / "streamlit.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, log)
-        yield url
-    finally:
-        proc.terminate()
+    for _ in range(3):
+        port = _free_port()
+        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            if not _wait_ours(url, proc, log):
+                continue  # the port was taken between the pick and the bind: pick another
+            yield url
+            return
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    raise AssertionError(
+        f"three ports in a row were taken before streamlit bound them:\n{log.read_text()[-3000:]}"
+    )
 
 
 @pytest.fixture
