@@ -18,9 +18,10 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 FIND_LINKS := $(sort $(PIP_FIND_LINKS) $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null))
 UV_LINKS := $(foreach d,$(FIND_LINKS),--find-links $(d))
 BUILD_LOG := .slm-bench/logs/build-env.log
-# parallel test workers: 3 on 2 cores (tests spend a third of their time waiting on servers, models and the
-# browser): the whole suite in 5 min 4 s against 5 min 38 s with 2 (quiet 2-core machine); override: WORKERS=1
-WORKERS ?= 3
+# parallel test workers: 4 on 2 cores (the tests wait on servers, models, sandbox time limits and the browser
+# much of the time: 2 workers kept 1.15 cores busy): the whole suite in 4 min 3 s against 4 min 56 s with 2
+# (quiet 2-core machine, 9a8a0e4); override: WORKERS=1
+WORKERS ?= 4
 
 .PHONY: app test check setup-test venv build-env default-model browser-deps postgres-deps lint benchmark screenshot
 
