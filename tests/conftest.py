@@ -12,6 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import home_builder
 import isolation
 import pytest
 
@@ -69,11 +70,20 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 _USER_MODELS_AT_START = isolation.user_models()
 
 
+_BUILDER = pytest.StashKey["object"]()  # the controller's background builder of the test home's models
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist) decides, once
+        config.stash[_BUILDER] = home_builder.start(config)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the session if the user's model list grew while it ran (a child process that escaped
     the test home would show here: the audit hook only sees this process's own writes)."""
     if hasattr(session.config, "workerinput"):
         return  # xdist workers: the controller checks once
+    home_builder.stop(session.config.stash.get(_BUILDER, None))
     added = sorted(isolation.user_models() - _USER_MODELS_AT_START)
     if added:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -116,13 +126,16 @@ _LONG_MODULES = {"test_reliability_kill.py": 0}
 
 def _module_rank(items: list[pytest.Item]) -> dict[Path, int]:
     ranks: dict[Path, int] = {}
+    needs_model: set[Path] = set()
     for item in items:
         path = Path(item.path)
-        rank = min(
-            [_LONG_MODULES.get(path.name, 9)]
-            + [_RANK[m.name] for m in item.iter_markers() if m.name in _RANK]
-        )
+        marks = {m.name for m in item.iter_markers()}
+        rank = min([_LONG_MODULES.get(path.name, 9)] + [_RANK[m] for m in marks if m in _RANK])
         ranks[path] = min(rank, ranks.get(path, 9))
+        if marks & {"model", "browser"} or path.name in _LONG_MODULES:
+            needs_model.add(path)
+    if home_builder.home_is_cold():  # the models are being built: what needs none goes first
+        ranks = {path: rank if path in needs_model else -1 for path, rank in ranks.items()}
     return ranks
 
 
