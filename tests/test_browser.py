@@ -170,16 +170,21 @@ def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> 
             assert page.locator('[data-testid="stException"]').count() == 0
             assert page.get_by_text("quick benchmark").count() >= 1  # the run's label in the picker
             time.sleep(2)  # let the charts finish their transitions
+            # Seen once on a loaded machine: a blank main area two seconds after the charts were drawn (a rerun
+            # in flight). What is shot is the page at rest: no script running, every chart drawn.
+            page.wait_for_function(SETTLED, timeout=60_000)
+            assert charts.count() >= 7
 
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
+            shown = page.evaluate(MAIN_STATE)  # what the page held when shot, for the message below
         finally:
             browser.close()
 
     # a blank 1440x2300 page compresses to a few kB; how far above that a full one lands depends on how many
     # points the run drew (44.6 kB seen for the 10-request quick benchmark), so the size only rules out blank
     assert SCREENSHOT.stat().st_size > 20_000
-    assert _distinct_colors(SCREENSHOT) > 1_000, "the screenshot looks blank"
+    assert _distinct_colors(SCREENSHOT) > 1_000, f"the screenshot looks blank; the page held: {shown}"
 
 
 # ---- every page with two runs selected ------------------------------------------------------------
@@ -189,6 +194,19 @@ ALL_DRAWN = (
     "() => [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
     ".every(c => c.querySelector('canvas, svg'))"
 )
+SETTLED = (
+    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    " && (document.querySelector('[data-testid=\"stMain\"]')?.innerText || '').includes('Latency distribution')"
+    ' && document.querySelectorAll(\'[data-testid="stVegaLiteChart"] canvas,'
+    ' [data-testid="stVegaLiteChart"] svg\').length >= 7'
+)
+MAIN_STATE = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  return {charts: document.querySelectorAll('[data-testid="stVegaLiteChart"]').length,
+          scrollTop: main ? main.scrollTop : null, url: location.href,
+          running: !!document.querySelector('[data-testid="stStatusWidget"]'),
+          text: (main ? main.innerText : '').slice(0, 300)};
+}"""
 PAGE_PATHS = ["", "models", "prompts", "run", "results", "race", "annotate", "judge", "decide", "report"]
 
 
