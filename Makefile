@@ -24,7 +24,7 @@ UV_LINKS := $(foreach d,$(FIND_LINKS),--find-links $(d))
 # `make app` does not wait for it: compiling the runtime venv first put 18 s before the server answered.
 # A file a package ships that is not Python 3 (some keep templates as .py) is left to the interpreter.
 COMPILE = compileall -q -j 0
-BUILD_LOG :=BUILD_LOG := .slm-bench/logs/build-env.log
+BUILD_LOG := .slm-bench/logs/build-env.log
 # parallel test workers: 4 on 2 cores (the tests wait on servers, models, sandbox time limits and the browser
 # much of the time: 2 workers kept 1.15 cores busy): the whole suite in 4 min 3 s against 4 min 56 s with 2
 # (quiet 2-core machine, 9a8a0e4); override: WORKERS=1
