@@ -235,7 +235,11 @@ def markdown(result: dict[str, Any]) -> str:
         "from the page's cache (keyed by each run's last update and request count). Both include loading "
         "Streamlit's JavaScript into the new tab. *Click from another page*: in a tab already showing the "
         "app, a click on Results in the sidebar (what a person does after a run); *first time*: on a fresh "
-        "server, nothing cached (as when a run has just ended), else the cache warm.",
+        "server, nothing cached (as after a restart), else the cache warm. The warm case is also the click "
+        "right after a run ends in the app: the run's job fills the same cache, under the keys the page asks "
+        "for, before the person clicks (`ui.tasks.prepare_results`; `tests/test_app_results_prewarm.py` runs "
+        "a real run through the Run page's job and then refuses any new read or chart: the page still draws "
+        "every chart).",
         "",
         _verdict(result["browser"], meta["point_limit"]),
         "",
