@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import isolation
+import processes
 import pytest
 
 COLD = "SLM_BENCH_TEST_COLD_HOME"  # "1": the default model was not built when the session started
@@ -64,10 +65,5 @@ def start(config: pytest.Config) -> subprocess.Popen[bytes] | None:
 
 def stop(builder: subprocess.Popen[bytes] | None) -> None:
     """End the builder with the session (a run cut short need not wait for a conversion)."""
-    if builder is not None and builder.poll() is None:
-        builder.terminate()
-        try:
-            builder.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            builder.kill()
-            builder.wait()
+    if builder is not None:
+        processes.end(builder, grace_s=30)

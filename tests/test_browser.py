@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from tests import processes
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 # docs/screenshot.png (the README's) is refreshed with `make screenshot`; a plain test run writes here
@@ -81,12 +83,7 @@ def serve_app(tmp_path: Path, show_test_models: bool) -> Iterator[str]:
             yield url
             return
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            processes.end(proc)
     raise AssertionError(
         f"three ports in a row were taken before streamlit bound them:\n{log.read_text()[-3000:]}"
     )

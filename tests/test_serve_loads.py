@@ -18,6 +18,7 @@ import httpx
 
 from bench import paths
 from bench.acquire import foundry_service
+from tests import processes
 
 
 def test_a_plain_chat_request_works_right_after_serve(tiny_model: str) -> None:
@@ -51,10 +52,5 @@ def test_a_plain_chat_request_works_right_after_serve(tiny_model: str) -> None:
         assert body["choices"][0]["message"]["role"] == "assistant"
         assert "not loaded" not in reply.text.lower()
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        processes.end(child, grace_s=30)
         shutil.rmtree(foundry_service.service_cache_path(port), ignore_errors=True)  # its links and logs
