@@ -12,6 +12,11 @@ report's sha256 is recorded, so two labels can show the same bytes came out.
 ``--tree`` runs another copy of ``bench/`` and ``rubrics/`` (``git archive COMMIT bench rubrics``)
 on the same store. Results per label go to ``benchmarks/reports.json``; ``benchmarks/reports.md``
 is written from all of them. Run it on an idle machine.
+
+Bytecode: the tree is compiled once before timing (``compileall``), as a person's Python does on their
+first run. These machines set ``PYTHONDONTWRITEBYTECODE``, so before this every timed run compiled all
+of ``bench/`` it imported from source, which no second run on a person's machine does (labels from
+the "compiled" one on; the venv's own packages had bytecode in every label).
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ def _timed(cmd: list[str], tree: Path, cwd: Path, repeat: int) -> dict[str, floa
 
 def measure(label: str, tree: Path, repeat: int) -> dict[str, Any]:
     py = sys.executable
+    subprocess.run([py, "-m", "compileall", "-q", str(tree / "bench"), str(tree / "rubrics")], check=True)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)  # the cwd: `python -m` puts it first on sys.path, so the chosen tree is the one used
         db = tmp / "bench.db"
