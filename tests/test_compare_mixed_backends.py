@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.acquire import foundry_service
 from bench.decide import decision_log
 from bench.errors import BenchError
 from bench.inputs import model_refs
 from bench.inputs.config import RunSettings, load_prompt_set
 from bench.run.runner import run_benchmark
 from bench.store.store import Store
+from tests import service_ports
 from tests.fault_server import closed_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -39,8 +39,7 @@ def test_model_references() -> None:
 
 
 def test_a_mixed_run_in_process_and_over_http(tiny_model: str, db_path: Path, prompt_file: Path) -> None:
-    port = foundry_service.free_port()
-    with foundry_service.start_service_process([tiny_model], port=port) as handle:
+    with service_ports.start_on_a_free_port([tiny_model]) as handle:
         served = f"{tiny_model}:1"
         names, where = model_refs.parse_refs([tiny_model, f"{served}@{handle.base_url}"])
         settings = RunSettings(models=names, model_endpoints=where, rounds=2, warmup=1, max_tokens=8)

@@ -22,6 +22,7 @@ import pytest
 from bench import paths
 from bench.acquire import foundry_service
 from bench.errors import BenchError
+from tests import service_ports
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -125,8 +126,8 @@ def test_a_child_that_dies_reports_its_output(tiny_model: str):
 def test_serve_lists_models_and_leaves_the_byom_catalog_alone(tiny_model: str):
     byom = paths.foundry_cache_dir() / foundry_service.BYOM_FILE
     before = byom.read_bytes()
-    port = foundry_service.free_port()
-    with foundry_service.start_service_process([tiny_model], port=port) as handle:
+    with service_ports.start_on_a_free_port([tiny_model]) as handle:
+        port = service_ports.port_of(handle)
         listed = httpx.get(f"{handle.base_url}/models").json()
         assert [m["id"] for m in listed["data"]] == [f"{tiny_model}:1"]
         cache = foundry_service.service_cache_path(port)

@@ -19,11 +19,12 @@ from bench.inputs.config import RunSettings, load_prompt_set
 from bench.measure.request_metrics import summarize
 from bench.run.runner import run_benchmark
 from bench.store.store import Store
+from tests import service_ports
 
 
 @pytest.fixture(scope="module")
 def service(tiny_model: str) -> Iterator[foundry_service.ServiceHandle]:
-    handle = foundry_service.start_service_process([tiny_model], port=foundry_service.free_port())
+    handle = service_ports.start_on_a_free_port([tiny_model])
     yield handle
     assert handle.stop() == 0, "serve did not exit cleanly on SIGTERM"
 
