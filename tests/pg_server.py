@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from bench.acquire.ports import free_port
 
 
 def bindir() -> Path:
@@ -36,19 +37,13 @@ def bindir() -> Path:
     return found[-1].parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PgServer:
     """One cluster: ``start``, ``stop``, ``restart``, and a fresh database per test (``new_db``)."""
 
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="slm-bench-pg-"))
         self.data = self.dir / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._started = False
         self.user = "bench"
         self.bin = bindir()
@@ -81,7 +76,7 @@ class PgServer:
                 taken = log.exists() and "already in use" in log.read_text(errors="replace")
                 if not taken or self._started or attempt == 4:
                     raise
-                self.port = _free_port()
+                self.port = free_port()
                 continue
             self._started = True
             return

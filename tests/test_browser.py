@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from bench.acquire.ports import free_port
 from tests import processes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,12 +31,6 @@ SCREENSHOT = Path(
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_ours(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 180) -> bool:
@@ -71,7 +65,7 @@ def serve_app(tmp_path: Path, show_test_models: bool) -> Iterator[str]:
     }
     log = tmp_path / "streamlit.log"
     for _ in range(3):
-        port = _free_port()
+        port = free_port()
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
         with log.open("wb") as out:
