@@ -6,8 +6,6 @@ draws from a known model: prompts with real effects, rounds within a prompt, a p
 
 from __future__ import annotations
 
-import gc
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -68,24 +66,17 @@ def test_holm_keeps_a_15_row_gate_at_its_level() -> None:
     """
     failed = 0
     trials = 60
-    # statsmodels' Holm runs a full gc.collect() on every call: late in a suite's worker (a heap of
-    # pandas, Streamlit, models) 60 of them took 26 s. Frozen, the heap that exists before the loop is
-    # not walked again; nothing computed changes (issue 18).
-    gc.freeze()
-    try:
-        for trial in range(trials):
-            rng = np.random.default_rng(10_000 + trial)
-            rows = []
-            for model in range(15):
-                effects = rng.lognormal(0, 0.3, 5)
-                a, ids = run(rng, effects, 4)
-                b, _ = run(rng, effects, 4)
-                ch = bootstrap.change(a, b, seed=model, base_groups=ids, new_groups=ids, n_boot=400)
-                rows.append(from_change(f"m{model}", "e2e_p50", ch, ("x", "s", "e2e_s", "mean", False)))
-            comparison = Comparison("a", "b", rows=rows)
-            failed += bool(gates.gate(comparison, {"e2e_p50": 0.0}))
-    finally:
-        gc.unfreeze()
+    for trial in range(trials):
+        rng = np.random.default_rng(10_000 + trial)
+        rows = []
+        for model in range(15):
+            effects = rng.lognormal(0, 0.3, 5)
+            a, ids = run(rng, effects, 4)
+            b, _ = run(rng, effects, 4)
+            ch = bootstrap.change(a, b, seed=model, base_groups=ids, new_groups=ids, n_boot=400)
+            rows.append(from_change(f"m{model}", "e2e_p50", ch, ("x", "s", "e2e_s", "mean", False)))
+        comparison = Comparison("a", "b", rows=rows)
+        failed += bool(gates.gate(comparison, {"e2e_p50": 0.0}))
     assert failed <= 6  # 30% uncorrected would be ~18
 
 

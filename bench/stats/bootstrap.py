@@ -29,7 +29,8 @@ positive: zeros and failed-item scores of 0 stay in the data.
 **Proportions** (error, truncation and pass rates) are proportions, not means to bootstrap: Wilson
 score intervals, and differences in percentage points with Newcombe's hybrid score interval, from
 statsmodels. **Several gated rows** share one family-wise error rate through Holm–Bonferroni
-(:func:`holm`), on one-sided p-values (:func:`p_beyond`) of "worse by more than the threshold".
+(:func:`bench.stats.multiple_tests.holm`), on one-sided p-values (:func:`p_beyond`) of "worse by more
+than the threshold".
 """
 
 from __future__ import annotations
