@@ -47,6 +47,7 @@ def navigation() -> st.navigation:  # type: ignore[valid-type]
 def frame() -> st.Page:
     """Page config, navigation and sidebar: everything ``app.py`` draws around a page."""
     from ui.job_view import sidebar_status
+    from ui.tasks import prepare_newest_results
 
     st.set_page_config(
         page_title="SLM Bench",
@@ -58,6 +59,7 @@ def frame() -> st.Page:
     with st.sidebar:
         st.caption("SLM Bench · pick the default small language model, on your own hardware, offline.")
     sidebar_status()
+    prepare_newest_results()  # once per process: Results' default run cached before anyone asks
     return page
 
 
