@@ -60,10 +60,14 @@ def _speed_lines(store: Store, run_ids: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
-def _without(prompts: PromptSet, model: str, skips: list[tuple[str, ...]]) -> PromptSet:
-    """``prompts`` less those ``--skip`` leaves out for ``model``."""
+def _without(
+    prompts: PromptSet, model: str, skips: list[tuple[str, ...]], only: list[tuple[str, ...]]
+) -> PromptSet:
+    """``prompts`` less those ``--skip`` leaves out for ``model``, and only those ``--only`` keeps."""
     prefixes = tuple(prefix for who, prefix in skips if who == model)
     kept = [p for p in prompts.prompts if not (prefixes and p.id.startswith(prefixes))]
+    wanted = tuple(prefix for who, prefix in only if who == model)
+    kept = [p for p in kept if not wanted or p.id.startswith(wanted)]
     return prompts.model_copy(update={"prompts": kept})
 
 
@@ -91,6 +95,12 @@ def main() -> None:
         help="MODEL:PREFIX,... leave out that model's prompts whose id starts with PREFIX (said in the output)",
     )
     parser.add_argument(
+        "--only",
+        default="",
+        help="MODEL:PREFIX,... run only that model's prompts whose id starts with PREFIX (an addendum to"
+        " an earlier run's --skip; said in the output)",
+    )
+    parser.add_argument(
         "--write", type=Path, help="write the Markdown here (a hand-written choice section is kept)"
     )
     args = parser.parse_args()
@@ -109,11 +119,12 @@ def main() -> None:
         label="benchmarks/workloads.py",
     )
     skips = [tuple(item.strip().split(":", 1)) for item in args.skip.split(",") if ":" in item]
+    only = [tuple(item.strip().split(":", 1)) for item in args.only.split(",") if ":" in item]
     run_ids: list[tuple[str, str]] = []
     started = time.perf_counter()
     for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
         for model in models:  # one run per (set, model): a model may leave some prompts out (--skip)
-            prompts = _without(resolve_prompt_set(name), model, skips)
+            prompts = _without(resolve_prompt_set(name), model, skips, only)
             run_id, status = run_benchmark(
                 store,
                 settings.model_copy(update={"models": [model]}),
@@ -126,12 +137,15 @@ def main() -> None:
             print(f"{name} {model}: {status}", file=sys.stderr, flush=True)
     results = load_results(store, [run_id for _name, run_id in run_ids])
     text = "\n".join([
-        "# The PyPI-shipped models on the four workload sets",
+        "# The PyPI-shipped models on the four workload sets"
+        + (": an addendum (only the prompts named below)" if args.only else ""),
         "",
         f"Measured with `benchmarks/workloads.py --models {','.join(models)} --rounds {args.rounds}"
-        f" --max-tokens {args.max_tokens}{f' --skip {args.skip}' if args.skip else ''}` in"
+        f" --max-tokens {args.max_tokens}{f' --skip {args.skip}' if args.skip else ''}"
+        f"{f' --only {args.only}' if args.only else ''}` in"
         f" {time.perf_counter() - started:.0f} s on {machine}.",
         *([f"Left out (`--skip`, to fit the session): {args.skip}."] if args.skip else []),
+        *([f"Only these prompts (`--only`, an addendum to an earlier run): {args.only}."] if args.only else []),
         "Foundry Local in-process, streamed, temperature 0, seed 42, no warm-up round (the cold first request"
         " of each model is left out of every statistic). Pass rates: answers that passed every deterministic"
         " check of their prompt, with Wilson 95% intervals; a refused prompt (over the context window, or"
