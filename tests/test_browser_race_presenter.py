@@ -47,6 +47,15 @@ LAYOUT = """
 """
 
 
+#: what the page showed: its URL, whether a script run was going, the main area's words and the app's log
+PAGE_STATE = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  return {url: location.href, running: !!document.querySelector('[data-testid="stStatusWidget"]'),
+          lanes: document.querySelectorAll('.slm-lane').length,
+          text: (main ? main.innerText : document.body.innerText).slice(0, 1500)};
+}"""
+
+
 def test_presenter_view_fits_1280x720(app_with_test_models: str, tiny_model: str, default_model: str) -> None:
     _chromium()
     from playwright.sync_api import sync_playwright
@@ -57,7 +66,12 @@ def test_presenter_view_fits_1280x720(app_with_test_models: str, tiny_model: str
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.goto(url)
-            page.locator(".slm-banner").wait_for(timeout=240_000)  # the race ran and named its winners
+            try:
+                page.locator(".slm-banner").wait_for(timeout=240_000)  # the race ran and named its winners
+            except Exception as exc:  # say what the page showed instead of the banner (seen once in CI)
+                ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTIFACT.with_name("race-presenter-no-banner.png")), full_page=True)
+                raise AssertionError(f"no winner banner; the page held: {page.evaluate(PAGE_STATE)}") from exc
             page.wait_for_timeout(1500)
             ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACT))
