@@ -86,8 +86,10 @@ if presenter:
 elif "presenter" in st.query_params:
     del st.query_params["presenter"]
 autostart = st.query_params.get("go") == "1"
+asked: list[str] = []  # the models a link asked to race
 if autostart:  # once: "Race these two" on Decide, or a bookmarked demo
-    st.session_state["race_models"] = st.query_params.get_all("models")
+    asked = st.query_params.get_all("models")
+    st.session_state["race_models"] = asked
     del st.query_params["go"]
 
 if not presenter:
@@ -143,6 +145,7 @@ with st.expander("Set up the race", expanded=False) if presenter else st.contain
         placeholder="Choose up to four models",
         help="Fastest first: by decode speed measured in your recent runs, else smaller on disk first.",
     )
+    missing = [m for m in asked if m not in options]
     measured = [f"{m} {speeds[m].decode_tps:.0f} tok/s" for m in ordered if m in speeds]
     if measured:
         st.caption(f"Measured here (median decode speed of recent runs): {', '.join(measured)}.")
@@ -204,6 +207,13 @@ with st.expander("Set up the race", expanded=False) if presenter else st.contain
         except BenchError as exc:
             show_error(exc, title="The race did not start.")
 
+if missing:  # a link's race that cannot run as asked says so (outside the set-up, which presenters fold)
+    st.warning(
+        f"The link asked to race {', '.join(missing)}, not available here"
+        f"{'' if models else ', so the race did not start'}. Import it on **Models** (or add the endpoint that "
+        "serves it), or pick the models in **Set up the race** and press **Start the race**.",
+        icon=":material/warning:",
+    )
 if active is not None and active.kind != "race":
     st.info(f"Busy: **{active.title}** — {active.stage}. A race can start when it ends.")
 

@@ -31,3 +31,6 @@ def test_race_these_two_links_the_recommended_model_and_the_runner_up(env: Path)
     assert at.query_params.get("presenter") == "1"  # Race opened in presenter view
     assert "go" not in at.query_params  # the race started once: a reload does not start another
     assert at.query_params.get("models") == ["model-fast", "model-slow"]
+    # neither model is imported here (synthetic runs): the race cannot start, and the page says why
+    warning = " ".join(w.value for w in at.warning)
+    assert "model-fast, model-slow" in warning and "did not start" in warning, warning
