@@ -196,7 +196,7 @@ MAIN_STATE = """() => {
   return {charts: document.querySelectorAll('[data-testid="stVegaLiteChart"]').length,
           scrollTop: main ? main.scrollTop : null, url: location.href,
           running: !!document.querySelector('[data-testid="stStatusWidget"]'),
-          text: (main ? main.innerText : '').slice(0, 300)};
+          text: (main ? main.innerText : document.body.innerText).slice(0, 1500)};
 }"""
 PAGE_PATHS = ["", "models", "prompts", "run", "results", "race", "annotate", "judge", "decide", "report"]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM_ARGS, ROOT, _chromium, serve_app
+from tests.test_browser import CHROMIUM_ARGS, MAIN_STATE, ROOT, _chromium, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACT = ROOT / "test-artifacts" / "race-presenter.png"
@@ -47,15 +47,6 @@ LAYOUT = """
 """
 
 
-#: what the page showed: its URL, whether a script run was going, the main area's words and the app's log
-PAGE_STATE = """() => {
-  const main = document.querySelector('[data-testid="stMain"]');
-  return {url: location.href, running: !!document.querySelector('[data-testid="stStatusWidget"]'),
-          lanes: document.querySelectorAll('.slm-lane').length,
-          text: (main ? main.innerText : document.body.innerText).slice(0, 1500)};
-}"""
-
-
 def test_presenter_view_fits_1280x720(app_with_test_models: str, tiny_model: str, default_model: str) -> None:
     _chromium()
     from playwright.sync_api import sync_playwright
@@ -65,15 +56,14 @@ def test_presenter_view_fits_1280x720(app_with_test_models: str, tiny_model: str
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
+            ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
             page.goto(url)
             try:
                 page.locator(".slm-banner").wait_for(timeout=240_000)  # the race ran and named its winners
             except Exception as exc:  # say what the page showed instead of the banner (seen once in CI)
-                ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(ARTIFACT.with_name("race-presenter-no-banner.png")), full_page=True)
-                raise AssertionError(f"no winner banner; the page held: {page.evaluate(PAGE_STATE)}") from exc
+                raise AssertionError(f"no winner banner; the page held: {page.evaluate(MAIN_STATE)}") from exc
             page.wait_for_timeout(1500)
-            ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACT))
             shown = page.evaluate(LAYOUT)
             assert "presenter=1" in page.url  # the toggle is remembered in the URL

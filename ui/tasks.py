@@ -63,12 +63,12 @@ def _prepare_newest() -> None:
     try:
         from ui import runs
 
-        listed = store().list_runs(200)  # what Results' run picker lists, to open on the same run
-        opens_on = runs.newest_usable(listed)
-        if opens_on and any(r["id"] == opens_on[0] and runs.usable(r) for r in listed):
+        # the run Results' picker opens on (runs.newest_usable) when there is a usable one: the newest
+        usable = [r["id"] for r in store().list_runs(200) if runs.usable(r)][:1]
+        if usable:
             from ui import results_cache
 
-            results_cache.warm(opens_on)
+            results_cache.warm(usable)
     except Exception:  # a cache left cold is only the page computing it on its first visit
         logging.getLogger(__name__).debug("results prewarm skipped", exc_info=True)
 
