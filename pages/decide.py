@@ -11,7 +11,7 @@ import streamlit as st
 from bench.decide import explain as decide_text
 from bench.decide import hard_limits, recommend, workload_pass
 from bench.errors import BenchError
-from bench.report import charts
+from bench.report import chart_data, charts
 from bench.results import load_results
 from bench.units import MB, is_missing
 from ui.errors import show_error
@@ -142,7 +142,7 @@ def _chart(
         f"Quality (mean, {data['scored_by'].iloc[0]})" if front.y == "quality" else "Decode tok/s (mean)"
     )
     x_title = f"{STAT_LABELS[stat].capitalize()} (s)"
-    colors = charts.color_map(domain)
+    colors = chart_data.color_map(domain)
     scale = alt.Scale(domain=list(colors), range=list(colors.values()))
     tooltip = [
         alt.Tooltip("series:N", title="Model"),
@@ -347,7 +347,7 @@ if st.button("Save this decision", key="decide_save", icon=":material/save:",
     st.toast(f"Decision saved ({saved}): the reports of these runs now print its weights and limits.")
 
 domain = table.sort_values("order")["series"].tolist()
-colors = charts.color_map(domain)
+colors = chart_data.color_map(domain)
 
 st.subheader("Quality against latency")
 front = recommend.pareto_front(table)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from bench.errors import BenchError
 from bench.measure import machine
-from bench.report import charts, point_layers
+from bench.report import chart_data, charts, point_layers
 from bench.report.round_labels import round_words
 from bench.results import DEFINITIONS, ModelResult, Results, with_series
 from bench.stats import aggregates, run_noise
@@ -319,7 +319,7 @@ st.caption(
 # ---- table ---------------------------------------------------------------------------------------
 st.subheader("Numbers")
 table = _table(results.models, {run["id"]: run["status"] for run in results.runs})
-colors = charts.color_map(domain)
+colors = chart_data.color_map(domain)
 number_config = {
     "Requests (warm)": st.column_config.NumberColumn(help="Warm, successful requests behind the statistics"),
     "e2e p50 (s)": st.column_config.NumberColumn(format="%.3f"),

@@ -168,3 +168,58 @@ def test_report_page_offers_the_html_file(tmp_path: Path, monkeypatch: pytest.Mo
     assert page.startswith("<!doctype html>") and "<svg" in page
     assert_self_contained(page)
     assert "Self-contained" in "\n".join(str(c.value) for c in at.caption)
+
+
+def test_the_html_report_needs_neither_altair_nor_a_vega_renderer(db_path: Path) -> None:
+    """The report draws its own SVG (bench.report.svg_charts): Altair's import and vl-convert cost a second of it."""
+    store = Store(db_path)
+    run_id = store_run(store, {"a": latencies(np.random.default_rng(6), 0.4, 200)}, bulk=True)
+    code = (
+        "import sys; from bench.report.html import render_html; from bench.store.store import Store; "
+        f"page = render_html(Store({str(store.path)!r}), [{run_id!r}]); "
+        "print(page.count('<svg'), 'altair' in sys.modules, 'vl_convert' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["7", "False", "False"]
+
+
+def test_long_names_fit_inside_every_chart_in_chromium(tmp_path: Path) -> None:
+    """Eight long model names over two runs: every word lies inside its chart, no tick labels overlap."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is not installed: run `make browser-deps` (make test does it)")
+    from playwright.sync_api import sync_playwright
+
+    rng = np.random.default_rng(8)
+    store = Store(tmp_path / "bench.db")
+    names = [f"qwen2.5-coder-{i}.5b-instruct-generic-cpu-int4-rtn-block-32-acc-level-4" for i in range(8)]
+    runs = [
+        store_run(store, {n: latencies(rng, 0.3 + 0.05 * i) for i, n in enumerate(names)}) for _ in range(2)
+    ]
+    page_html = html.render_html(store, runs)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_content(page_html)
+        problems = page.evaluate(
+            """() => {
+                const out = [];
+                document.querySelectorAll('figure svg').forEach((svg, i) => {
+                    const s = svg.getBoundingClientRect();  // on screen: a turned title is measured turned
+                    const boxes = [...svg.querySelectorAll('text')].map(t => [t, t.getBoundingClientRect()]);
+                    for (const [t, b] of boxes) {
+                        if (b.left < s.left - 0.5 || b.top < s.top - 0.5 || b.right > s.right + 0.5 || b.bottom > s.bottom + 0.5)
+                            out.push(`chart ${i}: "${t.textContent}" leaves the chart`);
+                    }
+                    const ticks = boxes.filter(([t]) => /^[−0-9.,]+$/.test(t.textContent));
+                    for (let a = 0; a < ticks.length; a++) for (let c = a + 1; c < ticks.length; c++) {
+                        const p = ticks[a][1], q = ticks[c][1];
+                        if (p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom)
+                            out.push(`chart ${i}: ticks ${ticks[a][0].textContent} and ${ticks[c][0].textContent} overlap`);
+                    }
+                });
+                return out;
+            }"""
+        )
+        browser.close()
+    assert problems == []

@@ -16,7 +16,7 @@ import streamlit as st
 
 from bench.backends.base import Backend, StreamEvent, now_ns
 from bench.measure.request_metrics import TOKEN_KINDS, RequestMetrics
-from bench.report.charts import color_map
+from bench.report.chart_data import color_map
 from bench.run import race as races
 from ui.errors import show_error
 from ui.format import seconds

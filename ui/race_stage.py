@@ -13,7 +13,7 @@ import html
 
 import streamlit as st
 
-from bench.report.charts import color_map
+from bench.report.chart_data import color_map
 from bench.run import race as races
 from ui.race import Board
 

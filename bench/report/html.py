@@ -1,8 +1,9 @@
 """One self-contained HTML report to send: the Markdown report, its charts inlined as SVG, the answers.
 
-Nothing is fetched when it opens (no CDN, no script): the charts are rendered to SVG here by
-vl-convert (Vega-Lite's own renderer, bundled in the wheel) and pasted inline, the styles are inline
-too. The text is :func:`bench.report.exports.render_markdown` rendered to HTML, so the settings, machine,
+Nothing is fetched when it opens (no CDN, no script): the charts are drawn as SVG here
+(:mod:`bench.report.svg_charts`, the Results page's charts from the same rows, each mark with its
+tooltip) and pasted inline, the styles are inline too. They used to be rendered by Altair and
+vl-convert, which cost a second of every report (``benchmarks/reports.md``). The text is :func:`bench.report.exports.render_markdown` rendered to HTML, so the settings, machine,
 tables, quality per source and the decision with its uncertainty read exactly as in the Markdown.
 
 Charts that draw one mark per request draw about 1,000 points (:mod:`bench.report.point_layers`: a
@@ -13,20 +14,18 @@ Markdown report (``--charts``), for pasting into a wiki or a pull request.
 
 from __future__ import annotations
 
-import contextlib
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import altair as alt
-
-from bench.report import charts, point_layers
+from bench.report import point_layers, svg_charts
+from bench.report.chart_data import RESOURCE_PANELS
 from bench.results import Results, load_results, with_series
 from bench.stats import aggregates
 from bench.store.store import Store
 
-WIDTH = 860
+WIDTH = svg_charts.WIDTH
 STYLE = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2937;margin:0;background:#f9fafb}
 main{max-width:1180px;margin:0 auto;padding:24px 32px;background:#fff}
@@ -42,11 +41,11 @@ pre{white-space:pre-wrap;background:#f9fafb;border:1px solid #e5e7eb;padding:8px
 
 @dataclass
 class ChartSpec:
-    """One chart of the report: a file-safe name, a title, the chart and what it shows."""
+    """One chart of the report: a file-safe name, a title, the chart as SVG and what it shows."""
 
     name: str
     title: str
-    chart: alt.TopLevelMixin
+    svg: str
     caption: str
 
 
@@ -63,34 +62,34 @@ def chart_specs(results: Results) -> list[ChartSpec]:
         ChartSpec(
             "latency",
             "End-to-end latency per request",
-            charts.latency_distribution(samples, domain),
+            svg_charts.latency_distribution(samples, domain),
             "One point per request (● warm, ▲ cold = first after the model load); the box spans the warm"
             " requests' quartiles." + note,
         ),
         ChartSpec(
             "percentiles",
             "p50 and p95 latency",
-            charts.percentile_bars(results.summary, domain),
+            svg_charts.percentile_bars(results.summary, domain),
             "Warm requests; each bar is labelled with the number of samples behind it (⚠ = too few for p95).",
         ),
         ChartSpec(
             "ttft_decode",
             "Time to first token vs decode speed",
-            charts.ttft_vs_decode(samples, domain),
+            svg_charts.ttft_vs_decode(samples, domain),
             "Each streamed request; up-left is better." + note,
         ),
         ChartSpec(
             "tps_per_prompt",
             "Decode tokens/s per prompt",
-            charts.tps_per_prompt(prompts, domain),
+            svg_charts.tps_per_prompt(prompts, domain),
             "Mean over the measured requests of each prompt.",
         ),
     ]
     table = results.table()
-    for field, title in charts.RESOURCE_PANELS.items():
+    for field, title in RESOURCE_PANELS.items():
         specs.append(
             ChartSpec(
-                field, title, charts.resource_bars(table, domain, field), "One value per model and run."
+                field, title, svg_charts.resource_bars(table, domain, field), "One value per model and run."
             )
         )
     return specs
@@ -98,23 +97,6 @@ def chart_specs(results: Results) -> list[ChartSpec]:
 
 def chart_specs_for(store: Store, run_ids: Sequence[str]) -> list[ChartSpec]:
     return chart_specs(load_results(store, run_ids))
-
-
-def _static(chart: alt.TopLevelMixin) -> dict:
-    """The chart's spec at a fixed page width (a file has no container to stretch to).
-
-    Not validated against Vega-Lite's JSON schema again: the same chart code is validated where the
-    Results page draws it (and in the chart tests), the dict is the same, and validating the report's
-    eight specs took 0.05 s of every HTML report."""
-    with contextlib.suppress(AttributeError, ValueError):  # a compound chart sizes its parts itself
-        chart = chart.properties(width=WIDTH)
-    return chart.to_dict(validate=False)
-
-
-def _svg(chart: alt.TopLevelMixin) -> str:
-    import vl_convert as vlc
-
-    return vlc.vegalite_to_svg(_static(chart))
 
 
 def _answers(results: Results) -> str:
@@ -151,7 +133,7 @@ def render_html(store: Store, run_ids: Sequence[str]) -> str:
     results = load_results(store, run_ids)  # once: the Markdown text and the charts share them
     body, _, tail = render_markdown(store, run_ids, results).partition("## How to read these numbers")
     figures = "".join(
-        f"<figure><h3>{html.escape(s.title)}</h3>{_svg(s.chart)}<figcaption>{html.escape(s.caption)}"
+        f"<figure><h3>{html.escape(s.title)}</h3>{s.svg}<figcaption>{html.escape(s.caption)}"
         "</figcaption></figure>"
         for s in chart_specs(results)
     )
@@ -168,18 +150,20 @@ def render_html(store: Store, run_ids: Sequence[str]) -> str:
 def write_chart_files(
     store: Store, run_ids: Sequence[str], folder: str | Path, fmt: str = "svg"
 ) -> list[tuple[str, Path]]:
-    """Every chart as ``folder/<name>.svg`` (or ``.png``); returns (title, path) pairs in report order."""
-    import vl_convert as vlc
+    """Every chart as ``folder/<name>.svg`` (or ``.png``); returns (title, path) pairs in report order.
 
+    PNG: the same SVG rasterised at twice its size by vl-convert's resvg (imported only for PNG)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for spec in chart_specs(load_results(store, run_ids)):
         path = out / f"{spec.name}.{fmt}"
         if fmt == "png":
-            path.write_bytes(vlc.vegalite_to_png(_static(spec.chart), scale=2))
+            import vl_convert as vlc
+
+            path.write_bytes(vlc.svg_to_png(spec.svg, scale=2))
         else:
-            path.write_text(_svg(spec.chart), encoding="utf-8")
+            path.write_text(spec.svg, encoding="utf-8")
         written.append((spec.title, path))
     return written
 

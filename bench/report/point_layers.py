@@ -5,14 +5,14 @@ Results page took seconds per chart (and Altair refuses more than 5,000 rows), w
 overlapping circles show nothing 2,000 would not. So point layers draw a seeded random subset per
 series (every cold request kept: seeing the cold start is their point), and the box of a box plot
 is computed here from *all* warm requests, so the statistics drawn never depend on the subset.
-The caption says how many were drawn (:func:`thinning_note`).
+The caption says how many were drawn (:func:`thinning_note`). No chart library here: the app's Altair
+charts and the report's own SVG (:mod:`bench.report.svg_charts`) both thin with it.
 """
 
 from __future__ import annotations
 
 import math
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
@@ -68,24 +68,3 @@ def box_stats(data: pd.DataFrame, metric: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["series", "q1", "median", "q3", "low", "high", "n"])
-
-
-_BOX_TIPS = [
-    ("median", "Median"),
-    ("q1", "Q1"),
-    ("q3", "Q3"),
-    ("low", "Lower whisker"),
-    ("high", "Upper whisker"),
-]
-
-
-def box_layers(stats: pd.DataFrame, y: alt.Y, color: alt.Color) -> list[alt.Chart]:
-    """Whisker, box (Q1..Q3) and median tick drawn from :func:`box_stats`, with n in the tooltip."""
-    base = alt.Chart(stats).encode(y=y, color=color)
-    tips = [alt.Tooltip("series:N", title="Model"), alt.Tooltip("n:Q", title="Warm requests (n)")]
-    tips += [alt.Tooltip(f"{k}:Q", title=t, format=".3f") for k, t in _BOX_TIPS]
-    return [
-        base.mark_rule(opacity=0.6).encode(x=alt.X("low:Q"), x2="high:Q", tooltip=tips),
-        base.mark_bar(size=26, opacity=0.28).encode(x=alt.X("q1:Q"), x2="q3:Q", tooltip=tips),
-        base.mark_tick(size=26, thickness=2, color="#1B2333").encode(x=alt.X("median:Q")),
-    ]
