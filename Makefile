@@ -67,7 +67,7 @@ app: | $(UV)                        ## run the app on 127.0.0.1; Home prepares t
 	@mkdir -p $(dir $(BUILD_LOG))
 	@{ $(MAKE) --no-print-directory build-env; echo "exit $$?"; } > $(BUILD_LOG) 2>&1 &
 	@$(MAKE) --no-print-directory venv
-	SLM_BENCH_BUILD_ENV_LOG=$(abspath $(BUILD_LOG)) $(VENV)/bin/python -m streamlit run app.py \
+	SLM_BENCH_BUILD_ENV_LOG=$(abspath $(BUILD_LOG)) $(VENV)/bin/python -m ui.serve \
 		--server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 
 browser-deps:                       ## Debian's Chromium for the browser test (never a downloaded browser)

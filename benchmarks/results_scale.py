@@ -4,7 +4,7 @@ Method: a run of 4 models x 2,500 requests is written to a fresh SQLite file wit
 (synthetic timings, ``tests/synthetic_runs.py``: the subject is drawing, not measuring). Then:
 
 1. *Python*: ``load_results`` and each chart's spec (build + JSON) timed, best of ``--repeats``.
-2. *Browser*: ``streamlit run app.py`` with that database, headless Debian Chromium opens
+2. *Browser*: the app as `make app` serves it (``python -m ui.serve``) with that database, headless Debian Chromium opens
    ``/results?run=ID`` and the clock runs from navigation until all 8 charts are drawn and the
    script run has ended; *first visit* (nothing cached), *revisit* (a new tab, the server's cache
    warm) and *click from another page* (the sidebar link in a tab already open) are each timed
@@ -93,7 +93,7 @@ def python_side(db: Path, run_id: str, repeats: int) -> dict[str, float]:
 
 def _serve(db: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SLM_BENCH_DB": str(db), "SLM_BENCH_APP_DIR": str(db.parent / "app")}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    cmd = [sys.executable, "-m", "ui.serve", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
@@ -258,8 +258,9 @@ def markdown(result: dict[str, Any]) -> str:
         "`tests/test_app_results_prewarm.py` runs a real run through the Run page's job and then refuses any "
         "new read or chart: the page still draws every chart; a second test does the same for the start-up "
         "preparation). *Bookmark after a restart*: a fresh server on which nothing was opened, a new tab "
-        "straight on Results: the server imports the app, and the page computes what the start-up "
-        "preparation (started by this same page run) has not cached yet.",
+        "straight on Results the moment the server answers its health check: the server started preparing "
+        "Results when it started (`ui.serve`, what `make app` runs), and the page waits for what that "
+        "preparation has not finished.",
         "",
         _verdict(result["browser"], meta["point_limit"]),
         "",

@@ -1,4 +1,4 @@
-"""The app for real: ``streamlit run app.py`` driven by headless Chromium (Debian's, never a download).
+"""The app for real, as `make app` serves it (``python -m ui.serve``), driven by headless Chromium (Debian's, never a download).
 
 A first-time user's path: open Home, click the quick benchmark, watch it run (progress, live
 answer), land on Results with the charts. The screenshot of that page is ``docs/screenshot.png``,
@@ -56,7 +56,7 @@ def _wait_ours(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: floa
 
 
 def serve_app(tmp_path: Path, show_test_models: bool) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port with a database of its own; yields its URL, stops it after."""
+    """The app as `make app` serves it (``python -m ui.serve``) on a free port with a database of its own; yields its URL."""
     env = {
         **os.environ,
         "SLM_BENCH_DB": str(tmp_path / "bench.db"),
@@ -66,7 +66,7 @@ def serve_app(tmp_path: Path, show_test_models: bool) -> Iterator[str]:
     log = tmp_path / "streamlit.log"
     for _ in range(3):
         port = free_port()
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        cmd = [sys.executable, "-m", "ui.serve", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

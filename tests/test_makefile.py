@@ -48,7 +48,7 @@ def test_make_app_names_the_build_log_home_waits_for(tmp_path: Path) -> None:
     lines = "\n".join(_dry_run("app", tmp_path))
     assert "> .slm-bench/logs/build-env.log 2>&1 &" in lines  # the conversion venv builds in the background
     assert f"SLM_BENCH_BUILD_ENV_LOG={tmp_path}/.slm-bench/logs/build-env.log" in lines
-    assert "streamlit run app.py" in lines
+    assert "-m ui.serve" in lines  # Streamlit's `streamlit run app.py`, with Results prepared at start
 
 
 def test_make_test_runs_the_whole_suite_on_compiled_bytecode(tmp_path: Path) -> None:

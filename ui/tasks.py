@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 import streamlit as st
@@ -13,6 +14,8 @@ from bench.acquire.sources import DEFAULT_MODEL
 from bench.inputs.config import PromptSet, RunSettings, resolve_prompt_set
 from ui.jobs import Job, registry
 from ui.resources import foundry_backend, resume_keys, store
+
+log = logging.getLogger(__name__)
 
 #: 160 tokens: SmolLM2-135M ends its workshop answers on its own within 133 tokens (explain-onnx,
 #: measured at temperature 0); 48 cut 4 of 5 answers. Its email-subject and list-colors answers
@@ -68,9 +71,12 @@ def _prepare_newest() -> None:
         if usable:
             from ui import results_cache
 
+            started = time.perf_counter()
             results_cache.warm(usable)
+            # said once per process: `make app`'s console shows it (ui.serve), a test reads it
+            log.info("Results prepared: run %s cached in %.1f s", usable[0], time.perf_counter() - started)
     except Exception:  # a cache left cold is only the page computing it on its first visit
-        logging.getLogger(__name__).debug("results prewarm skipped", exc_info=True)
+        log.debug("results prewarm skipped", exc_info=True)
 
 
 def start_benchmark(
