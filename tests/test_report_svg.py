@@ -86,6 +86,13 @@ def test_a_scale_rounds_out_to_ticks_that_cover_every_value() -> None:
         assert any(np.isclose(mantissa, m) for m in (1, 2, 5, 10))  # 1, 2 or 5 times a power of ten
 
 
+def test_a_scale_of_one_value_keeps_it_inside_and_zeros_never_go_negative() -> None:
+    zeros = Linear.fit([0.0, 0.0], 0, 700, zero=True, count=10)
+    assert (zeros.low, zeros.high) == (0.0, 1.0)
+    single = Linear.fit([3.7], 0, 700, zero=False, count=10)
+    assert single.low < 3.7 < single.high and single(3.7) == pytest.approx(350, abs=70)
+
+
 # ---- charts read back against the truth ---------------------------------------------------------
 @pytest.fixture
 def known(tmp_path: Path) -> tuple[Store, str, dict[str, np.ndarray]]:

@@ -90,7 +90,9 @@ class Linear:
         low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
         if zero:
             low, high = min(low, 0.0), max(high, 0.0)
-        if high == low:  # one value: a unit either side, so it sits mid-axis
+        if high == low and zero and low == 0:  # nothing but zeros (a model of no size): 0 to 1, no minus
+            high = 1.0
+        elif high == low:  # one value: a tenth of it either side, so it sits mid-axis
             pad = abs(low) * 0.1 or 1.0
             low, high = low - pad, high + pad
         for _ in range(10):  # d3's nice: round out, re-pick the step on the wider domain, until it holds
