@@ -25,7 +25,6 @@ from bench.results import Results, load_results, with_series
 from bench.stats import aggregates
 from bench.store.store import Store
 
-WIDTH = svg_charts.WIDTH
 STYLE = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2937;margin:0;background:#f9fafb}
 main{max-width:1180px;margin:0 auto;padding:24px 32px;background:#fff}
