@@ -121,7 +121,7 @@ def test_the_latency_boxes_and_medians_are_every_warm_request_s(known) -> None:
     assert len(cold) == 2 and all(e.tag == f"{NS}path" for e in cold)  # every cold start kept, a triangle
     for e in points:  # each point says what it is: the tooltip names its model and token source
         tip = e.find(f"{NS}title").text
-        assert f"Model: {e.get('data-series')}" in tip and "count from usage" in tip
+        assert f"Model: {e.get('data-series')}" in tip and "Token count from: usage" in tip
 
 
 def test_percentile_bars_reach_p50_and_p95_and_name_their_n(known) -> None:

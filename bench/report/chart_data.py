@@ -8,6 +8,7 @@ rows, colours and words. Nothing here imports a chart library.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,64 @@ UNIT_FORMATS = {"s": ",.3~r", "tok/s": ",.3~r", "tok": ",d", "MB": ",.0f", "scor
 SAMPLE_COLUMNS = [
     "series", "model", "run_id", "prompt_id", "round", "round_label", "phase", "phase_note", "jitter",
     "ttft_s", "decode_tps", "output_tokens", "output_token_source", "transport",
+]  # fmt: skip
+
+
+class Tip(NamedTuple):
+    """One line of what hovering a mark says: the column, its title, ``Q`` or ``N``, a number format.
+
+    The one list both chart kinds read: the app's Altair tooltips (:mod:`bench.report.charts`) and
+    the report's SVG ``<title>`` lines (:mod:`bench.report.svg_charts`) name the same facts.
+    """
+
+    field: str
+    title: str
+    kind: str = "N"
+    fmt: str = ""
+
+
+def sample_tips(metric: str) -> list[Tip]:
+    """One request: where it came from (prompt, round, phase, token source, transport, run) and its numbers."""
+    return [
+        Tip("series", "Model"), Tip("prompt_id", "Prompt"), Tip("round_label", "Round"),
+        Tip("phase_note", "Request"), Tip(metric, label(metric), "Q", ".3f"), Tip("ttft_s", "TTFT (s)", "Q", ".3f"),
+        Tip("decode_tps", "Decode tok/s", "Q", ".1f"), Tip("output_tokens", "Output tokens", "Q"),
+        Tip("output_token_source", "Token count from"), Tip("transport", "Transport"), Tip("run_id", "Run"),
+    ]  # fmt: skip
+
+
+def percentile_tips(metric: str) -> list[Tip]:
+    """One p50 or p95 bar: its value, the warm samples behind it and any low-n caveat."""
+    return [
+        Tip("series", "Model"), Tip("stat", "Statistic"), Tip("value", label(metric), "Q", ".3f"),
+        Tip("n", "Warm samples", "Q"), Tip("caveat", "Caveat"), Tip("token_source", "Token count from"),
+        Tip("transport", "Transport"), Tip("run_id", "Run"),
+    ]  # fmt: skip
+
+
+def prompt_tips(metric: str) -> list[Tip]:
+    """One prompt's bar of one model: its means and how many requests are behind them."""
+    return [
+        Tip("series", "Model"), Tip("prompt_id", "Prompt"), Tip(metric, "Decode tok/s (mean)", "Q", ".1f"),
+        Tip("e2e_s_mean", "End-to-end (s, mean)", "Q", ".3f"), Tip("ttft_s_mean", "TTFT (s, mean)", "Q", ".3f"),
+        Tip("output_tokens_mean", "Output tokens (mean)", "Q", ".1f"), Tip("n", "Samples", "Q"),
+        Tip("run_id", "Run"),
+    ]  # fmt: skip
+
+
+#: one model's resource bar: every resource number and where memory was measured
+RESOURCE_TIPS = [
+    Tip("series", "Model"), Tip("load_seconds", "Load time (s)", "Q", ".2f"),
+    Tip("model_rss_mb", "Memory (MB)", "Q", ".0f"), Tip("memory_basis", "Memory is"),
+    Tip("peak_rss_mb", "Peak RSS (MB)", "Q", ".0f"), Tip("size_mb", "Size on disk (MB)", "Q", ".1f"),
+    Tip("rss_source", "Memory measured on"), Tip("execution_provider", "Execution provider"),
+    Tip("transport", "Transport"), Tip("status", "Status"),
+]  # fmt: skip
+#: one model's box of warm requests: the statistics :func:`bench.report.point_layers.box_stats` computes
+BOX_TIPS = [
+    Tip("series", "Model"), Tip("n", "Warm requests (n)", "Q"), Tip("median", "Median", "Q", ".3f"),
+    Tip("q1", "Q1", "Q", ".3f"), Tip("q3", "Q3", "Q", ".3f"), Tip("low", "Lower whisker", "Q", ".3f"),
+    Tip("high", "Upper whisker", "Q", ".3f"),
 ]  # fmt: skip
 
 
@@ -101,14 +160,19 @@ def sample_data(samples: pd.DataFrame, metric: str, include_warmup: bool) -> pd.
     return data[list(dict.fromkeys([*SAMPLE_COLUMNS, metric]))]
 
 
+def has_percentiles(summary: pd.DataFrame, metric: str = "e2e_s") -> bool:
+    """Whether ``summary`` holds ``metric``'s p50, p95 and n (not so when every request failed)."""
+    needed = {f"{metric}_p50", f"{metric}_p95", f"{metric}_n"}
+    return not summary.empty and needed <= set(summary.columns)
+
+
 def percentile_rows(summary: pd.DataFrame, metric: str = "e2e_s") -> pd.DataFrame:
     """One row per (series, p50 | p95) of warm requests, labelled with its sample count.
 
     Empty when the summary has no such statistic. ``⚠`` marks a percentile from fewer samples than
     :data:`bench.stats.aggregates.MIN_N` wants, and ``caveat`` says so in words.
     """
-    needed = {f"{metric}_p50", f"{metric}_p95", f"{metric}_n"}
-    if summary.empty or not needed <= set(summary.columns):
+    if not has_percentiles(summary, metric):
         return pd.DataFrame()
     rows = []
     for rec in summary.to_dict("records"):

@@ -19,17 +19,24 @@ import pandas as pd
 
 from bench.report import point_layers
 from bench.report.chart_data import (
+    BOX_TIPS,
     PALETTE,
     PHASE_SHAPES,
     PHASES,
     RESOURCE_PANELS,
+    RESOURCE_TIPS,
     RESOURCE_UNITS,
     SERIES_TITLE,
+    Tip,
     axis_format,
+    has_percentiles,
     label,
     percentile_rows,
+    percentile_tips,
+    prompt_tips,
     resource_rows,
     sample_data,
+    sample_tips,
 )
 
 #: a series name wraps at its " · " (model, then run) instead of being cut with "…"
@@ -111,19 +118,11 @@ def _empty(message: str) -> alt.Chart:
     )
 
 
-def _sample_tooltips(metric: str) -> list[alt.Tooltip]:
+def _tooltips(tips: list[Tip]) -> list[alt.Tooltip]:
+    """Altair tooltips of :mod:`bench.report.chart_data`'s tip list (the report's SVG reads the same list)."""
     return [
-        alt.Tooltip("series:N", title="Model"),
-        alt.Tooltip("prompt_id:N", title="Prompt"),
-        alt.Tooltip("round_label:N", title="Round"),
-        alt.Tooltip("phase_note:N", title="Request"),
-        alt.Tooltip(f"{metric}:Q", title=label(metric), format=".3f"),
-        alt.Tooltip("ttft_s:Q", title="TTFT (s)", format=".3f"),
-        alt.Tooltip("decode_tps:Q", title="Decode tok/s", format=".1f"),
-        alt.Tooltip("output_tokens:Q", title="Output tokens"),
-        alt.Tooltip("output_token_source:N", title="Token count from"),
-        alt.Tooltip("transport:N", title="Transport"),
-        alt.Tooltip("run_id:N", title="Run"),
+        alt.Tooltip(f"{t.field}:{t.kind}", title=t.title, **({"format": t.fmt} if t.fmt else {}))  # type: ignore[arg-type]
+        for t in tips
     ]
 
 
@@ -156,7 +155,7 @@ def latency_distribution(
             yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-0.6, 1.6])),
             color=_color(domain, legend=False),
             shape=_shape(),
-            tooltip=_sample_tooltips(metric),
+            tooltip=_tooltips(sample_tips(metric)),
         )
     )
     return hold(alt.layer(*boxes, points).properties(height=alt.Step(64)))
@@ -166,21 +165,12 @@ def percentile_bars(
     summary: pd.DataFrame, domain: Sequence[str], metric: str = "e2e_s"
 ) -> alt.LayerChart | alt.Chart:
     """p50 and p95 of warm requests per model, each bar labelled with its sample count."""
-    if summary.empty or f"{metric}_p50" not in summary:
+    if not has_percentiles(summary, metric):
         return _empty("No statistics yet: every request failed or the run has no warm request.")
     data = percentile_rows(summary, metric)
     if data.empty:
         return _empty("No percentile could be computed.")
-    tooltip = [
-        alt.Tooltip("series:N", title="Model"),
-        alt.Tooltip("stat:N", title="Statistic"),
-        alt.Tooltip("value:Q", title=label(metric), format=".3f"),
-        alt.Tooltip("n:Q", title="Warm samples"),
-        alt.Tooltip("caveat:N", title="Caveat"),
-        alt.Tooltip("token_source:N", title="Token count from"),
-        alt.Tooltip("transport:N", title="Transport"),
-        alt.Tooltip("run_id:N", title="Run"),
-    ]
+    tooltip = _tooltips(percentile_tips(metric))
     # horizontal bars: the series names are y labels, one per band, so 8 long names never overlap
     y = alt.Y("series:N", title=None, sort=list(domain), axis=series_axis())
     y_offset = alt.YOffset("stat:N", sort=["p50", "p95"])
@@ -221,7 +211,7 @@ def ttft_vs_decode(samples: pd.DataFrame, domain: Sequence[str]) -> alt.Chart:
             ),
             color=_color(domain),
             shape=_shape(),
-            tooltip=_sample_tooltips("decode_tps"),
+            tooltip=_tooltips(sample_tips("decode_tps")),
         )
         .properties(height=320, autosize=FIT_X)
     )
@@ -251,16 +241,7 @@ def tps_per_prompt(
             xOffset=alt.XOffset("series:N", sort=list(domain)),
             y=alt.Y(f"{metric}:Q", title="Decode tok/s (mean)", axis=value_axis("decode_tps")),
             color=_color(domain),
-            tooltip=[
-                alt.Tooltip("series:N", title="Model"),
-                alt.Tooltip("prompt_id:N", title="Prompt"),
-                alt.Tooltip(f"{metric}:Q", title="Decode tok/s (mean)", format=".1f"),
-                alt.Tooltip("e2e_s_mean:Q", title="End-to-end (s, mean)", format=".3f"),
-                alt.Tooltip("ttft_s_mean:Q", title="TTFT (s, mean)", format=".3f"),
-                alt.Tooltip("output_tokens_mean:Q", title="Output tokens (mean)", format=".1f"),
-                alt.Tooltip("n:Q", title="Samples"),
-                alt.Tooltip("run_id:N", title="Run"),
-            ],
+            tooltip=_tooltips(prompt_tips(metric)),
         )
         .properties(height=300, autosize=FIT_X)
     )
@@ -282,41 +263,16 @@ def resource_bars(
             y=alt.Y("series:N", title=None, sort=list(domain), axis=series_axis()),
             x=alt.X(f"{field}:Q", title=title, axis=value_axis(RESOURCE_UNITS[field])),
             color=_color(domain, legend=False),
-            tooltip=_resource_tooltips(),
+            tooltip=_tooltips(RESOURCE_TIPS),
         )
         .properties(height=band_height(part["series"].nunique()), autosize=FIT_X, **size)
     )
 
 
-def _resource_tooltips() -> list[alt.Tooltip]:
-    return [
-        alt.Tooltip("series:N", title="Model"),
-        alt.Tooltip("load_seconds:Q", title="Load time (s)", format=".2f"),
-        alt.Tooltip("model_rss_mb:Q", title="Memory (MB)", format=".0f"),
-        alt.Tooltip("memory_basis:N", title="Memory is"),
-        alt.Tooltip("peak_rss_mb:Q", title="Peak RSS (MB)", format=".0f"),
-        alt.Tooltip("size_mb:Q", title="Size on disk (MB)", format=".1f"),
-        alt.Tooltip("rss_source:N", title="Memory measured on"),
-        alt.Tooltip("execution_provider:N", title="Execution provider"),
-        alt.Tooltip("transport:N", title="Transport"),
-        alt.Tooltip("status:N", title="Status"),
-    ]
-
-
-_BOX_TIPS = [
-    ("median", "Median"),
-    ("q1", "Q1"),
-    ("q3", "Q3"),
-    ("low", "Lower whisker"),
-    ("high", "Upper whisker"),
-]
-
-
 def _box_layers(stats: pd.DataFrame, y: alt.Y, color: alt.Color) -> list[alt.Chart]:
     """Whisker, box (Q1..Q3) and median tick drawn from :func:`point_layers.box_stats`, with n in the tooltip."""
     base = alt.Chart(stats).encode(y=y, color=color)
-    tips = [alt.Tooltip("series:N", title="Model"), alt.Tooltip("n:Q", title="Warm requests (n)")]
-    tips += [alt.Tooltip(f"{k}:Q", title=t, format=".3f") for k, t in _BOX_TIPS]
+    tips = _tooltips(BOX_TIPS)
     return [
         base.mark_rule(opacity=0.6).encode(x=alt.X("low:Q"), x2="high:Q", tooltip=tips),
         base.mark_bar(size=26, opacity=0.28).encode(x=alt.X("q1:Q"), x2="q3:Q", tooltip=tips),

@@ -225,13 +225,12 @@ class Canvas:
     def add(self, *marks: str) -> None:
         self.parts.extend(marks)
 
-    def x_axis(self, scale: Linear, title: str, spec: str, count: int, grid: bool = True) -> None:
+    def x_axis(self, scale: Linear, title: str, spec: str, count: int) -> None:
         """Ticks, labels and grid under (and across) the plot, the title below them."""
         base = self.top + self.plot_h
         for tick in scale.ticks(count):
             x = scale(tick)
-            if grid:
-                self.add(line(x, self.top, x, base))
+            self.add(line(x, self.top, x, base))
             tick_mark = line(x, base, x, base + 5, AXIS, data={"tick": "x", "value": f"{tick:.12g}"})
             self.add(tick_mark, text(x, base + 15, number(tick, spec), "middle"))
         self.add(line(self.left, base, self.left + self.plot_w, base, AXIS))
@@ -260,8 +259,7 @@ class Canvas:
 
     def color_legend(self, domain: Sequence[str], colors: dict[str, str], y: float) -> None:
         """A swatch and the name of each series, in as many columns as fit the width."""
-        widest = max((text_px(str(n)) for n in domain), default=0) + 28
-        columns = max(1, min(len(domain), int((self.width - 16) // widest)))
+        widest, columns = _legend_grid(domain, self.width)
         for i, name in enumerate(domain):
             x = 16 + (i % columns) * widest
             row_y = y + (i // columns) * 18
@@ -287,17 +285,17 @@ class Canvas:
 
 def legend_rows(domain: Sequence[str], width: int) -> int:
     """How many rows :meth:`Canvas.color_legend` takes for ``domain`` at ``width``."""
-    if not domain:
-        return 0
-    widest = max(text_px(str(n)) for n in domain) + 28
-    columns = max(1, min(len(domain), int((width - 16) // widest)))
-    return math.ceil(len(domain) / columns)
+    return math.ceil(len(domain) / _legend_grid(domain, width)[1]) if domain else 0
+
+
+def _legend_grid(domain: Sequence[str], width: int) -> tuple[float, int]:
+    """(column width, columns) of a colour legend: as many columns of the widest entry as fit."""
+    widest = max((text_px(str(n)) for n in domain), default=0) + 28
+    return widest, max(1, min(len(domain), int((width - 16) // widest)))
 
 
 def message(words: str, width: int) -> str:
     """A chart with nothing to draw says why, in the chart's place."""
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="80" viewBox="0 0 {width} 80"'
-        f' role="img" aria-label="{esc(words)}" font-family="{FONT}"><rect width="{width}" height="80"'
-        f' fill="#ffffff"/>{text(width / 2, 40, words, "middle", 14, MUTED)}</svg>'
-    )
+    canvas = Canvas(width, 80, left=0, top=0, bottom=0, right=0)
+    canvas.add(text(width / 2, 40, words, "middle", 14, MUTED))
+    return canvas.render(words)

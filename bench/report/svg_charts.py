@@ -17,26 +17,34 @@ import pandas as pd
 from bench.report import point_layers
 from bench.report import svg as draw
 from bench.report.chart_data import (
+    BOX_TIPS,
     PHASE_SHAPES,
     PHASES,
     RESOURCE_PANELS,
+    RESOURCE_TIPS,
     RESOURCE_UNITS,
+    Tip,
     axis_format,
     color_map,
+    has_percentiles,
     label,
     percentile_rows,
+    percentile_tips,
+    prompt_tips,
     resource_rows,
     sample_data,
+    sample_tips,
 )
 
 WIDTH = 860
 SHAPES = dict(zip(PHASES, PHASE_SHAPES, strict=True))
 
 
-def _ordered(domain: Sequence[str], present: pd.Series) -> list[str]:
-    """The series drawn, in the shared domain's order (any not in it after them)."""
-    names = [str(s) for s in dict.fromkeys(present.astype(str))]
-    return [s for s in domain if s in names] + [s for s in names if s not in domain]
+def _series(domain: Sequence[str], present: pd.Series) -> tuple[list[str], dict[str, str]]:
+    """The series drawn, in the shared domain's order (any not in it after them), and their colours."""
+    drawn = [str(s) for s in dict.fromkeys(present.astype(str))]
+    extra = [s for s in drawn if s not in domain]
+    return [s for s in domain if s in drawn] + extra, color_map([*domain, *extra])
 
 
 def _series_margin(names: Sequence[str]) -> int:
@@ -45,24 +53,19 @@ def _series_margin(names: Sequence[str]) -> int:
     return int(widest) + 20
 
 
-def _num(row: dict, key: str, fmt: str) -> str:
-    """``row[key]`` in ``fmt``, or ``n/a`` when it was not measured."""
-    v = row.get(key)
-    return "n/a" if v is None or pd.isna(v) else format(float(v), fmt)
+def _value(value: object, tip: Tip) -> str:
+    """A tooltip's value as the app's tooltip writes it; ``n/a`` when it was not measured."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "n/a"
+    if tip.kind != "Q":
+        return str(value)
+    number = float(value)  # type: ignore[arg-type]
+    return format(number, tip.fmt) if tip.fmt else f"{number:.0f}" if number.is_integer() else f"{number:.3g}"
 
 
-def _sample_tip(row: dict, metric: str) -> str:
-    return "\n".join(
-        [
-            f"Model: {row['series']}",
-            f"Prompt: {row['prompt_id']} · {row['round_label']}",
-            f"Request: {row['phase_note']}",
-            f"{label(metric)}: {_num(row, metric, '.3f')}",
-            f"TTFT (s): {_num(row, 'ttft_s', '.3f')} · Decode tok/s: {_num(row, 'decode_tps', '.1f')}",
-            f"Output tokens: {_num(row, 'output_tokens', '.0f')} (count from {row.get('output_token_source') or 'n/a'})",
-            f"Transport: {row.get('transport') or 'n/a'} · Run: {row.get('run_id')}",
-        ]
-    )
+def _tip(row: dict, tips: list[Tip]) -> str:
+    """A mark's ``<title>``: one ``Title: value`` line per fact of ``tips``, blank text left out."""
+    return "\n".join(f"{t.title}: {_value(row.get(t.field), t)}" for t in tips if row.get(t.field) != "")
 
 
 def _phases_drawn(points: pd.DataFrame) -> list[str]:
@@ -80,8 +83,7 @@ def latency_distribution(
     if data.empty:
         return draw.message(f"No successful request has a value for {label(metric)}.", width)
     boxes, points = point_layers.box_stats(data, metric), point_layers.thin(data)
-    names = _ordered(domain, data["series"])
-    colors = color_map(list(domain) + [n for n in names if n not in domain])
+    names, colors = _series(domain, data["series"])
     canvas = draw.Canvas(width, 64 * len(names), _series_margin(names), top=30, bottom=48)
     band = draw.Band(names, canvas.top, 64)
     values = [*points[metric], *boxes["low"], *boxes["high"]]
@@ -93,12 +95,13 @@ def latency_distribution(
         whisker, body, median = _box(box, band, x, colors[str(box["series"])])
         canvas.add(whisker, body)
         medians.append(median)  # drawn over the points: under 1,000 of them the median would vanish
+    tips = sample_tips(metric)
     for row in points.to_dict("records"):
         y = band.top(str(row["series"])) + 64 * (float(row["jitter"]) + 0.6) / 2.2  # Vega's yOffset domain
         canvas.add(
             draw.point(
                 x(float(row[metric])), y, SHAPES.get(str(row["phase"]), "circle"), colors[str(row["series"])],
-                tip=_sample_tip(row, metric), data={"series": row["series"], "phase": row["phase"]},
+                tip=_tip(row, tips), data={"series": row["series"], "phase": row["phase"]},
             )
         )  # fmt: skip
     canvas.add(*medians)
@@ -109,12 +112,8 @@ def latency_distribution(
 def _box(box: dict, band: draw.Band, x: draw.Linear, color: str) -> list[str]:
     """Whisker, Q1..Q3 box and median tick of one series, its numbers and n in every tooltip."""
     mid = band.middle(str(box["series"]))
-    tip = "\n".join(
-        [f"Model: {box['series']}", f"Warm requests (n): {int(box['n'])}"]
-        + [f"{title}: {float(box[key]):.3f}" for key, title in
-           (("median", "Median"), ("q1", "Q1"), ("q3", "Q3"), ("low", "Lower whisker"), ("high", "Upper whisker"))]
-    )  # fmt: skip
-    data = {k: f"{float(box[k]):.6g}" for k in ("q1", "median", "q3", "low", "high")}
+    tip = _tip(box, BOX_TIPS)
+    data = {t.field: f"{float(box[t.field]):.6g}" for t in BOX_TIPS if t.fmt}
     data.update(series=box["series"], n=int(box["n"]))
     return [
         draw.line(x(box["low"]), mid, x(box["high"]), mid, color, 1.5, 0.6, tip),
@@ -139,13 +138,12 @@ def percentile_bars(
     summary: pd.DataFrame, domain: Sequence[str], metric: str = "e2e_s", width: int = WIDTH
 ) -> str:
     """p50 (solid) and p95 (lighter) of the warm requests per model, each bar named with its n."""
-    if summary.empty or f"{metric}_p50" not in summary:
+    if not has_percentiles(summary, metric):
         return draw.message("No statistics yet: every request failed or the run has no warm request.", width)
     rows = percentile_rows(summary, metric)
     if rows.empty:
         return draw.message("No percentile could be computed.", width)
-    names = _ordered(domain, rows["series"])
-    colors = color_map(list(domain) + [n for n in names if n not in domain])
+    names, colors = _series(domain, rows["series"])
     room = max(draw.text_px(str(lab)) for lab in rows["label"]) + 12  # the labels past the longest bar
     canvas = draw.Canvas(width, max(44 * len(names), 88), _series_margin(names), top=8, bottom=48,
                          right=int(room))  # fmt: skip
@@ -153,15 +151,11 @@ def percentile_bars(
     x = draw.Linear.fit(rows["value"], canvas.left, canvas.left + canvas.plot_w, zero=True, count=10)
     canvas.x_axis(x, label(metric), axis_format(metric), 10)
     canvas.series_axis(band)
+    tips = percentile_tips(metric)
     for row in rows.to_dict("records"):
         start, thick = band.inner(str(row["series"]))
         y = start + (0 if row["stat"] == "p50" else thick / 2)
-        tip = "\n".join(
-            [f"Model: {row['series']}", f"Statistic: {row['stat']}", f"{label(metric)}: {row['value']:.3f}",
-             f"Warm samples: {row['n']}"] + ([f"Caveat: {row['caveat']}"] if row["caveat"] else [])
-            + [f"Token count from: {row['token_source'] or 'n/a'}", f"Transport: {row['transport'] or 'n/a'}",
-               f"Run: {row['run_id']}"]
-        )  # fmt: skip
+        tip = _tip(row, tips)
         data = {"series": row["series"], "stat": row["stat"], "value": f"{row['value']:.6g}", "n": row["n"]}
         canvas.add(
             draw.rect(x(0), y + 1, x(row["value"]) - x(0), thick / 2 - 2, colors[str(row["series"])],
@@ -182,19 +176,19 @@ def ttft_vs_decode(samples: pd.DataFrame, domain: Sequence[str], width: int = WI
             "TTFT needs streamed requests; this run was not streamed or produced no tokens.", width
         )
     points = point_layers.thin(data)
-    names = _ordered(domain, data["series"])
-    colors = color_map(list(domain) + [n for n in names if n not in domain])
+    names, colors = _series(domain, data["series"])
     rows = draw.legend_rows(names, width)
     canvas = draw.Canvas(width, 320, 80, top=30, bottom=56 + 18 * rows)
     x = draw.Linear.fit(points["ttft_s"], canvas.left, canvas.left + canvas.plot_w, zero=False, count=10)
     y = draw.Linear.fit(points["decode_tps"], canvas.top + canvas.plot_h, canvas.top, zero=False, count=6)
     canvas.y_axis(y, label("decode_tps"), axis_format("decode_tps"), 6)
     canvas.x_axis(x, label("ttft_s"), axis_format("ttft_s"), 10)
+    tips = sample_tips("decode_tps")
     for row in points.to_dict("records"):
         canvas.add(
             draw.point(
                 x(float(row["ttft_s"])), y(float(row["decode_tps"])), SHAPES.get(str(row["phase"]), "circle"),
-                colors[str(row["series"])], 80, _sample_tip(row, "decode_tps"),
+                colors[str(row["series"])], 80, _tip(row, tips),
                 {"series": row["series"], "phase": row["phase"]},
             )
         )  # fmt: skip
@@ -212,8 +206,7 @@ def tps_per_prompt(
     data = prompts[prompts[metric].notna()]
     if data.empty:
         return draw.message("No request produced enough tokens to measure decode speed.", width)
-    names = _ordered(domain, data["series"])
-    colors = color_map(list(domain) + [n for n in names if n not in domain])
+    names, colors = _series(domain, data["series"])
     ids = sorted(str(p) for p in dict.fromkeys(data["prompt_id"].astype(str)))  # Vega's default: ascending
     drop = (
         max(draw.text_px(p) for p in ids) * 0.5 + 12
@@ -231,6 +224,7 @@ def tps_per_prompt(
     canvas.add(
         draw.text(canvas.left + canvas.plot_w / 2, base + drop + 18, "Prompt", "middle", weight="bold")
     )
+    tips = prompt_tips(metric)
     for row in data.to_dict("records"):
         start, span = band.inner(str(row["prompt_id"]))
         each = span / len(names)
@@ -238,24 +232,11 @@ def tps_per_prompt(
         value = float(row[metric])
         canvas.add(
             draw.rect(left + 0.5, y(value), each - 1, y(0) - y(value), colors[str(row["series"])],
-                      tip=_prompt_tip(row, metric),
+                      tip=_tip(row, tips),
                       data={"series": row["series"], "prompt": row["prompt_id"], "value": f"{value:.6g}"})
         )  # fmt: skip
     canvas.color_legend(names, colors, base + drop + 40)
     return canvas.render("Mean decode tokens/s per prompt and model")
-
-
-def _prompt_tip(row: dict, metric: str) -> str:
-    return "\n".join(
-        [
-            f"Model: {row['series']}",
-            f"Prompt: {row['prompt_id']}",
-            f"Decode tok/s (mean): {_num(row, metric, '.1f')}",
-            f"End-to-end (s, mean): {_num(row, 'e2e_s_mean', '.3f')} · TTFT (s, mean): {_num(row, 'ttft_s_mean', '.3f')}",
-            f"Output tokens (mean): {_num(row, 'output_tokens_mean', '.1f')}",
-            f"Samples: {_num(row, 'n', '.0f')} · Run: {row.get('run_id')}",
-        ]
-    )
 
 
 def resource_bars(models: pd.DataFrame, domain: Sequence[str], field: str, width: int = WIDTH) -> str:
@@ -264,8 +245,7 @@ def resource_bars(models: pd.DataFrame, domain: Sequence[str], field: str, width
     part = resource_rows(models, field)
     if part.empty:
         return draw.message(f"{title}: not measured in these runs.", width)
-    names = _ordered(domain, part["series"])
-    colors = color_map(list(domain) + [n for n in names if n not in domain])
+    names, colors = _series(domain, part["series"])
     canvas = draw.Canvas(width, max(34 * len(names), 68), _series_margin(names), top=8, bottom=48)
     band = draw.Band(names, canvas.top, canvas.plot_h / len(names))
     x = draw.Linear.fit(part[field], canvas.left, canvas.left + canvas.plot_w, zero=True, count=10)
@@ -275,21 +255,7 @@ def resource_bars(models: pd.DataFrame, domain: Sequence[str], field: str, width
         start, thick = band.inner(str(row["series"]))
         value = float(row[field])
         canvas.add(
-            draw.rect(x(0), start, x(value) - x(0), thick, colors[str(row["series"])], tip=_resource_tip(row),
+            draw.rect(x(0), start, x(value) - x(0), thick, colors[str(row["series"])], tip=_tip(row, RESOURCE_TIPS),
                       data={"series": row["series"], "value": f"{value:.6g}"})
         )  # fmt: skip
     return canvas.render(f"{title} per model")
-
-
-def _resource_tip(row: dict) -> str:
-    return "\n".join(
-        [
-            f"Model: {row['series']}",
-            f"Load time (s): {_num(row, 'load_seconds', '.2f')}",
-            f"Memory (MB): {_num(row, 'model_rss_mb', '.0f')} ({row.get('memory_basis') or 'n/a'})",
-            f"Peak RSS (MB): {_num(row, 'peak_rss_mb', '.0f')} · Size on disk (MB): {_num(row, 'size_mb', '.1f')}",
-            f"Memory measured on: {row.get('rss_source') or 'n/a'}",
-            f"Execution provider: {row.get('execution_provider') or 'n/a'} · Transport: {row.get('transport') or 'n/a'}",
-            f"Status: {row.get('status') or 'n/a'}",
-        ]
-    )
