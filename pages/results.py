@@ -17,6 +17,7 @@ from bench.units import is_missing, to_mb
 from ui import results_cache, truncation
 from ui.errors import show_error
 from ui.format import duration, rate, seconds, size
+from ui.lazy import opened
 from ui.quality_view import render_quality
 from ui.resources import store
 from ui.routing import require_router
@@ -393,7 +394,9 @@ if not failed.empty:
 
 energy_panel(run_ids, results.energy)
 
-with st.expander("Answers"):
+
+def _show_answers(samples: pd.DataFrame, results: Results) -> None:
+    """The first answers of each model to one prompt, each with its numbers and a cut-off badge."""
     shown = samples[samples["ok"]]
     pick = st.selectbox("Prompt", list(dict.fromkeys(shown["prompt_id"])), key="results_answers_prompt")
     rows = shown[shown["prompt_id"] == pick].sort_values(["series", "round"])
@@ -414,6 +417,12 @@ with st.expander("Answers"):
             f"({row['output_token_source']}) {cut}"
         )
         st.text(row["answer"] or "(empty answer)")
+
+
+# filled only while open (ui.lazy): 10 answers per model are 80 elements a new tab would draw hidden
+if (answers := opened("Answers", key="results_answers_open")) is not None:
+    with answers:
+        _show_answers(samples, results)
 
 with st.expander("How these numbers are defined", icon=":material/menu_book:"):
     st.markdown(DEFINITIONS)

@@ -76,6 +76,11 @@ def test_results_show_machine_energy_and_cost_of_a_load_run(monkeypatch: pytest.
     at.switch_page("pages/results.py").run()
     assert not at.exception, [e.message for e in at.exception]
     assert any(e.label == "Machine, energy and cost" for e in at.expander)
+    # closed, the panel sends nothing (ui.lazy: two data grids every new tab would draw hidden)
+    assert not any("J per output token" in d.value.columns for d in at.dataframe)
+    at.session_state["results_energy_open"] = True  # what a click on the expander sets
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
     frames = [d.value for d in at.dataframe]
     machine = next(f for f in frames if "machine_id" in f.columns)
     assert list(machine["run"]) == [run_id] and machine["machine_id"][0]

@@ -120,6 +120,33 @@ def test_results_compares_runs_side_by_side(env: Path, tiny_model: str) -> None:
     assert len(at.get(CHART)) >= 7
 
 
+def test_results_fills_the_answers_only_when_opened(env: Path, tiny_model: str) -> None:
+    """Closed, the Answers section sends no answer (80 elements at 4 models, a tenth of a second of every
+    new tab); opened (its state is the expander's key, as a click sets it), every model's answers appear."""
+    from bench.inputs.config import RunSettings, resolve_prompt_set
+    from bench.run.runner import run_benchmark
+
+    settings = RunSettings(models=[tiny_model], rounds=2, warmup=0, max_tokens=8)
+    run_id = run_benchmark(db(env), settings, resolve_prompt_set("workshop"))[0]
+    at = app()
+    at.query_params["run"] = [run_id]
+    open_page(at, "pages/results.py")
+    assert "Answers" in [e.label for e in at.expander]
+    assert len(at.text) == 0  # no answer sent
+    assert "results_answers_prompt" not in [s.key for s in at.selectbox]
+
+    at.session_state["results_answers_open"] = True
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    first_prompt = db(env).samples([run_id])[0]["prompt_id"]
+    assert at.selectbox(key="results_answers_prompt").value == first_prompt
+    assert len(at.text) == 2  # both rounds of the one model, each answer as plain text
+    headers = [
+        m for m in texts(at.markdown).splitlines() if m.startswith(f"**{tiny_model}** · ") and "tokens (" in m
+    ]
+    assert len(headers) == 2, texts(at.markdown)  # each answer under its model, round, time and token count
+
+
 # ---- home: the one-click quick benchmark on the real default model -------------------------------------
 @pytest.mark.slow
 def test_quick_benchmark_lands_on_results_with_charts(

@@ -160,6 +160,25 @@ def test_point_layers_keep_every_series_and_cold_request_and_boxes_use_all() -> 
     assert point_layers.thinning_note(100) == ""
 
 
+def test_point_layers_skip_per_mark_descriptions_and_keep_their_tooltips() -> None:
+    """Vega would build an ARIA sentence for each of up to 1,000 points on every draw (a tenth of a second of
+    the Results page at 10,000 requests); points drop it, keeping tooltips, boxes and bars keep theirs."""
+    domain, frames = _frames()
+    for chart in (
+        charts.latency_distribution(frames["samples"], domain),
+        charts.ttft_vs_decode(frames["samples"], domain),
+    ):
+        spec = _spec(chart)
+        layers = spec.get("layer", [spec])
+        points = [layer for layer in layers if layer["mark"]["type"] == "point"]
+        others = [layer for layer in layers if layer["mark"]["type"] != "point"]
+        assert len(points) == 1
+        assert points[0]["mark"]["aria"] is False
+        assert _find(points[0]["encoding"], "tooltip"), "a point still names its request on hover"
+        assert all(layer["mark"].get("aria", True) is not False for layer in others)
+        assert "aria" not in spec.get("config", {}).get("mark", {})  # not switched off chart-wide
+
+
 def test_every_chart_the_results_page_draws_is_valid_vega_lite(tmp_path: Path) -> None:
     """The page builds its specs without validating (ui/results_cache.py): the schema check lives here."""
     import numpy as np

@@ -173,6 +173,13 @@ def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> 
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
             shown = page.evaluate(MAIN_STATE)  # what the page held when shot, for the message below
+
+            # the answers are sent only when their section is opened (ui.lazy): a click reruns the page
+            main = page.locator('[data-testid="stMain"]')
+            assert main.locator('[data-testid="stText"]').count() == 0
+            main.locator('[data-testid="stExpander"] summary', has_text="Answers").click()
+            main.locator('[data-testid="stText"]').first.wait_for(timeout=60_000)
+            main.get_by_text("tokens (").first.wait_for(timeout=10_000)  # each answer under its numbers
         finally:
             browser.close()
 

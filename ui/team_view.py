@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from bench.measure import machine
+from ui.lazy import opened
 from ui.resources import store
 from ui.tables import show_table
 
@@ -17,7 +18,10 @@ from ui.tables import show_table
 def energy_panel(run_ids: list[str], rows: Mapping[str, dict[str, Any]]) -> None:
     """``rows``: the results layer's energy and cost (``Results.energy``), computed once with the runs:
     reading 10,000 samples again here cost the page 0.3 s."""
-    with st.expander("Machine, energy and cost", icon=":material/bolt:"):
+    box = opened("Machine, energy and cost", key="results_energy_open", icon=":material/bolt:")
+    if box is None:
+        return  # filled only while open (ui.lazy): two data grids a new tab would draw hidden
+    with box:
         runs = [store().get_run(r) for r in run_ids]
         st.dataframe(
             pd.DataFrame(
