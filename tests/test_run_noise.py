@@ -261,6 +261,17 @@ def test_results_page_flags_a_falling_run_and_shows_the_groups_noise(tmp_path: P
     warnings = "\n".join(str(w.value) for w in at.warning)
     assert f"Run `{ids[1]}`" in warnings and "FELL" in warnings and f"Run `{ids[0]}`" not in warnings
     assert any("Run-to-run noise · repeat group `rep-9` (2 runs)" in e.label for e in at.expander)
+    # above the charts, where it is read first, though it is computed after them (the charts are not held back)
+    order = [str(getattr(e, "value", "")) for e in _in_order(at.main)]
+    warning = next(i for i, text in enumerate(order) if "FELL" in text)
+    assert warning < order.index("Latency distribution")
+
+
+def _in_order(node: Any) -> Iterator[Any]:
+    """Every element under ``node`` (an AppTest block) in the order the page shows them."""
+    yield node
+    for key in sorted(getattr(node, "children", {}) or {}):
+        yield from _in_order(node.children[key])
 
 
 def test_a_load_run_is_not_drift_its_levels_raise_the_load_on_purpose():
