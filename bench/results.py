@@ -203,8 +203,8 @@ class Results:
     def domain(self) -> list[str]:
         """Every series in model order: the shared colour domain of the charts."""
         seen = dict.fromkeys(m.series for m in self.models)
-        if not self.samples.empty:
-            seen.update(dict.fromkeys(self.samples["series"]))
+        if not self.samples.empty:  # unique() first: iterating 10,000 Arrow strings cost each chart 6 ms
+            seen.update(dict.fromkeys(self.samples["series"].unique()))
         return [str(s) for s in seen]
 
     @property

@@ -155,7 +155,9 @@ def sample_data(samples: pd.DataFrame, metric: str, include_warmup: bool) -> pd.
     data = data[data[metric].notna()]
     if data.empty:
         return data
-    data["round_label"] = [round_words(r) for r in data["round"].fillna(0)]  # as the app and the CSV say
+    rounds = data["round"].fillna(0)
+    words = {r: round_words(r) for r in rounds.unique()}  # a few rounds, thousands of rows
+    data["round_label"] = rounds.map(words)  # as the app and the CSV say
     data["jitter"] = jitter(data)
     return data[list(dict.fromkeys([*SAMPLE_COLUMNS, metric]))]
 
