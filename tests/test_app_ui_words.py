@@ -123,6 +123,10 @@ def test_settings_read_as_sentences(tmp_path, monkeypatch, tiny_model: str) -> N
     shown = "\n".join(str(m.value) for m in at.markdown)
     assert "1 round after 1 warm-up round" in shown and "· streamed" in shown
     assert "streamed True" not in shown and "1 rounds" not in shown
+    at.session_state["results_answers_open"] = True  # the Answers section, as a click opens it
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = "\n".join(str(m.value) for m in at.markdown)
     assert "round 1 (cold)" in shown or "round 1 (warm)" in shown
     assert "warm-up 1 (not in statistics)" in shown or "warm-up 1 (cold)" in shown
     assert "round warm-up" not in shown

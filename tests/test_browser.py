@@ -165,7 +165,7 @@ def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> 
             time.sleep(2)  # let the charts finish their transitions
             # Seen once on a loaded machine: a blank main area two seconds after the charts were drawn (a rerun
             # in flight). What is shot is the page at rest: no script running, every chart drawn.
-            page.wait_for_function(SETTLED, timeout=60_000)
+            _settle(page)
             assert charts.count() >= 7
             assert picker.get_by_text("quick benchmark").count() == 1, page.evaluate(MAIN_STATE)
             assert page.locator('[data-testid="stException"]').count() == 0
@@ -178,8 +178,12 @@ def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> 
             main = page.locator('[data-testid="stMain"]')
             assert main.locator('[data-testid="stText"]').count() == 0
             main.locator('[data-testid="stExpander"] summary', has_text="Answers").click()
-            main.locator('[data-testid="stText"]').first.wait_for(timeout=60_000)
-            main.get_by_text("tokens (").first.wait_for(timeout=10_000)  # each answer under its numbers
+            answers = main.locator('[data-testid="stExpanderDetails"]').filter(
+                has=page.locator('[data-testid="stText"]')
+            )
+            answers.first.wait_for(timeout=60_000)
+            # each answer under its model, round, time and token count
+            answers.first.get_by_text(re.compile(r"\d+ tokens \(")).first.wait_for(timeout=10_000)
         finally:
             browser.close()
 
@@ -209,6 +213,16 @@ MAIN_STATE = """() => {
           running: !!document.querySelector('[data-testid="stStatusWidget"]'),
           text: (main ? main.innerText : document.body.innerText).slice(0, 1500)};
 }"""
+
+
+def _settle(page: Any) -> None:
+    """Wait for the page at rest (:data:`SETTLED`); on a timeout, say what the page held."""
+    try:
+        page.wait_for_function(SETTLED, timeout=60_000)
+    except Exception as exc:  # Playwright's TimeoutError names only the function
+        raise AssertionError(f"Results never settled; the page held: {page.evaluate(MAIN_STATE)}") from exc
+
+
 PAGE_PATHS = ["", "models", "prompts", "run", "results", "race", "annotate", "judge", "decide", "report"]
 
 
