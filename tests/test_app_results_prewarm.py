@@ -79,3 +79,53 @@ def test_the_run_results_opens_on_is_prepared_when_the_app_starts(
     at = open_page(app(), "pages/results.py")
     assert at.multiselect[0].value == [newest]
     assert len(at.get(CHART)) >= len(results_cache.FIRST_VIEW)
+
+
+def test_a_restart_draws_results_from_what_the_last_process_kept(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart empties Streamlit's caches: Results reads back what the last process kept beside the
+    database (bench.disk_memo) instead of reading and charting the run again. After any write to the
+    database it computes again: what is kept is never shown for a database that changed."""
+    import os
+    import time
+
+    import numpy as np
+    import streamlit as st
+
+    from bench.store.store import Store
+    from tests.synthetic_runs import latencies, store_run
+
+    db = env / "bench.db"
+    store = Store(db)
+    run = store_run(store, {"model-a": latencies(np.random.default_rng(3), 0.4)})
+
+    def quiet() -> None:  # last written an hour ago, as a database is when the app restarts
+        when = time.time() - 3600
+        for file in (db, db.with_name(db.name + "-wal")):
+            if file.exists():
+                os.utime(file, (when, when))
+
+    quiet()
+    drawn = [c.proto.spec for c in open_page(app(), "pages/results.py").get(CHART)]
+    assert list(db.with_name("bench.db.cache").glob("*.pkl")), "nothing was kept beside the database"
+
+    st.cache_resource.clear()  # what a restart empties
+    with monkeypatch.context() as refused:
+        refused.setattr(results_cache, "load_results", _refuse)
+        refused.setattr(results_cache, "_CHARTS", {name: _refuse for name in results_cache._CHARTS})
+        refused.setattr(drift, "drift_of", _refuse)
+        at = open_page(app(), "pages/results.py")
+        assert at.multiselect[0].value == [run]
+        assert [c.proto.spec for c in at.get(CHART)] == drawn
+
+    store.create_run({"models": ["model-b"]}, {"name": "p", "prompts": []}, {})  # another run: a write
+    quiet()
+    st.cache_resource.clear()
+    reads: list[list[str]] = []
+    real = results_cache.load_results
+    monkeypatch.setattr(results_cache, "load_results", lambda s, ids: reads.append(list(ids)) or real(s, ids))
+    at = app()
+    at.query_params["run"] = [run]
+    open_page(at, "pages/results.py")
+    assert [run] in reads  # read again: the database changed since it was kept

@@ -4,28 +4,58 @@ Why: at 10,000 requests reading and aggregating the runs took most of a second, 
 another ~0.3 s, on every page run (every widget click reruns the page). Both are cached here, keyed by
 each run's last update and request count, so a running or resumed run is read again; the cached
 objects are never mutated by the page. Measured in ``benchmarks/results_scale.md``.
+
+Beside an SQLite database they are also kept on disk (:mod:`bench.disk_memo`, keyed by the database
+file's state as well), so a restarted server reads them back instead of computing them again while
+the first tab waits.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
 
+from bench.disk_memo import DiskMemo, sqlite_state
 from bench.report import charts
 from bench.results import Results, load_results, with_series
 from bench.stats import aggregates
 from ui.resources import store
 
+T = TypeVar("T")
+
 
 @st.cache_resource(ttl=600, max_entries=4, show_spinner="Reading the runs…")
-def _read_cached(db: str, run_ids: tuple[str, ...], stamp: tuple[Any, ...]) -> tuple[Results, pd.DataFrame]:
-    """The results layer and per-prompt statistics of ``run_ids`` (``stamp``: see the module)."""
+def _read_cached(
+    db: str, run_ids: tuple[str, ...], stamp: tuple[Any, ...]
+) -> tuple[Results, pd.DataFrame, Any]:
+    """The results layer and per-prompt statistics of ``run_ids`` (``stamp``: see the module), and the
+    disk key they are kept under (the specs and drift fits made from them are kept under it too)."""
+    location = store().location
+    state = sqlite_state(location) if isinstance(location, Path) else None
+    disk_key = (db, run_ids, stamp, state) if state is not None else None
+    results, prompts = _kept(("read",), disk_key, lambda: _read(run_ids))
+    return results, prompts, disk_key
+
+
+def _read(run_ids: tuple[str, ...]) -> tuple[Results, pd.DataFrame]:
     results = load_results(store(), list(run_ids))
     frame = results.samples
     prompts = with_series(aggregates.prompt_summary(frame), results.several_runs) if not frame.empty else None
     return results, prompts if prompts is not None else pd.DataFrame()
+
+
+def _kept(kind: tuple[Any, ...], disk_key: Any, make: Callable[[], T]) -> T:
+    """``make()``, kept beside the SQLite database across restarts (:mod:`bench.disk_memo`). Not with
+    PostgreSQL (no file there changes with every write) nor while the database is being written
+    (``disk_key`` None in both cases): then nothing could be kept safely."""
+    if disk_key is None:
+        return make()
+    location = store().location
+    return DiskMemo(location.with_name(location.name + ".cache")).get((*kind, disk_key), make)
 
 
 def _key(run_ids: list[str]) -> tuple[str, tuple[str, ...], tuple[Any, ...]]:
@@ -40,7 +70,8 @@ def _key(run_ids: list[str]) -> tuple[str, tuple[str, ...], tuple[Any, ...]]:
 def read(run_ids: list[str]) -> tuple[Results, pd.DataFrame]:
     """The runs' results and per-prompt statistics; remembers them for :func:`spec` in this session."""
     st.session_state[_KEY] = _key(run_ids)  # per session: users differ
-    return _read_cached(*st.session_state[_KEY])
+    results, prompts, _ = _read_cached(*st.session_state[_KEY])
+    return results, prompts
 
 
 _KEY = "_results_key"  # (database, run ids, stamp) of the runs this session's Results shows
@@ -58,10 +89,12 @@ _CHARTS = {
 @st.cache_resource(ttl=600, max_entries=64, show_spinner=False)
 def _spec_cached(key: tuple[Any, ...], name: str, args: tuple[Any, ...]) -> dict[str, Any]:
     """A chart's Vega-Lite spec, built once per state of the runs (one took ~0.3 s at 10,000 requests)."""
-    results, prompts = _read_cached(*key)
+    results, prompts, disk_key = _read_cached(*key)
     # not validated against the Vega-Lite schema again here: every chart builder's spec is validated by
     # tests/test_app_ui_charts.py, and validating 1,000 inline rows cost the page ~0.1 s on a first visit
-    return _CHARTS[name](results, prompts, *args).to_dict(validate=False)
+    return _kept(
+        ("spec", name, args), disk_key, lambda: _CHARTS[name](results, prompts, *args).to_dict(validate=False)
+    )
 
 
 def spec(name: str, *args: Any) -> dict[str, Any]:
@@ -73,8 +106,12 @@ def spec(name: str, *args: Any) -> dict[str, Any]:
 def _drift_cached(key: tuple[Any, ...]) -> list[Any]:
     from bench.stats import drift
 
-    results, _ = _read_cached(*key)
-    return list(drift.drift_of(results.samples)) if not results.samples.empty else []
+    results, _, disk_key = _read_cached(*key)
+    return _kept(
+        ("drift",),
+        disk_key,
+        lambda: list(drift.drift_of(results.samples)) if not results.samples.empty else [],
+    )
 
 
 #: the charts Results draws before anyone touches a widget: (name, args) as the page asks for them
@@ -103,7 +140,7 @@ def warm(run_ids: list[str]) -> None:
 def _warmed(key: tuple[Any, ...]) -> bool:
     """:func:`warm`'s work, itself cached so that the caches it fills count as nested: Streamlit draws
     no spinner for a nested cached call, and the job's thread that calls it has no page to draw on."""
-    results, _ = _read_cached(*key)
+    results, _, _ = _read_cached(*key)
     if results.samples.empty:
         return False
     for name, args in FIRST_VIEW:
