@@ -294,10 +294,11 @@ def markdown(result: dict[str, Any]) -> str:
         "fresh server on the same port on which nothing was opened, a new tab straight on Results the moment "
         "the server answers its health check: the server starts preparing Results when it starts "
         "(`ui.serve`, what `make app` runs) and reads back what an earlier server kept beside the database "
-        "(`bench.disk_memo`: keyed by the database file's state and the code, so never stale); *nothing kept*: "
-        "the first restart after the run was recorded (the folder `bench.db.cache/` deleted first), where "
-        "the preparation computes everything and the page waits for what it has not finished. Every other "
-        "row also starts on servers that find the kept files.",
+        "(`bench.disk_memo`: keyed by the database file's state and the code, so never stale; a run that ends "
+        "in the app is kept once its database has been quiet for two seconds, `ui.results_cache.keep`). "
+        "*Nothing kept*: the folder `bench.db.cache/` deleted first, as for a run recorded by the CLI or "
+        "a restart within seconds of a run's end: the preparation computes everything and the page waits "
+        "for what it has not finished. Every other row also starts on servers that find the kept files.",
         "",
         _verdict(result["browser"], meta["point_limit"]),
         "",

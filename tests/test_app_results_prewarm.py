@@ -27,6 +27,13 @@ def _refuse(*_args: Any, **_kwargs: Any) -> Any:
     raise AssertionError("Results read or charted the run again after it had been prepared")
 
 
+def _refuse_reading_and_charting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, reading, charting or fitting the drift of a run fails the page."""
+    monkeypatch.setattr(results_cache, "load_results", _refuse)
+    monkeypatch.setattr(results_cache, "_CHARTS", {name: _refuse for name in results_cache._CHARTS})
+    monkeypatch.setattr(drift, "drift_of", _refuse)
+
+
 def test_a_finished_run_has_its_results_drawn_from_the_cache(
     env: Path, tiny_model: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -36,9 +43,7 @@ def test_a_finished_run_has_its_results_drawn_from_the_cache(
     assert job.settled.wait(240), "the job's thread did not finish"
     assert job.state == "done" and job.run_status == "completed", (job.error, job.log)
     assert not any("after the job" in line for line in job.log), job.log
-    monkeypatch.setattr(results_cache, "load_results", _refuse)
-    monkeypatch.setattr(results_cache, "_CHARTS", {name: _refuse for name in results_cache._CHARTS})
-    monkeypatch.setattr(drift, "drift_of", _refuse)
+    _refuse_reading_and_charting(monkeypatch)
     at = open_page(app(), "pages/results.py")
     assert at.multiselect[0].value == [job.run_id]
     assert len(at.get(CHART)) >= len(results_cache.FIRST_VIEW)
@@ -73,9 +78,7 @@ def test_the_run_results_opens_on_is_prepared_when_the_app_starts(
         if thread.name == "slm-bench-results-prewarm":
             thread.join(120)
             assert not thread.is_alive(), "the preparation did not end"
-    monkeypatch.setattr(results_cache, "load_results", _refuse)
-    monkeypatch.setattr(results_cache, "_CHARTS", {name: _refuse for name in results_cache._CHARTS})
-    monkeypatch.setattr(drift, "drift_of", _refuse)
+    _refuse_reading_and_charting(monkeypatch)
     at = open_page(app(), "pages/results.py")
     assert at.multiselect[0].value == [newest]
     assert len(at.get(CHART)) >= len(results_cache.FIRST_VIEW)
@@ -112,9 +115,7 @@ def test_a_restart_draws_results_from_what_the_last_process_kept(
 
     st.cache_resource.clear()  # what a restart empties
     with monkeypatch.context() as refused:
-        refused.setattr(results_cache, "load_results", _refuse)
-        refused.setattr(results_cache, "_CHARTS", {name: _refuse for name in results_cache._CHARTS})
-        refused.setattr(drift, "drift_of", _refuse)
+        _refuse_reading_and_charting(refused)
         at = open_page(app(), "pages/results.py")
         assert at.multiselect[0].value == [run]
         assert [c.proto.spec for c in at.get(CHART)] == drawn
@@ -129,3 +130,28 @@ def test_a_restart_draws_results_from_what_the_last_process_kept(
     at.query_params["run"] = [run]
     open_page(at, "pages/results.py")
     assert [run] in reads  # read again: the database changed since it was kept
+
+
+def test_a_run_that_ends_is_kept_for_the_next_restart(
+    env: Path, tiny_model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a run ends its database was written moments ago, so nothing can be kept then; a thread keeps
+    it once the database has been quiet, and the first restart after the run draws Results from it."""
+    import streamlit as st
+
+    settings = RunSettings(models=[tiny_model], rounds=2, warmup=0, max_tokens=8)
+    prompts = prompt_set_from_data(["Say hello.", "Name a color."], "two prompts")
+    job = tasks.start_benchmark(settings, prompts, "a run that ends")
+    assert job.settled.wait(240) and job.state == "done", (job.error, job.log)
+    keepers = [t for t in threading.enumerate() if t.name == "slm-bench-results-keep"]
+    assert keepers, "no thread keeps the run for the next restart"
+    for thread in keepers:
+        thread.join(120)
+        assert not thread.is_alive(), "the run was not kept within two minutes"
+    assert list((env / "bench.db.cache").glob("*.pkl")), "nothing was kept beside the database"
+
+    st.cache_resource.clear()  # the restart
+    _refuse_reading_and_charting(monkeypatch)
+    at = open_page(app(), "pages/results.py")
+    assert at.multiselect[0].value == [job.run_id]
+    assert len(at.get(CHART)) >= len(results_cache.FIRST_VIEW)

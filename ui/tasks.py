@@ -40,6 +40,7 @@ def prepare_results(job: Job) -> None:
         from ui import results_cache
 
         results_cache.warm([job.run_id])
+        results_cache.keep([job.run_id])  # on disk too, once the database is quiet: for the next restart
 
 
 def prepare_newest_results() -> None:
