@@ -239,6 +239,8 @@ def _verdict(browser: dict[str, list[float]], points: int) -> str:
     missed = [name for name in browser if name not in met]
     if met:
         why = {
+            "new browser (empty cache)": "a browser that never loaded the app first fetches and compiles "
+            "Streamlit's ~60 scripts (0.3 s; a browser keeps them for every later tab)",
             "bookmark after a restart, nothing kept": "right after a restart the server's preparation of the run "
             "Results opens on (read, aggregates, eight chart specs, drift: 0.5 s of CPU on a quiet machine) shares "
             "the two cores with the page's own run and with the browser starting Streamlit's JavaScript",
