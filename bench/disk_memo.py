@@ -15,7 +15,8 @@ A value is found only under a key naming all it was computed from, so it is neve
 
 A file that cannot be read is computed again and replaced; a folder that cannot be written only
 means nothing is kept. Files are pickles, written atomically beside the database, so they carry
-the same trust as the database itself (the user's own folder); the newest :data:`KEEP` are kept.
+the same trust as the database itself (the user's own folder); the newest :data:`KEEP` are kept,
+:data:`MAX_BYTES` at most.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from bench.paths import REPO_ROOT
 
 T = TypeVar("T")
 KEEP = 64  # files: a few runs' worth of Results, specs and drift fits
+MAX_BYTES = 256 * 2**20  # all of them together (the results layer of 10,000 requests is ~3.5 MB)
 MAX_AGE_S = 14 * 24 * 3600
 QUIET_S = 2.0  # a database written within this many seconds has no state (see sqlite_state)
 CODE_DIRS = ("bench", "ui")
@@ -94,9 +96,12 @@ def code_state(root: Path = REPO_ROOT, dirs: tuple[str, ...] = CODE_DIRS) -> str
 class DiskMemo:
     """``get(key, make)``: the value kept under ``key`` in ``folder``, else ``make()``, kept."""
 
-    def __init__(self, folder: Path, keep: int = KEEP, code: str | None = None) -> None:
+    def __init__(
+        self, folder: Path, keep: int = KEEP, code: str | None = None, max_bytes: int = MAX_BYTES
+    ) -> None:
         self.folder = folder
         self.keep = keep
+        self.max_bytes = max_bytes
         self.code = code if code is not None else code_state()
 
     def path(self, key: tuple[Any, ...]) -> Path:
@@ -143,15 +148,18 @@ class DiskMemo:
                 Path(handle.name).unlink(missing_ok=True)
 
     def _prune(self) -> None:
-        """Keep the newest :attr:`keep` files no older than :data:`MAX_AGE_S`."""
+        """Keep the newest :attr:`keep` files, no older than :data:`MAX_AGE_S`, together under :attr:`max_bytes`."""
         files = []
         for file in self.folder.glob(f"*{SUFFIX}"):
             try:
-                files.append((file.stat().st_mtime, file))
+                stat = file.stat()
             except FileNotFoundError:  # removed by another process meanwhile
                 continue
+            files.append((stat.st_mtime, stat.st_size, file))
         files.sort(reverse=True)
         oldest = time.time() - MAX_AGE_S
-        for rank, (mtime, file) in enumerate(files):
-            if rank >= self.keep or mtime < oldest:
+        total = 0
+        for rank, (mtime, size, file) in enumerate(files):
+            total += size
+            if rank >= self.keep or mtime < oldest or (rank > 0 and total > self.max_bytes):
                 file.unlink(missing_ok=True)

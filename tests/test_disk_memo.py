@@ -86,6 +86,18 @@ def test_only_the_newest_files_are_kept(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_the_kept_files_stay_under_their_byte_bound_newest_first(tmp_path: Path) -> None:
+    memo = DiskMemo(tmp_path, max_bytes=5_000)
+    for i in range(4):
+        memo.get((i,), Maker(b"x" * 2_000))
+        stamp = time.time() - 100 + i
+        os.utime(memo.path((i,)), (stamp, stamp))
+    memo.get(("last",), Maker(b"y" * 2_000))
+    kept = {p.name for p in tmp_path.glob("*.pkl")}
+    assert kept == {memo.path(k).name for k in [(3,), ("last",)]}
+    assert sum(p.stat().st_size for p in tmp_path.glob("*.pkl")) <= 5_000
+
+
 def test_reading_the_database_leaves_its_state_and_any_write_changes_it(tmp_path: Path) -> None:
     db = tmp_path / "bench.db"
     store = Store(db)
