@@ -173,7 +173,7 @@ def keep(run_ids: list[str], wait_s: float = 60.0) -> threading.Thread:
 
     Why: when a run ends its database was written moments ago, so what :func:`warm` computes cannot be
     kept (:func:`bench.disk_memo.sqlite_state`), and the first restart after a run computed it all
-    again while a bookmark of Results waited (2.2 s against 1.9 s at 10,000 requests). This waits
+    again while a bookmark of Results waited (2.2-2.4 s against 1.9 s at 10,000 requests). This waits
     until no write has come for two seconds, then computes and keeps it, on a thread of its own.
     """
     thread = threading.Thread(
