@@ -14,8 +14,9 @@ A value is found only under a key naming all it was computed from, so it is neve
   Python, pandas, numpy, pyarrow and Altair.
 
 A file that cannot be read is computed again and replaced; a folder that cannot be written only
-means nothing is kept. Files are pickles, written atomically beside the database, so they carry
-the same trust as the database itself (the user's own folder); the newest :data:`KEEP` are kept,
+means nothing is kept. Files are pickles, which run code when read, so they belong in a folder only
+its user writes (the app keeps them in :func:`bench.paths.results_cache_dir`, never beside a database
+that may sit on a shared drive). They are written atomically; the newest :data:`KEEP` are kept,
 :data:`MAX_BYTES` at most.
 """
 

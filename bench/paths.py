@@ -6,6 +6,7 @@ user can see, back up or delete it in one place and tests can point it at a temp
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -51,6 +52,16 @@ def models_dir() -> Path:
 def downloads_dir() -> Path:
     """Wheels and GGUF files fetched from PyPI, kept so a second import needs no network."""
     return _sub("downloads")
+
+
+def results_cache_dir(database: Path) -> Path:
+    """Results computed from the SQLite file ``database``, kept across restarts (:mod:`bench.disk_memo`).
+
+    One folder per database, in the user's own data folder, never beside the database: a database may
+    sit on a shared drive, and these files are pickles, which run code when read.
+    """
+    digest = hashlib.sha256(str(database.expanduser().resolve()).encode()).hexdigest()[:16]
+    return data_dir() / "results-cache" / digest
 
 
 def default_db_path() -> Path | str:

@@ -33,6 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import paths  # noqa: E402
 from bench.measure import provenance, sysmon  # noqa: E402
 from bench.store.store import Store  # noqa: E402
 
@@ -220,7 +221,7 @@ def browser_side(db: Path, run_id: str, repeats: int) -> dict[str, list[float]]:
                 proc.wait(timeout=30)
             for kind in ("bookmark after a restart, nothing kept", "bookmark after a restart"):
                 if kind.endswith("nothing kept"):  # the first restart after the run was recorded
-                    shutil.rmtree(db.with_name(db.name + ".cache"), ignore_errors=True)
+                    shutil.rmtree(paths.results_cache_dir(db), ignore_errors=True)
                 proc, base = _fresh_server(db, port)  # a bookmark or a link opened first after a restart
                 try:
                     out[kind].append(_draw_time(person, f"{base}/{url}"))
@@ -295,10 +296,10 @@ def markdown(result: dict[str, Any]) -> str:
         "chart; a second test does the same for the start-up preparation). *Bookmark after a restart*: a "
         "fresh server on the same port on which nothing was opened, a new tab straight on Results the moment "
         "the server answers its health check: the server starts preparing Results when it starts "
-        "(`ui.serve`, what `make app` runs) and reads back what an earlier server kept beside the database "
+        "(`ui.serve`, what `make app` runs) and reads back what an earlier server kept in the data folder "
         "(`bench.disk_memo`: keyed by the database file's state and the code, so never stale; a run that ends "
         "in the app is kept once its database has been quiet for two seconds, `ui.results_cache.keep`). "
-        "*Nothing kept*: the folder `bench.db.cache/` deleted first, as for a run recorded by the CLI or "
+        "*Nothing kept*: the folder `results-cache/` deleted first, as for a run recorded by the CLI or "
         "a restart within seconds of a run's end: the preparation computes everything and the page waits "
         "for what it has not finished. Every other row also starts on servers that find the kept files.",
         "",
@@ -339,7 +340,10 @@ def main() -> None:
         print(f"run {run_id}: {samples} samples", flush=True)
         py = python_side(db, run_id, args.repeats)
         print(json.dumps(py, indent=1), flush=True)
-        browser = browser_side(db, run_id, args.repeats)
+        try:
+            browser = browser_side(db, run_id, args.repeats)
+        finally:  # what the servers kept for this temporary database, in the data folder
+            shutil.rmtree(paths.results_cache_dir(db), ignore_errors=True)
     result = {
         "python": py,
         "browser": browser,

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from app_support import CHART, app, open_page
 
+from bench import paths
 from bench.inputs.config import RunSettings, prompt_set_from_data
 from bench.stats import drift
 from ui import results_cache, tasks
@@ -111,7 +112,10 @@ def test_a_restart_draws_results_from_what_the_last_process_kept(
 
     quiet()
     drawn = [c.proto.spec for c in open_page(app(), "pages/results.py").get(CHART)]
-    assert list(db.with_name("bench.db.cache").glob("*.pkl")), "nothing was kept beside the database"
+    assert list(paths.results_cache_dir(db).glob("*.pkl")), "nothing was kept"
+    # in the user's data folder, never beside a database that may sit on a shared drive (pickles run code)
+    assert paths.results_cache_dir(db).is_relative_to(paths.data_dir())
+    assert not list(env.rglob("*.pkl"))
 
     st.cache_resource.clear()  # what a restart empties
     with monkeypatch.context() as refused:
@@ -148,7 +152,7 @@ def test_a_run_that_ends_is_kept_for_the_next_restart(
     for thread in keepers:
         thread.join(120)
         assert not thread.is_alive(), "the run was not kept within two minutes"
-    assert list((env / "bench.db.cache").glob("*.pkl")), "nothing was kept beside the database"
+    assert list(paths.results_cache_dir(env / "bench.db").glob("*.pkl")), "nothing was kept"
 
     st.cache_resource.clear()  # the restart
     _refuse_reading_and_charting(monkeypatch)

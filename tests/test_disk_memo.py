@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from bench.disk_memo import QUIET_S, DiskMemo, code_state, sqlite_state
 from bench.store.store import Store
@@ -132,3 +133,19 @@ def test_the_code_state_changes_with_any_source_file(tmp_path: Path) -> None:
     source.write_text("SIZE = 2\n")
     code_state.cache_clear()
     assert code_state(tmp_path, ("bench",)) != first
+
+
+def test_each_database_has_its_own_folder_in_the_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench import paths
+
+    monkeypatch.setenv("SLM_BENCH_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    one, other = (
+        paths.results_cache_dir(Path("a/bench.db")),
+        paths.results_cache_dir(tmp_path / "b" / "bench.db"),
+    )
+    assert one != other
+    assert one == paths.results_cache_dir(tmp_path / "a" / "bench.db")  # the same file, however it is named
+    assert one.parent == other.parent == tmp_path / "home" / "results-cache"

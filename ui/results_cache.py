@@ -5,7 +5,7 @@ another ~0.3 s, on every page run (every widget click reruns the page). Both are
 each run's last update and request count, so a running or resumed run is read again; the cached
 objects are never mutated by the page. Measured in ``benchmarks/results_scale.md``.
 
-Beside an SQLite database they are also kept on disk (:mod:`bench.disk_memo`, keyed by the database
+For an SQLite database they are also kept on disk (:mod:`bench.disk_memo`, keyed by the database
 file's state as well), so a restarted server reads them back instead of computing them again while
 the first tab waits.
 """
@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
+from bench import paths
 from bench.disk_memo import DiskMemo, sqlite_state
 from bench.report import charts
 from bench.results import Results, load_results, with_series
@@ -60,13 +61,13 @@ def _read(run_ids: tuple[str, ...]) -> tuple[Results, pd.DataFrame]:
 
 
 def _kept(kind: tuple[Any, ...], disk_key: Any, make: Callable[[], T]) -> T:
-    """``make()``, kept beside the SQLite database across restarts (:mod:`bench.disk_memo`). Not with
+    """``make()``, kept across restarts (:mod:`bench.disk_memo`, in :func:`bench.paths.results_cache_dir`,
+    keyed by the database's path and state). Not with
     PostgreSQL (no file there changes with every write) nor while the database is being written
     (``disk_key`` None in both cases): then nothing could be kept safely."""
     if disk_key is None:
         return make()
-    location = store().location
-    return DiskMemo(location.with_name(location.name + ".cache")).get((*kind, disk_key), make)
+    return DiskMemo(paths.results_cache_dir(store().location)).get((*kind, disk_key), make)
 
 
 def _key(run_ids: list[str]) -> tuple[str, tuple[str, ...], tuple[Any, ...]]:
