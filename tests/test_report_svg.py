@@ -19,7 +19,7 @@ import pytest
 
 from bench.report import html, svg_charts
 from bench.report.svg import Linear, number
-from bench.results import load_results
+from bench.results import Results, load_results
 from bench.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -51,6 +51,11 @@ def axis(root: ET.Element, which: str) -> Callable[[float], float]:
 def px_per_unit(root: ET.Element, which: str) -> float:
     value = axis(root, which)
     return 1 / abs(value(1) - value(0))
+
+
+def reading(root: ET.Element, which: str) -> tuple[Callable[[float], float], float]:
+    """pixel -> value on the ``which`` axis, and what one pixel is worth there (the read's resolution)."""
+    return axis(root, which), 1 / px_per_unit(root, which)
 
 
 # ---- numbers and scales, as d3 writes and picks them ---------------------------------------------
@@ -95,18 +100,18 @@ def test_a_scale_of_one_value_keeps_it_inside_and_zeros_never_go_negative() -> N
 
 # ---- charts read back against the truth ---------------------------------------------------------
 @pytest.fixture
-def known(tmp_path: Path) -> tuple[Store, str, dict[str, np.ndarray]]:
+def known(tmp_path: Path) -> tuple[Results, dict[str, np.ndarray]]:
+    """A stored run of two models whose e2e latencies are known, read back through the results layer."""
     rng = np.random.default_rng(21)
     truth = {"model-a": latencies(rng, 0.5, 1500), "model-b": latencies(rng, 0.9, 1500, 0.2)}
     store = Store(tmp_path / "bench.db")
-    return store, store_run(store, truth, bulk=True), truth
+    return load_results(store, [store_run(store, truth, bulk=True)]), truth
 
 
 def test_the_latency_boxes_and_medians_are_every_warm_request_s(known) -> None:
-    store, run_id, truth = known
-    results = load_results(store, [run_id])
+    results, truth = known
     root = parse(svg_charts.latency_distribution(results.samples, results.domain))
-    value, resolution = axis(root, "x"), 1 / px_per_unit(root, "x")
+    value, resolution = reading(root, "x")
     for model, e2e in truth.items():
         q1, median, q3 = np.percentile(e2e, [25, 50, 75])
         (box,) = marks(root, "rect", box="1", series=model)
@@ -125,10 +130,9 @@ def test_the_latency_boxes_and_medians_are_every_warm_request_s(known) -> None:
 
 
 def test_percentile_bars_reach_p50_and_p95_and_name_their_n(known) -> None:
-    store, run_id, truth = known
-    results = load_results(store, [run_id])
+    results, truth = known
     root = parse(svg_charts.percentile_bars(results.summary, results.domain))
-    value, resolution = axis(root, "x"), 1 / px_per_unit(root, "x")
+    value, resolution = reading(root, "x")
     for model, e2e in truth.items():
         for stat, q in (("p50", 50), ("p95", 95)):
             (bar,) = marks(root, "rect", series=model, stat=stat)
@@ -140,8 +144,7 @@ def test_percentile_bars_reach_p50_and_p95_and_name_their_n(known) -> None:
 
 
 def test_every_scatter_point_lies_at_its_request_s_ttft_and_decode(known) -> None:
-    store, run_id, _ = known
-    results = load_results(store, [run_id])
+    results, _ = known
     root = parse(svg_charts.ttft_vs_decode(results.samples, results.domain))
     x, y = axis(root, "x"), axis(root, "y")
     circles = marks(root, "circle", phase="warm")
@@ -158,8 +161,7 @@ def test_every_scatter_point_lies_at_its_request_s_ttft_and_decode(known) -> Non
 
 
 def test_bars_per_prompt_and_resource_bars_show_the_values(known) -> None:
-    store, run_id, truth = known
-    results = load_results(store, [run_id])
+    results, truth = known
     from bench.results import with_series
     from bench.stats import aggregates
 
