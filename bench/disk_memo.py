@@ -137,16 +137,18 @@ class DiskMemo:
         return value
 
     def _save(self, path: Path, value: Any) -> None:
+        temp: Path | None = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".tmp", delete=False) as handle:
+                temp = Path(handle.name)
                 pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(handle.name, path)  # readers see the old file or the whole new one
+            os.replace(temp, path)  # readers see the old file or the whole new one
             self._prune()
         except Exception:  # a read-only folder, a full disk, a value that cannot be pickled
             log.debug("not kept: %s", path, exc_info=True)
-            if "handle" in locals():
-                Path(handle.name).unlink(missing_ok=True)
+            if temp is not None:
+                temp.unlink(missing_ok=True)
 
     def _prune(self) -> None:
         """Keep the newest :attr:`keep` files, no older than :data:`MAX_AGE_S`, together under :attr:`max_bytes`."""
