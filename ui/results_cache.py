@@ -175,7 +175,9 @@ def keep(run_ids: list[str], wait_s: float = 60.0) -> threading.Thread:
     Why: when a run ends its database was written moments ago, so what :func:`warm` computes cannot be
     kept (:func:`bench.disk_memo.sqlite_state`), and the first restart after a run computed it all
     again while a bookmark of Results waited (2.2-2.4 s against 1.9 s at 10,000 requests). This waits
-    until no write has come for two seconds, then computes and keeps it, on a thread of its own.
+    until no write has come for two seconds, then computes and keeps it, on a thread of its own. It is
+    computed again, not copied from the page's cache: that copy was read moments after the run's last
+    write, within a tick of the file clock that could hide one more (see ``sqlite_state``).
     """
     thread = threading.Thread(
         target=_keep_when_quiet,
