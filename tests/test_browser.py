@@ -55,8 +55,11 @@ def _wait_ours(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: floa
     raise AssertionError(f"streamlit did not answer on {url}:\n{log.read_text()[-3000:]}")
 
 
-def serve_app(tmp_path: Path, show_test_models: bool) -> Iterator[str]:
-    """The app as `make app` serves it (``python -m ui.serve``) on a free port with a database of its own; yields its URL."""
+def serve_app(tmp_path: Path, show_test_models: bool, slow_events_s: float = 0.0) -> Iterator[str]:
+    """The app as `make app` serves it (``python -m ui.serve``) on a free port with a database of its own; yields its URL.
+
+    ``slow_events_s`` > 0 serves it through :mod:`tests.slow_events` (each script-runner event handled
+    up to that late, as on a starved machine)."""
     env = {
         **os.environ,
         "SLM_BENCH_DB": str(tmp_path / "bench.db"),
@@ -64,9 +67,12 @@ def serve_app(tmp_path: Path, show_test_models: bool) -> Iterator[str]:
         "SLM_BENCH_SHOW_TEST_MODELS": "1" if show_test_models else "0",
     }
     log = tmp_path / "streamlit.log"
+    launcher = [sys.executable, "-m"]
+    if slow_events_s > 0:
+        launcher = [sys.executable, "-m", "tests.slow_events", str(slow_events_s)]
     for _ in range(3):
         port = free_port()
-        cmd = [sys.executable, "-m", "ui.serve", "--server.headless", "true",
+        cmd = [*launcher, "ui.serve", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1"]  # fmt: skip
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -14,16 +14,25 @@ from pathlib import Path
 
 import pytest
 
+from tests import slow_events
 from tests.test_browser import CHROMIUM_ARGS, MAIN_STATE, ROOT, _chromium, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACT = ROOT / "test-artifacts" / "race-presenter.png"
 
 
+SLOW_EVENTS_S = 0.05  # the server's events handled up to this late: the order of messages CI saw
+
+
 @pytest.fixture
 def app_with_test_models(tmp_path: Path) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port, the tiny test model offered (it races in seconds)."""
-    yield from serve_app(tmp_path, show_test_models=True)
+    """The app on a free port, the tiny test model offered (it races in seconds), its events slowed.
+
+    Slowed (:mod:`tests.slow_events`) because twice in CI, on a starved machine, the race ended and
+    its lanes said "done" but the winner banner never showed: fragment reruns the browser sent after
+    the page's last full run drew over it. Slowing the server's event handling shows that every time.
+    """
+    yield from serve_app(tmp_path, show_test_models=True, slow_events_s=SLOW_EVENTS_S)
 
 
 LAYOUT = """
@@ -47,8 +56,11 @@ LAYOUT = """
 """
 
 
-def test_presenter_view_fits_1280x720(app_with_test_models: str, tiny_model: str, default_model: str) -> None:
+def test_presenter_view_fits_1280x720(
+    app_with_test_models: str, tiny_model: str, default_model: str, tmp_path: Path
+) -> None:
     _chromium()
+    assert slow_events.MARK.format(SLOW_EVENTS_S) in (tmp_path / "streamlit.log").read_text()
     from playwright.sync_api import sync_playwright
 
     url = f"{app_with_test_models}/race?presenter=1&models={tiny_model}&models={default_model}&go=1"

@@ -38,25 +38,28 @@ def _watch_key(key: str) -> str:
     return f"_watching_{key}"
 
 
-def watch(
-    job_id: str | None,
+def poll(
+    job: Job,
     key: str,
-    *,
-    live: bool = True,
+    every_s: float,
+    draw: Callable[[Job], None],
     on_finish: Callable[[Job], None] | None = None,
-) -> Job | None:
-    """Show the job and refresh it while it runs (twice a second; every 2 s without the live answer).
+) -> None:
+    """Draw ``job`` in a fragment that redraws itself every ``every_s`` while the job runs.
 
     When the job ends while this panel is polling, ``on_finish`` runs once (it may switch pages)
-    and the whole page reruns so it shows the new state (a finished run, a new model).
+    and the whole page reruns, so the page shows the new state (a finished run, a race's winner).
+
+    The fragment sits in a container of its own. Why: on a loaded machine the browser's timer can
+    still send fragment reruns after the page's final full run, and such a rerun wrote at the
+    fragment's place in the page's own list, over what the page drew after it. The Race's winner
+    banner vanished 20 ms after it appeared (twice in CI; every time once the server's event
+    handling was slowed, ``tests/test_browser_race_presenter.py``). In a container of its own the
+    fragment can only ever replace its own elements.
     """
-    job = registry().get(job_id)
-    if job is None:
-        return None
+    job_id = job.id
 
-    interval = (POLL_S if live else QUIET_POLL_S) if job.running else None
-
-    @st.fragment(run_every=interval)
+    @st.fragment(run_every=every_s if job.running else None)
     def _panel() -> None:
         current = registry().get(job_id)
         if current is None:
@@ -64,14 +67,29 @@ def watch(
         flag = _watch_key(key)
         if current.running:
             st.session_state[flag] = current.id
-        _render(current, key, live)
+        draw(current)
         if not current.running and st.session_state.get(flag) == current.id:
             del st.session_state[flag]
             if on_finish is not None:
                 on_finish(current)
             st.rerun()
 
-    _panel()
+    with st.container():
+        _panel()
+
+
+def watch(
+    job_id: str | None,
+    key: str,
+    *,
+    live: bool = True,
+    on_finish: Callable[[Job], None] | None = None,
+) -> Job | None:
+    """Show the job and refresh it while it runs (twice a second; every 2 s without the live answer)."""
+    job = registry().get(job_id)
+    if job is None:
+        return None
+    poll(job, key, POLL_S if live else QUIET_POLL_S, lambda current: _render(current, key, live), on_finish)
     return job
 
 

@@ -20,6 +20,7 @@ from bench.report.chart_data import color_map
 from bench.run import race as races
 from ui.errors import show_error
 from ui.format import seconds
+from ui.job_view import poll
 from ui.jobs import Job, registry
 
 POLL_S = 0.3
@@ -226,20 +227,6 @@ def winner_lines(results: dict[str, races.RaceResult]) -> list[str]:
 def watch_race(job_id: str | None, draw: Callable[[Job], None]) -> Job | None:
     """Redraw the race every ``POLL_S`` while it runs; rerun the whole page once it has ended."""
     job = registry().get(job_id)
-    if job is None:
-        return None
-
-    @st.fragment(run_every=POLL_S if job.running else None)
-    def _panel() -> None:
-        current = registry().get(job_id)
-        if current is None:
-            return
-        flag = f"_race_watching_{current.id}"
-        if current.running:
-            st.session_state[flag] = True
-        draw(current)
-        if not current.running and st.session_state.pop(flag, False):
-            st.rerun()
-
-    _panel()
+    if job is not None:
+        poll(job, JOB_KIND, POLL_S, draw)
     return job
