@@ -191,7 +191,7 @@ def browser_side(db: Path, run_id: str, repeats: int) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
     kinds = ["first visit", "revisit", "new browser (empty cache)", "click from another page, first time",
-             "click from another page", "bookmark after a restart, nothing kept",
+             "click from another page", "bookmark after an upgrade, nothing kept",
              "bookmark after a restart"]  # fmt: skip
     out: dict[str, list[float]] = {kind: [] for kind in kinds}
     url = f"results?run={run_id}"
@@ -219,8 +219,8 @@ def browser_side(db: Path, run_id: str, repeats: int) -> dict[str, list[float]]:
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
-            for kind in ("bookmark after a restart, nothing kept", "bookmark after a restart"):
-                if kind.endswith("nothing kept"):  # the first restart after the run was recorded
+            for kind in ("bookmark after an upgrade, nothing kept", "bookmark after a restart"):
+                if kind.endswith("nothing kept"):  # new code: nothing an earlier version kept is read
                     shutil.rmtree(paths.results_cache_dir(db), ignore_errors=True)
                 proc, base = _fresh_server(db, port)  # a bookmark or a link opened first after a restart
                 try:
@@ -242,7 +242,7 @@ def _verdict(browser: dict[str, list[float]], points: int) -> str:
         why = {
             "new browser (empty cache)": "a browser that never loaded the app first fetches and compiles "
             "Streamlit's ~60 scripts (0.3 s; a browser keeps them for every later tab)",
-            "bookmark after a restart, nothing kept": "right after a restart the server's preparation of the run "
+            "bookmark after an upgrade, nothing kept": "right after a restart the server's preparation of the run "
             "Results opens on (read, aggregates, eight chart specs, drift: 0.5 s of CPU on a quiet machine) shares "
             "the two cores with the page's own run and with the browser starting Streamlit's JavaScript",
         }
@@ -298,10 +298,13 @@ def markdown(result: dict[str, Any]) -> str:
         "the server answers its health check: the server starts preparing Results when it starts "
         "(`ui.serve`, what `make app` runs) and reads back what an earlier server kept in the data folder "
         "(`bench.disk_memo`: keyed by the database file's state and the code, so never stale; a run that ends "
-        "in the app is kept once its database has been quiet for two seconds, `ui.results_cache.keep`). "
-        "*Nothing kept*: the folder `results-cache/` deleted first, as for a run recorded by the CLI or "
-        "a restart within seconds of a run's end: the preparation computes everything and the page waits "
-        "for what it has not finished. Every other row also starts on servers that find the kept files.",
+        "in the app is kept once its database has been quiet for two seconds, `ui.results_cache.keep`, and so is "
+        "a run of 1,000 requests or more recorded by `bench run`, before the CLI exits: "
+        "`bench.results_memo.keep_first_view`). *After an upgrade, nothing kept*: the folder `results-cache/` "
+        "deleted first, as after installing another version of SLM Bench (what is kept names the code that "
+        "computed it) or a restart within two seconds of a run's end: the preparation computes everything "
+        "and the page waits for what it has not finished. Every other row also starts on servers that find "
+        "the kept files.",
         "",
         _verdict(result["browser"], meta["point_limit"]),
         "",

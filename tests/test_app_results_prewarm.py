@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from app_support import CHART, app, open_page
 
-from bench import paths
+from bench import paths, results_memo
 from bench.inputs.config import RunSettings, prompt_set_from_data
 from bench.stats import drift
 from ui import results_cache, tasks
@@ -30,8 +30,8 @@ def _refuse(*_args: Any, **_kwargs: Any) -> Any:
 
 def _refuse_reading_and_charting(monkeypatch: pytest.MonkeyPatch) -> None:
     """From here on, reading, charting or fitting the drift of a run fails the page."""
-    monkeypatch.setattr(results_cache, "load_results", _refuse)
-    monkeypatch.setattr(results_cache, "_CHARTS", {name: _refuse for name in results_cache._CHARTS})
+    monkeypatch.setattr(results_memo, "load_results", _refuse)
+    monkeypatch.setattr(results_memo, "CHARTS", {name: _refuse for name in results_memo.CHARTS})
     monkeypatch.setattr(drift, "drift_of", _refuse)
 
 
@@ -128,8 +128,8 @@ def test_a_restart_draws_results_from_what_the_last_process_kept(
     quiet()
     st.cache_resource.clear()
     reads: list[list[str]] = []
-    real = results_cache.load_results
-    monkeypatch.setattr(results_cache, "load_results", lambda s, ids: reads.append(list(ids)) or real(s, ids))
+    real = results_memo.load_results
+    monkeypatch.setattr(results_memo, "load_results", lambda s, ids: reads.append(list(ids)) or real(s, ids))
     at = app()
     at.query_params["run"] = [run]
     open_page(at, "pages/results.py")
@@ -158,4 +158,34 @@ def test_a_run_that_ends_is_kept_for_the_next_restart(
     _refuse_reading_and_charting(monkeypatch)
     at = open_page(app(), "pages/results.py")
     assert at.multiselect[0].value == [job.run_id]
+    assert len(at.get(CHART)) >= len(results_cache.FIRST_VIEW)
+
+
+def test_a_large_run_recorded_by_the_cli_is_kept_for_the_app(
+    env: Path, tiny_model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run recorded by ``bench run`` was never seen by the app: the CLI keeps Results' first view of a
+    large one before it exits, so the app's first tab after a start draws it without computing. Runs
+    under ``KEEP_FROM_SAMPLES`` requests are not worth the CLI's two-second wait and are not kept (here the
+    threshold is lowered to the tiny run's size: 10,000 requests of a real model do not fit a test)."""
+    import streamlit as st
+    from cli_inprocess import cli
+
+    db = env / "bench.db"
+    args = ("run", "--models", tiny_model, "--prompts", "workshop", "--rounds", "1", "--warmup", "0",
+            "--max-tokens", "8", "--db", str(db))  # fmt: skip
+    small = cli(*args)
+    assert small.returncode == 0, small.stderr
+    assert not list(paths.results_cache_dir(db).glob("*.pkl")), "a small run was kept (the CLI waited for it)"
+
+    monkeypatch.setattr(results_memo, "KEEP_FROM_SAMPLES", 1)
+    done = cli(*args)
+    assert done.returncode == 0, done.stderr
+    run_id = done.stdout.strip().splitlines()[-1]
+    assert list(paths.results_cache_dir(db).glob("*.pkl")), "the CLI kept nothing"
+
+    st.cache_resource.clear()  # an app started after the CLI run
+    _refuse_reading_and_charting(monkeypatch)
+    at = open_page(app(), "pages/results.py")
+    assert at.multiselect[0].value == [run_id]
     assert len(at.get(CHART)) >= len(results_cache.FIRST_VIEW)
