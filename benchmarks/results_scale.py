@@ -299,7 +299,7 @@ def markdown(result: dict[str, Any]) -> str:
         "(`ui.serve`, what `make app` runs) and reads back what an earlier server kept in the data folder "
         "(`bench.disk_memo`: keyed by the database file's state and the code, so never stale; a run that ends "
         "in the app is kept once its database has been quiet for two seconds, `ui.results_cache.keep`, and so is "
-        "a run of 1,000 requests or more recorded by `bench run`, before the CLI exits: "
+        "a run of 1,000 requests or more recorded by `bench run` or `bench load`, before the CLI exits: "
         "`bench.results_memo.keep_first_view`). *After an upgrade, nothing kept*: the folder `results-cache/` "
         "deleted first, as after installing another version of SLM Bench (what is kept names the code that "
         "computed it) or a restart within two seconds of a run's end: the preparation computes everything "

@@ -95,11 +95,13 @@ def load(
             ) from None
         prompt_set = config.resolve_prompt_set(prompts)
         _check_endpoint(spec.endpoint, spec.models, api_key_env)
-        result = run_load(
-            Store(db), spec, prompt_set, progress=lambda line: console.print(line, highlight=False)
-        )
+        store = Store(db)
+        result = run_load(store, spec, prompt_set, progress=lambda line: console.print(line, highlight=False))
         _print(result)
         out.print(result["run_id"])
+        from bench.cli.keep import keep_for_the_app
+
+        keep_for_the_app(store, [result["run_id"]], console)
     except BenchError as exc:
         fail(exc)
 
