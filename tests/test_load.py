@@ -352,3 +352,21 @@ def test_a_cut_stream_is_stored_as_incomplete_not_failed(tmp_path: Path):
     assert all(s["answer"] for s in samples)  # the partial answer is kept
     (level,) = result["models"]["fault-model"]["levels"]
     assert level["errors"] == 3 and level["incomplete"] == 3 and level["meets_slo"] is False
+
+
+def test_a_large_load_run_is_kept_for_the_app(tmp_path: Path):
+    """``bench load`` of 1,000 requests or more keeps the run's Results view before it exits, as ``bench run``
+    does (tests/test_app_results_prewarm.py draws such a run with reading refused); a smaller one is not."""
+    from bench import paths
+    from bench.results_memo import KEEP_FROM_SAMPLES
+
+    kept = {}
+    for requests in (10, KEEP_FROM_SAMPLES):
+        db = tmp_path / f"load-{requests}.db"
+        with StubServer(tokens=2, delay_s=0.0) as url:
+            done = cli("load", "--endpoint", url, "--models", "stub", "--concurrency", "8",
+                       "--requests", str(requests), "--db", str(db), cwd=tmp_path)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        kept[requests] = sorted(paths.results_cache_dir(db).glob("*.pkl"))
+    assert not kept[10], "a small load run made the CLI wait to keep it"
+    assert kept[KEEP_FROM_SAMPLES], "the large load run was not kept"
