@@ -169,7 +169,7 @@ models_df = results.table()
 domain = results.domain
 
 # ---- headline tiles ------------------------------------------------------------------------------
-measured = aggregates.measured(frame) if not frame.empty else frame
+n_measured = aggregates.measured_count(frame)
 n_failed = int((~frame["ok"]).sum()) if not frame.empty else 0
 n_warmup = int(frame["warmup"].sum()) if not frame.empty else 0
 tiles = st.columns(5)
@@ -177,7 +177,7 @@ tiles[0].metric("Runs", len(run_ids), border=True)
 tiles[1].metric("Models", len(domain), border=True)
 tiles[2].metric(
     "Measured requests",
-    len(measured),
+    n_measured,
     help=f"Successful, not warm-up (cold + warm). {n_warmup} warm-up requests are stored but not counted.",
     border=True,
 )
@@ -268,7 +268,7 @@ _chart(
     "One point per request (circle warm, ▲ cold = first request after the model was loaded, ✕ warm-up). "
     "The box spans the warm requests' quartiles with the median line. "
     + provenance
-    + point_layers.thinning_note(len(measured)),
+    + point_layers.thinning_note(n_measured),
 )
 
 left, right = _side_by_side(2)
@@ -284,7 +284,7 @@ with right:
     _chart(
         results_cache.spec("ttft_decode"),
         "Each request; up-left is better (fast first token, fast decoding). Decode tok/s = (output tokens − 1) / "
-        "(e2e − TTFT)." + point_layers.thinning_note(len(measured)),
+        "(e2e − TTFT)." + point_layers.thinning_note(n_measured),
     )
 
 left, right = _side_by_side(2)
@@ -299,7 +299,7 @@ with right:
     _chart(
         results_cache.spec("distribution", "ttft_s", False),
         "▲ the first request after each model load (cold start), ● warm requests; the box spans the warm ones."
-        + point_layers.thinning_note(len(measured)),
+        + point_layers.thinning_note(n_measured),
     )
 
 st.subheader("Memory, load time and size")

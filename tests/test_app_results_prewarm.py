@@ -189,3 +189,30 @@ def test_a_large_run_recorded_by_the_cli_is_kept_for_the_app(
     at = open_page(app(), "pages/results.py")
     assert at.multiselect[0].value == [run_id]
     assert len(at.get(CHART)) >= len(results_cache.FIRST_VIEW)
+
+
+def test_the_browser_gets_each_charts_points_as_the_spec_holds_them(env: Path) -> None:
+    """Results hands Streamlit its charts' datasets already as Arrow bytes (ui.results_cache, converted once
+    per cached spec instead of on every page run): decoded, each is the spec's own rows, value for value."""
+    import numpy as np
+    import pyarrow as pa
+
+    from bench.store.store import Store
+    from tests.synthetic_runs import latencies, store_run
+
+    store = Store(env / "bench.db")
+    rng = np.random.default_rng(11)
+    run_id = store_run(
+        store, {"model-a": latencies(rng, 0.3, 60, 0.2), "model-b": latencies(rng, 0.5, 60, 0.2)}
+    )
+    at = app()
+    at.query_params["run"] = [run_id]
+    sent: dict[str, list[dict[str, Any]]] = {}
+    for chart in open_page(at, "pages/results.py").get(CHART):
+        for dataset in chart.proto.datasets:
+            sent[dataset.name] = pa.ipc.open_stream(dataset.data.data).read_all().to_pylist()
+    read = results_memo.read_kept(store, *results_memo.runs_key(store, [run_id]))
+    for name, args in results_memo.FIRST_VIEW:
+        spec = results_memo.spec_kept(store, read, name, args)
+        for dataset, rows in spec["datasets"].items():
+            assert sent[dataset] == rows, f"{name}{args}: {dataset} differs from its spec"

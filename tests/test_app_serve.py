@@ -42,3 +42,5 @@ def test_the_server_caches_results_newest_run_before_any_page_runs(tmp_path: Pat
         assert f"Results prepared: run {newest} cached in" in text  # the run Results opens on
         assert old not in text
         assert "Traceback" not in text and "missing ScriptRunContext" not in text
+        # the start-up's element outside any page (ui.serve._first_element_check) warns about nothing
+        assert "to view this Streamlit app on a browser" not in text

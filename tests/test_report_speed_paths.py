@@ -157,6 +157,7 @@ def test_measured_keeps_the_same_rows_and_cold_only_flags() -> None:
         pd.testing.assert_frame_equal(
             aggregates.measured(frame), _measured_by_multiindex(frame), check_exact=True
         )
+        assert aggregates.measured_count(frame) == len(_measured_by_multiindex(frame))  # Results' tile
 
 
 # ---- samples_frame: a copy of each sample, not a filtering comprehension -----------------------
@@ -228,3 +229,59 @@ def test_outcome_rates_count_as_the_pandas_selections_did() -> None:
         got = (rates["requests"], rates["errors"], rates["ok_measured"], rates["truncated"])
         assert got == _outcome_counts_by_pandas(frame)
         assert all(type(v) is int for v in got)
+
+
+# ---- outliers: the columns they read, then the rows ----------------------------------------------
+def _outliers_from_every_column(frame: pd.DataFrame, metric: str = "e2e_s") -> pd.DataFrame:
+    """The definition as it was written before (every column of the measured rows copied first)."""
+    data = aggregates.measured(frame)
+    if data.empty:
+        return pd.DataFrame()
+    flagged = []
+    for _, group in data.groupby(["run_id", "model"], sort=False):
+        values = group[metric].dropna()
+        if len(values) < 4:
+            continue
+        q1, q3 = np.percentile(values, [25, 75])
+        low, high = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+        hit = group[(group[metric] > high) | (group[metric] < low)]
+        flagged.append(hit.assign(fence_low=low, fence_high=high))
+    cols = ["run_id", "model", "prompt_id", "round", "phase", metric, "fence_low", "fence_high"]
+    return pd.concat(flagged)[cols] if flagged else pd.DataFrame(columns=cols)
+
+
+def test_outliers_flag_the_same_requests_as_before() -> None:
+    rng = np.random.default_rng(4)
+    for trial in range(200):
+        n = int(rng.integers(0, 80))
+        frame = pd.DataFrame(
+            {
+                "run_id": rng.choice(["r1", "r2"], n),
+                "model": rng.choice(["a", "b"], n),
+                "prompt_id": rng.choice(["p0", "p1", "p2"], n),
+                "round": rng.integers(0, 4, n),
+                "phase": "warm",
+                "warmup": rng.random(n) < 0.1,
+                "ok": rng.random(n) < 0.9,
+                "cold": rng.random(n) < 0.05,
+                "e2e_s": rng.lognormal(0, 0.5, n),
+                "answer": ["text"] * n,  # a column outliers never reads
+            }
+        )
+        if trial % 7 == 0:
+            frame.index = frame.index[::-1] + 10
+        pd.testing.assert_frame_equal(aggregates.outliers(frame), _outliers_from_every_column(frame))
+
+
+def test_outliers_are_exactly_the_planted_requests() -> None:
+    """Known truth: every warm request takes 1 s but three; the fences close on 1 s, so those three are flagged."""
+    n = 40
+    e2e = np.ones(n)
+    e2e[[5, 17, 33]] = [4.0, 0.1, 9.0]
+    frame = pd.DataFrame(
+        {"run_id": "r", "model": "m", "prompt_id": [f"p{i}" for i in range(n)], "round": 0, "phase": "warm",
+         "warmup": False, "ok": True, "cold": False, "e2e_s": e2e}
+    )  # fmt: skip
+    flagged = aggregates.outliers(frame)
+    assert sorted(flagged["prompt_id"]) == ["p17", "p33", "p5"]
+    assert (flagged["fence_low"] == 1.0).all() and (flagged["fence_high"] == 1.0).all()

@@ -50,8 +50,29 @@ _KEY = "_results_key"  # (database, run ids, stamp) of the runs this session's R
 
 @st.cache_resource(ttl=600, max_entries=64, show_spinner=False)
 def _spec_cached(key: tuple[Any, ...], name: str, args: tuple[Any, ...]) -> dict[str, Any]:
-    """A chart's Vega-Lite spec, built once per state of the runs (one took ~0.3 s at 10,000 requests)."""
-    return results_memo.spec_kept(store(), _read_cached(*key), name, args)
+    """A chart's Vega-Lite spec, built once per state of the runs (one took ~0.3 s at 10,000 requests),
+    its datasets already in the Arrow form the browser gets (:func:`_arrow_datasets`)."""
+    return _arrow_datasets(results_memo.spec_kept(store(), _read_cached(*key), name, args))
+
+
+def _arrow_datasets(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with each named dataset converted to Arrow IPC bytes, once, as Streamlit sends it.
+
+    Why: ``st.vega_lite_chart`` converts a spec's datasets to Arrow on every page run, unless they are
+    bytes already (what its own ``st.altair_chart`` hands it): eight charts of 1,000 points cost each
+    Results page run about 0.1 s (a py-spy profile). Streamlit's own converter, so the browser gets the
+    same bytes; the spec kept on disk stays plain JSON (:mod:`bench.results_memo`).
+    """
+    from streamlit import dataframe_util
+
+    datasets = spec.get("datasets")
+    if not isinstance(datasets, dict):
+        return spec
+    converted = {
+        name: data if isinstance(data, bytes) else dataframe_util.convert_anything_to_arrow_bytes(data)
+        for name, data in datasets.items()
+    }
+    return {**spec, "datasets": converted}
 
 
 def spec(name: str, *args: Any) -> dict[str, Any]:

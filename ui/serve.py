@@ -45,8 +45,25 @@ def _prepare() -> None:
         from ui.tasks import prepare_newest_results
 
         prepare_newest_results()  # the process-wide thread the first page run would otherwise start
+        _first_element_check()
     except Exception:  # a preparation that fails only leaves the first page run to do the work
         log.debug("start-up preparation skipped", exc_info=True)
+
+
+def _first_element_check() -> None:
+    """Pay Streamlit's once-per-process check of the first element here, not in the first tab.
+
+    Why: the first element a process draws makes Streamlit ask whether it runs in a REPL, by walking
+    the stack with its source (``inspect.stack``, which resolves the file of every loaded module):
+    0.13 s of the first page run after a start (a py-spy profile of a bookmark of Results). The check
+    runs once per process, so it is run here, on the start-up thread, once the runtime exists (then it
+    finds nothing to warn about). A Streamlit without it only leaves the first tab to pay it.
+    """
+    from streamlit import delta_generator
+
+    check = getattr(delta_generator, "_maybe_print_use_warning", None)  # Streamlit's own, private
+    if check is not None:
+        check()
 
 
 def main(argv: list[str] | None = None) -> None:

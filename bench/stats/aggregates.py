@@ -103,22 +103,34 @@ def measured(frame: pd.DataFrame) -> pd.DataFrame:
     """
     if frame.empty:
         return frame
+    keep, cold_only = _measured_rows(frame)
+    if not keep.any():
+        return frame[keep]
+    return frame[keep].assign(cold_only=cold_only[keep])
+
+
+def measured_count(frame: pd.DataFrame) -> int:
+    """``len(measured(frame))`` without copying the rows (0.09 s of every Results page run at 10,000)."""
+    return 0 if frame.empty else int(_measured_rows(frame)[0].sum())
+
+
+def _measured_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(the rows :func:`measured` keeps, the rows it marks ``cold_only``), as boolean arrays."""
     counted = ((~frame["warmup"]) & frame["ok"]).to_numpy(dtype=bool)
+    cold_only = np.zeros(counted.size, dtype=bool)
     if not counted.any():
-        return frame[counted]
+        return counted, cold_only
     # only a cold row can be cold-only: look up its (run, model) among the warm rows' pairs (a set of
     # tuples and one copy of the frame, not a MultiIndex and three copies per call: a report calls
     # this a dozen times on 5,000 rows)
     cold = frame["cold"].to_numpy(dtype=bool)
-    cold_only = np.zeros(cold.size, dtype=bool)
     at = np.flatnonzero(counted & cold)
     if at.size:
         runs, models = frame["run_id"].to_numpy(), frame["model"].to_numpy()
         warm = counted & ~cold
         with_warm = set(zip(runs[warm], models[warm], strict=True))
         cold_only[at] = [pair not in with_warm for pair in zip(runs[at], models[at], strict=True)]
-    keep = counted & (~cold | cold_only)
-    return frame[keep].assign(cold_only=cold_only[keep])
+    return counted & (~cold | cold_only), cold_only
 
 
 def describe(values: pd.Series) -> dict[str, Any]:
@@ -239,7 +251,12 @@ def prompt_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 def outliers(frame: pd.DataFrame, metric: str = "e2e_s") -> pd.DataFrame:
     """Warm requests beyond Tukey's fences (1.5 IQR) of their own model's distribution."""
-    data = measured(frame)
+    if frame.empty:
+        return pd.DataFrame()
+    # the columns it reads and shows, before the rows are picked: copying every column of 10,000 rows
+    # cost each Results page run 0.1 s
+    used = ["run_id", "model", "prompt_id", "round", "phase", metric, "warmup", "ok", "cold"]
+    data = measured(frame[[c for c in used if c in frame]])
     if data.empty:
         return pd.DataFrame()
     flagged = []
