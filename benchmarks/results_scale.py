@@ -300,7 +300,7 @@ def markdown(result: dict[str, Any]) -> str:
         "(`bench.disk_memo`: keyed by the database file's state and the code, so never stale; a run that ends "
         "in the app is kept once its database has been quiet for two seconds, `ui.results_cache.keep`, and so is "
         "a run of 1,000 requests or more recorded by `bench run` or `bench load`, before the CLI exits: "
-        "`bench.results_memo.keep_first_view`). *After an upgrade, nothing kept*: the folder `results-cache/` "
+        "`bench.report.results_memo.keep_first_view`). *After an upgrade, nothing kept*: the folder `results-cache/` "
         "deleted first, as after installing another version of SLM Bench (what is kept names the code that "
         "computed it) or a restart within two seconds of a run's end: the preparation computes everything "
         "and the page waits for what it has not finished. Every other row also starts on servers that find "

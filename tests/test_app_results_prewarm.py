@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from app_support import CHART, app, open_page
 
-from bench import paths, results_memo
+from bench import paths
 from bench.inputs.config import RunSettings, prompt_set_from_data
+from bench.report import results_memo
 from bench.stats import drift
 from ui import results_cache, tasks
 from ui.jobs import JobRegistry

@@ -358,7 +358,7 @@ def test_a_large_load_run_is_kept_for_the_app(tmp_path: Path):
     """``bench load`` of 1,000 requests or more keeps the run's Results view before it exits, as ``bench run``
     does (tests/test_app_results_prewarm.py draws such a run with reading refused); a smaller one is not."""
     from bench import paths
-    from bench.results_memo import KEEP_FROM_SAMPLES
+    from bench.report.results_memo import KEEP_FROM_SAMPLES
 
     kept = {}
     for requests in (10, KEEP_FROM_SAMPLES):

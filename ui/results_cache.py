@@ -5,7 +5,7 @@ another ~0.3 s, on every page run (every widget click reruns the page). Both are
 each run's last update and request count, so a running or resumed run is read again; the cached
 objects are never mutated by the page. Measured in ``benchmarks/results_scale.md``.
 
-For an SQLite database they are also kept on disk (:mod:`bench.results_memo`, keyed by the database
+For an SQLite database they are also kept on disk (:mod:`bench.report.results_memo`, keyed by the database
 file's state as well), so a restarted server reads them back instead of computing them again while
 the first tab waits; this module only adds Streamlit's in-memory caches and the page's session.
 """
@@ -20,9 +20,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from bench import results_memo
+from bench.report import results_memo
+from bench.report.results_memo import FIRST_VIEW, Read
 from bench.results import Results
-from bench.results_memo import FIRST_VIEW, Read
 from ui.resources import store
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 @st.cache_resource(ttl=600, max_entries=4, show_spinner="Reading the runs…")
 def _read_cached(db: str, run_ids: tuple[str, ...], stamp: tuple[Any, ...]) -> Read:
-    """:func:`bench.results_memo.read_kept`, once per state of the runs (``stamp``: see the module)."""
+    """:func:`bench.report.results_memo.read_kept`, once per state of the runs (``stamp``: see the module)."""
     return results_memo.read_kept(store(), db, run_ids, stamp)
 
 
@@ -61,7 +61,7 @@ def _arrow_datasets(spec: dict[str, Any]) -> dict[str, Any]:
     Why: ``st.vega_lite_chart`` converts a spec's datasets to Arrow on every page run, unless they are
     bytes already (what its own ``st.altair_chart`` hands it): eight charts of 1,000 points cost each
     Results page run about 0.1 s (a py-spy profile). Streamlit's own converter, so the browser gets the
-    same bytes; the spec kept on disk stays plain JSON (:mod:`bench.results_memo`).
+    same bytes; the spec kept on disk stays plain JSON (:mod:`bench.report.results_memo`).
     """
     from streamlit import dataframe_util
 
@@ -76,7 +76,7 @@ def _arrow_datasets(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def spec(name: str, *args: Any) -> dict[str, Any]:
-    """The Vega-Lite spec of chart ``name`` (a key of ``bench.results_memo.CHARTS``) of the runs
+    """The Vega-Lite spec of chart ``name`` (a key of ``bench.report.results_memo.CHARTS``) of the runs
     :func:`read` last read."""
     return _spec_cached(st.session_state[_KEY], name, args)
 
@@ -115,7 +115,7 @@ def keep(run_ids: list[str], wait_s: float = 60.0) -> threading.Thread:
 
     Why: when a run ends its database was written moments ago, so what :func:`warm` computes cannot be
     kept, and the first restart after a run computed it all again while a bookmark of Results waited.
-    :func:`bench.results_memo.keep_first_view` waits until no write has come for two seconds, then
+    :func:`bench.report.results_memo.keep_first_view` waits until no write has come for two seconds, then
     computes and keeps it; here on a thread of its own, so no page waits.
     """
     thread = threading.Thread(

@@ -1,4 +1,4 @@
-"""The CLI's last step after it records runs: keep their Results view for the app (``bench.results_memo``)."""
+"""The CLI's last step after it records runs: keep their Results view for the app (``results_memo``)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ def keep_for_the_app(store: Store, run_ids: list[str], console: Console) -> None
 
     Why: a run recorded here was never seen by the app, and at 10,000 requests the first tab on it after
     the app's start waited 0.5 s of CPU more for its aggregates and charts (``benchmarks/results_scale.md``).
-    The database must be quiet for two seconds first (:func:`bench.results_memo.wait_quiet`), so this
+    The database must be quiet for two seconds first (:func:`bench.report.results_memo.wait_quiet`), so this
     waits that long, only for runs of at least ``KEEP_FROM_SAMPLES`` requests; a failure only means the
     app computes it. Called when ``bench run`` or ``bench load`` has recorded its runs.
     """
-    from bench import results_memo
+    from bench.report import results_memo
 
     big = results_memo.worth_keeping(store, run_ids)
     if not big:
