@@ -29,14 +29,20 @@ import os
 import pickle
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.paths import REPO_ROOT
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks here, so two processes may compute one value twice
+    fcntl = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 KEEP = 64  # files: a few runs' worth of Results, specs and drift fits
@@ -46,8 +52,25 @@ QUIET_S = 2.0  # a database written within this many seconds has no state (see s
 CODE_DIRS = ("bench", "ui")
 PACKAGES = ("pandas", "numpy", "pyarrow", "altair")
 SUFFIX = ".pkl"
+LOCK_NAME = "computing.lock"
+LOCK_WAIT_S = 60.0  # a holder stuck longer than this (it never is) stops making the others wait
 log = logging.getLogger(__name__)
 _MISSING = object()
+_held = threading.local()  # depth of computing() in this thread: a nested one takes no second lock
+
+
+def _lock(handle: Any, wait_s: float) -> bool:
+    """``flock`` the file exclusively, waiting up to ``wait_s``; False if it stayed held that long."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                log.debug("%s held for over %.0f s: computing without it", handle.name, wait_s)
+                return False
+            time.sleep(0.02)
 
 
 def sqlite_state(path: Path, quiet_s: float = QUIET_S) -> tuple[Any, ...] | None:
@@ -111,13 +134,47 @@ class DiskMemo:
         return self.folder / f"{digest}{SUFFIX}"
 
     def get(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """The value kept under ``key``; else ``make()``, kept, computed by one process at a time."""
         path = self.path(key)
         found = self._load(path)
         if found is not _MISSING:
             return found  # type: ignore[no-any-return]
-        value = make()
-        self._save(path, value)
-        return value
+        with self.computing():
+            found = self._load(path)  # kept by another process while this one waited for the lock
+            if found is not _MISSING:
+                return found  # type: ignore[no-any-return]
+            value = make()
+            self._save(path, value)
+            return value
+
+    @contextlib.contextmanager
+    def computing(self) -> Iterator[None]:
+        """Hold this folder's lock: another process (or thread) that needs a value computed meanwhile
+        waits for it and reads it back, instead of computing it too.
+
+        Why: a restarted app computes Results' first view in a process of its own while Streamlit
+        starts (:mod:`bench.report.results_keeper`), on the other core; the page asking for the same
+        value moments later must wait for that process, not race it on its own core. An advisory lock
+        (``flock``), so a holder that dies releases it; nested in one thread it is taken once.
+        """
+        if getattr(_held, "depth", 0) or fcntl is None:
+            yield
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle = (self.folder / LOCK_NAME).open("a+b")
+        except OSError:  # no folder to keep in: nothing is kept, so there is nothing to wait for
+            yield
+            return
+        with handle:
+            locked = _lock(handle, LOCK_WAIT_S)
+            _held.depth = 1
+            try:
+                yield
+            finally:
+                _held.depth = 0
+                if locked:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _load(self, path: Path) -> Any:
         try:

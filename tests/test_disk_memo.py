@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -149,3 +151,68 @@ def test_each_database_has_its_own_folder_in_the_data_folder(
     assert one != other
     assert one == paths.results_cache_dir(tmp_path / "a" / "bench.db")  # the same file, however it is named
     assert one.parent == other.parent == tmp_path / "home" / "results-cache"
+
+
+# ---- one process computes, the others wait for it ------------------------------------------------
+ASK = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from bench.disk_memo import DiskMemo
+folder, log, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+memo = DiskMemo(folder, code="test")
+folder.mkdir(parents=True, exist_ok=True)
+if mode == "hold":  # take the lock and keep it until killed
+    with memo.computing():
+        (folder / "held").write_text("yes")
+        time.sleep(600)
+def make():
+    with log.open("a") as out:
+        out.write("made\\n")
+    (folder / "making").write_text("yes")  # the other process is started only once this exists
+    time.sleep(0.5)
+    return {{"answer": 42}}
+print(memo.get(("k",), make)["answer"])
+"""
+
+
+def _ask(tmp_path: Path, mode: str) -> subprocess.Popen[str]:
+    script = tmp_path / "ask.py"
+    script.write_text(ASK.format(root=str(Path(__file__).resolve().parent.parent)))
+    folder, log = tmp_path / "kept", tmp_path / "made.log"
+    return subprocess.Popen([sys.executable, str(script), str(folder), str(log), mode],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def _wait_for(file: Path, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 120
+    while not file.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"{file.name} never appeared"
+        time.sleep(0.02)
+
+
+def test_a_value_another_process_is_computing_is_waited_for_not_computed_twice(tmp_path: Path) -> None:
+    """Real processes, a real ``flock``: the second asks while the first is inside ``make`` (it is started
+    only then), waits, and reads the first one's value back; ``make`` ran once."""
+    first = _ask(tmp_path, "get")
+    _wait_for(tmp_path / "kept" / "making", first)
+    second = _ask(tmp_path, "get")
+    outs = [proc.communicate(timeout=120) for proc in (first, second)]
+    assert [(proc.returncode, out.strip()) for proc, (out, _) in zip((first, second), outs, strict=True)] == [
+        (0, "42"),
+        (0, "42"),
+    ], outs
+    assert (tmp_path / "made.log").read_text().count("made") == 1
+
+
+def test_a_holder_that_dies_releases_the_lock(tmp_path: Path) -> None:
+    """A process killed while it holds the lock (SIGKILL: no clean-up runs) keeps nobody waiting."""
+    holder = _ask(tmp_path, "hold")
+    _wait_for(tmp_path / "kept" / "held", holder)
+    asker = _ask(tmp_path, "get")
+    holder.kill()
+    holder.wait()
+    out, err = asker.communicate(timeout=120)
+    assert asker.returncode == 0 and out.strip() == "42", err
+    assert (tmp_path / "made.log").read_text().count("made") == 1
