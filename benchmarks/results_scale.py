@@ -242,9 +242,10 @@ def _verdict(browser: dict[str, list[float]], points: int) -> str:
         why = {
             "new browser (empty cache)": "a browser that never loaded the app first fetches and compiles "
             "Streamlit's ~60 scripts (0.3 s; a browser keeps them for every later tab)",
-            "bookmark after an upgrade, nothing kept": "right after a restart the server's preparation of the run "
-            "Results opens on (read, aggregates, eight chart specs, drift: 0.5 s of CPU on a quiet machine) shares "
-            "the two cores with the page's own run and with the browser starting Streamlit's JavaScript",
+            "bookmark after an upgrade, nothing kept": "right after a restart the keeper's computing of the run "
+            "Results opens on (its imports, read, aggregates, eight chart specs, drift: about a second of CPU) "
+            "shares the two cores with the server's start, the page's own run and the browser starting "
+            "Streamlit's JavaScript",
         }
         reasons = "; ".join(why.get(name, f"*{name}*") for name in missed)
         return (
@@ -302,9 +303,10 @@ def markdown(result: dict[str, Any]) -> str:
         "a run of 1,000 requests or more recorded by `bench run` or `bench load`, before the CLI exits: "
         "`bench.report.results_memo.keep_first_view`). *After an upgrade, nothing kept*: the folder `results-cache/` "
         "deleted first, as after installing another version of SLM Bench (what is kept names the code that "
-        "computed it) or a restart within two seconds of a run's end: the preparation computes everything "
-        "and the page waits for what it has not finished. Every other row also starts on servers that find "
-        "the kept files.",
+        "computed it) or a restart within two seconds of a run's end: a process of its own computes and keeps "
+        "it on the other core from the moment the server starts (`bench.report.results_keeper`), and the "
+        "page waits for what it has not kept yet. Every other row also starts on servers that find the kept "
+        "files.",
         "",
         _verdict(result["browser"], meta["point_limit"]),
         "",

@@ -44,3 +44,22 @@ def test_the_server_caches_results_newest_run_before_any_page_runs(tmp_path: Pat
         assert "Traceback" not in text and "missing ScriptRunContext" not in text
         # the start-up's element outside any page (ui.serve._first_element_check) warns about nothing
         assert "to view this Streamlit app on a browser" not in text
+
+
+def test_a_large_run_nothing_kept_is_computed_by_a_process_of_its_own(tmp_path: Path) -> None:
+    """Nothing kept for the newest run (1,000 requests, as after installing another version): the server
+    hands it to a process of its own before Streamlit starts, which keeps it (bench.report.results_keeper)."""
+    import os
+
+    from bench import paths
+
+    db = tmp_path / "bench.db"
+    newest = store_run(Store(db), {"a": latencies(np.random.default_rng(3), 0.4, 1_000)}, bulk=True)
+    when = time.time() - 3600  # last written an hour ago, as a database is when the app restarts
+    for file in (db, db.with_name(db.name + "-wal")):
+        if file.exists():
+            os.utime(file, (when, when))
+    for _url in serve_app(tmp_path, show_test_models=False):
+        text = _log_until(tmp_path / "streamlit.log", f"Results of run {newest} kept by a process of its own")
+        assert "Traceback" not in text
+    assert list(paths.results_cache_dir(db).glob("*.pkl"))

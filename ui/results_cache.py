@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from bench.report import results_memo
+from bench.report import results_keys, results_memo
 from bench.report.results_memo import FIRST_VIEW, Read
 from bench.results import Results
 from ui.resources import store
@@ -34,8 +34,8 @@ def _read_cached(db: str, run_ids: tuple[str, ...], stamp: tuple[Any, ...]) -> R
     return results_memo.read_kept(store(), db, run_ids, stamp)
 
 
-def _key(run_ids: list[str]) -> results_memo.RunsKey:
-    return results_memo.runs_key(store(), run_ids)
+def _key(run_ids: list[str]) -> results_keys.RunsKey:
+    return results_keys.runs_key(store(), run_ids)
 
 
 def read(run_ids: list[str]) -> tuple[Results, pd.DataFrame]:

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from bench.report import results_keys
 from ui.resources import store
 
 SELECTED = "selected_runs"
@@ -20,15 +21,12 @@ STATUS_ICON = {
 }
 
 
-#: a run worth opening by default: it finished and stored measured requests
-FINISHED = ("completed", "partial")
 #: a model row left "running"/"loading" by a run that stopped (Cancel, a crash) never finished
 _UNFINISHED_MODEL = ("running", "loading")
 
 
-def usable(run: dict[str, Any]) -> bool:
-    """A run a page should open by default: finished (not cancelled, failed or running) with requests."""
-    return run.get("status") in FINISHED and int(run.get("n_samples") or 0) > 0
+#: a run worth opening by default (finished, with requests): one rule with the start-up's keeper
+usable = results_keys.usable
 
 
 def newest_usable(runs: list[dict[str, Any]], count: int = 1) -> list[str]:

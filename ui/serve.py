@@ -6,6 +6,8 @@ Results drew its charts 3.4 s after navigation in that tab against 2.2 s in any 
 (``benchmarks/results_scale.md``). Here, while the server starts, a thread imports the modules the
 pages use and, once Streamlit's runtime exists, starts the same preparation of the run Results opens
 on that the first page run would start (:func:`ui.tasks.prepare_newest_results`: one per process).
+When nothing is kept for that run, a process of its own computes and keeps it on the other core
+before Streamlit has even started (:mod:`bench.report.results_keeper`).
 
 ``python -m streamlit run app.py`` still works and draws the same pages; it only skips this.
 
@@ -20,6 +22,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 #: the frame every page draws; pandas, Altair, the results layer and the chart code Results uses
@@ -29,8 +32,9 @@ RUNTIME_WAIT_S = 120.0
 log = logging.getLogger(__name__)
 
 
-def _prepare() -> None:
-    """Import what the pages import, then start Results' preparation once the runtime is up."""
+def _prepare(keeper: Any = None) -> None:
+    """Import what the pages import, then start Results' preparation once the runtime is up (and reap
+    the ``keeper`` process, if one was started, once it ends)."""
     try:
         from streamlit import runtime
 
@@ -46,6 +50,8 @@ def _prepare() -> None:
 
         prepare_newest_results()  # the process-wide thread the first page run would otherwise start
         _first_element_check()
+        if keeper is not None:
+            keeper.wait(timeout=RUNTIME_WAIT_S)
     except Exception:  # a preparation that fails only leaves the first page run to do the work
         log.debug("start-up preparation skipped", exc_info=True)
 
@@ -66,13 +72,26 @@ def _first_element_check() -> None:
         check()
 
 
+def _start_keeper() -> Any:
+    """A process that computes Results' first view of the run the app opens on, on the other core, when
+    nothing is kept for it (:mod:`bench.report.results_keeper`); None when there is nothing to do."""
+    try:
+        from bench.report import results_keeper
+
+        return results_keeper.start()
+    except Exception:  # only leaves the first page run (or the preparation) to compute it
+        log.debug("no keeper started", exc_info=True)
+        return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """``streamlit run app.py ARGV...`` in this process, the preparation on a daemon thread beside it."""
     console = logging.StreamHandler()  # the app's own lines (the preparation) beside Streamlit's
     console.setFormatter(logging.Formatter("  %(message)s"))
     logging.getLogger("ui").addHandler(console)
     logging.getLogger("ui").setLevel(logging.INFO)
-    threading.Thread(target=_prepare, name="slm-bench-start-prepare", daemon=True).start()
+    keeper = _start_keeper()
+    threading.Thread(target=_prepare, args=(keeper,), name="slm-bench-start-prepare", daemon=True).start()
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
     from streamlit.web import cli
 

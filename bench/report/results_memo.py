@@ -20,14 +20,13 @@ import pandas as pd
 from bench import paths
 from bench.disk_memo import DiskMemo, sqlite_state
 from bench.report import charts
+from bench.report.results_keys import KEEP_FROM_SAMPLES, READ, disk_key, runs_key
 from bench.results import Results, load_results, with_series
 from bench.stats import aggregates
 from bench.store.store import Store
 
 T = TypeVar("T")
 
-#: (database, run ids, stamp): the runs in their current state (stamp: each run's last update and count)
-RunsKey = tuple[str, tuple[str, ...], tuple[Any, ...]]
 #: (results layer, per-prompt statistics, the disk key they are kept under or None)
 Read = tuple[Results, pd.DataFrame, Any]
 
@@ -51,27 +50,15 @@ FIRST_VIEW: tuple[tuple[str, tuple[Any, ...]], ...] = (
     *(("resources", (field,)) for field in charts.RESOURCE_PANELS),
 )
 
-#: below this many requests the page computes a run's first view in well under 0.1 s: nothing to keep
-KEEP_FROM_SAMPLES = 1_000
-
-
-def runs_key(store: Store, run_ids: list[str]) -> RunsKey:
-    """(database, run ids, stamp): the key of the runs in their current state."""
-    runs = {r["id"]: r for r in store.list_runs(500)}
-    stamp = tuple(
-        (rid, runs.get(rid, {}).get("updated_at"), runs.get(rid, {}).get("n_samples")) for rid in run_ids
-    )
-    return str(store.path), tuple(run_ids), stamp
-
 
 def read_kept(store: Store, db: str, run_ids: tuple[str, ...], stamp: tuple[Any, ...]) -> Read:
     """The results layer and per-prompt statistics of ``run_ids``, and the disk key they are kept under
     (the specs and drift fits made from them are kept under it too)."""
     location = store.location
     state = sqlite_state(location) if isinstance(location, Path) else None
-    disk_key = (db, run_ids, stamp, state) if state is not None else None
-    results, prompts = _kept(store, ("read",), disk_key, lambda: _read(store, run_ids))
-    return results, prompts, disk_key
+    key = disk_key((db, run_ids, stamp), state) if state is not None else None
+    results, prompts = _kept(store, READ, key, lambda: _read(store, run_ids))
+    return results, prompts, key
 
 
 def _read(store: Store, run_ids: tuple[str, ...]) -> tuple[Results, pd.DataFrame]:
@@ -147,13 +134,27 @@ def keep_first_view(store: Store, run_ids: list[str], wait_s: float = 10.0) -> b
     computed, not copied from a cache filled moments after the run's last write: such a copy was read
     within a tick of the file clock that could hide one more write.
     """
+    read = keep_read(store, run_ids, wait_s)
+    if read is None:
+        return False
+    keep_charts(store, read)
+    return True
+
+
+def keep_read(store: Store, run_ids: list[str], wait_s: float = 10.0) -> Read | None:
+    """The first step of :func:`keep_first_view`: the runs' results layer, kept; None if nothing can be
+    kept (PostgreSQL, a database still being written, no requests to chart)."""
     location = store.location
     if not isinstance(location, Path) or not wait_quiet(location, wait_s):
-        return False  # PostgreSQL (nothing is kept), or still being written
+        return None  # PostgreSQL (nothing is kept), or still being written
     read = read_kept(store, *runs_key(store, run_ids))
     if read[2] is None or read[0].samples.empty:
-        return False  # written again meanwhile (then nothing was kept), or nothing to chart
+        return None  # written again meanwhile (then nothing was kept), or nothing to chart
+    return read
+
+
+def keep_charts(store: Store, read: Read) -> None:
+    """The rest of :func:`keep_first_view`: the eight chart specs and the drift fits of ``read``, kept."""
     for name, args in FIRST_VIEW:
         spec_kept(store, read, name, args)
     drift_kept(store, read)
-    return True
