@@ -71,3 +71,13 @@ def test_the_keeper_process_keeps_what_the_page_reads(store: Store, monkeypatch:
     read = results_memo.keep_read(store, [run], wait_s=0.0)
     assert read is not None and not read[0].samples.empty
     results_memo.keep_charts(store, read)
+
+
+def test_no_keeper_and_no_file_when_the_apps_database_is_not_there_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first `make app` has no database yet: the start looks, starts nothing and creates nothing."""
+    db = tmp_path / "fresh" / "bench.db"
+    monkeypatch.setenv("SLM_BENCH_DB", str(db))
+    assert results_keeper.start() is None
+    assert not db.exists() and not db.parent.exists()

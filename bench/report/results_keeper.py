@@ -23,6 +23,7 @@ from pathlib import Path
 from bench import paths
 from bench.disk_memo import DiskMemo, sqlite_state
 from bench.report.results_keys import KEEP_FROM_SAMPLES, READ, disk_key, runs_key, usable
+from bench.store.db import location
 from bench.store.store import Store
 
 
@@ -47,12 +48,15 @@ def start(store: Store | None = None) -> subprocess.Popen[bytes] | None:
     """Start the keeper of the run Results opens on when :func:`to_keep` names one; else None.
 
     Its one line goes to this process's console (``make app`` shows it); a keeper that fails only
-    leaves the server to compute the run itself.
+    leaves the server to compute the run itself. Without ``store``, the app's database, looked at only
+    when it is an SQLite file that exists: no PostgreSQL server is reached, no file created, at start.
     """
-    db = store if store is not None else Store()
-    if not isinstance(db.location, Path) or not db.location.exists():
-        return None
-    run_id = to_keep(db)
+    if store is None:
+        where = location(paths.default_db_path())
+        if not isinstance(where, Path) or not where.exists():
+            return None
+        store = Store(where)
+    run_id = to_keep(store)
     if run_id is None:
         return None
     command = [sys.executable, "-m", "bench.report.results_keeper", run_id]
