@@ -38,6 +38,10 @@ def _watch_key(key: str) -> str:
     return f"_watching_{key}"
 
 
+def _ended_key(key: str) -> str:
+    return f"_ended_{key}"
+
+
 def poll(
     job: Job,
     key: str,
@@ -47,8 +51,11 @@ def poll(
 ) -> None:
     """Draw ``job`` in a fragment that redraws itself every ``every_s`` while the job runs.
 
-    When the job ends while this panel is polling, ``on_finish`` runs once (it may switch pages)
-    and the whole page reruns, so the page shows the new state (a finished run, a race's winner).
+    When the job ends while this panel is polling, the whole page reruns, so it shows the new state (a
+    finished run, a race's winner), and ``on_finish`` runs once in that full run, before the fragment
+    is drawn again: it may switch pages, and a switch made from inside a fragment that the browser
+    had been rerunning on a timer left that timer's fragment runs to land on the next page (a
+    Results page drawn in full after the quick benchmark went blank two seconds later, twice in CI).
 
     The fragment sits in a container of its own. Why: on a loaded machine the browser's timer can
     still send fragment reruns after the page's final full run, and such a rerun wrote at the
@@ -58,6 +65,11 @@ def poll(
     fragment can only ever replace its own elements.
     """
     job_id = job.id
+    ended = _ended_key(key)
+    if st.session_state.get(ended) == job_id and not job.running:
+        del st.session_state[ended]
+        if on_finish is not None:
+            on_finish(job)
 
     @st.fragment(run_every=every_s if job.running else None)
     def _panel() -> None:
@@ -70,8 +82,7 @@ def poll(
         draw(current)
         if not current.running and st.session_state.get(flag) == current.id:
             del st.session_state[flag]
-            if on_finish is not None:
-                on_finish(current)
+            st.session_state[ended] = current.id  # on_finish runs in the full run this starts
             st.rerun()
 
     with st.container():
