@@ -55,7 +55,8 @@ def poll(
     finished run, a race's winner), and ``on_finish`` runs once in that full run, before the fragment
     is drawn again: it may switch pages, and a switch made from inside a fragment that the browser
     had been rerunning on a timer left that timer's fragment runs to land on the next page (a
-    Results page drawn in full after the quick benchmark went blank two seconds later, twice in CI).
+    Results page drawn in full after the quick benchmark went blank two seconds later, in two runs of
+    the suite on fresh clones; not reproduced, so this removes the likeliest path, not a proven one).
 
     The fragment sits in a container of its own. Why: on a loaded machine the browser's timer can
     still send fragment reruns after the page's final full run, and such a rerun wrote at the
