@@ -323,3 +323,36 @@ def test_an_unvalidated_judge_is_labelled_when_picked() -> None:
     assert any(
         "not validated against people's scores: κ 0.2" in c for c in recommend.recommendation(table).caveats
     )
+
+
+def _relative_with_nan_functions(values: np.ndarray, lower_is_better: bool) -> np.ndarray:
+    """``ranking.relative`` as it was written before (nanmin/nanmax, which warn on an all-missing row)."""
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if lower_is_better:
+            best = np.nanmin(np.where(values > 0, values, np.nan), axis=-1, keepdims=True)
+            out = np.where(values > 0, best / values, np.where(values == 0, 1.0, np.nan))
+        else:
+            best = np.nanmax(values, axis=-1, keepdims=True)
+            out = np.where(best > 0, values / best, 1.0)
+    return np.nan_to_num(np.clip(out, 0.0, 1.0), nan=0.0)
+
+
+def test_relative_scores_rows_with_nothing_measured_without_a_warning() -> None:
+    """A bootstrap row where no candidate has a value (a criterion nobody measured in that draw) scores
+    as before, and quietly: numpy's "All-NaN slice" warning filled the suite's output."""
+    import warnings
+
+    from bench.decide import ranking
+
+    rng = np.random.default_rng(9)
+    for _ in range(200):
+        values = rng.choice([np.nan, 0.0, -1.0, 0.5, 1.0, 2.0, 3.0], size=(6, 4))
+        values[0] = np.nan  # one row with nothing measured
+        for lower in (True, False):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                got = ranking.relative(values, lower)
+            np.testing.assert_array_equal(got, _relative_with_nan_functions(values, lower))

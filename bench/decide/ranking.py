@@ -153,13 +153,17 @@ def _draws(
 
 
 def relative(values: np.ndarray, lower_is_better: bool) -> np.ndarray:
-    """Scores in 0..1 relative to the best of each row (last axis = candidates); missing gives 0."""
+    """Scores in 0..1 relative to the best of each row (last axis = candidates); missing gives 0.
+
+    The best is taken with infinities standing in for missing values, not ``nanmin``/``nanmax``: a row
+    where nothing was measured then needs no warning (numpy's "All-NaN slice"), and scores the same.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         if lower_is_better:
-            best = np.nanmin(np.where(values > 0, values, np.nan), axis=-1, keepdims=True)
+            best = np.where(values > 0, values, np.inf).min(axis=-1, keepdims=True)
             out = np.where(values > 0, best / values, np.where(values == 0, 1.0, np.nan))
         else:
-            best = np.nanmax(values, axis=-1, keepdims=True)
+            best = np.where(np.isnan(values), -np.inf, values).max(axis=-1, keepdims=True)
             out = np.where(best > 0, values / best, 1.0)
     return np.nan_to_num(np.clip(out, 0.0, 1.0), nan=0.0)
 
