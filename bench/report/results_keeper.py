@@ -29,17 +29,17 @@ from bench.store.store import Store
 
 def to_keep(store: Store) -> str | None:
     """The run Results opens on when it is worth keeping and not kept yet (and the database is quiet)."""
-    location = store.location
-    if not isinstance(location, Path):
+    file = store.location
+    if not isinstance(file, Path):
         return None  # PostgreSQL: nothing is kept
     newest = next((r for r in store.list_runs(200) if usable(r)), None)
     if newest is None or int(newest.get("n_samples") or 0) < KEEP_FROM_SAMPLES:
         return None
-    state = sqlite_state(location)
+    state = sqlite_state(file)
     if state is None:
         return None  # being written: nothing could be kept now
     key = (*READ, disk_key(runs_key(store, [newest["id"]]), state))
-    if DiskMemo(paths.results_cache_dir(location)).path(key).exists():
+    if DiskMemo(paths.results_cache_dir(file)).path(key).exists():
         return None
     return str(newest["id"])
 
