@@ -136,6 +136,7 @@ def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> 
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 2300})
+            wire = Wire(page)
             page.goto(app_url)
             start = page.get_by_role("button", name="Run the quick benchmark")
             start.wait_for(timeout=60_000)
@@ -171,7 +172,7 @@ def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> 
             time.sleep(2)  # let the charts finish their transitions
             # Seen once on a loaded machine: a blank main area two seconds after the charts were drawn (a rerun
             # in flight). What is shot is the page at rest: no script running, every chart drawn.
-            _settle(page)
+            _settle(page, wire)
             assert charts.count() >= 7
             assert picker.get_by_text("quick benchmark").count() == 1, page.evaluate(MAIN_STATE)
             assert page.locator('[data-testid="stException"]').count() == 0
@@ -221,12 +222,57 @@ MAIN_STATE = """() => {
 }"""
 
 
-def _settle(page: Any) -> None:
-    """Wait for the page at rest (:data:`SETTLED`); on a timeout, say what the page held."""
+class Wire:
+    """What the browser received from the server, one short line per message, for a failure message.
+
+    Why: a Results page drawn in full went blank two seconds later in about one fresh-clone suite run
+    in five, with nothing in the server's log, and never when the test ran alone. The order of runs
+    (full or fragment, which page), their deltas and how they ended is what can tell the cause.
+    """
+
+    def __init__(self, page: Any) -> None:
+        self.lines: list[str] = []
+        self.start = time.monotonic()
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload: Any) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        try:
+            msg = ForwardMsg.FromString(payload if isinstance(payload, bytes) else payload.encode())
+        except Exception as exc:  # not a ForwardMsg: say so, never fail the recording
+            self.lines.append(f"unreadable frame: {exc}")
+            return
+        kind = msg.WhichOneof("type")
+        run = msg.metadata.run
+        where = f"run={run.script_run_id[:6]} fragments={list(run.fragment_ids)}"
+        if kind == "new_session":
+            detail = f"page={msg.new_session.page_script_hash[:8]}"
+        elif kind == "delta":
+            detail = f"path={list(msg.metadata.delta_path)} fragment={msg.delta.fragment_id[:8]}"
+        elif kind == "script_finished":
+            detail = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
+        elif kind == "auto_rerun":
+            detail = f"every {msg.auto_rerun.interval} s fragment={msg.auto_rerun.fragment_id[:8]}"
+        else:
+            detail = ""
+        self.lines.append(f"{time.monotonic() - self.start:.2f} {kind} {where} {detail}")
+
+    def tail(self, n: int = 60) -> str:
+        deltas = sum(" delta " in line for line in self.lines)
+        kept = [line for line in self.lines if " delta " not in line][-n:]
+        return f"{deltas} deltas; the other messages, last {len(kept)}:\n" + "\n".join(kept)
+
+
+def _settle(page: Any, wire: Wire | None = None) -> None:
+    """Wait for the page at rest (:data:`SETTLED`); on a timeout, say what the page held (and received)."""
     try:
         page.wait_for_function(SETTLED, timeout=60_000)
     except Exception as exc:  # Playwright's TimeoutError names only the function
-        raise AssertionError(f"Results never settled; the page held: {page.evaluate(MAIN_STATE)}") from exc
+        received = f"\nreceived: {wire.tail()}" if wire is not None else ""
+        raise AssertionError(
+            f"Results never settled; the page held: {page.evaluate(MAIN_STATE)}{received}"
+        ) from exc
 
 
 PAGE_PATHS = ["", "models", "prompts", "run", "results", "race", "annotate", "judge", "decide", "report"]
