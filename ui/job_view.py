@@ -42,6 +42,20 @@ def _ended_key(key: str) -> str:
     return f"_ended_{key}"
 
 
+def _page() -> str:
+    """The page this script run draws (its script hash), "" outside a run.
+
+    Why: the browser reruns a polling panel on a timer, and a timer run that arrived after the page had
+    switched (the quick benchmark opening Results) ran the panel on the new page, at the panel's old
+    place in the layout. A Results page drawn in full went blank two seconds later in about one
+    fresh-clone suite run in five; the panel now draws nothing on a page that is not its own.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.page_script_hash if ctx is not None else ""
+
+
 def poll(
     job: Job,
     key: str,
@@ -66,6 +80,7 @@ def poll(
     fragment can only ever replace its own elements.
     """
     job_id = job.id
+    page = _page()  # the page this panel belongs to: a timer's run that reaches another page draws nothing
     ended = _ended_key(key)
     if st.session_state.get(ended) == job_id and not job.running:
         del st.session_state[ended]
@@ -75,7 +90,7 @@ def poll(
     @st.fragment(run_every=every_s if job.running else None)
     def _panel() -> None:
         current = registry().get(job_id)
-        if current is None:
+        if current is None or _page() != page:
             return
         flag = _watch_key(key)
         if current.running:
