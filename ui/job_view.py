@@ -38,10 +38,6 @@ def _watch_key(key: str) -> str:
     return f"_watching_{key}"
 
 
-def _ended_key(key: str) -> str:
-    return f"_ended_{key}"
-
-
 def _page() -> str:
     """The page this script run draws (its script hash), "" outside a run.
 
@@ -81,9 +77,9 @@ def poll(
     """
     job_id = job.id
     page = _page()  # the page this panel belongs to: a timer's run that reaches another page draws nothing
-    ended = _ended_key(key)
-    if st.session_state.get(ended) == job_id and not job.running:
-        del st.session_state[ended]
+    flag = _watch_key(key)
+    if not job.running and st.session_state.get(flag) == job_id:  # the full run the ended panel asked for
+        del st.session_state[flag]
         if on_finish is not None:
             on_finish(job)
 
@@ -92,13 +88,12 @@ def poll(
         current = registry().get(job_id)
         if current is None or _page() != page:
             return
-        flag = _watch_key(key)
         if current.running:
             st.session_state[flag] = current.id
         draw(current)
         if not current.running and st.session_state.get(flag) == current.id:
-            del st.session_state[flag]
-            st.session_state[ended] = current.id  # on_finish runs in the full run this starts
+            # asked again by every timer run until the full run has come (it clears the flag): a request
+            # lost among the timer's own left the Race's lanes "done" with no winner and no Save button
             st.rerun()
 
     with st.container():
