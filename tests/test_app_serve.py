@@ -16,7 +16,7 @@ import numpy as np
 from bench.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic_runs import latencies, store_run
+from synthetic_runs import latencies, quiet, store_run
 from test_browser import serve_app
 
 WAIT_S = 180  # the server imports pandas and Altair and reads the run on a shared 2-core machine
@@ -49,16 +49,11 @@ def test_the_server_caches_results_newest_run_before_any_page_runs(tmp_path: Pat
 def test_a_large_run_nothing_kept_is_computed_by_a_process_of_its_own(tmp_path: Path) -> None:
     """Nothing kept for the newest run (1,000 requests, as after installing another version): the server
     hands it to a process of its own before Streamlit starts, which keeps it (bench.report.results_keeper)."""
-    import os
-
     from bench import paths
 
     db = tmp_path / "bench.db"
     newest = store_run(Store(db), {"a": latencies(np.random.default_rng(3), 0.4, 1_000)}, bulk=True)
-    when = time.time() - 3600  # last written an hour ago, as a database is when the app restarts
-    for file in (db, db.with_name(db.name + "-wal")):
-        if file.exists():
-            os.utime(file, (when, when))
+    quiet(db)  # last written an hour ago, as a database is when the app restarts
     for _url in serve_app(tmp_path, show_test_models=False):
         text = _log_until(tmp_path / "streamlit.log", f"Results of run {newest} kept by a process of its own")
         assert "Traceback" not in text

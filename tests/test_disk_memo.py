@@ -19,7 +19,7 @@ import pytest
 
 from bench.disk_memo import QUIET_S, DiskMemo, code_state, sqlite_state
 from bench.store.store import Store
-from tests.synthetic_runs import latencies, store_run
+from tests.synthetic_runs import latencies, quiet, store_run
 
 
 class Maker:
@@ -32,14 +32,6 @@ class Maker:
     def __call__(self) -> object:
         self.calls += 1
         return self.value
-
-
-def _quiet(db: Path, seconds_ago: float = 3600) -> None:
-    """The database and its log as if last written ``seconds_ago`` (a real mtime on the real files)."""
-    when = time.time() - seconds_ago
-    for file in (db, db.with_name(db.name + "-wal")):
-        if file.exists():
-            os.utime(file, (when, when))
 
 
 def test_a_value_is_computed_once_and_read_back_after_a_restart(tmp_path: Path) -> None:
@@ -105,7 +97,7 @@ def test_reading_the_database_leaves_its_state_and_any_write_changes_it(tmp_path
     db = tmp_path / "bench.db"
     store = Store(db)
     run = store_run(store, {"m": latencies(np.random.default_rng(1), 0.4)})
-    _quiet(db)
+    quiet(db)
     before = sqlite_state(db)
     assert before is not None
     Store(db).list_runs(10)  # what a restarted server does before it reads Results
@@ -121,9 +113,9 @@ def test_a_database_written_moments_ago_has_no_state(tmp_path: Path) -> None:
     is kept or read until the database has been quiet for QUIET_S seconds."""
     db = tmp_path / "bench.db"
     store_run(Store(db), {"m": latencies(np.random.default_rng(2), 0.4)})
-    _quiet(db, seconds_ago=QUIET_S / 4)
+    quiet(db, seconds_ago=QUIET_S / 4)
     assert sqlite_state(db) is None
-    _quiet(db, seconds_ago=QUIET_S * 2)
+    quiet(db, seconds_ago=QUIET_S * 2)
     assert sqlite_state(db) is not None
 
 

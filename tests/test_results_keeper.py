@@ -6,8 +6,6 @@ been quiet for a while (instead of sleeping).
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,14 +14,7 @@ import pytest
 from bench import paths
 from bench.report import results_keeper, results_memo
 from bench.store.store import Store
-from tests.synthetic_runs import latencies, store_run
-
-
-def _quiet(db: Path) -> None:
-    when = time.time() - 3600
-    for file in (db, db.with_name(db.name + "-wal")):
-        if file.exists():
-            os.utime(file, (when, when))
+from tests.synthetic_runs import latencies, quiet, store_run
 
 
 @pytest.fixture
@@ -36,16 +27,16 @@ def test_the_newest_large_unkept_run_of_a_quiet_database_is_the_one_to_keep(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rng = np.random.default_rng(5)
-    _quiet(store.location)
+    quiet(store.location)
     assert results_keeper.to_keep(store) is None  # no run at all
     small = store_run(store, {"a": latencies(rng, 0.4, 20)})
-    _quiet(store.location)
+    quiet(store.location)
     assert results_keeper.to_keep(store) is None  # 21 requests: the page computes it in no time
     monkeypatch.setattr(results_keeper, "KEEP_FROM_SAMPLES", 10)
     assert results_keeper.to_keep(store) == small
     newer = store_run(store, {"a": latencies(rng, 0.5, 20)})
     assert results_keeper.to_keep(store) is None  # written a moment ago: nothing can be kept yet
-    _quiet(store.location)
+    quiet(store.location)
     assert results_keeper.to_keep(store) == newer  # the run Results opens on, not the older one
     assert results_memo.keep_first_view(store, [newer])
     assert results_keeper.to_keep(store) is None  # kept already
@@ -55,7 +46,7 @@ def test_the_keeper_process_keeps_what_the_page_reads(store: Store, monkeypatch:
     """A real ``python -m bench.report.results_keeper`` process writes the values under the keys the
     app's page reads: read back here, nothing is computed in this process."""
     run = store_run(store, {"a": latencies(np.random.default_rng(6), 0.4, 40)})
-    _quiet(store.location)
+    quiet(store.location)
     monkeypatch.setattr(results_keeper, "KEEP_FROM_SAMPLES", 10)
     keeper = results_keeper.start(store)
     assert keeper is not None
