@@ -55,11 +55,17 @@ def _wait_ours(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: floa
     raise AssertionError(f"streamlit did not answer on {url}:\n{log.read_text()[-3000:]}")
 
 
-def serve_app(tmp_path: Path, show_test_models: bool, slow_events_s: float = 0.0) -> Iterator[str]:
+def serve_app(
+    tmp_path: Path,
+    show_test_models: bool,
+    slow_events_s: float = 0.0,
+    slow_pages: dict[str, float] | None = None,
+) -> Iterator[str]:
     """The app as `make app` serves it (``python -m ui.serve``) on a free port with a database of its own; yields its URL.
 
-    ``slow_events_s`` > 0 serves it through :mod:`tests.slow_events` (each script-runner event handled
-    up to that late, as on a starved machine)."""
+    ``slow_events_s`` > 0 or ``slow_pages`` (URL path: seconds) serve it through
+    :mod:`tests.slow_events` (each script-runner event handled up to that late, those pages drawn
+    that much slower: as on a starved machine)."""
     env = {
         **os.environ,
         "SLM_BENCH_DB": str(tmp_path / "bench.db"),
@@ -68,8 +74,9 @@ def serve_app(tmp_path: Path, show_test_models: bool, slow_events_s: float = 0.0
     }
     log = tmp_path / "streamlit.log"
     launcher = [sys.executable, "-m"]
-    if slow_events_s > 0:
-        launcher = [sys.executable, "-m", "tests.slow_events", str(slow_events_s)]
+    if slow_events_s > 0 or slow_pages:
+        pages = [arg for path, s in (slow_pages or {}).items() for arg in ("--page", f"{path}={s}")]
+        launcher = [sys.executable, "-m", "tests.slow_events", str(slow_events_s), *pages]
     for _ in range(3):
         port = free_port()
         cmd = [*launcher, "ui.serve", "--server.headless", "true",
@@ -170,8 +177,9 @@ def test_quick_benchmark_in_a_real_browser(app_url: str, default_model: str) -> 
             picker = page.locator('[data-testid="stMultiSelect"]')
             picker.get_by_text("quick benchmark").first.wait_for(timeout=60_000)
             time.sleep(2)  # let the charts finish their transitions
-            # Seen once on a loaded machine: a blank main area two seconds after the charts were drawn (a rerun
-            # in flight). What is shot is the page at rest: no script running, every chart drawn.
+            # What is shot is the page at rest: no script running, every chart drawn. (A blank main area two
+            # seconds after the charts were drawn was seen on loaded machines: ui.stale_reruns, shown by
+            # tests/test_browser_page_switch.py.)
             _settle(page, wire)
             assert charts.count() >= 7
             assert picker.get_by_text("quick benchmark").count() == 1, page.evaluate(MAIN_STATE)
@@ -227,7 +235,8 @@ class Wire:
 
     Why: a Results page drawn in full went blank two seconds later in about one fresh-clone suite run
     in five, with nothing in the server's log, and never when the test ran alone. The order of runs
-    (full or fragment, which page), their deltas and how they ended is what can tell the cause.
+    (full or fragment, which page), their deltas and how they ended told the cause: a fragment run
+    stamped with Home's page after Results' full run (:mod:`ui.stale_reruns`).
     """
 
     def __init__(self, page: Any) -> None:

@@ -38,20 +38,6 @@ def _watch_key(key: str) -> str:
     return f"_watching_{key}"
 
 
-def _page() -> str:
-    """The page this script run draws (its script hash), "" outside a run.
-
-    Why: the browser reruns a polling panel on a timer, and a timer run that arrived after the page had
-    switched (the quick benchmark opening Results) ran the panel on the new page, at the panel's old
-    place in the layout. A Results page drawn in full went blank two seconds later in about one
-    fresh-clone suite run in five; the panel now draws nothing on a page that is not its own.
-    """
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return ctx.page_script_hash if ctx is not None else ""
-
-
 def poll(
     job: Job,
     key: str,
@@ -63,10 +49,9 @@ def poll(
 
     When the job ends while this panel is polling, the whole page reruns, so it shows the new state (a
     finished run, a race's winner), and ``on_finish`` runs once in that full run, before the fragment
-    is drawn again: it may switch pages, and a switch made from inside a fragment that the browser
-    had been rerunning on a timer left that timer's fragment runs to land on the next page (a
-    Results page drawn in full after the quick benchmark went blank two seconds later, in two runs of
-    the suite on fresh clones; not reproduced, so this removes the likeliest path, not a proven one).
+    is drawn again: it may switch pages, which is a full run's business, not a fragment's. The
+    browser's timer requests that still come from a page the session has left are dropped by
+    :mod:`ui.stale_reruns` (one ran after Results and blanked it).
 
     The fragment sits in a container of its own. Why: on a loaded machine the browser's timer can
     still send fragment reruns after the page's final full run, and such a rerun wrote at the
@@ -76,7 +61,6 @@ def poll(
     fragment can only ever replace its own elements.
     """
     job_id = job.id
-    page = _page()  # the page this panel belongs to: a timer's run that reaches another page draws nothing
     flag = _watch_key(key)
     if not job.running and st.session_state.get(flag) == job_id:  # the full run the ended panel asked for
         del st.session_state[flag]
@@ -86,7 +70,7 @@ def poll(
     @st.fragment(run_every=every_s if job.running else None)
     def _panel() -> None:
         current = registry().get(job_id)
-        if current is None or _page() != page:
+        if current is None:
             return
         if current.running:
             st.session_state[flag] = current.id

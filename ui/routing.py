@@ -46,9 +46,11 @@ def navigation() -> st.navigation:  # type: ignore[valid-type]
 
 def frame() -> st.Page:
     """Page config, navigation and sidebar: everything ``app.py`` draws around a page."""
+    from ui import stale_reruns
     from ui.job_view import sidebar_status
     from ui.tasks import prepare_newest_results
 
+    stale_reruns.install()  # once per process (``streamlit run app.py`` too): see the module
     st.set_page_config(
         page_title="SLM Bench",
         page_icon=":material/speed:",

@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("ui").addHandler(console)
     logging.getLogger("ui").setLevel(logging.INFO)
     keeper = _start_keeper()
+    from ui import stale_reruns
+
+    stale_reruns.install()  # before the first session: a page switch is never undone by a late request
     threading.Thread(target=_prepare, args=(keeper,), name="slm-bench-start-prepare", daemon=True).start()
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
     from streamlit.web import cli

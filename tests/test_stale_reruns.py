@@ -1,0 +1,83 @@
+"""ui.stale_reruns on Streamlit's own ``ScriptRequests``: a timer's fragment rerun from a page the
+session has left is dropped; every other request is folded as Streamlit folds it.
+
+The browser's side of the defect (Results going blank after the quick benchmark) is shown in
+``tests/test_browser_page_switch.py``; here each order of requests is set up by hand.
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.runtime.scriptrunner_utils.script_requests import (
+    RerunData,
+    ScriptRequests,
+    ScriptRequestType,
+)
+
+from ui import stale_reruns
+
+HOME, RESULTS = "home-page-hash", "results-page-hash"
+TIMER = "job-panel-fragment"
+
+
+@pytest.fixture(autouse=True)
+def guarded() -> None:
+    assert stale_reruns.install()
+
+
+def _timer(page: str) -> RerunData:
+    """What the browser's fragment timer sends: the fragment and the page the browser shows."""
+    return RerunData(page_script_hash=page, fragment_id=TIMER, is_auto_rerun=True)
+
+
+def _next(requests: ScriptRequests) -> RerunData | None:
+    """The run the script runner starts next (None: it stops)."""
+    request = requests.on_scriptrunner_ready()
+    return request.rerun_data if request.type == ScriptRequestType.RERUN else None
+
+
+def test_a_timer_request_does_not_undo_a_pending_page_switch() -> None:
+    """Streamlit keeps the newer request's page when it folds two: a late timer tick of Home turned the
+    switch to Results into a full run of Home."""
+    requests = ScriptRequests()
+    assert requests.request_rerun(RerunData(page_script_hash=RESULTS))  # st.switch_page
+    assert requests.request_rerun(_timer(HOME))
+    run = _next(requests)
+    assert run is not None
+    assert (run.page_script_hash, run.fragment_id_queue) == (RESULTS, [])
+
+
+def test_a_timer_request_from_the_left_page_is_dropped_while_the_new_page_draws() -> None:
+    """Results being drawn (its request taken), a tick of Home's timer arrives: nothing runs after."""
+    requests = ScriptRequests()
+    requests.request_rerun(RerunData(page_script_hash=RESULTS))
+    assert _next(requests) is not None  # Results starts
+    assert requests.request_rerun(_timer(HOME))  # handled: no new runner is wanted for it
+    assert _next(requests) is None
+
+
+def test_the_shown_pages_own_timer_still_runs() -> None:
+    requests = ScriptRequests()
+    requests.request_rerun(RerunData(page_script_hash=HOME))
+    assert _next(requests) is not None
+    requests.request_rerun(_timer(HOME))
+    run = _next(requests)
+    assert run is not None
+    assert (run.page_script_hash, run.fragment_id_queue) == (HOME, [TIMER])
+
+
+def test_a_page_named_by_url_drops_nothing() -> None:
+    """A first load names its page by URL (no hash): which page is shown is not known, so nothing is dropped."""
+    requests = ScriptRequests()
+    requests.request_rerun(RerunData(page_script_hash="", page_name="results"))
+    assert _next(requests) is not None
+    requests.request_rerun(_timer(HOME))
+    run = _next(requests)
+    assert run is not None and run.fragment_id_queue == [TIMER]
+
+
+def test_install_wraps_once() -> None:
+    wrapped = ScriptRequests._request_rerun_locked
+    assert stale_reruns.install()
+    assert ScriptRequests._request_rerun_locked is wrapped
+    assert not getattr(wrapped.__wrapped__, "_drops_stale_fragments", False)  # not a guard around a guard

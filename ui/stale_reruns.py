@@ -1,0 +1,61 @@
+"""Drop a browser's fragment rerun stamped with a page the session has already left.
+
+Why: a page that polls a job (``ui.job_view.poll``) asks the browser for a fragment run every half
+second, and the browser stamps each request with the page it is showing. When the job ends and the
+server switches pages (the quick benchmark opening Results), the browser goes on sending those
+requests until it has heard of the switch. Streamlit (1.67) queues one that arrives while the new
+page is being drawn and runs it after that page: the browser sees a run of another page, clears its
+screen, and the fragment, gone with its page, draws nothing. Results, drawn in full, went blank two
+seconds later on loaded machines (``tests/test_browser_page_switch.py`` shows it every time). Such a
+request can also turn a pending page switch into a rerun of the old page, because Streamlit keeps the
+newer request's page when it folds two requests into one.
+
+The guard sits where every rerun request is folded (Streamlit's ``ScriptRequests``), since the
+server's own ``st.switch_page`` and ``st.rerun`` go there directly: it remembers the page of the
+latest full-run request and drops a fragment-only request stamped with another page. A request or a
+page without a hash (a first load names its page by URL) is never dropped. It relies on Streamlit's
+private ``ScriptRequests._request_rerun_locked``; if that is renamed, :func:`install` says so in the
+log and the app runs without the guard.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+_LOG = logging.getLogger(__name__)
+_PAGE = "_slm_full_run_page"  # set on each ScriptRequests: the page of its latest full-run request
+
+
+def is_stale(full_run_page: str, request: Any) -> bool:
+    """Whether ``request`` (Streamlit's ``RerunData``) runs fragments of a page other than ``full_run_page``."""
+    fragments = bool(request.fragment_id or request.fragment_id_queue)
+    page = request.page_script_hash
+    return fragments and bool(page) and bool(full_run_page) and page != full_run_page
+
+
+def install() -> bool:
+    """Wrap Streamlit's rerun folding with the guard, once per process; False when Streamlit lacks the hook."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequests
+
+        fold = ScriptRequests._request_rerun_locked
+    except (ImportError, AttributeError) as exc:
+        _LOG.warning("stale fragment reruns are not dropped: Streamlit changed (%s)", exc)
+        return False
+    if getattr(fold, "_drops_stale_fragments", False):
+        return True
+
+    @functools.wraps(fold)
+    def guarded(self: Any, new_data: Any) -> bool:
+        if not (new_data.fragment_id or new_data.fragment_id_queue):
+            setattr(self, _PAGE, new_data.page_script_hash)
+        elif is_stale(getattr(self, _PAGE, ""), new_data):
+            _LOG.debug("dropped a fragment rerun of page %s", new_data.page_script_hash)
+            return True  # handled: the page it would draw on is gone
+        return fold(self, new_data)
+
+    guarded._drops_stale_fragments = True  # type: ignore[attr-defined]
+    ScriptRequests._request_rerun_locked = guarded  # type: ignore[method-assign]
+    return True
