@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests import slow_events
-from tests.test_browser import CHROMIUM_ARGS, MAIN_STATE, ROOT, _chromium, serve_app
+from tests.test_browser import CHROMIUM_ARGS, MAIN_STATE, ROOT, Wire, _chromium, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACT = ROOT / "test-artifacts" / "race-presenter.png"
@@ -68,13 +68,17 @@ def test_presenter_view_fits_1280x720(
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
+            wire = Wire(page)  # the order of runs, for the message below
             ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
             page.goto(url)
             try:
                 page.locator(".slm-banner").wait_for(timeout=240_000)  # the race ran and named its winners
             except Exception as exc:  # say what the page showed instead of the banner (seen once in CI)
                 page.screenshot(path=str(ARTIFACT.with_name("race-presenter-no-banner.png")), full_page=True)
-                raise AssertionError(f"no winner banner; the page held: {page.evaluate(MAIN_STATE)}") from exc
+                held = page.evaluate(MAIN_STATE)
+                raise AssertionError(
+                    f"no winner banner; the page held: {held}\nreceived: {wire.tail()}"
+                ) from exc
             page.wait_for_timeout(1500)
             page.screenshot(path=str(ARTIFACT))
             shown = page.evaluate(LAYOUT)
