@@ -121,10 +121,11 @@ def table(rows: list[dict[str, Any]]) -> str:
         "",
         "Written by `benchmarks/suite.py`: each row clones the commit, runs `.ci/run` exactly as CI does "
         "(venvs, browser and the test home built from nothing) and records pytest's summary. "
-        "*Burners* are processes that each keep one core busy beside it: 1 on a 2-core machine leaves "
-        "the suite one core's worth of spare time, as on a machine doing other work. *pytest* is pytest's "
-        "own time; *in all* is the whole `.ci/run`, building included. Load = the 1-minute load "
-        "average before the run (a shared machine).",
+        "*Burners* are processes that each keep one core busy beside it, as on a machine doing other "
+        "work: on 2 cores, 1 or 2 means one or both cores are also wanted by something else all the "
+        "time. *pytest* is pytest's own time; *in all* is the whole `.ci/run`, building included. "
+        "*Load* is the 1-minute "
+        "load average before the run (a shared machine; a run right after another starts at 4 or more).",
         "",
         "| commit | date | machine | load | burners | result | pytest | in all |",
         "|---|---|---|---:|---:|---|---:|---:|",
@@ -154,7 +155,16 @@ def main() -> None:
     ROWS.write_text(json.dumps(rows, indent=1) + "\n")
     print(json.dumps(row, indent=1))
     if args.write:
-        args.write.write_text(table(rows))
+        args.write.write_text(table(rows) + kept_sections(args.write))
+
+
+def kept_sections(page: Path) -> str:
+    """The hand-written sections (from the first ``## `` heading on) of an existing page, kept on rewrite."""
+    if not page.exists():
+        return ""
+    text = page.read_text()
+    start = text.find("\n## ")
+    return "" if start < 0 else text[start:]
 
 
 if __name__ == "__main__":
