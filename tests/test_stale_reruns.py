@@ -76,6 +76,47 @@ def test_a_page_named_by_url_drops_nothing() -> None:
     assert run is not None and run.fragment_id_queue == [TIMER]
 
 
+def test_a_click_inside_a_fragment_is_never_dropped() -> None:
+    """Only a timer's ticks are dropped: a click names the page its person sees, and is theirs to make."""
+    requests = ScriptRequests()
+    requests.request_rerun(RerunData(page_script_hash=RESULTS))
+    assert _next(requests) is not None
+    requests.request_rerun(RerunData(page_script_hash=HOME, fragment_id=TIMER))
+    run = _next(requests)
+    assert run is not None and run.fragment_id_queue == [TIMER]
+
+
+def test_a_full_run_holds_the_page_navigation_drew() -> None:
+    """A full run asked for one page and drew another: the page drawn is the one its timer will name."""
+    requests = ScriptRequests()
+    requests.request_rerun(RerunData(page_script_hash="a-page-that-is-gone"))
+    assert _next(requests) is not None
+    setattr(requests, stale_reruns._PAGE, HOME)  # what note_page does once navigation drew Home
+    requests.request_rerun(_timer(HOME))
+    run = _next(requests)
+    assert run is not None and run.fragment_id_queue == [TIMER]
+
+
+def test_note_page_records_the_page_a_real_run_draws() -> None:
+    """note_page in a real script run (Streamlit's AppTest) holds the run's own page on its requests."""
+    from streamlit.testing.v1 import AppTest
+
+    def script() -> None:
+        import streamlit as st
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        from ui import stale_reruns
+
+        ctx = get_script_run_ctx()
+        stale_reruns.note_page()
+        held = stale_reruns.full_run_page(ctx.script_requests)
+        st.text(f"{held == ctx.page_script_hash}|{bool(held)}")
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    assert at.text[0].value == "True|True"
+
+
 def test_install_wraps_once() -> None:
     wrapped = ScriptRequests._request_rerun_locked
     assert stale_reruns.install()

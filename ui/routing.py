@@ -58,6 +58,7 @@ def frame() -> st.Page:
         initial_sidebar_state="expanded",
     )
     page = navigation()
+    stale_reruns.note_page()  # the page drawn, as the browser's timer will name it
     with st.sidebar:
         st.caption("SLM Bench · pick the default small language model, on your own hardware, offline.")
     sidebar_status()

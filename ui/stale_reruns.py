@@ -12,10 +12,11 @@ newer request's page when it folds two requests into one.
 
 The guard sits where every rerun request is folded (Streamlit's ``ScriptRequests``), since the
 server's own ``st.switch_page`` and ``st.rerun`` go there directly: it remembers the page of the
-latest full-run request and drops a fragment-only request stamped with another page. A request or a
-page without a hash (a first load names its page by URL) is never dropped. It relies on Streamlit's
-private ``ScriptRequests._request_rerun_locked``; if that is renamed, :func:`install` says so in the
-log and the app runs without the guard.
+latest full-run request (corrected to the page navigation resolved, :func:`note_page`) and drops a
+timer's fragment request stamped with another page. Only timer requests are dropped, never a click
+inside a fragment, and nothing when a page is not named by its hash (a first load names it by URL).
+It relies on Streamlit's private ``ScriptRequests._request_rerun_locked``; if that is renamed,
+:func:`install` says so in the log and the app runs without the guard.
 """
 
 from __future__ import annotations
@@ -29,10 +30,29 @@ _PAGE = "_slm_full_run_page"  # set on each ScriptRequests: the page of its late
 
 
 def is_stale(full_run_page: str, request: Any) -> bool:
-    """Whether ``request`` (Streamlit's ``RerunData``) runs fragments of a page other than ``full_run_page``."""
-    fragments = bool(request.fragment_id or request.fragment_id_queue)
+    """Whether ``request`` (Streamlit's ``RerunData``) is a timer's fragment run of a page other than ``full_run_page``."""
+    timer = request.is_auto_rerun and bool(request.fragment_id or request.fragment_id_queue)
     page = request.page_script_hash
-    return fragments and bool(page) and bool(full_run_page) and page != full_run_page
+    return timer and bool(page) and bool(full_run_page) and page != full_run_page
+
+
+def full_run_page(requests: Any) -> str:
+    """The page ``requests`` (a ``ScriptRequests``) holds for its latest full run; "" when not known."""
+    return getattr(requests, _PAGE, "")
+
+
+def note_page() -> None:
+    """In a full run, once navigation has resolved the page: hold that page as the full run's.
+
+    Why: a request names the page it asks for, and navigation may draw another (a hash that no longer
+    names a page opens the default one); the browser's timer then stamps the page drawn, and without
+    this every tick of it would be taken for a stale one.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.script_requests is not None and not ctx.fragment_ids_this_run:
+        setattr(ctx.script_requests, _PAGE, ctx.page_script_hash)
 
 
 def install() -> bool:
@@ -51,7 +71,7 @@ def install() -> bool:
     def guarded(self: Any, new_data: Any) -> bool:
         if not (new_data.fragment_id or new_data.fragment_id_queue):
             setattr(self, _PAGE, new_data.page_script_hash)
-        elif is_stale(getattr(self, _PAGE, ""), new_data):
+        elif is_stale(full_run_page(self), new_data):
             _LOG.debug("dropped a fragment rerun of page %s", new_data.page_script_hash)
             return True  # handled: the page it would draw on is gone
         return fold(self, new_data)
