@@ -60,12 +60,14 @@ def serve_app(
     show_test_models: bool,
     slow_events_s: float = 0.0,
     slow_pages: dict[str, float] | None = None,
+    ticks_wait: bool = False,
 ) -> Iterator[str]:
     """The app as `make app` serves it (``python -m ui.serve``) on a free port with a database of its own; yields its URL.
 
-    ``slow_events_s`` > 0 or ``slow_pages`` (URL path: seconds) serve it through
+    ``slow_events_s`` > 0, ``slow_pages`` (URL path: seconds) or ``ticks_wait`` serve it through
     :mod:`tests.slow_events` (each script-runner event handled up to that late, those pages drawn
-    that much slower: as on a starved machine)."""
+    that much slower, a timer's tick held until the full run in progress has ended: as on a starved
+    machine)."""
     env = {
         **os.environ,
         "SLM_BENCH_DB": str(tmp_path / "bench.db"),
@@ -74,9 +76,10 @@ def serve_app(
     }
     log = tmp_path / "streamlit.log"
     launcher = [sys.executable, "-m"]
-    if slow_events_s > 0 or slow_pages:
+    if slow_events_s > 0 or slow_pages or ticks_wait:
         pages = [arg for path, s in (slow_pages or {}).items() for arg in ("--page", f"{path}={s}")]
-        launcher = [sys.executable, "-m", "tests.slow_events", str(slow_events_s), *pages]
+        ticks = ["--ticks-wait"] if ticks_wait else []
+        launcher = [sys.executable, "-m", "tests.slow_events", str(slow_events_s), *pages, *ticks]
     for _ in range(3):
         port = free_port()
         cmd = [*launcher, "ui.serve", "--server.headless", "true",

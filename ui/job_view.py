@@ -67,8 +67,9 @@ def poll(
     full run had ended on its thread but before the server had sent all that run's messages (its
     event loop behind on a loaded machine), Streamlit started a new runner for the tick and dropped
     the rest of the full run: the Race's lanes said "done", and its winner banner and Save button
-    never came (once in CI, once in about 35 loaded runs here). Ticks stop once the browser has
-    heard of any full run, so the extra full runs are few, and each draws the same page.
+    never came (once in CI, once in about 35 loaded runs here; every time in
+    ``tests/test_browser_race_ending.py``). Ticks stop once the browser has heard of any full run, so
+    the extra full runs are few, and each draws the same page.
 
     The fragment sits in a container of its own. Why: on a loaded machine the browser's timer can
     still send fragment reruns after the page's final full run, and such a rerun wrote at the
