@@ -6,8 +6,8 @@ of a script runner that is no longer the session's current one; a timer tick han
 full run had ended on its thread, but before the server had sent all of that run's messages, got a
 new runner, and the rest of the run was never sent. ``tests.slow_events --ticks-wait`` makes that
 order happen every time: a tick that arrives while a full run executes is held until its runner has
-ended. The panel (``ui.job_view.poll``) asks for another full run from every tick that finds the job
-ended, so the winner still comes.
+ended. ``ui.stale_reruns`` drops a tick that reaches a runner whose end the session has not handled
+yet, so the run's messages are all sent and the winner comes.
 """
 
 from __future__ import annotations

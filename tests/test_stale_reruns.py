@@ -117,6 +117,19 @@ def test_note_page_records_the_page_a_real_run_draws() -> None:
     assert at.text[0].value == "True|True"
 
 
+def test_a_tick_is_dropped_while_an_ended_runners_messages_are_still_being_sent() -> None:
+    """A runner whose run has ended (its requests stopped) but whose end the session has not handled
+    yet: a tick now would get a new runner and Streamlit would ignore the ended runner's unsent
+    messages. The tick is dropped; a click still gets its new runner (Streamlit's False)."""
+    requests = ScriptRequests()
+    requests.request_rerun(RerunData(page_script_hash=HOME))
+    assert _next(requests) is not None
+    assert _next(requests) is None  # the run ended with nothing pending: the runner stops
+    assert requests.request_rerun(_timer(HOME))  # handled: dropped
+    assert not requests.request_rerun(RerunData(page_script_hash=HOME, fragment_id=TIMER))
+    assert not requests.request_rerun(RerunData(page_script_hash=HOME))
+
+
 def test_install_wraps_once() -> None:
     wrapped = ScriptRequests._request_rerun_locked
     assert stale_reruns.install()

@@ -38,14 +38,6 @@ def _watch_key(key: str) -> str:
     return f"_watching_{key}"
 
 
-def _timer_run() -> bool:
-    """Whether this script run is a fragment's own run (a timer's tick), not the page's full run."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return bool(ctx is not None and ctx.fragment_ids_this_run)
-
-
 def poll(
     job: Job,
     key: str,
@@ -61,15 +53,9 @@ def poll(
     browser's timer requests that still come from a page the session has left are dropped by
     :mod:`ui.stale_reruns` (one ran after Results and blanked it).
 
-    A full run's messages can be lost, so every timer tick that finds the job ended asks for another
-    full run, not only the first. Why: Streamlit (1.67) ignores the events of a script runner that
-    is no longer the session's current one. When a tick reached the server after the page's final
-    full run had ended on its thread but before the server had sent all that run's messages (its
-    event loop behind on a loaded machine), Streamlit started a new runner for the tick and dropped
-    the rest of the full run: the Race's lanes said "done", and its winner banner and Save button
-    never came (once in CI, once in about 35 loaded runs here; every time in
-    ``tests/test_browser_race_ending.py``). Ticks stop once the browser has heard of any full run, so
-    the extra full runs are few, and each draws the same page.
+    A full run's messages could be lost: a timer tick handled after the page's final full run had
+    ended, but before the server had sent all of it, made Streamlit start a new runner and ignore the
+    rest (the Race's winner banner never came). :mod:`ui.stale_reruns` drops such a tick.
 
     The fragment sits in a container of its own. Why: on a loaded machine the browser's timer can
     still send fragment reruns after the page's final full run, and such a rerun wrote at the
@@ -93,8 +79,8 @@ def poll(
         if current.running:
             st.session_state[flag] = current.id
         draw(current)
-        if not current.running and _timer_run():
-            st.rerun()  # every tick after the end: see "A full run's messages can be lost" above
+        if not current.running and st.session_state.get(flag) == current.id:
+            st.rerun()  # asked by every tick until the full run has come (it clears the flag)
 
     with st.container():
         _panel()

@@ -15,8 +15,14 @@ server's own ``st.switch_page`` and ``st.rerun`` go there directly: it remembers
 latest full-run request (corrected to the page navigation resolved, :func:`note_page`) and drops a
 timer's fragment request stamped with another page. Only timer requests are dropped, never a click
 inside a fragment, and nothing when a page is not named by its hash (a first load names it by URL).
-It relies on Streamlit's private ``ScriptRequests._request_rerun_locked``; if that is renamed,
-:func:`install` says so in the log and the app runs without the guard.
+It also drops a timer's request that reaches a script runner which has ended but whose end the
+session has not yet handled. Why: Streamlit would start a new runner for it and ignore every message
+of the ended runner not yet sent; on a loaded machine that was the tail of a page's last full run
+(the Race's winner banner and Save button never came, ``tests/test_browser_race_ending.py``). The
+next tick, half a second later, finds the end handled and runs as usual.
+
+It relies on Streamlit's private ``ScriptRequests._request_rerun_locked`` and ``_state``; if the
+method is renamed, :func:`install` says so in the log and the app runs without the guard.
 """
 
 from __future__ import annotations
@@ -31,9 +37,13 @@ _PAGE = "_slm_full_run_page"  # set on each ScriptRequests: the page of its late
 
 def is_stale(full_run_page: str, request: Any) -> bool:
     """Whether ``request`` (Streamlit's ``RerunData``) is a timer's fragment run of a page other than ``full_run_page``."""
-    timer = request.is_auto_rerun and bool(request.fragment_id or request.fragment_id_queue)
     page = request.page_script_hash
-    return timer and bool(page) and bool(full_run_page) and page != full_run_page
+    return _is_tick(request) and bool(page) and bool(full_run_page) and page != full_run_page
+
+
+def _is_tick(request: Any) -> bool:
+    """Whether ``request`` is a fragment's timer tick (not a click, not a full run)."""
+    return bool(request.is_auto_rerun and (request.fragment_id or request.fragment_id_queue))
 
 
 def full_run_page(requests: Any) -> str:
@@ -58,7 +68,7 @@ def note_page() -> None:
 def install() -> bool:
     """Wrap Streamlit's rerun folding with the guard, once per process; False when Streamlit lacks the hook."""
     try:
-        from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequests
+        from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequests, ScriptRequestType
 
         fold = ScriptRequests._request_rerun_locked
     except (ImportError, AttributeError) as exc:
@@ -74,6 +84,9 @@ def install() -> bool:
         elif is_stale(full_run_page(self), new_data):
             _LOG.debug("dropped a fragment rerun of page %s", new_data.page_script_hash)
             return True  # handled: the page it would draw on is gone
+        elif _is_tick(new_data) and getattr(self, "_state", None) == ScriptRequestType.STOP:
+            _LOG.debug("dropped a timer tick: the ended runner's messages are still being sent")
+            return True  # handled: a new runner now would make Streamlit drop them
         return fold(self, new_data)
 
     guarded._drops_stale_fragments = True  # type: ignore[attr-defined]
